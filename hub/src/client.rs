@@ -1,0 +1,260 @@
+//! A typed client for the hub's query API.
+//!
+//! Shared by the terminal dashboard, the experiment runner, the CLI and the
+//! tests, so that every caller reads the same [`crate::api::types`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), chaoslab_hub::client::ClientError> {
+//! use chaoslab_hub::client::{HubClient, TraceQuery};
+//! let hub = HubClient::new("http://127.0.0.1:7070")?;
+//! let topo = hub.topology().await?;
+//! let slow = hub.traces(&TraceQuery { min_duration_ms: Some(500.0), ..Default::default() }).await?;
+//! # let _ = (topo, slow); Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::api::types::{
+    Aggregation, EdgesResponse, ErrorBody, FaultsResponse, HubHealth, LoadResponse, MetricValue,
+    ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
+};
+
+/// What can go wrong talking to the hub.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL does not parse.
+    #[error("invalid hub url {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// Connection, timeout or body decoding failed.
+    #[error("hub request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The hub answered 404 (e.g. an unknown trace id or service).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The hub answered another non-success status, with its `error` text.
+    #[error("hub answered {status}: {message}")]
+    Api { status: u16, message: String },
+}
+
+/// Filters for `GET /api/traces`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceQuery {
+    /// Only traces that touch this service.
+    pub service: Option<String>,
+    /// Only traces with an error span (`status=error`).
+    pub errors_only: bool,
+    /// Only traces at least this long, ms.
+    pub min_duration_ms: Option<f64>,
+    /// Only traces that carry a `chaos.` event or attribute (`fault=1`).
+    pub faults_only: bool,
+    /// At most this many (the hub's default is 100).
+    pub limit: Option<usize>,
+}
+
+/// Parameters of `GET /api/metric`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    /// Metric name as exposed, e.g. `resilience_calls_total`.
+    pub name: String,
+    /// Exact label matches.
+    pub labels: BTreeMap<String, String>,
+    /// How to combine the matching series.
+    pub agg: Aggregation,
+    /// Window for `rate` (ignored by the others), e.g. 30 s.
+    pub window: Duration,
+}
+
+impl MetricQuery {
+    /// A query with no label matchers and a 30 s window.
+    pub fn new(name: impl Into<String>, agg: Aggregation) -> Self {
+        Self {
+            name: name.into(),
+            labels: BTreeMap::new(),
+            agg,
+            window: Duration::from_secs(30),
+        }
+    }
+
+    /// Adds an exact label match.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// A client for one hub. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    base: Url,
+    http: reqwest::Client,
+}
+
+impl HubClient {
+    /// A client for the hub at `base` (e.g. `http://127.0.0.1:7070`), with a
+    /// 5 s request timeout.
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        Self::with_client(base, http)
+    }
+
+    /// A client that uses a caller-built reqwest client.
+    pub fn with_client(base: &str, http: reqwest::Client) -> Result<Self, ClientError> {
+        let mut base = Url::parse(base).map_err(|e| ClientError::BadUrl {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })?;
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        Ok(Self { base, http })
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// `GET /api/topology`.
+    pub async fn topology(&self) -> Result<Topology, ClientError> {
+        self.get("api/topology", &[]).await
+    }
+
+    /// `GET /api/services` (with `series=1` when `with_series`).
+    pub async fn services(&self, with_series: bool) -> Result<ServicesResponse, ClientError> {
+        let mut q = Vec::new();
+        if with_series {
+            q.push(("series", "1".to_string()));
+        }
+        self.get("api/services", &q).await
+    }
+
+    /// `GET /api/services/{name}`: one service with its time series.
+    pub async fn service(&self, name: &str) -> Result<ServiceStats, ClientError> {
+        self.get(&format!("api/services/{}", encode_segment(name)), &[])
+            .await
+    }
+
+    /// `GET /api/edges`.
+    pub async fn edges(&self) -> Result<EdgesResponse, ClientError> {
+        self.get("api/edges", &[]).await
+    }
+
+    /// `GET /api/traces` with filters.
+    pub async fn traces(&self, q: &TraceQuery) -> Result<TracesResponse, ClientError> {
+        let mut params = Vec::new();
+        if let Some(s) = &q.service {
+            params.push(("service", s.clone()));
+        }
+        if q.errors_only {
+            params.push(("status", "error".to_string()));
+        }
+        if let Some(ms) = q.min_duration_ms {
+            params.push(("min_duration_ms", ms.to_string()));
+        }
+        if q.faults_only {
+            params.push(("fault", "1".to_string()));
+        }
+        if let Some(l) = q.limit {
+            params.push(("limit", l.to_string()));
+        }
+        self.get("api/traces", &params).await
+    }
+
+    /// `GET /api/traces/{trace_id}`; [`ClientError::NotFound`] when unknown.
+    pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail, ClientError> {
+        self.get(&format!("api/traces/{}", encode_segment(trace_id)), &[])
+            .await
+    }
+
+    /// `GET /api/resilience`.
+    pub async fn resilience(&self) -> Result<ResilienceResponse, ClientError> {
+        self.get("api/resilience", &[]).await
+    }
+
+    /// `GET /api/faults`.
+    pub async fn faults(&self) -> Result<FaultsResponse, ClientError> {
+        self.get("api/faults", &[]).await
+    }
+
+    /// `GET /api/load`.
+    pub async fn load(&self) -> Result<LoadResponse, ClientError> {
+        self.get("api/load", &[]).await
+    }
+
+    /// `GET /api/health`.
+    pub async fn health(&self) -> Result<HubHealth, ClientError> {
+        self.get("api/health", &[]).await
+    }
+
+    /// `GET /api/metric`: the current value of a named metric.
+    pub async fn metric(&self, q: &MetricQuery) -> Result<MetricValue, ClientError> {
+        let labels = q
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut params = vec![
+            ("name", q.name.clone()),
+            ("agg", q.agg.as_str().to_string()),
+            ("window", format!("{}ms", q.window.as_millis())),
+        ];
+        if !labels.is_empty() {
+            params.push(("labels", labels));
+        }
+        self.get("api/metric", &params).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        let mut url = self.base.join(path).map_err(|e| ClientError::BadUrl {
+            url: format!("{}{}", self.base, path),
+            reason: e.to_string(),
+        })?;
+        if !params.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in params {
+                pairs.append_pair(k, v);
+            }
+        }
+        let resp = self.http.get(url).send().await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.json::<T>().await?);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| b.error)
+            .unwrap_or(text);
+        if status == StatusCode::NOT_FOUND {
+            return Err(ClientError::NotFound(message));
+        }
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            message,
+        })
+    }
+}
+
+/// Percent-encodes one path segment.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
