@@ -1,0 +1,78 @@
+//! Every metric name and label the lab emits, written down once.
+//!
+//! The rule: HTTP metrics follow the OpenTelemetry semantic conventions as
+//! rendered in the Prometheus text format (dots become underscores, the unit
+//! becomes a suffix). Lab-specific metrics are `<area>_<thing>_<unit|total>`,
+//! where the area is `resilience`, `chaos`, `loadgen` or `toxiproxy` (the last
+//! kept exactly as Toxiproxy names them, so existing dashboards work).
+//! Every series carries a `service` label naming the process that emitted it.
+
+/// Histogram of server-side request durations, in seconds.
+pub const HTTP_SERVER_DURATION: &str = "http_server_request_duration_seconds";
+/// Histogram of client-side (outgoing) request durations, in seconds.
+pub const HTTP_CLIENT_DURATION: &str = "http_client_request_duration_seconds";
+/// Gauge of requests being served right now.
+pub const HTTP_SERVER_ACTIVE: &str = "http_server_active_requests";
+
+/// Counter of calls through a resilience policy, by `dependency` and `outcome`.
+pub const RESILIENCE_CALLS: &str = "resilience_calls_total";
+/// Counter of retries made, by `dependency`.
+pub const RESILIENCE_RETRIES: &str = "resilience_retries_total";
+/// Gauge of a breaker's state, by `dependency`: 0 closed, 1 half-open, 2 open.
+pub const RESILIENCE_CIRCUIT_STATE: &str = "resilience_circuit_state";
+/// Gauge of calls in flight inside a bulkhead, by `dependency`.
+pub const RESILIENCE_BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
+
+/// Gauge of active faults, by `target` and `kind`.
+pub const CHAOS_FAULTS_ACTIVE: &str = "chaos_faults_active";
+/// Counter of faults injected into traffic, by `target` and `kind`.
+pub const CHAOS_INJECTIONS: &str = "chaos_injections_total";
+/// Toxiproxy's byte counters, by `direction`, `listener`, `proxy`, `upstream`.
+pub const TOXIPROXY_RECEIVED_BYTES: &str = "toxiproxy_proxy_received_bytes_total";
+/// See [`TOXIPROXY_RECEIVED_BYTES`].
+pub const TOXIPROXY_SENT_BYTES: &str = "toxiproxy_proxy_sent_bytes_total";
+
+/// Counter of load-generator requests, by `journey` and `outcome`.
+pub const LOADGEN_REQUESTS: &str = "loadgen_requests_total";
+/// Histogram of journey latency from the intended send time, by `journey`.
+pub const LOADGEN_DURATION: &str = "loadgen_request_duration_seconds";
+
+/// The advisory buckets of the HTTP duration histograms, in seconds.
+pub const HTTP_DURATION_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// Label names shared across metrics.
+pub mod label {
+    pub const SERVICE: &str = "service";
+    pub const METHOD: &str = "http_request_method";
+    pub const ROUTE: &str = "http_route";
+    pub const STATUS: &str = "http_response_status_code";
+    /// Client side: the logical name of the callee ("users", "payments"), not
+    /// a host, because every call goes through a proxy on 127.0.0.1.
+    pub const SERVER_ADDRESS: &str = "server_address";
+    pub const ERROR_TYPE: &str = "error_type";
+    pub const DEPENDENCY: &str = "dependency";
+    pub const OUTCOME: &str = "outcome";
+    pub const TARGET: &str = "target";
+    pub const KIND: &str = "kind";
+    pub const JOURNEY: &str = "journey";
+}
+
+/// Every metric name above, for checks that a dashboard or rule refers only
+/// to metrics the lab emits.
+pub const ALL_METRICS: &[&str] = &[
+    HTTP_SERVER_DURATION,
+    HTTP_CLIENT_DURATION,
+    HTTP_SERVER_ACTIVE,
+    RESILIENCE_CALLS,
+    RESILIENCE_RETRIES,
+    RESILIENCE_CIRCUIT_STATE,
+    RESILIENCE_BULKHEAD_IN_FLIGHT,
+    CHAOS_FAULTS_ACTIVE,
+    CHAOS_INJECTIONS,
+    TOXIPROXY_RECEIVED_BYTES,
+    TOXIPROXY_SENT_BYTES,
+    LOADGEN_REQUESTS,
+    LOADGEN_DURATION,
+];

@@ -1,0 +1,1 @@
+//! chaoslab: the lab's command line and its supervisor.

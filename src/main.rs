@@ -1,0 +1,2 @@
+//! The `chaoslab` command: parses arguments and hands over to the library.
+fn main() {}
