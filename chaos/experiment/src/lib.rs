@@ -1,0 +1,1 @@
+//! chaoslab-experiment (being written)

@@ -1,0 +1,1 @@
+//! chaoslab-load (being written)
