@@ -1,0 +1,128 @@
+//! The lab's vocabulary: which metric names, label names and label values a
+//! query may use. Built from `chaoslab_kit::names` (the contract) plus the
+//! names of the recording rules shipped beside the dashboards.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chaoslab_kit::names::{ALL_METRICS, label};
+
+/// Labels Prometheus itself adds, the histogram bucket label, and
+/// Toxiproxy's byte-counter labels (kept exactly as Toxiproxy names them).
+const OTHER_LABELS: &[&str] = &[
+    "job",
+    "instance",
+    "le",
+    "direction",
+    "listener",
+    "proxy",
+    "upstream",
+];
+
+/// The processes of the lab, as they appear in `service` and `job`.
+pub const PROCESSES: &[&str] = &[
+    "gateway",
+    "users",
+    "catalog",
+    "inventory",
+    "orders",
+    "payments",
+    "agent",
+    "hub",
+    "loadgen",
+];
+
+/// The services that are called by others (proxy names, dependencies, callees).
+pub const CALLEES: &[&str] = &["users", "catalog", "inventory", "orders", "payments"];
+
+/// Outcomes of a call through a resilience policy.
+pub const OUTCOMES: &[&str] = &[
+    "success",
+    "failure",
+    "timeout",
+    "rejected_circuit_open",
+    "rejected_bulkhead",
+    "fallback",
+];
+
+/// What a query may refer to.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    pub metrics: BTreeSet<String>,
+    pub labels: BTreeSet<String>,
+    /// For some labels, the only values that exist.
+    pub values: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Vocabulary {
+    /// The contract's metrics (with `_bucket`, `_count`, `_sum`), `up`, and
+    /// the given recording-rule names.
+    pub fn new(recorded: &[String]) -> Self {
+        let mut metrics: BTreeSet<String> = BTreeSet::from(["up".to_string()]);
+        for m in ALL_METRICS {
+            metrics.insert(m.to_string());
+            for suffix in ["_bucket", "_count", "_sum"] {
+                metrics.insert(format!("{m}{suffix}"));
+            }
+        }
+        metrics.extend(recorded.iter().cloned());
+        let labels = [
+            label::SERVICE,
+            label::METHOD,
+            label::ROUTE,
+            label::STATUS,
+            label::SERVER_ADDRESS,
+            label::ERROR_TYPE,
+            label::DEPENDENCY,
+            label::OUTCOME,
+            label::TARGET,
+            label::KIND,
+            label::JOURNEY,
+        ]
+        .iter()
+        .chain(OTHER_LABELS)
+        .map(|s| s.to_string())
+        .collect();
+        let set = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let values = BTreeMap::from([
+            (label::OUTCOME.to_string(), set(OUTCOMES)),
+            (label::SERVICE.to_string(), set(PROCESSES)),
+            ("job".to_string(), set(PROCESSES)),
+            (label::DEPENDENCY.to_string(), set(CALLEES)),
+            (label::SERVER_ADDRESS.to_string(), set(CALLEES)),
+            ("proxy".to_string(), set(CALLEES)),
+        ]);
+        Self {
+            metrics,
+            labels,
+            values,
+        }
+    }
+
+    /// Why a matcher's value cannot match anything the lab emits, if so.
+    /// Only equality matchers and plain alternations (`a|b`) are judged.
+    /// The `outcome` label of `loadgen_requests_total` is not the resilience
+    /// vocabulary and is left alone.
+    pub fn bad_value(&self, metric: &str, label: &str, op: &str, value: &str) -> Option<String> {
+        if metric.starts_with("loadgen_") {
+            return None;
+        }
+        let allowed = self.values.get(label)?;
+        let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let alternatives: Vec<&str> = match op {
+            "=" => vec![value],
+            "=~" if value.split('|').all(plain) => value.split('|').collect(),
+            _ => return None,
+        };
+        let unknown: Vec<&str> = alternatives
+            .into_iter()
+            .filter(|v| !v.is_empty() && !allowed.contains(*v))
+            .collect();
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "label {label} has no value {} (known: {})",
+                unknown.join(", "),
+                allowed.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}
