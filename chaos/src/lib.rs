@@ -1,1 +1,33 @@
-//! (being written)
+//! The chaos agent: a Toxiproxy-compatible TCP proxy with toxics, plus HTTP,
+//! process and in-service faults under `/chaos`, all with optional durations.
+//!
+//! Layout:
+//! - [`agent`]: the [`Agent`], its proxies and faults, and its operations.
+//! - [`api`]: the HTTP control API (Toxiproxy's, plus `/chaos/...`).
+//! - [`proxy`]: listeners, connections, and the per-direction link that applies toxics.
+//! - [`toxics`]: one file per toxic behind the [`toxics::Toxic`] trait.
+//! - [`http`]: the http-mode proxy (HTTP faults, trace continuation).
+//! - [`faults`]: HTTP fault specs, delay distributions, request matching, process faults.
+//! - [`client`]: a typed client for the whole API.
+//! - [`bench`]: the proxy's cost against a direct connection, and toxic accuracy.
+
+pub mod agent;
+pub mod api;
+pub mod bench;
+pub mod client;
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod faults;
+pub mod http;
+pub mod proxy;
+pub mod serve;
+pub mod toxics;
+pub mod views;
+
+pub use agent::{ActiveFault, Agent, FaultSource};
+pub use config::AgentConfig;
+pub use control::{LabControl, ProcessAction};
+pub use error::ApiError;
+pub use serve::{install_recorder, serve};
+pub use views::{ProxyMode, ProxyPatch, ProxySpec, ProxyView, ToxicPatch, ToxicSpec, ToxicView};

@@ -1,1 +1,39 @@
-//! chaoslab-load (being written)
+//! chaoslab-load: the lab's load generator (`chaoslab load`, and part of
+//! `chaoslab up` at a modest rate).
+//!
+//! An open model: arrivals come at a set rate (evenly spaced or Poisson)
+//! whether the shop is fast or slow, each as its own task; latency counts
+//! from the time an arrival was due, so a slow shop cannot hide its queueing
+//! (no coordinated omission). Each arrival plays a weighted user journey
+//! against the gateway's public API under a root span, so traces start at the
+//! user.
+//!
+//! ```text
+//!  PUT /load {rate} ──> LoadGen ── arrivals ──> journeys ──HTTP + traceparent──> gateway
+//!                          │                       │
+//!  GET /load <── Stats (HDR, window + totals) <────┤
+//!  GET /metrics <── loadgen_requests_total, loadgen_request_duration_seconds
+//! ```
+//!
+//! Layout: [`config`] (what to run), [`journey`] (journeys and outcomes),
+//! `shop_client` (the HTTP calls), `generator` (the arrival loop), `stats` and
+//! `meters` (numbers), [`report`] (what `GET /load` answers), `api` (the
+//! control API), `cli` (`chaoslab load`), `bench` (top rate).
+
+mod api;
+mod bench;
+mod cli;
+pub mod config;
+mod generator;
+pub mod journey;
+mod meters;
+pub mod report;
+mod shop_client;
+mod stats;
+
+pub use bench::{BenchReport, BenchRow, bench};
+pub use cli::{LoadArgs, run_cli};
+pub use config::{LoadConfig, LoadError, Weights};
+pub use generator::{LoadGen, WINDOW_SECS};
+pub use journey::{Journey, Outcome};
+pub use report::{JourneyReport, LoadReport, TotalsReport};

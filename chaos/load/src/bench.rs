@@ -1,0 +1,147 @@
+//! The generator's top rate: offered rates doubling from 1000/s against a
+//! target until the generator (or the target) cannot keep up, as a table.
+//!
+//! With no target, a tiny in-process axum server answers `GET /api/products`
+//! with a fixed JSON list, so the number is mostly the generator's own cost
+//! (both share the machine's cores). Every arrival is a `browse` journey, the
+//! same request `wrk` would send, so the two can be compared.
+
+use crate::config::{LoadConfig, Weights};
+use crate::generator::LoadGen;
+use crate::journey::Journey;
+use axum::{Json, Router, routing::get};
+use serde_json::json;
+use std::fmt;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+const FIRST_RATE: f64 = 1000.0;
+const MAX_STEPS: usize = 8;
+const IN_FLIGHT: usize = 256;
+
+/// One step of the ramp.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    /// Arrivals per second asked for.
+    pub offered: f64,
+    /// Journeys completed per second (sent and answered, any outcome).
+    pub completed_per_sec: f64,
+    pub success: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// The ramp and its best completed rate.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub target: String,
+    pub step_secs: u64,
+    pub max_in_flight: usize,
+    pub rows: Vec<BenchRow>,
+    /// The highest `completed_per_sec` of any step with no errors.
+    pub top_rate: f64,
+}
+
+/// Serves `GET /api/products` with a fixed list on 127.0.0.1:0; returns its
+/// base URL and a sender that stops it.
+async fn products_server() -> anyhow::Result<(String, oneshot::Sender<()>)> {
+    let body = json!([
+        {"id": 1, "name": "Teapot", "price_cents": 1999},
+        {"id": 2, "name": "Mug", "price_cents": 899},
+        {"id": 3, "name": "Kettle", "price_cents": 3499}
+    ]);
+    let app = Router::new().route("/api/products", get(move || std::future::ready(Json(body.clone()))));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok((url, tx))
+}
+
+/// Measures the generator's top rate against `target` (or an in-process
+/// stand-in), `secs` seconds per step.
+pub async fn bench(target: Option<String>, secs: u64) -> anyhow::Result<BenchReport> {
+    let secs = secs.max(1);
+    let (target, _stop) = match target {
+        Some(t) => (t, None),
+        None => {
+            let (url, stop) = products_server().await?;
+            (url, Some(stop))
+        }
+    };
+    let mut rows = Vec::new();
+    let mut offered = FIRST_RATE;
+    for _ in 0..MAX_STEPS {
+        let mut cfg = LoadConfig::new(target.clone());
+        cfg.rate = offered;
+        cfg.weights = Weights::only(Journey::Browse);
+        cfg.max_in_flight = IN_FLIGHT;
+        cfg.seed = Some(1);
+        let generator = LoadGen::try_new(cfg)?;
+        generator.clone().run(tokio::time::sleep(Duration::from_secs(secs))).await;
+        let all = generator.report().totals.all;
+        let completed = all.requests - all.dropped;
+        let row = BenchRow {
+            offered,
+            completed_per_sec: completed as f64 / secs as f64,
+            success: all.success,
+            errors: all.errors,
+            dropped: all.dropped,
+            p50_ms: all.p50_ms,
+            p99_ms: all.p99_ms,
+        };
+        let saturated = row.completed_per_sec < 0.9 * offered || row.dropped > 0;
+        rows.push(row);
+        if saturated {
+            break;
+        }
+        offered *= 2.0;
+    }
+    let top_rate = rows
+        .iter()
+        .filter(|r| r.errors == 0)
+        .map(|r| r.completed_per_sec)
+        .fold(0.0, f64::max);
+    Ok(BenchReport { target, step_secs: secs, max_in_flight: IN_FLIGHT, rows, top_rate })
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "load generator top rate: GET /api/products on {} ({} s a step, {} in flight at most)",
+            self.target, self.step_secs, self.max_in_flight
+        )?;
+        writeln!(
+            f,
+            "{:>10} {:>12} {:>9} {:>7} {:>8} {:>9} {:>9}",
+            "offered/s", "completed/s", "success", "errors", "dropped", "p50 ms", "p99 ms"
+        )?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "{:>10.0} {:>12.0} {:>9} {:>7} {:>8} {:>9} {:>9}",
+                r.offered,
+                r.completed_per_sec,
+                r.success,
+                r.errors,
+                r.dropped,
+                ms(r.p50_ms),
+                ms(r.p99_ms)
+            )?;
+        }
+        writeln!(f, "top rate: {:.0} journeys/s", self.top_rate)
+    }
+}

@@ -1,0 +1,73 @@
+//! `chaoslab load`: telemetry, the control API on `--listen`, the arrival
+//! loop until Ctrl-C (the given shutdown) or `--duration`, then the final
+//! report table on stdout.
+
+use crate::config::LoadConfig;
+use crate::generator::LoadGen;
+use anyhow::Context as _;
+use chaoslab_kit::telemetry::{self, TelemetryOptions};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The arguments of `chaoslab load`.
+#[derive(Debug, Clone)]
+pub struct LoadArgs {
+    /// Base URL of the shop's gateway.
+    pub target: String,
+    /// Arrivals per second (0 starts paused; `PUT /load` changes it).
+    pub rate: f64,
+    /// Where the control API and `/metrics` listen.
+    pub listen: SocketAddr,
+    pub poisson: bool,
+    pub seed: Option<u64>,
+    /// Stop by itself after this long.
+    pub duration: Option<Duration>,
+}
+
+/// Runs the generator as a process of the lab and prints the totals when it ends.
+pub async fn run_cli(
+    args: LoadArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let telemetry = telemetry::init(&TelemetryOptions::from_env("loadgen"))?;
+    let mut cfg = LoadConfig::new(args.target);
+    cfg.rate = args.rate;
+    cfg.poisson = args.poisson;
+    cfg.seed = args.seed;
+    let generator = LoadGen::try_new(cfg)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let duration = args.duration;
+    tokio::spawn(async move {
+        match duration {
+            Some(d) => {
+                tokio::select! { _ = shutdown => {}, _ = tokio::time::sleep(d) => {} }
+            }
+            None => shutdown.await,
+        }
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let app = generator.router(Some(telemetry.metrics()));
+    let server = tokio::spawn(
+        axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx.clone())).into_future(),
+    );
+    tracing::info!(listen = %bound, rate = args.rate, "load generator running");
+    generator.clone().run(stopped(stop_rx)).await;
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "control API stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "control API task failed"),
+    }
+    println!("{}", generator.report());
+    telemetry.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! The simulated users' side of the shop's public API: one method per
+//! journey, each HTTP call a client span under the journey's root span with
+//! its context in `traceparent`.
+//!
+//! Tokens are cached per simulated user and renewed once on a 401; orders
+//! placed by checkouts are remembered (the most recent ones) for `view_order`.
+
+use crate::journey::{Journey, Outcome};
+use chaoslab_kit::http::propagation;
+use http::{HeaderMap, HeaderValue, Method, header};
+use rand::{RngExt, rngs::SmallRng};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tracing::{Span, field::Empty, info_span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// The shop's seeded accounts.
+const USERS: [(&str, &str); 2] = [("alice@example.com", "alice"), ("bob@example.com", "bob")];
+/// The shop's seeded product ids.
+const PRODUCTS: std::ops::RangeInclusive<u32> = 1..=20;
+/// How many placed orders are remembered for `view_order`.
+const ORDERS_KEPT: usize = 1000;
+
+/// A step's failure, already classified.
+type Step<T> = Result<T, Outcome>;
+
+/// The shop's gateway as the simulated users see it.
+pub(crate) struct ShopClient {
+    http: reqwest::Client,
+    base: String,
+    tokens: Mutex<Vec<Option<String>>>,
+    orders: Mutex<VecDeque<(String, usize)>>,
+    /// Idempotency keys are `loadgen-<run>-<n>`: unique across runs and checkouts.
+    run_id: u64,
+    checkouts: AtomicU64,
+}
+
+impl ShopClient {
+    pub(crate) fn new(target: &str, max_in_flight: usize, timeout: Duration, run_id: u64) -> Self {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(max_in_flight)
+            .connect_timeout(timeout)
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base: target.trim_end_matches('/').to_string(),
+            tokens: Mutex::new(vec![None; USERS.len()]),
+            orders: Mutex::new(VecDeque::new()),
+            run_id,
+            checkouts: AtomicU64::new(0),
+        }
+    }
+
+    /// The journey that will really be played: `view_order` needs an order.
+    pub(crate) fn resolve(&self, journey: Journey) -> Journey {
+        if journey == Journey::ViewOrder && lock(&self.orders).is_empty() {
+            Journey::Browse
+        } else {
+            journey
+        }
+    }
+
+    /// Plays `journey` under `root`, drawing its data from `rng`.
+    pub(crate) async fn play(&self, journey: Journey, root: &Span, rng: &mut SmallRng) -> Outcome {
+        let result = match journey {
+            Journey::Browse => self.browse(root).await,
+            Journey::ViewProduct => self.view_product(root, rng.random_range(PRODUCTS)).await,
+            Journey::Checkout => self.checkout(root, rng).await,
+            Journey::ViewOrder => self.view_order(root, rng).await,
+        };
+        result.err().unwrap_or(Outcome::Success)
+    }
+
+    async fn browse(&self, root: &Span) -> Step<()> {
+        self.send(root, Method::GET, "/api/products", "/api/products", None).await?;
+        Ok(())
+    }
+
+    async fn view_product(&self, root: &Span, id: u32) -> Step<()> {
+        let path = format!("/api/products/{id}");
+        self.send(root, Method::GET, &path, "/api/products/{id}", None).await?;
+        Ok(())
+    }
+
+    async fn checkout(&self, root: &Span, rng: &mut SmallRng) -> Step<()> {
+        let user = rng.random_range(0..USERS.len());
+        let first = rng.random_range(PRODUCTS);
+        let mut items = vec![json!({"product_id": first, "quantity": 1})];
+        if rng.random_bool(0.5) {
+            let second = 1 + (first + rng.random_range(0..19)) % 20;
+            items.push(json!({"product_id": second, "quantity": 1}));
+        }
+        let body = json!({ "items": items });
+        let n = self.checkouts.fetch_add(1, Ordering::Relaxed);
+        let key = format!("loadgen-{:016x}-{n}", self.run_id);
+        let send = |token: String| {
+            let mut extra = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&key) {
+                extra.insert("idempotency-key", v);
+            }
+            let body = body.clone();
+            async move {
+                self.send_as(root, Method::POST, "/api/checkout", "/api/checkout", &token, extra, Some(body))
+                    .await
+            }
+        };
+        let order = self.with_token(root, user, send).await?;
+        if let Some(id) = order.get("order_id").and_then(id_text) {
+            let mut orders = lock(&self.orders);
+            if orders.len() >= ORDERS_KEPT {
+                orders.pop_front();
+            }
+            orders.push_back((id, user));
+        }
+        Ok(())
+    }
+
+    async fn view_order(&self, root: &Span, rng: &mut SmallRng) -> Step<()> {
+        let picked = {
+            let orders = lock(&self.orders);
+            if orders.is_empty() {
+                None
+            } else {
+                orders.get(rng.random_range(0..orders.len())).cloned()
+            }
+        };
+        let Some((id, user)) = picked else { return self.browse(root).await };
+        let path = format!("/api/orders/{id}");
+        let send = |token: String| {
+            let path = path.clone();
+            async move {
+                self.send_as(root, Method::GET, &path, "/api/orders/{id}", &token, HeaderMap::new(), None)
+                    .await
+            }
+        };
+        self.with_token(root, user, send).await?;
+        Ok(())
+    }
+
+    /// Runs `call` with `user`'s cached token (logging in first when none);
+    /// on a 401 logs in again and repeats `call` once.
+    async fn with_token<F, Fut>(&self, root: &Span, user: usize, call: F) -> Step<Value>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Step<(u16, Value)>>,
+    {
+        let cached = lock(&self.tokens)[user].clone();
+        let token = match cached {
+            Some(t) => t,
+            None => self.login(root, user).await?,
+        };
+        let (status, body) = call(token).await?;
+        if status != 401 {
+            return classify(status, body);
+        }
+        lock(&self.tokens)[user] = None;
+        let token = self.login(root, user).await?;
+        let (status, body) = call(token).await?;
+        classify(status, body)
+    }
+
+    async fn login(&self, root: &Span, user: usize) -> Step<String> {
+        let (email, password) = USERS[user];
+        let body = json!({ "email": email, "password": password });
+        let reply = self.send(root, Method::POST, "/api/login", "/api/login", Some(body)).await?;
+        let token = reply.get("token").and_then(Value::as_str).ok_or(Outcome::Error)?.to_string();
+        lock(&self.tokens)[user] = Some(token.clone());
+        Ok(token)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_as(
+        &self,
+        root: &Span,
+        method: Method,
+        path: &str,
+        route: &str,
+        token: &str,
+        mut headers: HeaderMap,
+        body: Option<Value>,
+    ) -> Step<(u16, Value)> {
+        if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        self.request(root, method, path, route, headers, body).await
+    }
+
+    /// One call without a token: its 2xx body, or the outcome its status means.
+    async fn send(
+        &self,
+        root: &Span,
+        method: Method,
+        path: &str,
+        route: &str,
+        body: Option<Value>,
+    ) -> Step<Value> {
+        let (status, reply) = self.request(root, method, path, route, HeaderMap::new(), body).await?;
+        classify(status, reply)
+    }
+
+    /// One HTTP call as a client span under `root`; a transport failure is
+    /// `error` (or `timeout`), any status is returned with its JSON body
+    /// (`null` when the body is not JSON).
+    async fn request(
+        &self,
+        root: &Span,
+        method: Method,
+        path: &str,
+        route: &str,
+        mut headers: HeaderMap,
+        body: Option<Value>,
+    ) -> Step<(u16, Value)> {
+        let span = info_span!(parent: root, "http request",
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "client",
+            http.request.method = %method,
+            url.path = path,
+            http.response.status_code = Empty,
+            otel.status_code = Empty,
+        );
+        propagation::inject(&span.context(), &mut headers);
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).headers(headers);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let answer = async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await?;
+            Ok::<_, reqwest::Error>((status, bytes))
+        };
+        match tracing::Instrument::instrument(answer, span.clone()).await {
+            Ok((status, bytes)) => {
+                span.record("http.response.status_code", status);
+                if status >= 500 {
+                    span.record("otel.status_code", "ERROR");
+                }
+                Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+            }
+            Err(e) => {
+                span.record("otel.status_code", "ERROR");
+                tracing::debug!(parent: &span, error = %e, "request failed");
+                Err(if e.is_timeout() { Outcome::Timeout } else { Outcome::Error })
+            }
+        }
+    }
+}
+
+/// A 2xx body, or the outcome that its status means.
+fn classify(status: u16, body: Value) -> Step<Value> {
+    match Outcome::from_status(status) {
+        Outcome::Success => Ok(body),
+        other => Err(other),
+    }
+}
+
+/// An order id as path text, whether the shop sends a number or a string.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,367 @@
+//! The `/chaos` faults: HTTP faults on http-mode proxies, toxics with a
+//! duration, process faults through [`LabControl`](crate::LabControl), and
+//! in-service faults forwarded to each service's `/admin/faults`; plus the one
+//! list of every active fault of every kind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use chaoslab_kit::names;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::Agent;
+use crate::control::{LabControl, ProcessAction};
+use crate::error::ApiError;
+use crate::faults::http::{HttpFault, HttpFaultSpec};
+use crate::faults::process::{ProcessFault, ProcessFaultSpec};
+use crate::views::ProxyMode;
+
+/// Where a fault lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultSource {
+    /// A Toxiproxy toxic on a proxy.
+    Toxic,
+    /// An HTTP fault on an http-mode proxy.
+    Http,
+    /// A process fault done through the supervisor.
+    Process,
+    /// A fault inside a service (its admin API keeps it).
+    Service,
+}
+
+/// One entry of `GET /chaos/faults`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveFault {
+    /// Use with `DELETE /chaos/faults/{id}`.
+    pub id: String,
+    pub source: FaultSource,
+    /// The proxy or service it acts on.
+    pub target: String,
+    /// e.g. `latency`, `http_abort`, `pause`, or the service's own kind.
+    pub kind: String,
+    /// Time left; absent when it lasts until removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<u64>,
+    /// The fault's own description (toxic view, HTTP spec, service entry).
+    #[serde(default)]
+    pub detail: Value,
+}
+
+fn remaining(expires: Option<Instant>) -> Option<u64> {
+    expires.map(|e| e.saturating_duration_since(Instant::now()).as_millis() as u64)
+}
+
+fn no_control() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "no lab control: process and in-service faults need the lab's supervisor (chaoslab up)",
+    )
+}
+
+fn count_injection(target: &str, kind: &str) {
+    metrics::counter!(names::CHAOS_INJECTIONS,
+        names::label::TARGET => target.to_string(), names::label::KIND => kind.to_string())
+    .increment(1);
+}
+
+impl Agent {
+    fn lab(&self, service: &str) -> Result<&Arc<dyn LabControl>, ApiError> {
+        let control = self.control().ok_or_else(no_control)?;
+        if !control.services().iter().any(|s| s == service) {
+            return Err(ApiError::not_found(format!("service not found: {service}")));
+        }
+        Ok(control)
+    }
+
+    /// Add an HTTP fault to an http-mode proxy.
+    pub fn add_http_fault(
+        self: &Arc<Self>,
+        proxy: &str,
+        spec: HttpFaultSpec,
+    ) -> Result<ActiveFault, ApiError> {
+        let proxy = self.get(proxy)?;
+        if proxy.mode != ProxyMode::Http {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "HTTP faults need a proxy in http mode",
+            ));
+        }
+        spec.validate().map_err(ApiError::bad_body)?;
+        let duration = spec.duration_ms.map(Duration::from_millis);
+        let fault = Arc::new(HttpFault {
+            id: self.book.next_id("http"),
+            expires: duration.map(|d| Instant::now() + d),
+            spec,
+        });
+        proxy.http.add(fault.clone());
+        if let Some(duration) = duration {
+            let agent = Arc::downgrade(self);
+            let (name, id) = (proxy.name.clone(), fault.id.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(duration).await;
+                if let Some(agent) = agent.upgrade() {
+                    if let Ok(proxy) = agent.get(&name) {
+                        proxy.http.remove(&id);
+                    }
+                    agent.publish_gauges();
+                }
+            });
+        }
+        self.publish_gauges();
+        Ok(http_entry(&proxy.name, &fault))
+    }
+
+    /// Carry out a process fault.
+    pub fn process_fault(
+        self: &Arc<Self>,
+        service: &str,
+        spec: ProcessFaultSpec,
+    ) -> Result<ActiveFault, ApiError> {
+        let control = self.lab(service)?.clone();
+        control
+            .process(service, spec.action)
+            .map_err(|e| ApiError::internal(format!("{} {service}: {e}", spec.action.as_str())))?;
+        count_injection(service, spec.action.as_str());
+        if spec.action == ProcessAction::Resume {
+            for fault in self.book.processes() {
+                if fault.service == service && fault.action == ProcessAction::Pause {
+                    self.book.take_process(&fault.id);
+                }
+            }
+        }
+        let duration = spec.duration_ms.map(Duration::from_millis);
+        let fault = ProcessFault {
+            id: self.book.next_id("process"),
+            service: service.to_string(),
+            action: spec.action,
+            expires: duration.map(|d| Instant::now() + d),
+        };
+        let lasting = spec.action == ProcessAction::Pause || duration.is_some();
+        if lasting && spec.action != ProcessAction::Resume {
+            self.book.add_process(fault.clone());
+        }
+        if let Some(duration) = duration.filter(|_| lasting) {
+            let agent = Arc::downgrade(self);
+            let id = fault.id.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(duration).await;
+                if let Some(agent) = agent.upgrade() {
+                    if let Some(fault) = agent.book.take_process(&id) {
+                        agent.end_process_fault(&fault);
+                    }
+                    agent.publish_gauges();
+                }
+            });
+        }
+        self.publish_gauges();
+        Ok(process_entry(&fault))
+    }
+
+    fn end_process_fault(&self, fault: &ProcessFault) {
+        if fault.action == ProcessAction::Pause {
+            if let Some(control) = self.control() {
+                if let Err(e) = control.process(&fault.service, ProcessAction::Resume) {
+                    tracing::warn!(service = %fault.service, error = %e, "resume failed");
+                }
+            }
+        }
+    }
+
+    /// Forward an in-service fault to `{admin_url}/admin/faults`; answers what the service answered.
+    pub async fn service_fault(
+        &self,
+        service: &str,
+        body: Value,
+    ) -> Result<(StatusCode, Value), ApiError> {
+        let url = self.admin_url(service)?;
+        let resp = self
+            .http
+            .post(format!("{url}/admin/faults"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
+        let status =
+            StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let value = resp.json::<Value>().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            let kind = body
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("service");
+            count_injection(service, kind);
+        }
+        Ok((status, value))
+    }
+
+    fn admin_url(&self, service: &str) -> Result<String, ApiError> {
+        let url = self
+            .lab(service)?
+            .admin_url(service)
+            .ok_or_else(|| ApiError::not_found(format!("service has no admin API: {service}")))?;
+        Ok(url.trim_end_matches('/').to_string())
+    }
+
+    async fn service_faults(&self) -> Vec<ActiveFault> {
+        let Some(control) = self.control() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for service in control.services() {
+            let Some(url) = control.admin_url(&service) else {
+                continue;
+            };
+            let url = format!("{}/admin/faults", url.trim_end_matches('/'));
+            let got = self
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await;
+            let Ok(resp) = got else { continue };
+            let Ok(Value::Array(items)) = resp.json::<Value>().await else {
+                continue;
+            };
+            for item in items {
+                let id = match item.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => continue,
+                };
+                out.push(ActiveFault {
+                    id: format!("service:{service}:{id}"),
+                    source: FaultSource::Service,
+                    target: service.clone(),
+                    kind: item
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    remaining_ms: item.get("remaining_ms").and_then(Value::as_u64),
+                    detail: item,
+                });
+            }
+        }
+        out
+    }
+
+    /// Every active fault of every kind.
+    pub async fn faults(&self) -> Vec<ActiveFault> {
+        let mut out = Vec::new();
+        for proxy in self.all() {
+            let toxics = proxy.lock().toxics.clone();
+            for toxic in toxics {
+                out.push(ActiveFault {
+                    id: format!("toxic:{}:{}", proxy.name, toxic.name),
+                    source: FaultSource::Toxic,
+                    target: proxy.name.clone(),
+                    kind: toxic.kind.clone(),
+                    remaining_ms: remaining(toxic.expires),
+                    detail: serde_json::to_value(crate::proxy::toxic_view(&toxic))
+                        .unwrap_or_default(),
+                });
+            }
+            for fault in proxy.http.list() {
+                out.push(http_entry(&proxy.name, &fault));
+            }
+        }
+        out.extend(self.book.processes().iter().map(process_entry));
+        out.extend(self.service_faults().await);
+        out
+    }
+
+    /// Remove one fault by its id (from `GET /chaos/faults`).
+    pub async fn remove_fault(&self, id: &str) -> Result<(), ApiError> {
+        let not_found = || ApiError::not_found(format!("fault not found: {id}"));
+        if let Some(rest) = id.strip_prefix("toxic:") {
+            let (proxy, name) = rest.split_once(':').ok_or_else(not_found)?;
+            return self.remove_toxic(proxy, name).map_err(|_| not_found());
+        }
+        if let Some(rest) = id.strip_prefix("service:") {
+            let (service, inner) = rest.split_once(':').ok_or_else(not_found)?;
+            let url = self.admin_url(service)?;
+            let resp = self
+                .http
+                .delete(format!("{url}/admin/faults/{inner}"))
+                .send()
+                .await
+                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
+            return match resp.status().as_u16() {
+                200..=299 => Ok(()),
+                404 => Err(not_found()),
+                s => Err(ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    format!("{service} answered {s}"),
+                )),
+            };
+        }
+        if let Some(fault) = self.book.take_process(id) {
+            self.end_process_fault(&fault);
+            self.publish_gauges();
+            return Ok(());
+        }
+        for proxy in self.all() {
+            if proxy.http.remove(id) {
+                self.publish_gauges();
+                return Ok(());
+            }
+        }
+        Err(not_found())
+    }
+
+    /// Remove every fault: toxics, HTTP faults, process faults (paused
+    /// processes resume), and each service's in-service faults.
+    pub async fn clear_faults(&self) {
+        for proxy in self.all() {
+            {
+                let mut st = proxy.lock();
+                st.toxics.clear();
+                proxy.publish(&st);
+            }
+            proxy.http.clear();
+        }
+        for fault in self.book.take_all_processes() {
+            self.end_process_fault(&fault);
+        }
+        if let Some(control) = self.control() {
+            for service in control.services() {
+                if let Some(url) = control.admin_url(&service) {
+                    let url = format!("{}/admin/faults", url.trim_end_matches('/'));
+                    let _ = self
+                        .http
+                        .delete(url)
+                        .timeout(Duration::from_secs(1))
+                        .send()
+                        .await;
+                }
+            }
+        }
+        self.publish_gauges();
+    }
+}
+
+fn http_entry(proxy: &str, fault: &HttpFault) -> ActiveFault {
+    ActiveFault {
+        id: fault.id.clone(),
+        source: FaultSource::Http,
+        target: proxy.to_string(),
+        kind: fault.kind().to_string(),
+        remaining_ms: remaining(fault.expires),
+        detail: serde_json::to_value(&fault.spec).unwrap_or_default(),
+    }
+}
+
+fn process_entry(fault: &ProcessFault) -> ActiveFault {
+    ActiveFault {
+        id: fault.id.clone(),
+        source: FaultSource::Process,
+        target: fault.service.clone(),
+        kind: fault.action.as_str().to_string(),
+        remaining_ms: remaining(fault.expires),
+        detail: Value::Null,
+    }
+}

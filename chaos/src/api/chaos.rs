@@ -1,0 +1,100 @@
+//! The `/chaos` extensions: HTTP faults, toxics with a duration, process and
+//! in-service faults, and the list of every active fault.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::parse;
+use crate::agent::Agent;
+use crate::error::ApiError;
+use crate::faults::http::HttpFaultSpec;
+use crate::faults::process::ProcessFaultSpec;
+use crate::views::ToxicSpec;
+
+type ApiResult = Result<Response, ApiError>;
+
+pub(super) async fn list_faults(State(agent): State<Arc<Agent>>) -> Response {
+    Json(agent.faults().await).into_response()
+}
+
+pub(super) async fn clear_faults(State(agent): State<Arc<Agent>>) -> Response {
+    agent.clear_faults().await;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub(super) async fn remove_fault(
+    State(agent): State<Arc<Agent>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    agent.remove_fault(&id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(super) async fn add_http_fault(
+    State(agent): State<Arc<Agent>>,
+    Path(proxy): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    agent.proxy(&proxy)?;
+    let spec: HttpFaultSpec = parse(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.add_http_fault(&proxy, spec)?),
+    )
+        .into_response())
+}
+
+/// A Toxiproxy toxic plus `duration_ms`.
+#[derive(Deserialize)]
+struct TimedToxic {
+    #[serde(flatten)]
+    toxic: ToxicSpec,
+    #[serde(default)]
+    duration_ms: Option<u64>,
+}
+
+pub(super) async fn add_toxic(
+    State(agent): State<Arc<Agent>>,
+    Path(proxy): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    agent.proxy(&proxy)?;
+    let timed: TimedToxic = parse(&body)?;
+    let duration = timed.duration_ms.map(Duration::from_millis);
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.add_toxic(&proxy, timed.toxic, duration)?),
+    )
+        .into_response())
+}
+
+pub(super) async fn process_fault(
+    State(agent): State<Arc<Agent>>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let spec: ProcessFaultSpec = parse(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.process_fault(&service, spec)?),
+    )
+        .into_response())
+}
+
+pub(super) async fn service_fault(
+    State(agent): State<Arc<Agent>>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body: Value = parse(&body)?;
+    let (status, value) = agent.service_fault(&service, body).await?;
+    Ok((status, Json(value)).into_response())
+}

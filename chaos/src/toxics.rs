@@ -1,0 +1,192 @@
+//! Toxics: the faults a TCP proxy applies to the bytes of one direction of a
+//! connection, with Toxiproxy's names, attributes and behaviour.
+//!
+//! One toxic per file behind the small [`Toxic`] trait, and a registry by name
+//! ([`build`]). A link (one direction of one connection) reads a chunk, stamps
+//! it with the time it was read, and runs it through the chain of toxics that
+//! are active on it. A toxic turns each [`Item`] into zero or more items, each
+//! with the time it may be written at; it never sleeps and never does I/O, so
+//! the link stays a single task and the control API never waits on traffic.
+//!
+//! ```text
+//!  read ──> Item::Data{at} ──> toxic 1 ──> toxic 2 ──> queue ──(when due)──> write
+//!  EOF  ──> Item::Eof{at}  ──────────────────────────────────────────────> shutdown(Write)
+//! ```
+
+mod bandwidth;
+mod latency;
+mod limit_data;
+mod noop;
+mod reset_peer;
+mod slicer;
+mod slow_close;
+mod timeout;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+pub use bandwidth::Bandwidth;
+pub use latency::Latency;
+pub use limit_data::LimitData;
+pub use noop::Noop;
+pub use reset_peer::ResetPeer;
+pub use slicer::Slicer;
+pub use slow_close::SlowClose;
+pub use timeout::Timeout;
+
+/// Every toxic type the agent knows, in Toxiproxy's spelling.
+pub const KINDS: &[&str] = &[
+    "latency",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "noop",
+];
+
+/// One unit flowing through a link, with the earliest time it may be acted on.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// Bytes to write to the destination.
+    Data { at: Instant, bytes: Bytes },
+    /// The source finished sending: half-close the destination.
+    Eof { at: Instant },
+    /// Close the whole connection (both sockets), as Toxiproxy does when a toxic ends a stream.
+    Close { at: Instant, origin: u64 },
+    /// Reset the whole connection (SO_LINGER 0, the peer sees ECONNRESET).
+    Reset { at: Instant, origin: u64 },
+}
+
+impl Item {
+    /// When the item may be acted on.
+    pub fn at(&self) -> Instant {
+        match self {
+            Item::Data { at, .. } | Item::Eof { at } => *at,
+            Item::Close { at, .. } | Item::Reset { at, .. } => *at,
+        }
+    }
+}
+
+/// What one toxic keeps per link (one direction of one connection).
+#[derive(Debug, Default)]
+pub struct SlotState {
+    /// The time the last item left this toxic: keeps output in order.
+    pub last_at: Option<Instant>,
+    /// Bytes let through so far (limit_data).
+    pub bytes: u64,
+    /// Set once the toxic has fired (reset_peer).
+    pub triggered: bool,
+    /// Close the connection if nothing arrives before this time (timeout).
+    pub idle_deadline: Option<Instant>,
+}
+
+impl SlotState {
+    /// `at`, but never before the last item this toxic let out.
+    pub fn after_last(&self, at: Instant) -> Instant {
+        self.last_at.map_or(at, |last| last.max(at))
+    }
+}
+
+/// What a toxic sees while it handles an item.
+pub struct Stage<'a> {
+    /// The time the link is handling the item.
+    pub now: Instant,
+    /// The link's random numbers (seeded from the agent's seed).
+    pub rng: &'a mut StdRng,
+    /// This toxic's per-link state.
+    pub state: &'a mut SlotState,
+    /// An id for the items this toxic creates, so removing it can cancel them.
+    pub origin: u64,
+}
+
+/// A fault applied to one direction of a TCP connection.
+pub trait Toxic: Send + Sync + fmt::Debug {
+    /// The attributes as Toxiproxy serialises them (every field, defaults included).
+    fn attributes(&self) -> Value;
+    /// Called when the toxic becomes active on a link (connection start or toxic added).
+    fn on_activate(&self, _stage: &mut Stage<'_>) {}
+    /// Handle one `Data` or `Eof` item, pushing what comes out onto `out`.
+    fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>);
+    /// Whether removing the toxic closes the connections it was active on
+    /// (Toxiproxy's `timeout` does: the stream has lost data).
+    fn closes_on_removal(&self) -> bool {
+        false
+    }
+}
+
+/// Why a toxic could not be built.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BuildError {
+    /// No toxic has this name.
+    #[error("invalid toxic type")]
+    UnknownKind,
+    /// The attributes did not decode.
+    #[error("bad request body: {0}")]
+    BadAttributes(String),
+}
+
+/// Build a toxic of `kind` from `attributes` (null or an object; missing fields take defaults).
+pub fn build(kind: &str, attributes: &Value) -> Result<Arc<dyn Toxic>, BuildError> {
+    match kind {
+        "latency" => decode::<Latency>(attributes),
+        "bandwidth" => decode::<Bandwidth>(attributes),
+        "slow_close" => decode::<SlowClose>(attributes),
+        "timeout" => decode::<Timeout>(attributes),
+        "reset_peer" => decode::<ResetPeer>(attributes),
+        "slicer" => decode::<Slicer>(attributes),
+        "limit_data" => decode::<LimitData>(attributes),
+        "noop" => decode::<Noop>(attributes),
+        _ => Err(BuildError::UnknownKind),
+    }
+}
+
+/// Rebuild a toxic with some attributes changed: fields absent from `patch` keep their value.
+pub fn rebuild(kind: &str, current: &Value, patch: &Value) -> Result<Arc<dyn Toxic>, BuildError> {
+    let mut merged: Map<String, Value> = current.as_object().cloned().unwrap_or_default();
+    match patch {
+        Value::Null => {}
+        Value::Object(fields) => merged.extend(fields.clone()),
+        other => {
+            return Err(BuildError::BadAttributes(format!(
+                "attributes must be an object, got {other}"
+            )));
+        }
+    }
+    build(kind, &Value::Object(merged))
+}
+
+fn decode<T>(attributes: &Value) -> Result<Arc<dyn Toxic>, BuildError>
+where
+    T: Toxic + DeserializeOwned + Default + Serialize + 'static,
+{
+    let toxic = match attributes {
+        Value::Null => T::default(),
+        Value::Object(_) => serde_json::from_value::<T>(attributes.clone())
+            .map_err(|e| BuildError::BadAttributes(format!("attributes: {e}")))?,
+        other => {
+            return Err(BuildError::BadAttributes(format!(
+                "attributes must be an object, got {other}"
+            )));
+        }
+    };
+    Ok(Arc::new(toxic))
+}
+
+/// Serialise a toxic's attributes (helper for the [`Toxic::attributes`] impls).
+pub(crate) fn to_value<T: Serialize>(toxic: &T) -> Value {
+    serde_json::to_value(toxic).unwrap_or(Value::Null)
+}
+
+/// Milliseconds (Toxiproxy's unit for most attributes) as a duration; negatives are zero.
+pub(crate) fn millis(ms: i64) -> std::time::Duration {
+    std::time::Duration::from_millis(ms.max(0) as u64)
+}
