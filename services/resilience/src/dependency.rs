@@ -17,7 +17,6 @@
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -25,45 +24,12 @@ use crate::breaker::{BreakerPermit, BreakerState, CircuitBreaker};
 use crate::bulkhead::Bulkhead;
 use crate::error::{CallError, CallErrorKind, Failure};
 use crate::metrics::{self, Outcome};
+use crate::options::{CallOptions, attempt_limit};
 use crate::patch::PolicyPatch;
-use crate::policy::{Policy, PolicyError, TimeoutPolicy};
+use crate::policy::{Policy, PolicyError};
 use crate::retry::{RetryBudget, backoff_delay};
 use crate::status::{Counters, DependencyStatus};
 use crate::sync::{read, write};
-
-/// What the caller knows about one call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallOptions {
-    /// The call may be repeated safely: it is idempotent (GET) or carries an
-    /// `Idempotency-Key`. Calls that are not retryable are tried once.
-    pub retryable: bool,
-    /// The caller's own deadline: no attempt runs past it (when the timeout
-    /// mechanism is enabled).
-    pub deadline: Option<Instant>,
-}
-
-impl CallOptions {
-    /// A call that may be retried.
-    pub fn retryable() -> Self {
-        Self {
-            retryable: true,
-            deadline: None,
-        }
-    }
-
-    /// A call that must be tried at most once.
-    pub fn once() -> Self {
-        Self {
-            retryable: false,
-            deadline: None,
-        }
-    }
-
-    pub fn with_deadline(mut self, deadline: Instant) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
-}
 
 /// One callee (`users`, `payments`, ...) and the state of the mechanisms that
 /// guard calls to it. Shared as `Arc<Dependency>`.
@@ -294,41 +260,5 @@ impl Dependency {
 fn record(permit: Option<BreakerPermit<'_>>, policy: &Policy, failure: bool) {
     if let Some(p) = permit {
         p.record(&policy.breaker, failure);
-    }
-}
-
-/// How long the next attempt may take.
-struct Limit {
-    /// `None`: no limit (the timeout mechanism is off).
-    time: Option<Duration>,
-    /// The caller's deadline, not the policy timeout, sets the limit.
-    by_deadline: bool,
-}
-
-/// The attempt's limit, or `None` when the caller's deadline has passed.
-fn attempt_limit(timeout: &TimeoutPolicy, deadline: Option<Instant>) -> Option<Limit> {
-    if !timeout.enabled {
-        return Some(Limit {
-            time: None,
-            by_deadline: false,
-        });
-    }
-    let per_attempt = Duration::from_millis(timeout.per_attempt_ms);
-    match deadline {
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            let by_deadline = left < per_attempt;
-            Some(Limit {
-                time: Some(left.min(per_attempt)),
-                by_deadline,
-            })
-        }
-        None => Some(Limit {
-            time: Some(per_attempt),
-            by_deadline: false,
-        }),
     }
 }

@@ -13,6 +13,7 @@
 //! policy.rs      Policy and its parts, defaults, validation
 //! patch.rs       PolicyPatch: partial updates for PUT /admin/resilience
 //! dependency.rs  Dependency::call: bulkhead -> breaker -> timeout -> retry
+//! options.rs     CallOptions (retryable, deadline) and each attempt's time limit
 //! breaker.rs     count-window circuit breaker with half-open trials
 //! bulkhead.rs    max concurrent calls, no queue
 //! retry.rs       full-jitter backoff and the retry budget
@@ -20,6 +21,48 @@
 //! status.rs      DependencyStatus and running totals
 //! registry.rs    Registry: one service's dependencies by name
 //! metrics.rs     the resilience_* metrics
+//! bench.rs       what the kit adds to a call, as a table
+//! ```
+//!
+//! # Use
+//!
+//! ```
+//! use chaoslab_resilience::{CallOptions, Dependency, Failure, Policy};
+//!
+//! /// The caller's error type says which errors mean "the callee is unwell".
+//! #[derive(Debug)]
+//! enum HttpError { Status(u16), Transport }
+//! impl Failure for HttpError {
+//!     fn is_failure(&self) -> bool {
+//!         !matches!(self, HttpError::Status(s) if *s < 500)
+//!     }
+//! }
+//! impl std::fmt::Display for HttpError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         write!(f, "{self:?}")
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let payments = Dependency::new("payments", Policy::default());
+//! let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+//! let opts = CallOptions::retryable().with_deadline(deadline);
+//! let charged = payments
+//!     .call(opts, |attempt| async move {
+//!         // Build and send the request here, fresh for every attempt.
+//!         if attempt == 0 { Err(HttpError::Transport) } else { Ok("charged") }
+//!     })
+//!     .await;
+//! assert_eq!(charged.unwrap(), "charged");
+//! # }
+//! ```
+//!
+//! ```toml
+//! # A service's config: only what differs from the defaults.
+//! [resilience.payments.timeout]
+//! per_attempt_ms = 800
+//! [resilience.payments.retry]
+//! max_attempts = 2
 //! ```
 //!
 //! # Why hand-written
@@ -39,11 +82,13 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod breaker;
 mod bulkhead;
 mod dependency;
 mod error;
 mod metrics;
+mod options;
 mod patch;
 mod policy;
 mod registry;
@@ -51,10 +96,12 @@ mod retry;
 mod status;
 mod sync;
 
+pub use bench::{BenchReport, BenchRow, bench};
 pub use breaker::{BreakerState, BreakerStatus};
-pub use dependency::{CallOptions, Dependency};
+pub use dependency::Dependency;
 pub use error::{CallError, CallErrorKind, Failure};
 pub use metrics::Outcome;
+pub use options::CallOptions;
 pub use patch::{
     BreakerPatch, BulkheadPatch, FallbackPatch, PolicyPatch, RetryPatch, TimeoutPatch,
 };

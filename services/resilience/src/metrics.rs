@@ -8,6 +8,8 @@
 //! Series are registered with zero values when a dependency is created, so a
 //! dashboard shows a flat line rather than "no data" before the first failure.
 
+use std::sync::Arc;
+
 use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +60,7 @@ impl Outcome {
 
 /// Describes the metrics and publishes every series of `dependency` with
 /// its current value (zero for counters that never moved).
-pub(crate) fn register(dependency: &str, state: BreakerState, in_flight_now: usize) {
+pub(crate) fn register(dependency: &Arc<str>, state: BreakerState, in_flight_now: usize) {
     describe_counter!(
         CALLS,
         Unit::Count,
@@ -77,23 +79,23 @@ pub(crate) fn register(dependency: &str, state: BreakerState, in_flight_now: usi
     for outcome in Outcome::ALL {
         call(dependency, outcome, 0);
     }
-    counter!(RETRIES, DEPENDENCY => dependency.to_string()).increment(0);
+    counter!(RETRIES, DEPENDENCY => dependency.clone()).increment(0);
     circuit_state(dependency, state);
     in_flight(dependency, in_flight_now);
 }
 
-pub(crate) fn call(dependency: &str, outcome: Outcome, n: u64) {
-    counter!(CALLS, DEPENDENCY => dependency.to_string(), OUTCOME => outcome.as_str()).increment(n);
+pub(crate) fn call(dependency: &Arc<str>, outcome: Outcome, n: u64) {
+    counter!(CALLS, DEPENDENCY => dependency.clone(), OUTCOME => outcome.as_str()).increment(n);
 }
 
-pub(crate) fn retry(dependency: &str) {
-    counter!(RETRIES, DEPENDENCY => dependency.to_string()).increment(1);
+pub(crate) fn retry(dependency: &Arc<str>) {
+    counter!(RETRIES, DEPENDENCY => dependency.clone()).increment(1);
 }
 
-pub(crate) fn circuit_state(dependency: &str, state: BreakerState) {
-    gauge!(CIRCUIT_STATE, DEPENDENCY => dependency.to_string()).set(state.gauge_value());
+pub(crate) fn circuit_state(dependency: &Arc<str>, state: BreakerState) {
+    gauge!(CIRCUIT_STATE, DEPENDENCY => dependency.clone()).set(state.gauge_value());
 }
 
-pub(crate) fn in_flight(dependency: &str, n: usize) {
-    gauge!(BULKHEAD_IN_FLIGHT, DEPENDENCY => dependency.to_string()).set(n as f64);
+pub(crate) fn in_flight(dependency: &Arc<str>, n: usize) {
+    gauge!(BULKHEAD_IN_FLIGHT, DEPENDENCY => dependency.clone()).set(n as f64);
 }
