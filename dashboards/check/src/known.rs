@@ -44,6 +44,19 @@ pub const OUTCOMES: &[&str] = &[
     "fallback",
 ];
 
+/// Outcomes of a load-generator journey, as the user saw it.
+pub const LOADGEN_OUTCOMES: &[&str] = &[
+    "success",
+    "client_error",
+    "server_error",
+    "timeout",
+    "error",
+    "dropped",
+];
+
+/// The journeys the load generator plays.
+pub const JOURNEYS: &[&str] = &["browse", "view_product", "checkout", "view_order"];
+
 /// What a query may refer to.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
@@ -51,6 +64,8 @@ pub struct Vocabulary {
     pub labels: BTreeSet<String>,
     /// For some labels, the only values that exist.
     pub values: BTreeMap<String, BTreeSet<String>>,
+    /// The same for the load generator's metrics, whose `outcome` differs.
+    pub loadgen_values: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Vocabulary {
@@ -91,22 +106,28 @@ impl Vocabulary {
             (label::SERVER_ADDRESS.to_string(), set(CALLEES)),
             ("proxy".to_string(), set(CALLEES)),
         ]);
+        let loadgen_values = BTreeMap::from([
+            (label::OUTCOME.to_string(), set(LOADGEN_OUTCOMES)),
+            (label::JOURNEY.to_string(), set(JOURNEYS)),
+        ]);
         Self {
             metrics,
             labels,
             values,
+            loadgen_values,
         }
     }
 
     /// Why a matcher's value cannot match anything the lab emits, if so.
     /// Only equality matchers and plain alternations (`a|b`) are judged.
-    /// The `outcome` label of `loadgen_requests_total` is not the resilience
-    /// vocabulary and is left alone.
+    /// The load generator's `outcome` has its own vocabulary.
     pub fn bad_value(&self, metric: &str, label: &str, op: &str, value: &str) -> Option<String> {
-        if metric.starts_with("loadgen_") {
-            return None;
-        }
-        let allowed = self.values.get(label)?;
+        let table = if metric.starts_with("loadgen_") || metric.contains(":loadgen_") {
+            &self.loadgen_values
+        } else {
+            &self.values
+        };
+        let allowed = table.get(label)?;
         let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let alternatives: Vec<&str> = match op {
             "=" => vec![value],

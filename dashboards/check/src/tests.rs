@@ -115,6 +115,9 @@ fn histogram_suffixes_recordings_and_up_are_known() {
         p,
         ["metric chaos_faults_active_total is not emitted by any component of the lab"]
     );
+    let p = query_problems("loadgen_requests_total{outcome=\"ok\"}", &vars, &vocab);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("label outcome has no value ok"), "{p:?}");
     let p = query_problems("sum by (svc) (up)", &vars, &vocab);
     assert_eq!(p, ["label svc is not emitted by any component of the lab"]);
     let p = query_problems("up{job=\"$nope\"}", &vars, &vocab);
