@@ -1,11 +1,35 @@
 //! chaoslab-hub: the lab's telemetry hub.
 //!
-//! It receives OTLP (traces stored, metrics and logs counted), scrapes every
-//! lab process's Prometheus `/metrics`, and answers a JSON query API that the
-//! terminal dashboard, the experiment runner and the CLI read through the
-//! typed [`client::HubClient`].
+//! ```text
+//!  services ──OTLP gRPC/HTTP──> otlp ──> traces::TraceStore (span budget)
+//!  /metrics <──scraper (1 s)──  scraper ──> metrics::SeriesStore (15 min)
+//!                                   │
+//!  TUI, experiment runner, CLI ──HTTP──> api (axum) ──> query / traces::view
+//!                 └── client::HubClient (typed)
+//! ```
+//!
+//! Start: [`Hub::new`], then [`serve_api`], [`serve_otlp_grpc`],
+//! [`serve_otlp_http`] and [`run_scraper`], each on its own already-bound
+//! listener with a shutdown future; [`Hub::set_targets`] tells the scraper
+//! what to read.
 
 pub mod api;
+pub mod bench;
 pub mod client;
+pub mod config;
+mod hub;
+pub mod metrics;
+pub mod otlp;
+pub mod query;
+pub mod scraper;
+pub mod traces;
 
 pub use api::types::Target;
+pub use api::{api_router, serve_api};
+pub use bench::{BenchOptions, BenchReport, bench_ingest};
+pub use client::{ClientError, HubClient};
+pub use config::{ConfigError, HubConfig};
+pub use hub::{Hub, IngestStats, now_ms};
+pub use otlp::grpc::serve_otlp_grpc;
+pub use otlp::http::{otlp_http_router, serve_otlp_http};
+pub use scraper::{run_scraper, scrape_once};

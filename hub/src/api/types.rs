@@ -425,6 +425,12 @@ pub struct HubHealth {
     pub series_stored: usize,
     /// Every scrape target and its last result.
     pub targets: Vec<TargetStatus>,
+    /// Spans dropped on arrival for an invalid trace or span id.
+    #[serde(default)]
+    pub rejected_spans: u64,
+    /// Approximate bytes the trace store holds (spans and their strings).
+    #[serde(default)]
+    pub trace_store_bytes: usize,
 }
 
 // ---------------------------------------------------------------- metric query

@@ -1,0 +1,284 @@
+//! The ingest bench: how many spans per second the hub takes in, by path,
+//! and how much memory a full store holds. `chaoslab bench hub` prints it.
+//!
+//! Paths, each on a fresh hub with the default span budget (so eviction is
+//! part of the cost once the budget fills):
+//! - in-process, convert + store: decoded exports handed to the hub;
+//! - in-process, decode + store: protobuf bytes decoded, then stored;
+//! - OTLP/gRPC and OTLP/HTTP: pre-encoded exports sent over loopback by
+//!   concurrent clients (client and hub share this machine's cores).
+
+mod synth;
+mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use tokio::net::TcpListener;
+
+use crate::config::HubConfig;
+use crate::hub::Hub;
+use synth::{EncodedBatch, Rng};
+
+/// What the bench does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchOptions {
+    /// Spans sent per path.
+    pub spans: usize,
+    /// Spans per export request.
+    pub batch: usize,
+    /// Concurrent connections for the network paths.
+    pub connections: usize,
+    /// Span budget of the hubs measured.
+    pub budget: usize,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            spans: 300_000,
+            batch: 512,
+            connections: 4,
+            budget: HubConfig::default().span_budget,
+        }
+    }
+}
+
+/// One measured path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    pub path: String,
+    pub spans: usize,
+    pub elapsed: Duration,
+    /// Set when the path could not run (the row then has no rate).
+    pub error: Option<String>,
+}
+
+impl BenchRow {
+    pub fn spans_per_sec(&self) -> f64 {
+        self.spans as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The bench's result; `Display` prints a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    pub options: BenchOptions,
+    pub rows: Vec<BenchRow>,
+    /// Spans held once the budget filled.
+    pub stored_spans: usize,
+    /// The store's own estimate of its bytes at that point.
+    pub store_bytes: usize,
+    /// VmRSS growth while filling the store (from /proc/self/status), if
+    /// readable.
+    pub rss_growth_bytes: Option<u64>,
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.options;
+        writeln!(
+            f,
+            "hub ingest: {} spans per path, {} spans per export, {} connections, budget {}",
+            o.spans, o.batch, o.connections, o.budget
+        )?;
+        writeln!(f, "{:<36} {:>12} {:>10}", "path", "spans/s", "seconds")?;
+        for r in &self.rows {
+            match &r.error {
+                None => writeln!(
+                    f,
+                    "{:<36} {:>12.0} {:>10.3}",
+                    r.path,
+                    r.spans_per_sec(),
+                    r.elapsed.as_secs_f64()
+                )?,
+                Some(e) => writeln!(f, "{:<36} {:>12} {:>10}  ({e})", r.path, "-", "-")?,
+            }
+        }
+        let mb = |b: f64| b / (1024.0 * 1024.0);
+        write!(
+            f,
+            "memory with {} spans stored: store estimate {:.1} MiB ({:.0} B/span)",
+            self.stored_spans,
+            mb(self.store_bytes as f64),
+            self.store_bytes as f64 / self.stored_spans.max(1) as f64
+        )?;
+        if let Some(rss) = self.rss_growth_bytes {
+            write!(f, ", VmRSS growth {:.1} MiB", mb(rss as f64))?;
+        }
+        writeln!(f)
+    }
+}
+
+/// VmRSS of this process, bytes.
+pub fn vm_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn hub(budget: usize) -> Arc<Hub> {
+    Hub::new(HubConfig {
+        span_budget: budget,
+        ..HubConfig::default()
+    })
+}
+
+/// A set of distinct encoded exports, reused with fresh trace ids a round.
+fn batches(opts: &BenchOptions) -> Vec<EncodedBatch> {
+    let mut rng = Rng::new(0x5eed);
+    (0..16)
+        .map(|i| EncodedBatch::new(&synth::request(&mut rng, i, opts.batch.max(1))))
+        .collect()
+}
+
+/// The n-th export to send: batch `n % len` in round `n / len`.
+fn nth(b: &[EncodedBatch], n: usize) -> Vec<u8> {
+    b[n % b.len()].for_round((n / b.len()) as u32 + 1)
+}
+
+/// Runs the bench.
+pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
+    let b = batches(&opts);
+    let per = b[0].spans.max(1);
+    let n = opts.spans.div_ceil(per).max(1);
+    let mut rows = Vec::new();
+
+    // In-process: convert + store (decoding untimed). Also the memory probe.
+    let rss0 = vm_rss_bytes();
+    let h = hub(opts.budget);
+    let mut elapsed = Duration::ZERO;
+    for i in 0..n {
+        let req = ExportTraceServiceRequest::decode(nth(&b, i).as_slice()).expect("own encoding");
+        let t = Instant::now();
+        h.ingest_traces(req);
+        elapsed += t.elapsed();
+    }
+    rows.push(BenchRow {
+        path: "in-process: convert + store".into(),
+        spans: n * per,
+        elapsed,
+        error: None,
+    });
+    let st = h.traces.stats();
+    let rss_growth_bytes = match (rss0, vm_rss_bytes()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let (stored_spans, store_bytes) = (st.spans, st.approx_bytes);
+    drop(h);
+
+    // In-process: decode + convert + store.
+    let h = hub(opts.budget);
+    let mut elapsed = Duration::ZERO;
+    for i in 0..n {
+        let bytes = nth(&b, i);
+        let t = Instant::now();
+        let req = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("own encoding");
+        h.ingest_traces(req);
+        elapsed += t.elapsed();
+    }
+    rows.push(BenchRow {
+        path: "in-process: decode + convert + store".into(),
+        spans: n * per,
+        elapsed,
+        error: None,
+    });
+    drop(h);
+
+    rows.push(network_row(&opts, &b, n, per, Transport::Grpc).await);
+    rows.push(network_row(&opts, &b, n, per, Transport::Http).await);
+
+    BenchReport {
+        options: opts,
+        rows,
+        stored_spans,
+        store_bytes,
+        rss_growth_bytes,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Transport {
+    Grpc,
+    Http,
+}
+
+async fn network_row(
+    opts: &BenchOptions,
+    b: &[EncodedBatch],
+    n: usize,
+    per: usize,
+    transport: Transport,
+) -> BenchRow {
+    let c = opts.connections.max(1);
+    let path = match transport {
+        Transport::Grpc => format!("OTLP/gRPC, {c} connections"),
+        Transport::Http => format!("OTLP/HTTP protobuf, {c} connections"),
+    };
+    let result = async {
+        let h = hub(opts.budget);
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop = async {
+            let _ = stop_rx.await;
+        };
+        let server = match transport {
+            Transport::Grpc => tokio::spawn({
+                let h = h.clone();
+                async move {
+                    let _ = crate::otlp::grpc::serve_otlp_grpc(listener, h, stop).await;
+                }
+            }),
+            Transport::Http => tokio::spawn({
+                let h = h.clone();
+                async move {
+                    let _ = crate::otlp::http::serve_otlp_http(listener, h, stop).await;
+                }
+            }),
+        };
+        // Prepare every payload before timing.
+        let payloads: Vec<Vec<Vec<u8>>> = (0..c)
+            .map(|k| (k..n).step_by(c).map(|i| nth(b, i)).collect())
+            .collect();
+        let senders = wire::connect(transport == Transport::Grpc, addr, c).await?;
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for (sender, batch) in senders.into_iter().zip(payloads) {
+            tasks.push(tokio::spawn(sender.send_all(batch)));
+        }
+        for task in tasks {
+            task.await.map_err(|e| e.to_string())??;
+        }
+        let elapsed = t.elapsed();
+        let stored = h.traces.stats().spans_received as usize;
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        if stored != n * per {
+            return Err(format!("hub received {stored} of {} spans", n * per));
+        }
+        Ok(elapsed)
+    }
+    .await;
+    match result {
+        Ok(elapsed) => BenchRow {
+            path,
+            spans: n * per,
+            elapsed,
+            error: None,
+        },
+        Err(e) => BenchRow {
+            path,
+            spans: 0,
+            elapsed: Duration::ZERO,
+            error: Some(e),
+        },
+    }
+}

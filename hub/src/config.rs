@@ -1,0 +1,98 @@
+//! The hub's configuration: plain fields with defaults and a validating
+//! constructor.
+
+use std::time::Duration;
+
+use crate::api::types::Target;
+
+/// How the hub is set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubConfig {
+    /// Most spans the trace store holds; the oldest traces go first.
+    pub span_budget: usize,
+    /// How long scraped samples are kept.
+    pub retention: Duration,
+    /// How often every target's `/metrics` is read.
+    pub scrape_interval: Duration,
+    /// How long one scrape may take before it counts as failed.
+    pub scrape_timeout: Duration,
+    /// The window "now" numbers (rates, error ratios, percentiles) cover
+    /// unless a query names another.
+    pub window: Duration,
+    /// The chaos agent's API (e.g. `http://127.0.0.1:8474`), for `/api/faults`
+    /// and the fault marks on topology edges.
+    pub agent_url: Option<String>,
+    /// Prometheus targets outside the lab, scraped beside the lab's own.
+    pub extra_targets: Vec<Target>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            span_budget: 100_000,
+            retention: Duration::from_secs(15 * 60),
+            scrape_interval: Duration::from_secs(1),
+            scrape_timeout: Duration::from_millis(900),
+            window: Duration::from_secs(10),
+            agent_url: None,
+            extra_targets: Vec::new(),
+        }
+    }
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid hub config: {field}: {reason}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl HubConfig {
+    /// Checks the values; the error names the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, reason: &str| {
+            Err(ConfigError {
+                field,
+                reason: reason.to_string(),
+            })
+        };
+        if self.span_budget == 0 {
+            return err("span_budget", "must be at least 1");
+        }
+        if self.scrape_interval < Duration::from_millis(10) {
+            return err("scrape_interval", "must be at least 10ms");
+        }
+        if self.retention < self.scrape_interval * 2 {
+            return err("retention", "must cover at least two scrape intervals");
+        }
+        if self.scrape_timeout.is_zero() {
+            return err("scrape_timeout", "must be positive");
+        }
+        if self.window.is_zero() {
+            return err("window", "must be positive");
+        }
+        for t in &self.extra_targets {
+            if reqwest::Url::parse(&t.url).is_err() {
+                return Err(ConfigError {
+                    field: "extra_targets",
+                    reason: format!("{:?} is not a URL", t.url),
+                });
+            }
+        }
+        if let Some(u) = &self.agent_url
+            && reqwest::Url::parse(u).is_err()
+        {
+            return Err(ConfigError {
+                field: "agent_url",
+                reason: format!("{u:?} is not a URL"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Points kept per series: retention / scrape interval.
+    pub fn points_per_series(&self) -> usize {
+        (self.retention.as_millis() / self.scrape_interval.as_millis().max(1)) as usize + 1
+    }
+}

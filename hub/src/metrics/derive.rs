@@ -1,0 +1,276 @@
+//! Numbers derived from the series store: request rate, error ratio and
+//! latency percentiles (RED) grouped by any key, resilience state, load
+//! generator journeys, active faults and single-metric queries.
+//!
+//! Every rate is a per-series counter increase over the window divided by
+//! the seconds between the samples used, summed over the group; every
+//! percentile is `histogram_quantile` over the summed per-bucket rates, as
+//! `histogram_quantile(q, sum by (le) (rate(x_bucket[w])))` would give.
+
+use std::collections::BTreeMap;
+
+use chaoslab_kit::names::{self, label};
+
+use crate::api::types::{Aggregation, CircuitState, RedStats, ResilienceEntry};
+
+use super::exposition::parse_value;
+use super::quantile::{Bucket, histogram_quantile};
+use super::series::{SeriesKey, SeriesStore};
+
+/// A time range, Unix ms, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from_ms: u64,
+    pub to_ms: u64,
+}
+
+impl Window {
+    /// The `len_ms` ending at `to_ms`.
+    pub fn ending(to_ms: u64, len_ms: u64) -> Self {
+        Self {
+            from_ms: to_ms.saturating_sub(len_ms),
+            to_ms,
+        }
+    }
+}
+
+/// Sums for one group, turned into [`RedStats`] at the end.
+#[derive(Debug, Default, Clone)]
+struct RedAcc {
+    total: f64,
+    errors: f64,
+    buckets: Vec<Bucket>,
+}
+
+impl RedAcc {
+    fn finish(&self) -> RedStats {
+        let q = |p| histogram_quantile(p, &self.buckets).map(|s| s * 1000.0);
+        RedStats {
+            rate: self.total,
+            error_ratio: if self.total > 0.0 {
+                (self.errors / self.total).clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            p50_ms: q(0.5),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+        }
+    }
+}
+
+/// Whether an HTTP duration series counts failed requests: status >= 500
+/// or an `error_type`.
+pub fn is_http_error(k: &SeriesKey) -> bool {
+    k.label(label::STATUS)
+        .and_then(|s| s.parse::<u16>().ok())
+        .is_some_and(|s| s >= 500)
+        || k.label(label::ERROR_TYPE).is_some_and(|e| !e.is_empty())
+}
+
+/// Whether a load-generator outcome counts as failed (anything but
+/// `ok`/`success`).
+pub fn is_load_error(k: &SeriesKey) -> bool {
+    !matches!(k.label(label::OUTCOME), Some("ok" | "success"))
+}
+
+/// What to group: the counter that counts requests, the histogram buckets
+/// that time them, and which counter series are failures.
+#[derive(Clone, Copy)]
+pub struct RedSource<'a> {
+    pub count: &'a str,
+    pub bucket: &'a str,
+    pub is_error: fn(&SeriesKey) -> bool,
+}
+
+/// Server-side HTTP metrics.
+pub const HTTP_SERVER: RedSource<'static> = RedSource {
+    count: "http_server_request_duration_seconds_count",
+    bucket: "http_server_request_duration_seconds_bucket",
+    is_error: is_http_error,
+};
+
+/// Client-side HTTP metrics (edges).
+pub const HTTP_CLIENT: RedSource<'static> = RedSource {
+    count: "http_client_request_duration_seconds_count",
+    bucket: "http_client_request_duration_seconds_bucket",
+    is_error: is_http_error,
+};
+
+/// Load-generator journeys.
+pub const LOADGEN: RedSource<'static> = RedSource {
+    count: names::LOADGEN_REQUESTS,
+    bucket: "loadgen_request_duration_seconds_bucket",
+    is_error: is_load_error,
+};
+
+/// RED numbers per group key over a window. Series for which `key` answers
+/// `None` are skipped.
+pub fn red_by<K: Ord>(
+    store: &SeriesStore,
+    src: RedSource<'_>,
+    w: Window,
+    key: impl Fn(&SeriesKey) -> Option<K>,
+) -> BTreeMap<K, RedStats> {
+    let mut acc: BTreeMap<K, RedAcc> = BTreeMap::new();
+    for (k, s) in store.all() {
+        let is_count = k.name == src.count;
+        let is_bucket = !is_count && k.name == src.bucket;
+        if !is_count && !is_bucket {
+            continue;
+        }
+        let Some(group) = key(k) else { continue };
+        let Some(inc) = s.increase(w.from_ms, w.to_ms) else {
+            continue;
+        };
+        let a = acc.entry(group).or_default();
+        if is_count {
+            a.total += inc.rate();
+            if (src.is_error)(k) {
+                a.errors += inc.rate();
+            }
+        } else if let Some(le) = k.label("le").and_then(parse_value) {
+            a.buckets.push(Bucket {
+                le,
+                count: inc.rate(),
+            });
+        }
+    }
+    acc.into_iter().map(|(k, a)| (k, a.finish())).collect()
+}
+
+/// Latest values of a gauge per key (the newest scrape in the window).
+pub fn latest_by<K: Ord>(
+    store: &SeriesStore,
+    name: &str,
+    w: Window,
+    key: impl Fn(&SeriesKey) -> Option<K>,
+) -> BTreeMap<K, f64> {
+    let mut out = BTreeMap::new();
+    for (k, s) in store.named(name) {
+        if let (Some(group), Some(v)) = (key(k), s.latest(w.from_ms, w.to_ms)) {
+            *out.entry(group).or_insert(0.0) += v;
+        }
+    }
+    out
+}
+
+/// Counter rates per key over the window.
+pub fn rate_by<K: Ord>(
+    store: &SeriesStore,
+    name: &str,
+    w: Window,
+    key: impl Fn(&SeriesKey) -> Option<K>,
+) -> BTreeMap<K, f64> {
+    let mut out = BTreeMap::new();
+    for (k, s) in store.named(name) {
+        if let (Some(group), Some(inc)) = (key(k), s.increase(w.from_ms, w.to_ms)) {
+            *out.entry(group).or_insert(0.0) += inc.rate();
+        }
+    }
+    out
+}
+
+fn owned(k: &SeriesKey, l: &str) -> Option<String> {
+    k.label(l).map(str::to_string)
+}
+
+/// Resilience state per (service, dependency).
+pub fn resilience(store: &SeriesStore, w: Window) -> Vec<ResilienceEntry> {
+    let pair = |k: &SeriesKey| Some((owned(k, label::SERVICE)?, owned(k, label::DEPENDENCY)?));
+    let with_outcome =
+        |k: &SeriesKey| Some((pair(k)?, owned(k, label::OUTCOME).unwrap_or_default()));
+    let circuit = latest_by(store, names::RESILIENCE_CIRCUIT_STATE, w, pair);
+    let bulkhead = latest_by(store, names::RESILIENCE_BULKHEAD_IN_FLIGHT, w, pair);
+    let retries = rate_by(store, names::RESILIENCE_RETRIES, w, pair);
+    let calls_rate = rate_by(store, names::RESILIENCE_CALLS, w, with_outcome);
+    let calls_total = latest_by(store, names::RESILIENCE_CALLS, w, with_outcome);
+
+    let mut keys: Vec<(String, String)> = circuit
+        .keys()
+        .chain(bulkhead.keys())
+        .chain(retries.keys())
+        .cloned()
+        .chain(calls_total.keys().map(|(p, _)| p.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|p| {
+            let per_outcome = |m: &BTreeMap<((String, String), String), f64>| {
+                m.iter()
+                    .filter(|((q, _), _)| *q == p)
+                    .map(|((_, o), v)| (o.clone(), *v))
+                    .collect()
+            };
+            ResilienceEntry {
+                circuit: match circuit.get(&p).map(|v| v.round() as i64) {
+                    Some(0) => CircuitState::Closed,
+                    Some(1) => CircuitState::HalfOpen,
+                    Some(2) => CircuitState::Open,
+                    _ => CircuitState::Unknown,
+                },
+                calls_rate: per_outcome(&calls_rate),
+                calls_total: per_outcome(&calls_total),
+                retries_rate: retries.get(&p).copied().unwrap_or(0.0),
+                bulkhead_in_flight: bulkhead.get(&p).copied(),
+                service: p.0,
+                dependency: p.1,
+            }
+        })
+        .collect()
+}
+
+/// Active fault kinds per target, from `chaos_faults_active > 0`.
+pub fn active_faults(store: &SeriesStore, w: Window) -> BTreeMap<String, Vec<String>> {
+    let by = latest_by(store, names::CHAOS_FAULTS_ACTIVE, w, |k| {
+        Some((
+            owned(k, label::TARGET)?,
+            owned(k, label::KIND).unwrap_or_default(),
+        ))
+    });
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((target, kind), v) in by {
+        if v > 0.0 {
+            out.entry(target).or_default().push(kind);
+        }
+    }
+    out
+}
+
+/// `/api/metric`: the aggregated current value of the series named `name`
+/// whose labels include every `matchers` pair. Returns the value and the
+/// number of series that matched.
+pub fn query(
+    store: &SeriesStore,
+    name: &str,
+    matchers: &BTreeMap<String, String>,
+    agg: Aggregation,
+    w: Window,
+) -> (Option<f64>, usize) {
+    let mut values = Vec::new();
+    let mut matched = 0;
+    for (k, s) in store.named(name) {
+        if !matchers
+            .iter()
+            .all(|(mk, mv)| k.label(mk) == Some(mv.as_str()))
+        {
+            continue;
+        }
+        matched += 1;
+        let v = match agg {
+            Aggregation::Rate => s.increase(w.from_ms, w.to_ms).map(|i| i.rate()),
+            _ => s.latest(w.from_ms, w.to_ms),
+        };
+        values.extend(v);
+    }
+    if values.is_empty() {
+        return (None, matched);
+    }
+    let v = match agg {
+        Aggregation::Sum | Aggregation::Rate => values.iter().sum(),
+        Aggregation::Avg => values.iter().sum::<f64>() / values.len() as f64,
+        Aggregation::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    };
+    (Some(v), matched)
+}

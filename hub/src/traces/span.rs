@@ -1,0 +1,99 @@
+//! The span as the store keeps it: compact, with interned strings, and only
+//! what the query API shows (resource attributes other than `service.name`
+//! are dropped).
+
+use std::sync::Arc;
+
+use super::ids::SpanId;
+
+/// A span attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    /// Interned key (keys repeat across spans).
+    pub key: Arc<str>,
+    /// The value.
+    pub value: AttrValue,
+}
+
+/// An attribute value; arrays, maps and bytes are kept as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Str(Box<str>),
+    Int(i64),
+    F64(f64),
+    Bool(bool),
+    Json(Box<serde_json::Value>),
+}
+
+/// A span event (a fault injection appears as `chaos.<kind>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub name: Arc<str>,
+    pub time_unix_nano: u64,
+    pub attributes: Vec<Attribute>,
+}
+
+/// One stored span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSpan {
+    pub span_id: SpanId,
+    /// 0 for a root span.
+    pub parent_id: SpanId,
+    /// `service.name` of the sending resource.
+    pub service: Arc<str>,
+    pub name: Arc<str>,
+    /// OTLP span kind number (0 unspecified .. 5 consumer).
+    pub kind: u8,
+    /// OTLP status code number (0 unset, 1 ok, 2 error).
+    pub status: u8,
+    pub status_message: Box<str>,
+    pub start_unix_nano: u64,
+    pub end_unix_nano: u64,
+    pub attributes: Vec<Attribute>,
+    pub events: Vec<StoredEvent>,
+}
+
+/// The prefix that marks a chaos fault on a span (event or attribute name).
+pub const FAULT_PREFIX: &str = "chaos.";
+
+impl StoredSpan {
+    /// The span's status is Error.
+    pub fn is_error(&self) -> bool {
+        self.status == 2
+    }
+
+    /// An event or attribute name starts with `chaos.`.
+    pub fn has_fault(&self) -> bool {
+        self.events.iter().any(|e| e.name.starts_with(FAULT_PREFIX))
+            || self
+                .attributes
+                .iter()
+                .any(|a| a.key.starts_with(FAULT_PREFIX))
+    }
+
+    /// A rough count of the bytes this span holds (struct plus heap), used
+    /// to report the store's memory. Interned strings are counted once per
+    /// span as a pointer only.
+    pub fn approx_bytes(&self) -> usize {
+        fn attrs(a: &[Attribute]) -> usize {
+            a.iter()
+                .map(|a| {
+                    std::mem::size_of::<Attribute>()
+                        + match &a.value {
+                            AttrValue::Str(s) => s.len(),
+                            AttrValue::Json(_) => 64,
+                            _ => 0,
+                        }
+                })
+                .sum()
+        }
+        std::mem::size_of::<StoredSpan>()
+            + self.status_message.len()
+            + attrs(&self.attributes)
+            + self
+                .events
+                .iter()
+                .map(|e| std::mem::size_of::<StoredEvent>() + attrs(&e.attributes))
+                .sum::<usize>()
+    }
+}
