@@ -38,7 +38,10 @@ struct ApiError {
 
 impl ApiError {
     fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
     }
 }
 
@@ -99,7 +102,10 @@ impl LoadGen {
             .route("/health/ready", get(health))
             .route("/load", get(get_load).put(put_load))
             .fallback(not_found)
-            .with_state(AppState { generator: Arc::clone(self), metrics })
+            .with_state(AppState {
+                generator: Arc::clone(self),
+                metrics,
+            })
     }
 }
 
@@ -127,7 +133,9 @@ async fn put_load(State(s): State<AppState>, body: Bytes) -> Result<Response, Ap
         ))
     })?;
     if update.rate.is_none() && update.weights.is_none() {
-        return Err(ApiError::bad_request("nothing to change: give \"rate\" and/or \"weights\""));
+        return Err(ApiError::bad_request(
+            "nothing to change: give \"rate\" and/or \"weights\"",
+        ));
     }
     // Check everything first, so a bad field changes nothing.
     if let Some(rate) = update.rate {
@@ -147,5 +155,8 @@ async fn put_load(State(s): State<AppState>, body: Bytes) -> Result<Response, Ap
 }
 
 async fn not_found() -> ApiError {
-    ApiError { status: StatusCode::NOT_FOUND, message: "no such route".into() }
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: "no such route".into(),
+    }
 }

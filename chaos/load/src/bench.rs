@@ -52,7 +52,10 @@ async fn products_server() -> anyhow::Result<(String, oneshot::Sender<()>)> {
         {"id": 2, "name": "Mug", "price_cents": 899},
         {"id": 3, "name": "Kettle", "price_cents": 3499}
     ]);
-    let app = Router::new().route("/api/products", get(move || std::future::ready(Json(body.clone()))));
+    let app = Router::new().route(
+        "/api/products",
+        get(move || std::future::ready(Json(body.clone()))),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (tx, rx) = oneshot::channel::<()>();
@@ -86,7 +89,10 @@ pub async fn bench(target: Option<String>, secs: u64) -> anyhow::Result<BenchRep
         cfg.max_in_flight = IN_FLIGHT;
         cfg.seed = Some(1);
         let generator = LoadGen::try_new(cfg)?;
-        generator.clone().run(tokio::time::sleep(Duration::from_secs(secs))).await;
+        generator
+            .clone()
+            .run(tokio::time::sleep(Duration::from_secs(secs)))
+            .await;
         let all = generator.report().totals.all;
         let completed = all.requests - all.dropped;
         let row = BenchRow {
@@ -110,7 +116,13 @@ pub async fn bench(target: Option<String>, secs: u64) -> anyhow::Result<BenchRep
         .filter(|r| r.errors == 0)
         .map(|r| r.completed_per_sec)
         .fold(0.0, f64::max);
-    Ok(BenchReport { target, step_secs: secs, max_in_flight: IN_FLIGHT, rows, top_rate })
+    Ok(BenchReport {
+        target,
+        step_secs: secs,
+        max_in_flight: IN_FLIGHT,
+        rows,
+        top_rate,
+    })
 }
 
 fn ms(v: Option<f64>) -> String {

@@ -58,7 +58,9 @@ pub async fn run_cli(
 
     let app = generator.router(Some(telemetry.metrics()));
     let server = tokio::spawn(
-        axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx.clone())).into_future(),
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopped(stop_rx.clone()))
+            .into_future(),
     );
     tracing::info!(listen = %bound, rate = args.rate, "load generator running");
     generator.clone().run(stopped(stop_rx)).await;

@@ -29,14 +29,24 @@ pub struct Weights {
 impl Default for Weights {
     /// Mostly browsing, a fifth checking out: roughly what a shop sees.
     fn default() -> Self {
-        Self { browse: 40.0, view_product: 35.0, checkout: 20.0, view_order: 5.0 }
+        Self {
+            browse: 40.0,
+            view_product: 35.0,
+            checkout: 20.0,
+            view_order: 5.0,
+        }
     }
 }
 
 impl Weights {
     /// All traffic to one journey.
     pub fn only(journey: Journey) -> Self {
-        let mut w = Self { browse: 0.0, view_product: 0.0, checkout: 0.0, view_order: 0.0 };
+        let mut w = Self {
+            browse: 0.0,
+            view_product: 0.0,
+            checkout: 0.0,
+            view_order: 0.0,
+        };
         *w.get_mut(journey) = 1.0;
         w
     }
@@ -72,7 +82,9 @@ impl Weights {
             }
         }
         if Journey::ALL.iter().all(|j| self.get(*j) == 0.0) {
-            return Err(LoadError::InvalidWeights("at least one weight must be > 0".into()));
+            return Err(LoadError::InvalidWeights(
+                "at least one weight must be > 0".into(),
+            ));
         }
         Ok(())
     }
@@ -89,13 +101,21 @@ impl Weights {
             at -= w;
         }
         // Rounding at the very top: the last journey with any weight.
-        Journey::ALL.into_iter().rev().find(|j| self.get(*j) > 0.0).unwrap_or(Journey::Browse)
+        Journey::ALL
+            .into_iter()
+            .rev()
+            .find(|j| self.get(*j) > 0.0)
+            .unwrap_or(Journey::Browse)
     }
 }
 
 /// Checks an arrival rate: finite and >= 0 (0 pauses).
 pub fn validate_rate(rate: f64) -> Result<(), LoadError> {
-    if rate.is_finite() && rate >= 0.0 { Ok(()) } else { Err(LoadError::InvalidRate(rate)) }
+    if rate.is_finite() && rate >= 0.0 {
+        Ok(())
+    } else {
+        Err(LoadError::InvalidRate(rate))
+    }
 }
 
 /// Everything the generator needs to run.
@@ -145,7 +165,9 @@ impl LoadConfig {
             )));
         }
         if self.max_in_flight == 0 {
-            return Err(LoadError::InvalidConfig("max_in_flight must be >= 1".into()));
+            return Err(LoadError::InvalidConfig(
+                "max_in_flight must be >= 1".into(),
+            ));
         }
         if self.timeout.is_zero() {
             return Err(LoadError::InvalidConfig("timeout must be > 0".into()));

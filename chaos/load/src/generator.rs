@@ -66,7 +66,11 @@ impl LoadGen {
         if cfg.timeout.is_zero() {
             cfg.timeout = Duration::from_secs(5);
         }
-        let seed_rng = || cfg.seed.map(SmallRng::seed_from_u64).unwrap_or_else(rand::make_rng);
+        let seed_rng = || {
+            cfg.seed
+                .map(SmallRng::seed_from_u64)
+                .unwrap_or_else(rand::make_rng)
+        };
         let run_id = seed_rng().random::<u64>() ^ std::process::id() as u64;
         let client = ShopClient::new(&cfg.target, cfg.max_in_flight, cfg.timeout, run_id);
         Arc::new(Self {
@@ -129,7 +133,9 @@ impl LoadGen {
     pub fn report(&self) -> LoadReport {
         let (window, totals) = self.stats.tallies();
         let by_name = |m: &std::collections::BTreeMap<Journey, crate::stats::Tally>| {
-            m.iter().map(|(j, t)| (j.name().to_string(), t.summary())).collect()
+            m.iter()
+                .map(|(j, t)| (j.name().to_string(), t.summary()))
+                .collect()
         };
         LoadReport {
             rate: self.rate(),
@@ -153,7 +159,11 @@ impl LoadGen {
     /// journey timeout) for the journeys in flight to finish.
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         self.running.store(true, Ordering::Relaxed);
-        let mut rng = self.cfg.seed.map(SmallRng::seed_from_u64).unwrap_or_else(rand::make_rng);
+        let mut rng = self
+            .cfg
+            .seed
+            .map(SmallRng::seed_from_u64)
+            .unwrap_or_else(rand::make_rng);
         let mut changed = self.changed.subscribe();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next = Instant::now();
@@ -230,8 +240,13 @@ impl LoadGen {
             otel.status_code = Empty,
         );
         let mut rng = SmallRng::seed_from_u64(seed);
-        let play = self.client.play(journey, &root, &mut rng).instrument(root.clone());
-        let outcome = tokio::time::timeout(self.cfg.timeout, play).await.unwrap_or(Outcome::Timeout);
+        let play = self
+            .client
+            .play(journey, &root, &mut rng)
+            .instrument(root.clone());
+        let outcome = tokio::time::timeout(self.cfg.timeout, play)
+            .await
+            .unwrap_or(Outcome::Timeout);
         let latency = Instant::now().saturating_duration_since(intended);
         root.record("outcome", outcome.name());
         if outcome.is_error() {

@@ -18,8 +18,12 @@ pub enum Journey {
 }
 
 impl Journey {
-    pub const ALL: [Journey; 4] =
-        [Journey::Browse, Journey::ViewProduct, Journey::Checkout, Journey::ViewOrder];
+    pub const ALL: [Journey; 4] = [
+        Journey::Browse,
+        Journey::ViewProduct,
+        Journey::Checkout,
+        Journey::ViewOrder,
+    ];
 
     /// The label value.
     pub fn name(self) -> &'static str {

@@ -69,7 +69,10 @@ fn ms(v: Option<f64>) -> String {
 }
 
 fn row(f: &mut fmt::Formatter<'_>, name: &str, r: &JourneyReport) -> fmt::Result {
-    let ratio = r.success_ratio.map(|s| format!("{:.2}%", s * 100.0)).unwrap_or_else(|| "-".into());
+    let ratio = r
+        .success_ratio
+        .map(|s| format!("{:.2}%", s * 100.0))
+        .unwrap_or_else(|| "-".into());
     writeln!(
         f,
         "{:<13} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -90,7 +93,11 @@ impl fmt::Display for LoadReport {
     /// The totals since start, one line per journey and one for all.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.totals;
-        let achieved = if t.elapsed_secs > 0.0 { t.all.requests as f64 / t.elapsed_secs } else { 0.0 };
+        let achieved = if t.elapsed_secs > 0.0 {
+            t.all.requests as f64 / t.elapsed_secs
+        } else {
+            0.0
+        };
         writeln!(
             f,
             "load: {:.1} s, target rate {:.1}/s ({}), achieved {:.1} arrivals/s",
@@ -102,8 +109,16 @@ impl fmt::Display for LoadReport {
         writeln!(
             f,
             "{:<13} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "journey", "requests", "success", "errors", "dropped", "success", "p50 ms", "p95 ms",
-            "p99 ms", "max ms"
+            "journey",
+            "requests",
+            "success",
+            "errors",
+            "dropped",
+            "success",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms"
         )?;
         for (name, r) in &t.journeys {
             row(f, name, r)?;

@@ -78,13 +78,15 @@ impl ShopClient {
     }
 
     async fn browse(&self, root: &Span) -> Step<()> {
-        self.send(root, Method::GET, "/api/products", "/api/products", None).await?;
+        self.send(root, Method::GET, "/api/products", "/api/products", None)
+            .await?;
         Ok(())
     }
 
     async fn view_product(&self, root: &Span, id: u32) -> Step<()> {
         let path = format!("/api/products/{id}");
-        self.send(root, Method::GET, &path, "/api/products/{id}", None).await?;
+        self.send(root, Method::GET, &path, "/api/products/{id}", None)
+            .await?;
         Ok(())
     }
 
@@ -106,8 +108,16 @@ impl ShopClient {
             }
             let body = body.clone();
             async move {
-                self.send_as(root, Method::POST, "/api/checkout", "/api/checkout", &token, extra, Some(body))
-                    .await
+                self.send_as(
+                    root,
+                    Method::POST,
+                    "/api/checkout",
+                    "/api/checkout",
+                    &token,
+                    extra,
+                    Some(body),
+                )
+                .await
             }
         };
         let order = self.with_token(root, user, send).await?;
@@ -130,13 +140,23 @@ impl ShopClient {
                 orders.get(rng.random_range(0..orders.len())).cloned()
             }
         };
-        let Some((id, user)) = picked else { return self.browse(root).await };
+        let Some((id, user)) = picked else {
+            return self.browse(root).await;
+        };
         let path = format!("/api/orders/{id}");
         let send = |token: String| {
             let path = path.clone();
             async move {
-                self.send_as(root, Method::GET, &path, "/api/orders/{id}", &token, HeaderMap::new(), None)
-                    .await
+                self.send_as(
+                    root,
+                    Method::GET,
+                    &path,
+                    "/api/orders/{id}",
+                    &token,
+                    HeaderMap::new(),
+                    None,
+                )
+                .await
             }
         };
         self.with_token(root, user, send).await?;
@@ -168,8 +188,14 @@ impl ShopClient {
     async fn login(&self, root: &Span, user: usize) -> Step<String> {
         let (email, password) = USERS[user];
         let body = json!({ "email": email, "password": password });
-        let reply = self.send(root, Method::POST, "/api/login", "/api/login", Some(body)).await?;
-        let token = reply.get("token").and_then(Value::as_str).ok_or(Outcome::Error)?.to_string();
+        let reply = self
+            .send(root, Method::POST, "/api/login", "/api/login", Some(body))
+            .await?;
+        let token = reply
+            .get("token")
+            .and_then(Value::as_str)
+            .ok_or(Outcome::Error)?
+            .to_string();
         lock(&self.tokens)[user] = Some(token.clone());
         Ok(token)
     }
@@ -200,7 +226,9 @@ impl ShopClient {
         route: &str,
         body: Option<Value>,
     ) -> Step<Value> {
-        let (status, reply) = self.request(root, method, path, route, HeaderMap::new(), body).await?;
+        let (status, reply) = self
+            .request(root, method, path, route, HeaderMap::new(), body)
+            .await?;
         classify(status, reply)
     }
 
@@ -225,7 +253,10 @@ impl ShopClient {
             otel.status_code = Empty,
         );
         propagation::inject(&span.context(), &mut headers);
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).headers(headers);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(headers);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -241,12 +272,19 @@ impl ShopClient {
                 if status >= 500 {
                     span.record("otel.status_code", "ERROR");
                 }
-                Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+                Ok((
+                    status,
+                    serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                ))
             }
             Err(e) => {
                 span.record("otel.status_code", "ERROR");
                 tracing::debug!(parent: &span, error = %e, "request failed");
-                Err(if e.is_timeout() { Outcome::Timeout } else { Outcome::Error })
+                Err(if e.is_timeout() {
+                    Outcome::Timeout
+                } else {
+                    Outcome::Error
+                })
             }
         }
     }

@@ -33,7 +33,10 @@ pub(crate) struct Tally {
 
 impl Tally {
     fn new() -> Self {
-        Self { counts: [0; Outcome::ALL.len()], latency: new_histogram() }
+        Self {
+            counts: [0; Outcome::ALL.len()],
+            latency: new_histogram(),
+        }
     }
 
     fn clear(&mut self) {
@@ -63,7 +66,11 @@ impl Tally {
         let requests: u64 = self.counts.iter().sum();
         let success = count(Outcome::Success);
         let dropped = count(Outcome::Dropped);
-        let errors = Outcome::ALL.iter().filter(|o| o.is_error()).map(|o| count(*o)).sum();
+        let errors = Outcome::ALL
+            .iter()
+            .filter(|o| o.is_error())
+            .map(|o| count(*o))
+            .sum();
         let sent = !self.latency.is_empty();
         let pct = |q: f64| sent.then(|| self.latency.value_at_quantile(q) as f64 / 1000.0);
         JourneyReport {
@@ -110,12 +117,19 @@ impl Stats {
                 Mutex::new(JourneyStats {
                     total: Tally::new(),
                     slots: (0..window_secs)
-                        .map(|_| Slot { second: u64::MAX, tally: Tally::new() })
+                        .map(|_| Slot {
+                            second: u64::MAX,
+                            tally: Tally::new(),
+                        })
                         .collect(),
                 })
             })
             .collect();
-        Self { start: Instant::now(), window_secs, journeys }
+        Self {
+            start: Instant::now(),
+            window_secs,
+            journeys,
+        }
     }
 
     pub(crate) fn window_secs(&self) -> u64 {
@@ -151,7 +165,11 @@ impl Stats {
         for journey in Journey::ALL {
             let j = lock(&self.journeys[journey.index()]);
             let mut w = Tally::new();
-            for slot in j.slots.iter().filter(|s| s.second >= oldest && s.second <= now) {
+            for slot in j
+                .slots
+                .iter()
+                .filter(|s| s.second >= oldest && s.second <= now)
+            {
                 w.merge(&slot.tally);
             }
             window.insert(journey, w);
