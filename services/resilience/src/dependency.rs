@@ -173,6 +173,15 @@ impl Dependency {
     /// Runs `f(attempt)` (attempt 0, 1, ...) through timeout, retries,
     /// breaker and bulkhead as the current policy says. Returns the first
     /// success, an error that is not a failure as it is, or the last error.
+    ///
+    /// Each call is counted once in `resilience_calls_total`: `success`
+    /// (an error that is not a failure counts as success: the dependency
+    /// answered), `failure` or `timeout` (the last attempt's), or a
+    /// `rejected_*` when refused before the first attempt. If the breaker
+    /// opens between attempts, the call ends with its last error. A call
+    /// dropped before it ends is not counted, but frees its bulkhead slot
+    /// and breaker trial. `f` must build a fresh request for every attempt,
+    /// and should read the response body too, so the timeout covers it.
     pub async fn call<T, E, F, Fut>(&self, opts: CallOptions, mut f: F) -> Result<T, CallError<E>>
     where
         F: FnMut(u32) -> Fut,
