@@ -1,0 +1,7 @@
+//! Integration tests of the chaos agent, on real sockets bound to 127.0.0.1:0.
+
+mod api;
+mod chaos_ext;
+mod forwarding;
+mod support;
+mod toxics;
