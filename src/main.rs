@@ -1,2 +1,4 @@
 //! The `chaoslab` command: parses arguments and hands over to the library.
-fn main() {}
+fn main() -> std::process::ExitCode {
+    chaoslab::cli::main()
+}

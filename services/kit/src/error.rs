@@ -1,0 +1,16 @@
+//! The JSON error body every service answers with: `{"error", "reason"}`.
+
+use axum::{
+    Json,
+    response::{IntoResponse, Response},
+};
+use http::StatusCode;
+
+/// `status` with `{"error": error, "reason": reason}`.
+pub fn json_error(status: StatusCode, error: &str, reason: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "error": error, "reason": reason })),
+    )
+        .into_response()
+}

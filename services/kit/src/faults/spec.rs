@@ -1,0 +1,170 @@
+//! The in-service fault kinds, as the admin API accepts them.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Every kind, for metrics that should show zero before the first fault.
+pub const KINDS: &[&str] = &[
+    "error_rate",
+    "latency",
+    "slow_storage",
+    "cpu_burn",
+    "memory_growth",
+    "pool_shrink",
+];
+
+/// Longest fault accepted: an hour.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+/// Duration when the request names none.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
+
+/// A fault and its parameters. `route` is a prefix of the route template
+/// (`/api/checkout`); none means every business route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultSpec {
+    /// Answer `status` to a fraction `rate` (0..=1) of requests.
+    ErrorRate {
+        #[serde(default)]
+        route: Option<String>,
+        rate: f64,
+        #[serde(default = "default_status")]
+        status: u16,
+    },
+    /// Add `latency_ms` (plus up to `jitter_ms`) before handling a request.
+    Latency {
+        #[serde(default)]
+        route: Option<String>,
+        latency_ms: u64,
+        #[serde(default)]
+        jitter_ms: u64,
+    },
+    /// Make every (simulated) storage call take `latency_ms` longer.
+    SlowStorage { latency_ms: u64 },
+    /// Keep `threads` threads busy `percent` of the time.
+    CpuBurn {
+        #[serde(default = "one")]
+        threads: u32,
+        #[serde(default = "hundred")]
+        percent: u8,
+    },
+    /// Allocate and hold `mb_per_sec` MiB a second, up to `max_mb`.
+    MemoryGrowth { mb_per_sec: u32, max_mb: u32 },
+    /// Let only `size` calls to `dependency` be in flight; the rest queue.
+    PoolShrink {
+        dependency: String,
+        #[serde(default = "one_usize")]
+        size: usize,
+    },
+}
+
+fn default_status() -> u16 {
+    500
+}
+fn one() -> u32 {
+    1
+}
+fn one_usize() -> usize {
+    1
+}
+fn hundred() -> u8 {
+    100
+}
+
+/// What was wrong with a fault request.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+impl FaultSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ErrorRate { .. } => "error_rate",
+            Self::Latency { .. } => "latency",
+            Self::SlowStorage { .. } => "slow_storage",
+            Self::CpuBurn { .. } => "cpu_burn",
+            Self::MemoryGrowth { .. } => "memory_growth",
+            Self::PoolShrink { .. } => "pool_shrink",
+        }
+    }
+
+    /// Parses a request body: the fault's fields plus `duration_ms`.
+    pub fn parse(body: &[u8]) -> Result<(Self, Duration), SpecError> {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| SpecError(format!("malformed JSON: {e}")))?;
+        let obj = value
+            .as_object_mut()
+            .ok_or_else(|| SpecError("expected a JSON object".into()))?;
+        let duration = match obj.remove("duration_ms") {
+            None => DEFAULT_DURATION,
+            Some(v) => match v.as_u64() {
+                Some(ms) if ms > 0 && Duration::from_millis(ms) <= MAX_DURATION => {
+                    Duration::from_millis(ms)
+                }
+                _ => {
+                    return Err(SpecError(format!(
+                        "duration_ms must be a whole number from 1 to {}",
+                        MAX_DURATION.as_millis()
+                    )));
+                }
+            },
+        };
+        if !obj.contains_key("kind") {
+            return Err(SpecError(format!(
+                "missing field `kind` (one of {})",
+                KINDS.join(", ")
+            )));
+        }
+        let spec: FaultSpec =
+            serde_json::from_value(value).map_err(|e| SpecError(e.to_string()))?;
+        spec.validate()?;
+        Ok((spec, duration))
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
+        let bad = |m: &str| Err(SpecError(m.into()));
+        match self {
+            Self::ErrorRate { rate, status, .. } => {
+                if !(0.0..=1.0).contains(rate) {
+                    return bad("rate must be between 0 and 1");
+                }
+                if !(400..=599).contains(status) {
+                    return bad("status must be from 400 to 599");
+                }
+            }
+            Self::Latency {
+                latency_ms,
+                jitter_ms,
+                ..
+            } if latency_ms + jitter_ms > 600_000 => {
+                return bad("latency_ms + jitter_ms must be at most 600000");
+            }
+            Self::SlowStorage { latency_ms } if *latency_ms > 600_000 => {
+                return bad("latency_ms must be at most 600000");
+            }
+            Self::CpuBurn { threads, percent } => {
+                if !(1..=64).contains(threads) {
+                    return bad("threads must be from 1 to 64");
+                }
+                if !(1..=100).contains(percent) {
+                    return bad("percent must be from 1 to 100");
+                }
+            }
+            Self::MemoryGrowth { mb_per_sec, max_mb } => {
+                if *mb_per_sec == 0 || *max_mb == 0 || *max_mb > 4096 {
+                    return bad("mb_per_sec must be positive and max_mb from 1 to 4096");
+                }
+            }
+            Self::PoolShrink { size, .. } if *size == 0 || *size > 1024 => {
+                return bad("size must be from 1 to 1024");
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Whether a fault limited to `route` (a prefix) applies to `actual`.
+pub fn matches(route: &Option<String>, actual: &str) -> bool {
+    route.as_deref().is_none_or(|r| actual.starts_with(r))
+}

@@ -1,0 +1,276 @@
+//! The outgoing client: every call from one service to another goes through
+//! [`Upstream::call`], which applies the dependency's resilience policy,
+//! carries the trace context and the deadline, and records the client metrics.
+//!
+//! ```text
+//!  handler ──Upstream::call──> resilience (bulkhead, breaker, retry, timeout)
+//!                                  └─ per attempt: client span + traceparent
+//!                                     + deadline header ──reqwest──> proxy ──> callee
+//! ```
+
+use super::{deadline, propagation};
+use crate::{faults::Faults, names};
+use chaoslab_resilience::{CallErrorKind, CallOptions, Dependency, Failure};
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::Value;
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+use tracing::{Instrument, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// One request to a dependency.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    /// The concrete path, e.g. `/stock/7`.
+    pub path: String,
+    /// The route template, e.g. `/stock/{id}`, for span names and metrics.
+    pub route: &'static str,
+    pub body: Option<Value>,
+    pub headers: Vec<(&'static str, String)>,
+    /// Safe to retry: idempotent, or carries an `Idempotency-Key`.
+    pub retryable: bool,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>, route: &'static str) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            route,
+            body: None,
+            headers: vec![],
+            retryable: true,
+        }
+    }
+    pub fn post(path: impl Into<String>, route: &'static str, body: Value) -> Self {
+        Self {
+            method: Method::POST,
+            path: path.into(),
+            route,
+            body: Some(body),
+            headers: vec![],
+            retryable: false,
+        }
+    }
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    pub fn retryable(mut self, yes: bool) -> Self {
+        self.retryable = yes;
+        self
+    }
+}
+
+/// An answer below 500: the caller decides what a 4xx means.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+/// Why a call failed, as the caller sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("{dependency} answered {status}")]
+    Status {
+        dependency: String,
+        status: StatusCode,
+        body: Value,
+    },
+    #[error("{dependency} unreachable: {message}")]
+    Transport { dependency: String, message: String },
+    #[error("{dependency} timed out")]
+    Timeout { dependency: String },
+    #[error("{dependency}: circuit open")]
+    CircuitOpen { dependency: String },
+    #[error("{dependency}: bulkhead full")]
+    BulkheadFull { dependency: String },
+}
+
+/// One failed attempt, classified for the resilience kit.
+#[derive(Debug)]
+enum Attempt {
+    Status(StatusCode, Value),
+    Transport(String),
+}
+
+impl Failure for Attempt {
+    fn is_failure(&self) -> bool {
+        true
+    }
+}
+
+/// A dependency as the calling service sees it: where it lives, its policy,
+/// and the HTTP client.
+pub struct Upstream {
+    name: String,
+    base: RwLock<String>,
+    dep: Arc<Dependency>,
+    faults: Arc<Faults>,
+    http: reqwest::Client,
+}
+
+impl Upstream {
+    pub fn new(dep: Arc<Dependency>, base_url: &str, faults: Arc<Faults>) -> Self {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap_or_default();
+        Self {
+            name: dep.name().to_string(),
+            base: RwLock::new(base_url.trim_end_matches('/').into()),
+            dep,
+            faults,
+            http,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn dependency(&self) -> &Arc<Dependency> {
+        &self.dep
+    }
+
+    /// Runs `call` under the dependency's policy.
+    pub async fn call(&self, call: Call) -> Result<Reply, UpstreamError> {
+        let opts = CallOptions {
+            retryable: call.retryable,
+            deadline: deadline::current(),
+        };
+        let result = self
+            .dep
+            .call(opts, |attempt| self.attempt(&call, attempt))
+            .await;
+        let dependency = self.name.clone();
+        result.map_err(|e| match e.kind {
+            CallErrorKind::Timeout => UpstreamError::Timeout { dependency },
+            CallErrorKind::CircuitOpen => UpstreamError::CircuitOpen { dependency },
+            CallErrorKind::BulkheadFull => UpstreamError::BulkheadFull { dependency },
+            CallErrorKind::Inner(Attempt::Status(status, body)) => UpstreamError::Status {
+                dependency,
+                status,
+                body,
+            },
+            CallErrorKind::Inner(Attempt::Transport(message)) => UpstreamError::Transport {
+                dependency,
+                message,
+            },
+        })
+    }
+
+    async fn attempt(&self, call: &Call, attempt: u32) -> Result<Reply, Attempt> {
+        let _permit = self.faults.pool_permit(&self.name).await;
+        let base = self.base.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let span = tracing::info_span!(
+            "HTTP client",
+            otel.name = format!("{} {}{}", call.method, self.name, call.route),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            peer.service = %self.name,
+            http.request.method = %call.method,
+            url.full = format!("{base}{}", call.path),
+            http.resend_count = attempt,
+            http.response.status_code = Empty,
+        );
+        let mut headers = HeaderMap::new();
+        propagation::inject(&span.context(), &mut headers);
+        if let Some(at) = deadline::current() {
+            headers.insert(deadline::HEADER, deadline::remaining_ms(at).into());
+        }
+        for (k, v) in &call.headers {
+            if let Ok(v) = v.parse() {
+                headers.insert(*k, v);
+            }
+        }
+        let mut req = self
+            .http
+            .request(call.method.clone(), format!("{base}{}", call.path))
+            .headers(headers);
+        if let Some(body) = &call.body {
+            req = req.json(body);
+        }
+        let mut record = ClientMetric::start(&self.name, call.method.as_str());
+        let span2 = span.clone();
+        async move {
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    record.finish("", &error_kind(&e));
+                    span2.record("otel.status_code", "ERROR");
+                    return Err(Attempt::Transport(e.to_string()));
+                }
+            };
+            let status = resp.status();
+            span2.record("http.response.status_code", status.as_u16());
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            if status.is_server_error() {
+                span2.record("otel.status_code", "ERROR");
+                record.finish(status.as_str(), status.as_str());
+                Err(Attempt::Status(status, body))
+            } else {
+                record.finish(status.as_str(), "");
+                Ok(Reply { status, body })
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn error_kind(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connect".into()
+    } else {
+        "transport".into()
+    }
+}
+
+/// Records `http_client_request_duration_seconds` once per attempt, also when
+/// the attempt is dropped by a timeout (then `error_type="timeout"`).
+struct ClientMetric {
+    callee: String,
+    method: String,
+    started: Instant,
+    done: bool,
+}
+
+impl ClientMetric {
+    fn start(callee: &str, method: &str) -> Self {
+        Self {
+            callee: callee.into(),
+            method: method.into(),
+            started: Instant::now(),
+            done: false,
+        }
+    }
+    fn finish(&mut self, status: &str, error: &str) {
+        self.done = true;
+        metrics::histogram!(
+            names::HTTP_CLIENT_DURATION,
+            names::label::METHOD => self.method.clone(),
+            names::label::SERVER_ADDRESS => self.callee.clone(),
+            names::label::STATUS => status.to_string(),
+            names::label::ERROR_TYPE => error.to_string(),
+        )
+        .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for ClientMetric {
+    fn drop(&mut self) {
+        if !self.done {
+            self.finish("", "timeout");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Telemetry set-up, in one place for every process of the lab.
+//!
+//! ```text
+//!  tracing spans ──tracing-opentelemetry──> SDK tracer ──OTLP (gRPC | HTTP/protobuf)──> hub / Collector
+//!  tracing events ──fmt layer (text | JSON, with trace_id/span_id from the request span)──> stderr
+//!  metrics! macros ──metrics-exporter-prometheus recorder──> GET /metrics (Prometheus text)
+//! ```
+//!
+//! Standard `OTEL_*` variables are honoured: `OTEL_SDK_DISABLED`,
+//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+//! `OTEL_EXPORTER_OTLP_{,TRACES_}ENDPOINT`, `OTEL_EXPORTER_OTLP_{,TRACES_}PROTOCOL`
+//! (`grpc`, the default, or `http/protobuf`), `..._HEADERS`, `..._TIMEOUT`.
+//! `CHAOSLAB_LOG` sets the log filter (`RUST_LOG` syntax) and
+//! `CHAOSLAB_LOG_FORMAT=json` switches logs to JSON.
+
+mod metrics_setup;
+mod traces;
+
+pub use metrics_setup::{install_metrics, metrics_handle};
+pub use traces::{Protocol, current_trace_id};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// Errors while setting telemetry up.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("cannot build the OTLP span exporter: {0}")]
+    Exporter(String),
+    #[error("unknown OTLP protocol {0:?}: expected grpc or http/protobuf")]
+    Protocol(String),
+    #[error("cannot install the metrics recorder: {0}")]
+    Metrics(String),
+}
+
+/// What a process asks of telemetry.
+#[derive(Debug, Clone)]
+pub struct TelemetryOptions {
+    /// Default `service.name`; `OTEL_SERVICE_NAME` wins when set.
+    pub service: String,
+    /// Export traces at all (also off when `OTEL_SDK_DISABLED=true`).
+    pub traces: bool,
+    /// Log as JSON lines instead of text.
+    pub json_logs: bool,
+}
+
+impl TelemetryOptions {
+    /// Options for `service`, reading the environment for the rest.
+    pub fn from_env(service: &str) -> Self {
+        let disabled = std::env::var("OTEL_SDK_DISABLED")
+            .map(|v| v.eq_ignore_ascii_case("true"))
+            .unwrap_or(false);
+        let json_logs = std::env::var("CHAOSLAB_LOG_FORMAT")
+            .map(|v| v.eq_ignore_ascii_case("json"))
+            .unwrap_or(false);
+        Self {
+            service: service.to_string(),
+            traces: !disabled,
+            json_logs,
+        }
+    }
+}
+
+/// Holds what must be flushed at exit. Call [`Telemetry::shutdown`].
+pub struct Telemetry {
+    tracer: Option<SdkTracerProvider>,
+    metrics: PrometheusHandle,
+}
+
+impl Telemetry {
+    /// The Prometheus handle that renders `/metrics`.
+    pub fn metrics(&self) -> PrometheusHandle {
+        self.metrics.clone()
+    }
+
+    /// Flushes and stops the span exporter. Safe on any runtime flavour.
+    pub async fn shutdown(self) {
+        if let Some(provider) = self.tracer {
+            let _ = tokio::task::spawn_blocking(move || {
+                let _ = provider.force_flush();
+                let _ = provider.shutdown();
+            })
+            .await;
+        }
+    }
+}
+
+/// Sets up traces, logs and metrics for this process. Call once, inside a
+/// tokio runtime (the gRPC exporter needs one).
+pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
+    let metrics = install_metrics(&opts.service)?;
+    let tracer = if opts.traces {
+        Some(traces::provider(&opts.service)?)
+    } else {
+        None
+    };
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let filter = EnvFilter::try_from_env("CHAOSLAB_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,hyper=warn,tonic=warn,tower=warn"));
+    let otel = tracer.as_ref().map(|p| {
+        use opentelemetry::trace::TracerProvider as _;
+        opentelemetry::global::set_tracer_provider(p.clone());
+        tracing_opentelemetry::layer().with_tracer(p.tracer("chaoslab"))
+    });
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let result = if opts.json_logs {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .try_init()
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()
+    };
+    // A second init in one process (tests) keeps the first subscriber.
+    let _ = result;
+    Ok(Telemetry { tracer, metrics })
+}

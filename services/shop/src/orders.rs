@@ -1,0 +1,289 @@
+//! orders: the checkout saga, and orders by id.
+//!
+//! ```text
+//!  POST /orders ─> verify user ─> reserve stock ─> charge ─> commit stock ─> confirmed
+//!                       │               │             │            │
+//!                       401          409/503    release stock   refund + release
+//!                                              (order failed)   (order failed)
+//! ```
+//! `Idempotency-Key` on the request makes a repeated checkout return the
+//! first order; the charge carries `order-<id>` as its key, so a retried
+//! charge happens once.
+
+use crate::{
+    Upstreams,
+    error::{ApiError, parse_json, passthrough},
+    inventory::Item,
+    seed,
+    users::bearer,
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
+use chaoslab_kit::{
+    context::ServiceCtx,
+    http::client::{Call, Upstream},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+#[derive(Debug, Clone, Serialize)]
+struct Order {
+    order_id: String,
+    user_id: u64,
+    status: &'static str,
+    total_cents: u64,
+    items: Vec<(u64, u64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
+}
+
+#[derive(Default)]
+struct Book {
+    orders: HashMap<String, Order>,
+    by_key: HashMap<(u64, String), String>,
+    next: u64,
+}
+
+#[derive(Clone)]
+struct Orders {
+    ctx: Arc<ServiceCtx>,
+    users: Arc<Upstream>,
+    inventory: Arc<Upstream>,
+    payments: Arc<Upstream>,
+    book: Arc<Mutex<Book>>,
+}
+
+pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
+    let s = Orders {
+        ctx,
+        users: up.get("users")?,
+        inventory: up.get("inventory")?,
+        payments: up.get("payments")?,
+        book: Default::default(),
+    };
+    Ok(Router::new()
+        .route("/orders", post(checkout))
+        .route("/orders/{id}", get(one))
+        .with_state(s))
+}
+
+impl Orders {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn verify(&self, headers: &HeaderMap) -> Result<u64, ApiError> {
+        let token =
+            bearer(headers).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        let reply = self
+            .users
+            .call(
+                Call::get("/users/verify", "/users/verify")
+                    .header("authorization", format!("Bearer {token}")),
+            )
+            .await?;
+        if !reply.status.is_success() {
+            return Err(passthrough(&reply));
+        }
+        reply.body["user_id"].as_u64().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "bad answer",
+                "users answered without user_id",
+            )
+        })
+    }
+
+    fn finish(&self, id: &str, status: &'static str, failure: Option<String>) -> Order {
+        let mut b = self.lock();
+        let o = b.orders.get_mut(id).expect("order exists");
+        o.status = status;
+        o.failure = failure;
+        o.clone()
+    }
+
+    /// The saga after the order is recorded as pending.
+    async fn run(&self, order: &Order, items: &[Item]) -> Result<(), ApiError> {
+        let id = &order.order_id;
+        let reserve = json!({ "order_id": id, "items": items.iter().map(|i| json!({"product_id": i.product_id, "quantity": i.quantity})).collect::<Vec<_>>() });
+        // Reserving is idempotent per order id, so it may be retried.
+        let reply = self
+            .inventory
+            .call(Call::post("/reservations", "/reservations", reserve).retryable(true))
+            .await?;
+        if !reply.status.is_success() {
+            return Err(passthrough(&reply));
+        }
+        let reservation = reply.body["reservation_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let charge =
+            json!({ "order_id": id, "user_id": order.user_id, "amount_cents": order.total_cents });
+        let charged = self
+            .payments
+            .call(
+                Call::post("/charges", "/charges", charge)
+                    .header("idempotency-key", format!("order-{id}"))
+                    .retryable(true),
+            )
+            .await;
+        let charge_id = match charged {
+            Ok(r) if r.status.is_success() => {
+                r.body["charge_id"].as_str().unwrap_or_default().to_string()
+            }
+            Ok(r) => {
+                self.release(&reservation).await;
+                return Err(passthrough(&r));
+            }
+            Err(e) => {
+                self.release(&reservation).await;
+                return Err(e.into());
+            }
+        };
+        let commit = Call::post(
+            format!("/reservations/{reservation}/commit"),
+            "/reservations/{id}/commit",
+            json!({}),
+        )
+        .retryable(true);
+        match self.inventory.call(commit).await {
+            Ok(r) if r.status.is_success() => Ok(()),
+            other => {
+                let refund = Call::post(
+                    format!("/charges/{charge_id}/refund"),
+                    "/charges/{id}/refund",
+                    json!({}),
+                )
+                .retryable(true);
+                if let Err(e) = self.payments.call(refund).await {
+                    tracing::error!(order = %id, charge = %charge_id, error = %e, "refund failed; needs manual follow-up");
+                }
+                self.release(&reservation).await;
+                Err(match other {
+                    Ok(r) => passthrough(&r),
+                    Err(e) => e.into(),
+                })
+            }
+        }
+    }
+
+    /// Compensation: give the reserved stock back. If this fails too, the
+    /// reservation still expires by itself in inventory.
+    async fn release(&self, reservation: &str) {
+        let call = Call {
+            method: http::Method::DELETE,
+            ..Call::get(format!("/reservations/{reservation}"), "/reservations/{id}")
+        };
+        if let Err(e) = self.inventory.call(call).await {
+            tracing::warn!(%reservation, error = %e, "release failed; the reservation will expire");
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Checkout {
+    items: Vec<Item>,
+}
+
+async fn checkout(
+    State(s): State<Orders>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: Checkout = parse_json(&body)?;
+    if req.items.is_empty() {
+        return Err(ApiError::bad_request("items must not be empty"));
+    }
+    let mut total = 0;
+    for i in &req.items {
+        if !(1..=100).contains(&i.quantity) {
+            return Err(ApiError::bad_request(format!(
+                "quantity of product {} must be from 1 to 100",
+                i.product_id
+            )));
+        }
+        let p = seed::product(i.product_id)
+            .ok_or_else(|| ApiError::not_found(format!("no product {}", i.product_id)))?;
+        total += p.price_cents * i.quantity;
+    }
+    let user_id = s.verify(&headers).await?;
+    s.ctx.faults.storage().await;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let order = {
+        let mut b = s.lock();
+        if let Some(existing) = key
+            .as_ref()
+            .and_then(|k| b.by_key.get(&(user_id, k.clone())))
+            .and_then(|id| b.orders.get(id))
+        {
+            return answer(existing.clone());
+        }
+        b.next += 1;
+        let order = Order {
+            order_id: b.next.to_string(),
+            user_id,
+            status: "pending",
+            total_cents: total,
+            items: req
+                .items
+                .iter()
+                .map(|i| (i.product_id, i.quantity))
+                .collect(),
+            failure: None,
+        };
+        b.orders.insert(order.order_id.clone(), order.clone());
+        if let Some(k) = key {
+            b.by_key.insert((user_id, k), order.order_id.clone());
+        }
+        order
+    };
+    match s.run(&order, &req.items).await {
+        Ok(()) => answer(s.finish(&order.order_id, "confirmed", None)),
+        Err(e) => {
+            s.finish(&order.order_id, "failed", Some(e.reason.clone()));
+            Err(e)
+        }
+    }
+}
+
+fn answer(o: Order) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match o.status {
+        "failed" => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order failed",
+            o.failure.unwrap_or_default(),
+        )),
+        _ => Ok((
+            StatusCode::CREATED,
+            Json(
+                json!({ "order_id": o.order_id, "status": o.status, "total_cents": o.total_cents }),
+            ),
+        )),
+    }
+}
+
+async fn one(
+    State(s): State<Orders>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = s.verify(&headers).await?;
+    let order = s.lock().orders.get(&id).cloned();
+    match order {
+        Some(o) if o.user_id == user_id => Ok(Json(json!(o))),
+        _ => Err(ApiError::not_found(format!("no order {id}"))),
+    }
+}
