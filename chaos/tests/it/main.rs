@@ -3,5 +3,6 @@
 mod api;
 mod chaos_ext;
 mod forwarding;
+mod lab;
 mod support;
 mod toxics;

@@ -1,0 +1,155 @@
+//! A small real lab for the `/chaos` tests: a child process to pause and
+//! resume through `kill`, a service admin API that keeps in-service faults,
+//! and an HTTP upstream that echoes the `traceparent` it received.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, get};
+use chaoslab_chaos::{LabControl, ProcessAction};
+use serde_json::{Value, json};
+
+/// Services: `sleeper` (a real `sleep` process) and `svc` (an admin API).
+pub struct TestLab {
+    pub child: Mutex<Child>,
+    pub admin: String,
+}
+
+impl TestLab {
+    pub async fn start() -> Arc<Self> {
+        let child = Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("spawn sleep");
+        let admin = admin_server().await;
+        Arc::new(Self {
+            child: Mutex::new(child),
+            admin: format!("http://{admin}"),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+
+    /// The process state letter from /proc (`S` sleeping, `T` stopped).
+    pub fn state(&self) -> char {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .and_then(|s| s.trim().chars().next())
+            .unwrap_or('?')
+    }
+}
+
+impl Drop for TestLab {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl LabControl for TestLab {
+    fn services(&self) -> Vec<String> {
+        vec!["sleeper".into(), "svc".into()]
+    }
+    fn process(&self, service: &str, action: ProcessAction) -> Result<(), String> {
+        if service != "sleeper" {
+            return Err(format!("{service} has no process here"));
+        }
+        let signal = match action {
+            ProcessAction::Kill | ProcessAction::Restart => "KILL",
+            ProcessAction::Terminate => "TERM",
+            ProcessAction::Pause => "STOP",
+            ProcessAction::Resume => "CONT",
+        };
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.pid().to_string()])
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("kill -s {signal} failed"));
+        }
+        Ok(())
+    }
+    fn admin_url(&self, service: &str) -> Option<String> {
+        (service == "svc").then(|| self.admin.clone())
+    }
+}
+
+type Faults = Arc<Mutex<HashMap<String, (String, Instant)>>>;
+
+/// A service admin API keeping faults with their own expiry.
+async fn admin_server() -> SocketAddr {
+    let faults: Faults = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/admin/faults",
+            get(|State(f): State<Faults>| async move {
+                let now = Instant::now();
+                let list: Vec<Value> = f
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(_, (_, until))| *until > now)
+                    .map(|(id, (kind, until))| {
+                        json!({"id": id, "kind": kind, "remaining_ms": (*until - now).as_millis() as u64})
+                    })
+                    .collect();
+                Json(Value::Array(list))
+            })
+            .post(|State(f): State<Faults>, Json(body): Json<Value>| async move {
+                let kind = body["kind"].as_str().unwrap_or("error_rate").to_string();
+                let ms = body["duration_ms"].as_u64().unwrap_or(60_000);
+                let mut all = f.lock().unwrap();
+                let id = format!("f{}", all.len() + 1);
+                all.insert(id.clone(), (kind.clone(), Instant::now() + Duration::from_millis(ms)));
+                (StatusCode::CREATED, Json(json!({"id": id, "kind": kind})))
+            })
+            .delete(|State(f): State<Faults>| async move {
+                f.lock().unwrap().clear();
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/admin/faults/{id}",
+            delete(|State(f): State<Faults>, Path(id): Path<String>| async move {
+                match f.lock().unwrap().remove(&id) {
+                    Some(_) => StatusCode::NO_CONTENT,
+                    None => StatusCode::NOT_FOUND,
+                }
+            }),
+        )
+        .with_state(faults);
+    serve(app).await
+}
+
+/// An HTTP upstream: answers `ok <traceparent>` on every path.
+pub async fn http_upstream() -> SocketAddr {
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let tp = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
+        format!("ok {tp}")
+    });
+    serve(app).await
+}
+
+async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
