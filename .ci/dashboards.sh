@@ -3,7 +3,8 @@
 # file, without Docker:
 #
 #   1. installs Prometheus (and promtool) from Debian if missing;
-#   2. static: promtool check config/rules, chaoslab-dashcheck static
+#   2. static: promtool check config/rules, promtool test rules (alert unit
+#      tests), chaoslab-dashcheck static
 #      (panel ids, schema, data source uids, every query's metric names),
 #      docker-compose config -q when Debian's docker-compose installs;
 #   3. live: starts the lab (`chaoslab up --headless`) in a temp dir, adds
@@ -58,6 +59,8 @@ fi
 # ---- 2. static checks -----------------------------------------------------
 say "promtool check rules"
 promtool check rules dashboards/prometheus/rules/*.yml
+say "promtool test rules (the alerts fire when they should, and only then)"
+promtool test rules dashboards/prometheus/tests/*.yml
 say "promtool check config (docker)"
 promtool check config --syntax-only dashboards/prometheus/prometheus.yml
 
@@ -80,8 +83,8 @@ cleanup() {
         wait "$LAB_PID" 2>/dev/null || true
     fi
     if [[ $rc -ne 0 ]]; then
-        for f in lab.log prometheus.log; do
-            [[ -f $TMP/$f ]] && { echo "---- last lines of $f"; tail -n 40 "$TMP/$f"; }
+        for f in "$TMP"/lab.log "$TMP"/prometheus.log "$TMP"/lab/logs/*.log; do
+            [[ -f $f ]] && { echo "---- last lines of ${f#"$TMP"/}"; tail -n 30 "$f"; }
         done
     fi
     rm -rf "$TMP"
@@ -120,17 +123,31 @@ wait_for() {
         sleep 0.2
     done
 }
-lab_ready() {
-    kill -0 "$LAB_PID" || { echo "the lab exited" >&2; exit 1; }
-    grep -q "lab ready" "$TMP/lab.log"
+# Waits for `lab ready` on the lab's output, failing at once if it exits.
+wait_for_lab() {
+    local until=$(($(date +%s) + $1))
+    until grep -q "lab ready" "$TMP/lab.log"; do
+        if ! kill -0 "$LAB_PID" 2>/dev/null; then
+            echo "the lab exited before it was ready" >&2
+            return 1
+        fi
+        if (($(date +%s) >= until)); then
+            echo "timed out after ${1}s waiting for 'lab ready'" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
 }
 
 STATE="$TMP/lab"
 mkdir -p "$STATE"
-say "starting the lab: $CHAOSLAB up --headless --state-dir $STATE"
-"$CHAOSLAB" up --headless --state-dir "$STATE" >"$TMP/lab.log" 2>&1 &
+UP=(up --headless --state-dir "$STATE")
+# Free ports only, where the CLI offers it, so a lab already running here is left alone.
+if "$CHAOSLAB" up --help 2>/dev/null | grep -q -- --ephemeral-ports; then UP+=(--ephemeral-ports); fi
+say "starting the lab: $CHAOSLAB ${UP[*]}"
+"$CHAOSLAB" "${UP[@]}" >"$TMP/lab.log" 2>&1 &
 LAB_PID=$!
-wait_for "lab ready" 180 lab_ready
+wait_for_lab 180
 wait_for "prometheus-targets.json" 10 test -s "$STATE/prometheus-targets.json"
 JOBS=$(jq -r '.[].labels.job' "$STATE/prometheus-targets.json" | sort -u)
 say "lab ready; jobs: $(echo $JOBS)"
