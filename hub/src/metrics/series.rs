@@ -259,3 +259,6 @@ fn key_of(name: String, mut labels: Labels, default_service: &str) -> SeriesKey 
     labels.sort();
     SeriesKey { name, labels }
 }
+
+#[cfg(test)]
+mod tests;

@@ -208,3 +208,6 @@ impl TraceStore {
         g.traces.get(&id).map(f)
     }
 }
+
+#[cfg(test)]
+mod tests;

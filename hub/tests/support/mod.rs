@@ -1,0 +1,232 @@
+//! Test support: a hub on ephemeral ports, an `eventually` helper, OTLP
+//! request builders and a raw gRPC sender for malformed payloads.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BufMut};
+use chaoslab_hub::{Hub, HubClient, HubConfig};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+/// A hub serving its API, OTLP/gRPC and OTLP/HTTP on 127.0.0.1:0, stopped
+/// when dropped.
+pub struct TestHub {
+    pub hub: Arc<Hub>,
+    pub api: SocketAddr,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    _stop: watch::Sender<bool>,
+}
+
+fn stopper(rx: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut rx = rx.clone();
+    async move {
+        let _ = rx.changed().await;
+    }
+}
+
+impl TestHub {
+    /// Starts the servers; with `scrape` the scraper runs too.
+    pub async fn start(cfg: HubConfig, scrape: bool) -> Self {
+        let hub = Hub::try_new(cfg).expect("valid config");
+        let (tx, rx) = watch::channel(false);
+        let bind = || async { TcpListener::bind("127.0.0.1:0").await.unwrap() };
+        let (a, g, h) = (bind().await, bind().await, bind().await);
+        let (api, grpc, http) = (
+            a.local_addr().unwrap(),
+            g.local_addr().unwrap(),
+            h.local_addr().unwrap(),
+        );
+        tokio::spawn(chaoslab_hub::serve_api(a, hub.clone(), stopper(&rx)));
+        tokio::spawn(chaoslab_hub::serve_otlp_grpc(g, hub.clone(), stopper(&rx)));
+        tokio::spawn(chaoslab_hub::serve_otlp_http(h, hub.clone(), stopper(&rx)));
+        if scrape {
+            tokio::spawn(chaoslab_hub::run_scraper(hub.clone(), stopper(&rx)));
+        }
+        Self {
+            hub,
+            api,
+            grpc,
+            http,
+            _stop: tx,
+        }
+    }
+
+    pub fn client(&self) -> HubClient {
+        HubClient::new(&format!("http://{}", self.api)).unwrap()
+    }
+
+    pub fn api_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.api, path)
+    }
+}
+
+/// Polls `f` until it returns `Some`, or fails with `what` after `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if start.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub fn kv(key: &str, v: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(v) }),
+        ..Default::default()
+    }
+}
+
+pub fn str_val(s: &str) -> any_value::Value {
+    any_value::Value::StringValue(s.into())
+}
+
+/// A span description for [`export`].
+#[derive(Clone)]
+pub struct S {
+    pub trace: u128,
+    pub id: u64,
+    pub parent: u64,
+    pub name: &'static str,
+    pub start_ms: u64,
+    pub dur_ms: u64,
+    pub error: bool,
+    pub fault_event: bool,
+}
+
+impl S {
+    pub fn new(trace: u128, id: u64, parent: u64, start_ms: u64, dur_ms: u64) -> Self {
+        Self {
+            trace,
+            id,
+            parent,
+            name: "op",
+            start_ms,
+            dur_ms,
+            error: false,
+            fault_event: false,
+        }
+    }
+}
+
+/// One export from `service` holding `spans`.
+pub fn export(service: &str, spans: &[S]) -> ExportTraceServiceRequest {
+    let base = 1_700_000_000_000_000_000u64;
+    let spans = spans
+        .iter()
+        .map(|s| Span {
+            trace_id: s.trace.to_be_bytes().to_vec(),
+            span_id: s.id.to_be_bytes().to_vec(),
+            parent_span_id: if s.parent == 0 {
+                Vec::new()
+            } else {
+                s.parent.to_be_bytes().to_vec()
+            },
+            name: s.name.into(),
+            kind: 2,
+            start_time_unix_nano: base + s.start_ms * 1_000_000,
+            end_time_unix_nano: base + (s.start_ms + s.dur_ms) * 1_000_000,
+            attributes: vec![kv("http.route", str_val("/x"))],
+            events: if s.fault_event {
+                vec![span::Event {
+                    name: "chaos.latency".into(),
+                    time_unix_nano: base + s.start_ms * 1_000_000,
+                    ..Default::default()
+                }]
+            } else {
+                Vec::new()
+            },
+            status: Some(Status {
+                code: if s.error { 2 } else { 0 },
+                message: String::new(),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", str_val(service))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// Sends raw bytes as a gRPC trace export; returns the gRPC status.
+pub async fn grpc_raw_export(addr: SocketAddr, body: Vec<u8>) -> Result<(), tonic::Status> {
+    let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut g = tonic::client::Grpc::new(ch);
+    g.ready().await.unwrap();
+    g.unary::<Vec<u8>, (), _>(
+        tonic::Request::new(body),
+        http::uri::PathAndQuery::from_static(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        ),
+        RawCodec,
+    )
+    .await
+    .map(|_| ())
+}
+
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = ();
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: Vec<u8>, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        buf.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = ();
+    type Error = tonic::Status;
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
+        buf.advance(buf.remaining());
+        Ok(Some(()))
+    }
+}
