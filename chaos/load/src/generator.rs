@@ -208,10 +208,10 @@ impl LoadGen {
             }
             self.arrive(next, &mut rng);
         }
+        self.running.store(false, Ordering::Relaxed);
         let drain = self.cfg.timeout + Duration::from_secs(1);
         let all = u32::try_from(self.max_in_flight).unwrap_or(u32::MAX);
         let _ = tokio::time::timeout(drain, self.in_flight.acquire_many(all)).await;
-        self.running.store(false, Ordering::Relaxed);
     }
 
     /// One arrival due at `intended`: a journey task, or a counted drop.

@@ -48,7 +48,8 @@ pub struct TotalsReport {
 pub struct LoadReport {
     /// Target arrivals per second (0: paused).
     pub rate: f64,
-    /// The arrival loop is active (it may be paused at rate 0).
+    /// The arrival loop is active (it may be paused at rate 0); false once
+    /// it stopped, while the last journeys may still be in flight.
     pub running: bool,
     pub poisson: bool,
     pub weights: Weights,
