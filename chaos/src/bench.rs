@@ -1,1 +1,321 @@
-//! placeholder
+//! The proxy's cost, measured: through an agent proxy with no toxics against
+//! a direct connection in the same run (1 KB and 64 KB responses, 1/16/64
+//! connections), the latency a 100 ms latency toxic really adds, and how
+//! close per-connection toxicity 0.3 comes to 30% over many connections.
+//! `chaoslab bench proxy` prints the [`BenchReport`] table.
+
+mod load;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::Agent;
+use crate::config::AgentConfig;
+use crate::views::{ProxySpec, ToxicSpec};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// How long each throughput case runs (direct and proxied each).
+    pub case_duration: Duration,
+    /// Response sizes in bytes.
+    pub sizes: Vec<usize>,
+    /// Concurrent connections.
+    pub connections: Vec<usize>,
+    /// The latency toxic's delay.
+    pub latency: Duration,
+    /// Requests measured through the latency toxic.
+    pub latency_requests: usize,
+    /// Connections opened for the toxicity check.
+    pub toxicity_connections: usize,
+    /// The toxicity checked.
+    pub toxicity: f32,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            case_duration: Duration::from_secs(2),
+            sizes: vec![1024, 64 * 1024],
+            connections: vec![1, 16, 64],
+            latency: Duration::from_millis(100),
+            latency_requests: 100,
+            toxicity_connections: 10_000,
+            toxicity: 0.3,
+        }
+    }
+}
+
+/// One throughput case.
+#[derive(Debug, Clone)]
+pub struct ThroughputRow {
+    pub size: usize,
+    pub connections: usize,
+    pub direct_rps: f64,
+    pub proxy_rps: f64,
+    /// Microseconds.
+    pub direct_p50: u64,
+    pub direct_p99: u64,
+    pub proxy_p50: u64,
+    pub proxy_p99: u64,
+}
+
+impl ThroughputRow {
+    /// Proxied throughput as a share of direct.
+    pub fn ratio(&self) -> f64 {
+        self.proxy_rps / self.direct_rps.max(1e-9)
+    }
+}
+
+/// The latency toxic's measured effect.
+#[derive(Debug, Clone)]
+pub struct LatencyRow {
+    pub configured_ms: u64,
+    /// Added latency over direct, milliseconds.
+    pub added_p50_ms: f64,
+    pub added_p99_ms: f64,
+}
+
+/// The toxicity check.
+#[derive(Debug, Clone)]
+pub struct ToxicityRow {
+    pub toxicity: f64,
+    pub connections: usize,
+    pub affected: usize,
+}
+
+impl ToxicityRow {
+    /// Observed share of connections the toxic applied to.
+    pub fn observed(&self) -> f64 {
+        self.affected as f64 / self.connections.max(1) as f64
+    }
+    /// Binomial standard deviation of the share.
+    pub fn sigma(&self) -> f64 {
+        (self.toxicity * (1.0 - self.toxicity) / self.connections.max(1) as f64).sqrt()
+    }
+    /// How many sigmas the observation is off.
+    pub fn z(&self) -> f64 {
+        (self.observed() - self.toxicity) / self.sigma().max(1e-12)
+    }
+}
+
+/// Everything measured.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub build: &'static str,
+    pub throughput: Vec<ThroughputRow>,
+    pub latency: LatencyRow,
+    pub toxicity: ToxicityRow,
+}
+
+/// Run the bench on loopback, with its own agent, proxy and response server.
+pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
+    let cancel = CancellationToken::new();
+    let _stop = cancel.clone().drop_guard();
+    let server = load::response_server(cancel.clone()).await?;
+    let agent = Agent::new(
+        AgentConfig {
+            seed: Some(1),
+            ..AgentConfig::default()
+        },
+        None,
+    );
+    let err = |e: crate::ApiError| std::io::Error::other(e.message);
+    let proxy = agent
+        .create_proxy(ProxySpec::new("bench", "127.0.0.1:0", server.to_string()))
+        .await
+        .map_err(err)?;
+    let direct = server.to_string();
+
+    let mut throughput = Vec::new();
+    for &size in &opts.sizes {
+        for &connections in &opts.connections {
+            let d = load::drive(&direct, connections, size, opts.case_duration).await?;
+            let p = load::drive(&proxy.listen, connections, size, opts.case_duration).await?;
+            throughput.push(ThroughputRow {
+                size,
+                connections,
+                direct_rps: d.rate(),
+                proxy_rps: p.rate(),
+                direct_p50: d.q(0.5),
+                direct_p99: d.q(0.99),
+                proxy_p50: p.q(0.5),
+                proxy_p99: p.q(0.99),
+            });
+        }
+    }
+
+    let latency = latency_case(&agent, &proxy.listen, &direct, &opts).await?;
+    let toxicity = toxicity_case(&agent, &proxy.listen, &opts).await?;
+    Ok(BenchReport {
+        build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        throughput,
+        latency,
+        toxicity,
+    })
+}
+
+async fn latency_case(
+    agent: &Arc<Agent>,
+    proxied: &str,
+    direct: &str,
+    opts: &BenchOptions,
+) -> std::io::Result<LatencyRow> {
+    let ms = opts.latency.as_millis() as u64;
+    let spec = ToxicSpec::new("latency", serde_json::json!({ "latency": ms }));
+    agent
+        .add_toxic("bench", spec, None)
+        .map_err(|e| std::io::Error::other(e.message))?;
+    let base = sequential(direct, 1024, opts.latency_requests.min(200)).await?;
+    let slow = sequential(proxied, 1024, opts.latency_requests).await?;
+    let _ = agent.remove_toxic("bench", "latency_downstream");
+    let q = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    Ok(LatencyRow {
+        configured_ms: ms,
+        added_p50_ms: q(&slow, 0.5) - q(&base, 0.5),
+        added_p99_ms: q(&slow, 0.99) - q(&base, 0.5),
+    })
+}
+
+/// `n` requests over 4 connections, latencies in microseconds.
+async fn sequential(
+    addr: &str,
+    size: usize,
+    n: usize,
+) -> std::io::Result<hdrhistogram::Histogram<u64>> {
+    let per = n.div_ceil(4).max(1);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let addr = addr.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(&addr).await?;
+            s.set_nodelay(true)?;
+            let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(std::io::Error::other)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            for _ in 0..per {
+                let t = Instant::now();
+                load::request(&mut s, size, &mut buf).await?;
+                let _ = hist.record(t.elapsed().as_micros().max(1) as u64);
+            }
+            Ok::<_, std::io::Error>(hist)
+        }));
+    }
+    let mut all = hdrhistogram::Histogram::<u64>::new(3).map_err(std::io::Error::other)?;
+    for t in tasks {
+        let h = t.await.map_err(std::io::Error::other)??;
+        let _ = all.add(&h);
+    }
+    Ok(all)
+}
+
+/// Open many connections through a `limit_data 0` toxic with the given
+/// toxicity: an affected connection closes before any response byte.
+async fn toxicity_case(
+    agent: &Arc<Agent>,
+    proxied: &str,
+    opts: &BenchOptions,
+) -> std::io::Result<ToxicityRow> {
+    let mut spec = ToxicSpec::new("limit_data", serde_json::json!({"bytes": 0}));
+    spec.toxicity = opts.toxicity;
+    agent
+        .add_toxic("bench", spec, None)
+        .map_err(|e| std::io::Error::other(e.message))?;
+    let total = opts.toxicity_connections;
+    let workers = 16;
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let addr = proxied.to_string();
+        let count = total / workers + usize::from(w < total % workers);
+        tasks.push(tokio::spawn(async move {
+            let mut affected = 0usize;
+            for _ in 0..count {
+                let mut s = TcpStream::connect(&addr).await?;
+                s.set_nodelay(true)?;
+                let mut buf = [0u8; 1];
+                let got = load::request(&mut s, 1, &mut buf).await.is_ok();
+                if !got {
+                    affected += 1;
+                }
+            }
+            Ok::<_, std::io::Error>(affected)
+        }));
+    }
+    let mut affected = 0;
+    for t in tasks {
+        affected += t.await.map_err(std::io::Error::other)??;
+    }
+    let _ = agent.remove_toxic("bench", "limit_data_downstream");
+    Ok(ToxicityRow {
+        toxicity: opts.toxicity as f64,
+        connections: total,
+        affected,
+    })
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "proxy with no toxics vs direct, same run ({} build)",
+            self.build
+        )?;
+        writeln!(
+            f,
+            "{:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>17}",
+            "size",
+            "conns",
+            "direct req/s",
+            "proxy req/s",
+            "ratio",
+            "direct p50/p99 us",
+            "proxy p50/p99 us",
+            "added p50/p99 us"
+        )?;
+        for r in &self.throughput {
+            let size = if r.size >= 1024 {
+                format!("{} KB", r.size / 1024)
+            } else {
+                format!("{} B", r.size)
+            };
+            writeln!(
+                f,
+                "{:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>17}",
+                size,
+                r.connections,
+                r.direct_rps,
+                r.proxy_rps,
+                r.ratio(),
+                format!("{}/{}", r.direct_p50, r.direct_p99),
+                format!("{}/{}", r.proxy_p50, r.proxy_p99),
+                format!(
+                    "{}/{}",
+                    r.proxy_p50 as i64 - r.direct_p50 as i64,
+                    r.proxy_p99 as i64 - r.direct_p99 as i64
+                ),
+            )?;
+        }
+        writeln!(
+            f,
+            "latency toxic {} ms: added p50 {:.1} ms, p99 {:.1} ms",
+            self.latency.configured_ms, self.latency.added_p50_ms, self.latency.added_p99_ms
+        )?;
+        let t = &self.toxicity;
+        writeln!(
+            f,
+            "toxicity {:.2} over {} connections: observed {:.4} (sigma {:.4}, {:+.2} sigma)",
+            t.toxicity,
+            t.connections,
+            t.observed(),
+            t.sigma(),
+            t.z()
+        )
+    }
+}

@@ -2,6 +2,7 @@
 
 mod api;
 mod chaos_ext;
+mod client;
 mod forwarding;
 mod lab;
 mod support;
