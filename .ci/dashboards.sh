@@ -46,6 +46,8 @@ fi
 # uses its own process, so leave none of Debian's running.
 if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
     systemctl stop prometheus || true
+elif [[ -x /etc/init.d/prometheus ]] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
 fi
 for tool in jq curl python3; do
     command -v "$tool" >/dev/null || apt_install "$tool"

@@ -150,25 +150,29 @@ async fn reserve(
             Json(json!({ "reservation_id": id, "replayed": true })),
         ));
     }
+    // The same product may appear more than once: check the sum.
+    let mut wanted: std::collections::BTreeMap<u64, u64> = Default::default();
     for i in &req.items {
+        *wanted.entry(i.product_id).or_default() += i.quantity;
+    }
+    for (product, quantity) in &wanted {
         let have = st
             .available
-            .get(&i.product_id)
+            .get(product)
             .copied()
-            .ok_or_else(|| ApiError::not_found(format!("no product {}", i.product_id)))?;
-        if have < i.quantity {
+            .ok_or_else(|| ApiError::not_found(format!("no product {product}")))?;
+        if have < *quantity {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "out of stock",
-                format!(
-                    "product {} has {have} left, {} asked",
-                    i.product_id, i.quantity
-                ),
+                format!("product {product} has {have} left, {quantity} asked"),
             ));
         }
     }
-    for i in &req.items {
-        *st.available.entry(i.product_id).or_default() -= i.quantity;
+    for (product, quantity) in &wanted {
+        if let Some(n) = st.available.get_mut(product) {
+            *n -= quantity;
+        }
     }
     st.next += 1;
     let id = format!("res-{}", st.next);

@@ -44,6 +44,9 @@ struct Order {
     items: Vec<(u64, u64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
+    /// The answer a failed checkout gave, replayed for the same key.
+    #[serde(skip)]
+    failed_with: Option<(StatusCode, &'static str)>,
 }
 
 #[derive(Default)]
@@ -103,12 +106,13 @@ impl Orders {
         })
     }
 
-    fn finish(&self, id: &str, status: &'static str, failure: Option<String>) -> Order {
+    fn finish(&self, id: &str, status: &'static str, failure: Option<&ApiError>) -> Option<Order> {
         let mut b = self.lock();
-        let o = b.orders.get_mut(id).expect("order exists");
+        let o = b.orders.get_mut(id)?;
         o.status = status;
-        o.failure = failure;
-        o.clone()
+        o.failure = failure.map(|e| e.reason.clone());
+        o.failed_with = failure.map(|e| (e.status, e.error));
+        Some(o.clone())
     }
 
     /// The saga after the order is recorded as pending.
@@ -243,6 +247,7 @@ async fn checkout(
                 .map(|i| (i.product_id, i.quantity))
                 .collect(),
             failure: None,
+            failed_with: None,
         };
         b.orders.insert(order.order_id.clone(), order.clone());
         if let Some(k) = key {
@@ -251,20 +256,30 @@ async fn checkout(
         order
     };
     match s.run(&order, &req.items).await {
-        Ok(()) => answer(s.finish(&order.order_id, "confirmed", None)),
+        Ok(()) => answer(
+            s.finish(&order.order_id, "confirmed", None)
+                .unwrap_or(order),
+        ),
         Err(e) => {
-            s.finish(&order.order_id, "failed", Some(e.reason.clone()));
+            s.finish(&order.order_id, "failed", Some(&e));
             Err(e)
         }
     }
 }
 
+/// The answer for an order: a failed one replays the failure it had.
 fn answer(o: Order) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match o.status {
-        "failed" => Err(ApiError::new(
+    match (o.status, o.failed_with) {
+        ("failed", Some((status, error))) => {
+            Err(ApiError::new(status, error, o.failure.unwrap_or_default()))
+        }
+        ("pending", _) => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "order failed",
-            o.failure.unwrap_or_default(),
+            "in progress",
+            format!(
+                "order {} with this Idempotency-Key is still being processed",
+                o.order_id
+            ),
         )),
         _ => Ok((
             StatusCode::CREATED,

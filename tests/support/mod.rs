@@ -1,0 +1,239 @@
+//! Helpers for the end-to-end tests: a real lab started with
+//! `chaoslab up --headless` on free ports in a temporary state directory,
+//! and `eventually`, which waits on a condition with a deadline.
+#![allow(dead_code)]
+
+pub mod otlp;
+
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A running lab, stopped (SIGTERM, then waited for) when dropped.
+pub struct Lab {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub state: Value,
+    pub http: reqwest::Client,
+}
+
+pub fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_chaoslab"))
+}
+
+impl Lab {
+    /// Starts a lab with `extra` arguments and `env`, and waits until it is ready.
+    pub async fn start(extra: &[&str], env: &[(&str, &str)]) -> Lab {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = Command::new(exe());
+        cmd.args(["up", "--headless", "--ephemeral-ports", "--state-dir"])
+            .arg(dir.path())
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.path().join("up.out")).unwrap(),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("up.err")).unwrap(),
+            ));
+        if !extra.contains(&"--rate") {
+            cmd.args(["--rate", "0"]);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn chaoslab up");
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let mut lab = Lab {
+            child,
+            dir,
+            state: Value::Null,
+            http,
+        };
+        let out = lab.dir.path().join("up.out");
+        let err = lab.dir.path().join("up.err");
+        let ready = eventually(Duration::from_secs(30), "lab ready", || {
+            let out = out.clone();
+            async move {
+                std::fs::read_to_string(&out)
+                    .ok()
+                    .filter(|s| s.contains("lab ready"))
+            }
+        });
+        let exited = lab.child.try_wait().ok().flatten();
+        assert!(
+            exited.is_none(),
+            "chaoslab up exited: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        );
+        ready.await;
+        lab.state = serde_json::from_str(
+            &std::fs::read_to_string(lab.dir.path().join("lab.json")).unwrap(),
+        )
+        .unwrap();
+        lab
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn gateway(&self) -> String {
+        self.state["gateway_url"].as_str().unwrap().to_string()
+    }
+
+    pub fn url_of(&self, process: &str) -> String {
+        self.state["processes"][process]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no process {process}"))
+            .to_string()
+    }
+
+    pub fn agent(&self) -> String {
+        self.state["agent_url"]
+            .as_str()
+            .expect("agent url")
+            .to_string()
+    }
+
+    /// The current state file (pids and restarts change).
+    pub fn reload(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("lab.json")).unwrap())
+            .unwrap()
+    }
+
+    pub fn pid_of(&self, process: &str) -> Option<u32> {
+        self.reload()["processes"][process]["pid"]
+            .as_u64()
+            .map(|p| p as u32)
+    }
+
+    /// Logs in as Alice and returns the bearer token.
+    pub async fn login(&self) -> String {
+        let r = self
+            .http
+            .post(format!("{}/api/login", self.gateway()))
+            .json(&serde_json::json!({"email": "alice@example.com", "password": "alice"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// POST /api/checkout; returns (status, body).
+    pub async fn checkout(&self, token: &str, key: Option<&str>, items: Value) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/api/checkout", self.gateway()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "items": items }));
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The stock of `product` as inventory reports it.
+    pub async fn stock(&self, product: u64) -> u64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/stock/{product}", self.url_of("inventory")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["available"].as_u64().unwrap()
+    }
+
+    /// Charges payments booked for `order_id`.
+    pub async fn charges(&self, order_id: &str) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!(
+                "{}/charges?order_id={order_id}",
+                self.url_of("payments")
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn login_as(&self, email: &str, password: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{}/api/login", self.gateway()))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn get_json_auth(&self, url: &str, token: &str) -> (u16, Value) {
+        let r = self.http.get(url).bearer_auth(token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, url: &str) -> (u16, Value) {
+        let r = self.http.get(url).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

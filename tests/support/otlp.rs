@@ -1,0 +1,75 @@
+//! A real OTLP/gRPC trace receiver for tests, built from opentelemetry-proto's
+//! tonic server traits: it keeps every span it is sent.
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+    trace_service_server::{TraceService, TraceServiceServer},
+};
+use std::sync::{Arc, Mutex};
+
+/// One received span: (service.name, trace id hex, span name).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub service: String,
+    pub trace_id: String,
+    pub name: String,
+    pub events: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub spans: Arc<Mutex<Vec<Received>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let mut out = self.spans.lock().unwrap();
+        for rs in request.into_inner().resource_spans {
+            let service = rs
+                .resource
+                .as_ref()
+                .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name"))
+                .and_then(|a| a.value.as_ref())
+                .and_then(|v| match &v.value {
+                    Some(
+                        opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s),
+                    ) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            for ss in rs.scope_spans {
+                for s in ss.spans {
+                    let trace_id = s.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+                    let events = s.events.iter().map(|e| e.name.clone()).collect();
+                    out.push(Received {
+                        service: service.clone(),
+                        trace_id,
+                        name: s.name,
+                        events,
+                    });
+                }
+            }
+        }
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+/// Starts the receiver on 127.0.0.1:0; returns it and its endpoint URL.
+pub async fn start() -> (Receiver, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = Receiver::default();
+    let svc = TraceServiceServer::new(receiver.clone());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    (receiver, format!("http://{addr}"))
+}
