@@ -1,0 +1,191 @@
+//! Background tasks: the poller that asks the hub (and the agent) every
+//! second, and the runner of [`Command`]s. Both send [`DataEvent`]s to the
+//! update loop; neither touches the state.
+//!
+//! ```text
+//!  poller ──(1 s, or now)──> hub /api/* , agent /chaos/faults ──DataEvent──┐
+//!  commands ──> agent, admin APIs, hub /api/traces/{id} ──DataEvent────────┤
+//!                                                                        update loop
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chaoslab_hub::client::{HubClient, TraceQuery};
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::action::{Command, DataEvent, HubData};
+use crate::agent::AgentClient;
+use crate::experiment::ExperimentView;
+
+/// Everything a background task needs to talk to the lab.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    pub hub: HubClient,
+    pub agent: AgentClient,
+    /// Whether an agent is configured (else faults come from the hub).
+    pub has_agent: bool,
+    /// (service, admin base URL).
+    pub admin_urls: Vec<(String, String)>,
+    /// The trace listing's current query.
+    pub trace_query: watch::Sender<TraceQuery>,
+    /// Wakes the poller early.
+    pub poll_now: Arc<Notify>,
+}
+
+/// Polls once: the hub's numbers and traces, the fault list and the
+/// experiment. Sends what it got; a failed topology call means "hub down".
+pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>) {
+    let query = lab.trace_query.borrow().clone();
+    let hub = &lab.hub;
+    let (topology, services, resilience, load, health, traces) = tokio::join!(
+        hub.topology(),
+        hub.services(true),
+        hub.resilience(),
+        hub.load(),
+        hub.health(),
+        hub.traces(&query),
+    );
+    let event = match (topology, services) {
+        (Ok(topology), Ok(services)) => DataEvent::Hub(Box::new(HubData {
+            topology,
+            services,
+            resilience: resilience.ok(),
+            load: load.ok(),
+            health: health.ok(),
+            traces: traces.ok(),
+        })),
+        (Err(e), _) | (_, Err(e)) => DataEvent::HubDown(short_error(&e)),
+    };
+    let hub_up = matches!(event, DataEvent::Hub(_));
+    let _ = tx.send(event).await;
+    let faults = if lab.has_agent {
+        lab.agent.faults().await.map_err(|e| e.to_string())
+    } else if hub_up {
+        match hub.faults().await {
+            Ok(f) => match f.note {
+                Some(note) if f.faults.is_empty() => Err(note),
+                _ => crate::agent::parse_faults(&serde_json::Value::Array(f.faults))
+                    .map_err(|e| e.to_string()),
+            },
+            Err(e) => Err(short_error(&e)),
+        }
+    } else {
+        return;
+    };
+    let _ = tx.send(DataEvent::Faults(faults)).await;
+    if hub_up {
+        let _ = tx.send(DataEvent::Experiment(experiment(lab).await)).await;
+    }
+}
+
+async fn experiment(lab: &Lab) -> Option<Box<ExperimentView>> {
+    let url = lab.hub.base_url().join("api/experiment").ok()?;
+    let resp = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.json::<ExperimentView>().await.ok().map(Box::new)
+}
+
+/// The client's error without the URL noise, for the banner.
+pub fn short_error(e: &chaoslab_hub::client::ClientError) -> String {
+    use std::error::Error;
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    msg
+}
+
+/// Polls every second (or when woken) until the receiver is gone.
+pub async fn poller(lab: Lab, tx: mpsc::Sender<DataEvent>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = lab.poll_now.notified() => {}
+        }
+        if tx.is_closed() {
+            return;
+        }
+        poll_once(&lab, &tx).await;
+    }
+}
+
+/// Runs one command in the background; its outcome comes back as an event.
+pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
+    let lab = lab.clone();
+    tokio::spawn(async move {
+        let event = match cmd {
+            Command::FetchTrace(id) => DataEvent::Trace(
+                lab.hub
+                    .trace(&id)
+                    .await
+                    .map(Box::new)
+                    .map_err(|e| format!("trace {id}: {}", short_error(&e))),
+            ),
+            Command::SetTraceQuery(q) => {
+                lab.trace_query.send_replace(q);
+                lab.poll_now.notify_one();
+                return;
+            }
+            Command::PollNow => {
+                lab.poll_now.notify_one();
+                return;
+            }
+            Command::Agent(req) => {
+                let r = lab.agent.send(&req).await;
+                lab.poll_now.notify_one();
+                DataEvent::Notice(
+                    r.map(|_| format!("done: {} {}", req.method, req.path))
+                        .map_err(|e| format!("failed: {e}")),
+                )
+            }
+            Command::ClearFaults => {
+                let r = lab.agent.clear_all().await;
+                lab.poll_now.notify_one();
+                DataEvent::Notice(
+                    r.map(|_| "every fault cleared".to_string())
+                        .map_err(|e| format!("clear failed: {e}")),
+                )
+            }
+            Command::RemoveFault(id) => {
+                let r = lab.agent.remove(&id).await;
+                lab.poll_now.notify_one();
+                DataEvent::Notice(
+                    r.map(|_| format!("removed {id}"))
+                        .map_err(|e| format!("remove {id} failed: {e}")),
+                )
+            }
+            Command::TogglePolicy {
+                service,
+                dependency,
+                part,
+            } => match lab.admin_urls.iter().find(|(n, _)| *n == service) {
+                None => DataEvent::Notice(Err(format!("no admin URL known for {service}"))),
+                Some((_, admin)) => {
+                    let r = lab.agent.toggle_policy(admin, &dependency, part).await;
+                    DataEvent::Notice(
+                        r.map(|on| {
+                            format!(
+                                "{service} → {dependency}: {part} {}",
+                                if on { "enabled" } else { "disabled" }
+                            )
+                        })
+                        .map_err(|e| format!("toggle {part} failed: {e}")),
+                    )
+                }
+            },
+        };
+        let _ = tx.send(event).await;
+    });
+}

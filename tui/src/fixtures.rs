@@ -1,0 +1,450 @@
+//! A believable lab, built from the hub's own types: six services with 15
+//! minutes of series, the shop's calls (a latency fault on payments), an
+//! open breaker on orders -> payments, load-generator numbers, traces with
+//! an error and an injected fault. Used by the tests, the docs snapshots
+//! and the render bench.
+
+use std::collections::BTreeMap;
+
+use chaoslab_hub::api::types::*;
+use serde_json::json;
+
+use crate::action::{DataEvent, HubData};
+use crate::agent::FaultRow;
+use crate::state::AppState;
+use crate::update;
+
+/// The six services.
+pub const SERVICES: [&str; 6] = [
+    "catalog",
+    "gateway",
+    "inventory",
+    "orders",
+    "payments",
+    "users",
+];
+
+/// A fixed "now" so fixtures render the same every time.
+pub const NOW_MS: u64 = 1_795_000_000_000;
+
+fn red(rate: f64, err: f64, p50: f64) -> RedStats {
+    RedStats {
+        rate,
+        error_ratio: err,
+        p50_ms: Some(p50),
+        p95_ms: Some(p50 * 3.0),
+        p99_ms: Some(p50 * 6.0),
+    }
+}
+
+fn numbers(name: &str) -> (f64, f64, f64, Health) {
+    match name {
+        "gateway" => (42.0, 0.031, 38.0, Health::Degraded),
+        "orders" => (11.0, 0.12, 120.0, Health::Degraded),
+        "payments" => (10.5, 0.0, 310.0, Health::Up),
+        "catalog" => (25.0, 0.0, 6.0, Health::Up),
+        "inventory" => (36.0, 0.0, 2.0, Health::Up),
+        _ => (53.0, 0.002, 1.5, Health::Up),
+    }
+}
+
+/// Series of `points` steps of 5 s (180 is 15 minutes), with a bump in the
+/// last fifth where the fault started.
+pub fn series(name: &str, points: usize) -> ServiceSeries {
+    let (rate, err, p50, _) = numbers(name);
+    let mk = |i: usize| {
+        let late = i * 5 >= points * 4;
+        let wobble = ((i as f64) * 0.7).sin() * 0.15 + 1.0;
+        SeriesPoint {
+            t_unix_ms: NOW_MS - (points - 1 - i) as u64 * 5_000,
+            stats: red(
+                rate * wobble,
+                if late { err } else { err / 10.0 },
+                if late { p50 } else { p50 / 3.0 } * wobble,
+            ),
+        }
+    };
+    ServiceSeries {
+        step_s: 5.0,
+        points: (0..points).map(mk).collect(),
+        routes: Vec::new(),
+    }
+}
+
+fn routes(name: &str) -> Vec<RouteStats> {
+    let r = |m: &str, route: &str, s: RedStats| RouteStats {
+        method: m.into(),
+        route: route.into(),
+        stats: s,
+    };
+    let (rate, err, p50, _) = numbers(name);
+    match name {
+        "gateway" => vec![
+            r("GET", "/api/products", red(rate * 0.6, 0.0, 9.0)),
+            r("POST", "/api/checkout", red(rate * 0.25, 0.11, 420.0)),
+            r("POST", "/api/login", red(rate * 0.15, 0.0, 4.0)),
+        ],
+        "orders" => vec![r("POST", "/orders", red(rate, err, p50))],
+        "payments" => vec![r("POST", "/charges", red(rate, err, p50))],
+        "inventory" => vec![
+            r("GET", "/stock/{sku}", red(rate * 0.7, 0.0, 1.0)),
+            r("POST", "/reservations", red(rate * 0.3, 0.0, 3.0)),
+        ],
+        "catalog" => vec![r("GET", "/products", red(rate, err, p50))],
+        _ => vec![r("GET", "/users/me", red(rate, err, p50))],
+    }
+}
+
+/// The hub's answers for the fixture lab (series of `points` steps).
+pub fn hub_data(points: usize) -> HubData {
+    let services: Vec<ServiceStats> = SERVICES
+        .iter()
+        .map(|&n| {
+            let (rate, err, p50, health) = numbers(n);
+            ServiceStats {
+                name: n.into(),
+                health,
+                stats: red(rate, err, p50),
+                routes: routes(n),
+                series: Some(series(n, points)),
+            }
+        })
+        .collect();
+    let edge = |a: &str, b: &str, rate: f64, err: f64, p50: f64, fault: bool| EdgeStats {
+        from: a.into(),
+        to: b.into(),
+        stats: red(rate, err, p50),
+        fault_active: fault,
+        faults: if fault {
+            vec!["latency".into()]
+        } else {
+            Vec::new()
+        },
+    };
+    let edges = vec![
+        edge("catalog", "inventory", 25.0, 0.0, 2.0, false),
+        edge("gateway", "catalog", 25.0, 0.0, 7.0, false),
+        edge("gateway", "orders", 11.0, 0.12, 130.0, false),
+        edge("gateway", "users", 42.0, 0.0, 1.6, false),
+        edge("orders", "inventory", 11.0, 0.0, 2.5, false),
+        edge("orders", "payments", 10.5, 0.12, 320.0, true),
+        edge("orders", "users", 11.0, 0.0, 1.5, false),
+    ];
+    let topology = Topology {
+        nodes: services
+            .iter()
+            .map(|s| TopologyNode {
+                name: s.name.clone(),
+                health: s.health,
+                stats: s.stats.clone(),
+            })
+            .collect(),
+        edges,
+        window_s: 30.0,
+        generated_unix_ms: NOW_MS,
+    };
+    let entry =
+        |svc: &str, dep: &str, circuit: CircuitState, ok: f64, timeouts: f64, rejected: f64| {
+            let calls_rate: BTreeMap<String, f64> = [
+                ("success", ok),
+                ("failure", 0.0),
+                ("timeout", timeouts),
+                ("rejected_circuit_open", rejected),
+                ("rejected_bulkhead", 0.0),
+                ("fallback", rejected),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            ResilienceEntry {
+                service: svc.into(),
+                dependency: dep.into(),
+                circuit,
+                calls_total: calls_rate
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v * 600.0))
+                    .collect(),
+                calls_rate,
+                retries_rate: timeouts * 2.0,
+                bulkhead_in_flight: Some(if dep == "payments" { 8.0 } else { 1.0 }),
+            }
+        };
+    let resilience = ResilienceResponse {
+        entries: vec![
+            entry("catalog", "inventory", CircuitState::Closed, 25.0, 0.0, 0.0),
+            entry("gateway", "catalog", CircuitState::Closed, 25.0, 0.0, 0.0),
+            entry("gateway", "orders", CircuitState::Closed, 10.0, 0.4, 0.0),
+            entry("gateway", "users", CircuitState::Closed, 42.0, 0.0, 0.0),
+            entry("orders", "inventory", CircuitState::Closed, 11.0, 0.0, 0.0),
+            entry("orders", "payments", CircuitState::Open, 0.0, 1.2, 9.3),
+            entry("orders", "users", CircuitState::HalfOpen, 11.0, 0.0, 0.0),
+        ],
+        window_s: 30.0,
+    };
+    let journey = |name: &str, rate: f64, err: f64, p50: f64| JourneyStats {
+        journey: name.into(),
+        stats: red(rate, err, p50),
+        outcomes_rate: BTreeMap::from([("ok".to_string(), rate * (1.0 - err))]),
+        outcomes_total: BTreeMap::new(),
+    };
+    let load = LoadResponse {
+        total: RedStats {
+            rate: 40.0,
+            error_ratio: 0.034,
+            p50_ms: Some(21.0),
+            p95_ms: Some(380.0),
+            p99_ms: Some(910.0),
+        },
+        journeys: vec![
+            journey("browse", 30.0, 0.0, 12.0),
+            journey("checkout", 10.0, 0.12, 450.0),
+        ],
+        window_s: 30.0,
+    };
+    HubData {
+        topology,
+        services: ServicesResponse {
+            services,
+            window_s: 30.0,
+        },
+        resilience: Some(resilience),
+        load: Some(load),
+        health: None,
+        traces: Some(traces()),
+    }
+}
+
+/// The trace listing: a checkout with a fault, one with an error, a browse.
+pub fn traces() -> TracesResponse {
+    let summary = |id: &str, root: &str, name: &str, ms: f64, n: usize, err: bool, fault: bool| {
+        TraceSummary {
+            trace_id: id.into(),
+            root_service: root.into(),
+            root_name: name.into(),
+            root_present: true,
+            start_unix_nano: NOW_MS * 1_000_000,
+            duration_ms: ms,
+            span_count: n,
+            services: vec![root.into()],
+            has_error: err,
+            has_fault: fault,
+        }
+    };
+    TracesResponse {
+        traces: vec![
+            summary(
+                CHECKOUT_TRACE,
+                "gateway",
+                "POST /api/checkout",
+                812.0,
+                7,
+                true,
+                true,
+            ),
+            summary(
+                "0af7651916cd43dd8448eb211c80319c",
+                "gateway",
+                "POST /api/checkout",
+                45.0,
+                7,
+                true,
+                false,
+            ),
+            summary(
+                "b7ad6b7169203331b7ad6b7169203331",
+                "gateway",
+                "GET /api/products",
+                9.2,
+                3,
+                false,
+                false,
+            ),
+        ],
+        matched: 3,
+    }
+}
+
+/// The id of the checkout trace with the injected latency.
+pub const CHECKOUT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn span(
+    id: &str,
+    parent: Option<&str>,
+    service: &str,
+    name: &str,
+    kind: SpanKind,
+    start_ms: f64,
+    dur_ms: f64,
+) -> SpanView {
+    let t0 = NOW_MS * 1_000_000;
+    let start = t0 + (start_ms * 1e6) as u64;
+    SpanView {
+        span_id: id.into(),
+        parent_span_id: parent.map(str::to_string),
+        service: service.into(),
+        name: name.into(),
+        kind,
+        start_unix_nano: start,
+        end_unix_nano: start + (dur_ms * 1e6) as u64,
+        duration_ms: dur_ms,
+        status: StatusCode::Unset,
+        status_message: String::new(),
+        attributes: BTreeMap::from([("http.route".to_string(), json!(name))]),
+        events: Vec::new(),
+    }
+}
+
+/// The checkout trace: payments slowed by an injected 300 ms latency, the
+/// charge timing out once and retried.
+pub fn checkout_trace() -> TraceDetail {
+    use SpanKind::*;
+    let mut spans = vec![
+        span(
+            "a000000000000001",
+            None,
+            "gateway",
+            "POST /api/checkout",
+            Server,
+            0.0,
+            812.0,
+        ),
+        span(
+            "a000000000000002",
+            Some("a000000000000001"),
+            "gateway",
+            "POST orders",
+            Client,
+            2.0,
+            805.0,
+        ),
+        span(
+            "a000000000000003",
+            Some("a000000000000002"),
+            "orders",
+            "POST /orders",
+            Server,
+            4.0,
+            800.0,
+        ),
+        span(
+            "a000000000000004",
+            Some("a000000000000003"),
+            "orders",
+            "GET users",
+            Client,
+            5.0,
+            3.0,
+        ),
+        span(
+            "a000000000000005",
+            Some("a000000000000003"),
+            "orders",
+            "POST inventory",
+            Client,
+            9.0,
+            4.0,
+        ),
+        span(
+            "a000000000000006",
+            Some("a000000000000003"),
+            "orders",
+            "POST payments",
+            Client,
+            15.0,
+            785.0,
+        ),
+        span(
+            "a000000000000007",
+            Some("a000000000000006"),
+            "payments",
+            "POST /charges",
+            Server,
+            320.0,
+            478.0,
+        ),
+    ];
+    spans[5].status = StatusCode::Error;
+    spans[5].status_message = "attempt 1 timed out after 250ms".into();
+    let at = spans[5].start_unix_nano + 1_000_000;
+    spans[5].events.push(SpanEventView {
+        name: "chaos.latency".into(),
+        time_unix_nano: at,
+        attributes: BTreeMap::from([
+            ("latency_ms".to_string(), json!(300)),
+            ("proxy".to_string(), json!("payments")),
+        ]),
+    });
+    spans[5]
+        .attributes
+        .insert("chaos.fault".into(), json!("latency"));
+    TraceDetail {
+        summary: traces().traces[0].clone(),
+        spans,
+    }
+}
+
+/// A trace of `n` spans, a fan-out tree four levels deep, every 97th span
+/// an error and every 101st carrying a fault (for the bench).
+pub fn big_trace(n: usize) -> TraceDetail {
+    let services = SERVICES;
+    let mut spans = Vec::with_capacity(n);
+    for i in 0..n {
+        let parent = if i == 0 {
+            None
+        } else {
+            Some(format!("{:016x}", (i - 1) / 8))
+        };
+        let mut s = span(
+            &format!("{i:016x}"),
+            parent.as_deref(),
+            services[i % services.len()],
+            "GET /stock/{sku}",
+            SpanKind::Client,
+            i as f64 * 0.05,
+            (n - i) as f64 * 0.05 + 1.0,
+        );
+        if i % 97 == 5 {
+            s.status = StatusCode::Error;
+        }
+        if i % 101 == 7 {
+            s.events.push(SpanEventView {
+                name: "chaos.latency".into(),
+                time_unix_nano: s.start_unix_nano,
+                attributes: BTreeMap::new(),
+            });
+        }
+        spans.push(s);
+    }
+    let mut summary = traces().traces[0].clone();
+    summary.span_count = n;
+    TraceDetail { summary, spans }
+}
+
+/// The fault the agent reports in the fixture lab.
+pub fn faults() -> Vec<FaultRow> {
+    vec![FaultRow {
+        id: "toxic:payments:latency_downstream".into(),
+        kind: "latency".into(),
+        target: "payments".into(),
+        remaining_ms: Some(42_000),
+        detail: "jitter=0 latency=300".into(),
+    }]
+}
+
+/// The fixture lab as the dashboard holds it after one poll (15 minutes of
+/// series), with the checkout trace opened.
+pub fn lab_state() -> AppState {
+    lab_state_with(180, checkout_trace())
+}
+
+/// The fixture lab with `points` series steps and `trace` opened.
+pub fn lab_state_with(points: usize, trace: TraceDetail) -> AppState {
+    let mut state = AppState::new("http://127.0.0.1:7070");
+    state.agent_url = Some("http://127.0.0.1:8474".into());
+    update::apply(&mut state, DataEvent::Hub(Box::new(hub_data(points))));
+    update::apply(&mut state, DataEvent::Faults(Ok(faults())));
+    state.chaos.fetched_at = None;
+    state.now = None;
+    update::apply(&mut state, DataEvent::Trace(Ok(Box::new(trace))));
+    state
+}

@@ -1,0 +1,320 @@
+//! The fault picker: a small form (kind, target, parameter, duration) that
+//! turns into one [`AgentRequest`].
+//!
+//! ```text
+//!  kind      < latency >      ↑↓ field   ←→ value   Enter add   Esc cancel
+//!  target    < payments >
+//!  latency   < 300 ms >
+//!  duration  < 30 s >
+//! ```
+
+use serde_json::json;
+
+use crate::agent::AgentRequest;
+
+/// What the picker can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Toxiproxy `latency` toxic on a proxy.
+    Latency,
+    /// Toxiproxy `timeout` toxic: holds data, closes after the timeout (0: never).
+    Timeout,
+    /// Toxiproxy `reset_peer`: connections reset (the dependency looks down).
+    ResetPeer,
+    /// Toxiproxy `bandwidth` toxic, KB/s.
+    Bandwidth,
+    /// HTTP fault: answer with a status instead of forwarding.
+    HttpAbort,
+    /// HTTP fault: hold each request.
+    HttpDelay,
+    /// Kill the service's process (the supervisor restarts it).
+    Kill,
+    /// Stop and start the service.
+    Restart,
+    /// SIGSTOP the service for the duration.
+    Pause,
+}
+
+impl FaultKind {
+    /// Every kind, in picker order.
+    pub const ALL: [FaultKind; 9] = [
+        FaultKind::Latency,
+        FaultKind::Timeout,
+        FaultKind::ResetPeer,
+        FaultKind::Bandwidth,
+        FaultKind::HttpAbort,
+        FaultKind::HttpDelay,
+        FaultKind::Kill,
+        FaultKind::Restart,
+        FaultKind::Pause,
+    ];
+
+    /// Its name in the picker.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Latency => "latency",
+            FaultKind::Timeout => "timeout",
+            FaultKind::ResetPeer => "reset_peer",
+            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::HttpAbort => "http abort",
+            FaultKind::HttpDelay => "http delay",
+            FaultKind::Kill => "kill",
+            FaultKind::Restart => "restart",
+            FaultKind::Pause => "pause",
+        }
+    }
+
+    /// Whether it acts on a process (targets are services) rather than a proxy.
+    pub fn is_process(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Kill | FaultKind::Restart | FaultKind::Pause
+        )
+    }
+
+    /// The parameter's label, unit and preset values (empty: no parameter).
+    pub fn param(self) -> (&'static str, &'static str, &'static [u64]) {
+        match self {
+            FaultKind::Latency | FaultKind::HttpDelay => {
+                ("latency", "ms", &[100, 300, 1000, 3000, 50])
+            }
+            FaultKind::Timeout => ("timeout", "ms", &[1000, 5000, 0]),
+            FaultKind::Bandwidth => ("rate", "KB/s", &[10, 100, 1]),
+            FaultKind::HttpAbort => ("status", "", &[503, 500, 429]),
+            _ => ("", "", &[]),
+        }
+    }
+}
+
+/// Duration presets, seconds; 0 means until removed.
+pub const DURATIONS_S: [u64; 5] = [30, 60, 300, 10, 0];
+
+/// Proxies the shop's calls go through (named after the callee).
+pub const DEFAULT_PROXIES: [&str; 5] = ["users", "catalog", "inventory", "orders", "payments"];
+
+/// The picker's fields, top to bottom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerField {
+    Kind,
+    Target,
+    Param,
+    Duration,
+}
+
+/// The form's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultPicker {
+    /// Which field the arrows change.
+    pub field: PickerField,
+    /// Index into [`FaultKind::ALL`].
+    pub kind: usize,
+    /// Index into the targets for the kind.
+    pub target: usize,
+    /// Index into the kind's presets.
+    pub param: usize,
+    /// Index into [`DURATIONS_S`].
+    pub duration: usize,
+    /// Proxy names to offer.
+    pub proxies: Vec<String>,
+    /// Service names to offer for process faults.
+    pub services: Vec<String>,
+}
+
+impl FaultPicker {
+    /// A picker offering these proxies and services.
+    pub fn new(proxies: Vec<String>, services: Vec<String>) -> FaultPicker {
+        FaultPicker {
+            field: PickerField::Kind,
+            kind: 0,
+            target: 0,
+            param: 0,
+            duration: 0,
+            proxies,
+            services,
+        }
+    }
+
+    /// The kind chosen.
+    pub fn kind(&self) -> FaultKind {
+        FaultKind::ALL[self.kind % FaultKind::ALL.len()]
+    }
+
+    /// The targets for the kind chosen.
+    pub fn targets(&self) -> &[String] {
+        if self.kind().is_process() {
+            &self.services
+        } else {
+            &self.proxies
+        }
+    }
+
+    /// The target chosen, if any is offered.
+    pub fn target(&self) -> Option<&str> {
+        let t = self.targets();
+        (!t.is_empty()).then(|| t[self.target % t.len()].as_str())
+    }
+
+    /// The parameter value chosen, if the kind has one.
+    pub fn param_value(&self) -> Option<u64> {
+        let (_, _, presets) = self.kind().param();
+        (!presets.is_empty()).then(|| presets[self.param % presets.len()])
+    }
+
+    /// The duration chosen, seconds; `None` for until removed.
+    pub fn duration_s(&self) -> Option<u64> {
+        let d = DURATIONS_S[self.duration % DURATIONS_S.len()];
+        (d > 0).then_some(d)
+    }
+
+    /// Fields shown for the kind chosen.
+    pub fn fields(&self) -> Vec<PickerField> {
+        let mut f = vec![PickerField::Kind, PickerField::Target];
+        if self.param_value().is_some() {
+            f.push(PickerField::Param);
+        }
+        f.push(PickerField::Duration);
+        f
+    }
+
+    /// Moves to the next (`+1`) or previous (`-1`) field.
+    pub fn move_field(&mut self, delta: i32) {
+        let fields = self.fields();
+        let i = fields.iter().position(|f| *f == self.field).unwrap_or(0) as i32;
+        let n = fields.len() as i32;
+        self.field = fields[((i + delta).rem_euclid(n)) as usize];
+    }
+
+    /// Changes the value of the current field.
+    pub fn change(&mut self, delta: i32) {
+        let step = |v: &mut usize, n: usize| {
+            if n > 0 {
+                *v = ((*v as i64 + delta as i64).rem_euclid(n as i64)) as usize;
+            }
+        };
+        match self.field {
+            PickerField::Kind => {
+                let was_process = self.kind().is_process();
+                step(&mut self.kind, FaultKind::ALL.len());
+                self.param = 0;
+                if was_process != self.kind().is_process() {
+                    self.target = 0;
+                }
+            }
+            PickerField::Target => {
+                let n = self.targets().len();
+                step(&mut self.target, n)
+            }
+            PickerField::Param => {
+                let n = self.kind().param().2.len();
+                step(&mut self.param, n)
+            }
+            PickerField::Duration => step(&mut self.duration, DURATIONS_S.len()),
+        }
+    }
+
+    /// One line saying what Enter will do.
+    pub fn summary(&self) -> String {
+        let target = self.target().unwrap_or("?");
+        let (label, unit, _) = self.kind().param();
+        let param = self
+            .param_value()
+            .map(|v| format!(" {label} {v}{unit}"))
+            .unwrap_or_default();
+        let dur = self
+            .duration_s()
+            .map(|d| format!(" for {d}s"))
+            .unwrap_or_else(|| " until removed".to_string());
+        format!("{} on {target}{param}{dur}", self.kind().name())
+    }
+
+    /// The agent request for the form as filled; `None` without a target.
+    pub fn request(&self) -> Option<AgentRequest> {
+        let target = self.target()?.to_string();
+        let duration_ms = self.duration_s().map(|s| s * 1000);
+        let p = self.param_value().unwrap_or(0);
+        let toxic = |kind: &str, attributes: serde_json::Value| {
+            let mut body = json!({ "type": kind, "stream": "downstream", "toxicity": 1.0, "attributes": attributes });
+            if let Some(ms) = duration_ms {
+                body["duration_ms"] = json!(ms);
+            }
+            AgentRequest {
+                method: "POST",
+                path: format!("/chaos/proxies/{target}/toxics"),
+                body,
+            }
+        };
+        let http = |mut body: serde_json::Value| {
+            if let Some(ms) = duration_ms {
+                body["duration_ms"] = json!(ms);
+            }
+            AgentRequest {
+                method: "POST",
+                path: format!("/chaos/proxies/{target}/faults"),
+                body,
+            }
+        };
+        let process = |action: &str| {
+            let mut body = json!({ "action": action });
+            if let Some(ms) = duration_ms {
+                body["duration_ms"] = json!(ms);
+            }
+            AgentRequest {
+                method: "POST",
+                path: format!("/chaos/process/{target}"),
+                body,
+            }
+        };
+        Some(match self.kind() {
+            FaultKind::Latency => toxic("latency", json!({ "latency": p, "jitter": 0 })),
+            FaultKind::Timeout => toxic("timeout", json!({ "timeout": p })),
+            FaultKind::ResetPeer => toxic("reset_peer", json!({ "timeout": 0 })),
+            FaultKind::Bandwidth => toxic("bandwidth", json!({ "rate": p })),
+            FaultKind::HttpAbort => http(json!({ "type": "abort", "status": p, "percent": 100.0 })),
+            FaultKind::HttpDelay => {
+                http(json!({ "type": "delay", "delay": { "distribution": "fixed", "ms": p } }))
+            }
+            FaultKind::Kill => process("kill"),
+            FaultKind::Restart => process("restart"),
+            FaultKind::Pause => process("pause"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picker() -> FaultPicker {
+        FaultPicker::new(
+            DEFAULT_PROXIES.iter().map(|s| s.to_string()).collect(),
+            vec!["gateway".into(), "orders".into()],
+        )
+    }
+
+    #[test]
+    fn latency_on_a_proxy_is_a_timed_toxic() {
+        let mut p = picker();
+        p.field = PickerField::Target;
+        p.change(-1); // wraps to payments
+        let req = p.request().unwrap();
+        assert_eq!(req.path, "/chaos/proxies/payments/toxics");
+        assert_eq!(req.body["type"], "latency");
+        assert_eq!(req.body["attributes"]["latency"], 100);
+        assert_eq!(req.body["duration_ms"], 30_000);
+    }
+
+    #[test]
+    fn process_kinds_target_services() {
+        let mut p = picker();
+        p.kind = FaultKind::ALL
+            .iter()
+            .position(|k| *k == FaultKind::Kill)
+            .unwrap();
+        let req = p.request().unwrap();
+        assert_eq!(req.path, "/chaos/process/gateway");
+        assert_eq!(req.body["action"], "kill");
+        p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
+        assert!(p.request().unwrap().body.get("duration_ms").is_none());
+        assert!(p.summary().contains("until removed"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The Overview screen: the service map, the edges with their numbers, a
+//! RED table with sparklines per service, and what the load generator's
+//! users see.
+
+use chaoslab_hub::api::types::{EdgeStats, RedStats};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+
+use super::fmt;
+use super::service_map::{MapEdge, MapNode, ServiceMap};
+use crate::state::AppState;
+
+/// The shop's calls, drawn before the hub has seen any client metrics.
+pub const SHOP_CALLS: [(&str, &str); 7] = [
+    ("gateway", "users"),
+    ("gateway", "catalog"),
+    ("gateway", "orders"),
+    ("catalog", "inventory"),
+    ("orders", "users"),
+    ("orders", "inventory"),
+    ("orders", "payments"),
+];
+
+/// The edges to show: the hub's, or the shop's calls without numbers.
+pub fn edges(state: &AppState) -> Vec<EdgeStats> {
+    let hub = state
+        .data
+        .topology
+        .as_ref()
+        .map(|t| t.edges.clone())
+        .unwrap_or_default();
+    let mut edges = if hub.is_empty() {
+        SHOP_CALLS
+            .iter()
+            .map(|(a, b)| EdgeStats {
+                from: a.to_string(),
+                to: b.to_string(),
+                stats: RedStats::default(),
+                fault_active: false,
+                faults: Vec::new(),
+            })
+            .collect()
+    } else {
+        hub
+    };
+    // The agent's own list is fresher than the hub's flag.
+    for e in &mut edges {
+        let kinds: Vec<String> = state
+            .chaos
+            .faults
+            .iter()
+            .filter(|f| f.target == e.to)
+            .map(|f| f.kind.clone())
+            .collect();
+        if !kinds.is_empty() {
+            e.fault_active = true;
+            for k in kinds {
+                if !e.faults.contains(&k) {
+                    e.faults.push(k);
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// The map widget for the state.
+pub fn service_map(state: &AppState) -> ServiceMap {
+    let mut nodes: Vec<MapNode> = match &state.data.topology {
+        Some(t) => t
+            .nodes
+            .iter()
+            .map(|n| MapNode {
+                name: n.name.clone(),
+                health: n.health,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    for s in &state.data.services {
+        if !nodes.iter().any(|n| n.name == s.name) {
+            nodes.push(MapNode {
+                name: s.name.clone(),
+                health: s.health,
+            });
+        }
+    }
+    let edges = edges(state)
+        .into_iter()
+        .filter(|e| e.from != "loadgen")
+        .map(|e| MapEdge {
+            from: e.from,
+            to: e.to,
+            fault: e.fault_active,
+            error_ratio: e.stats.error_ratio,
+        })
+        .collect();
+    ServiceMap { nodes, edges }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
+    let map = service_map(state);
+    let red_rows = state.data.services.len().max(1) as u16 + 2;
+    let map_h = map
+        .height_needed()
+        .min(area.height.saturating_sub(red_rows + 1))
+        .max(3);
+    let [top, red, load] = Layout::vertical([
+        Constraint::Length(map_h + 1),
+        Constraint::Min(red_rows),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let edge_w = 52u16;
+    let (map_area, edge_area) = if top.width >= 64 + edge_w {
+        let [m, e] =
+            Layout::horizontal([Constraint::Min(64), Constraint::Length(edge_w)]).areas(top);
+        (m, Some(e))
+    } else {
+        (top, None)
+    };
+    let title = Block::new()
+        .borders(Borders::TOP)
+        .title(" service map ")
+        .border_style(Style::new().fg(Color::DarkGray));
+    let inner = title.inner(map_area);
+    frame.render_widget(title, map_area);
+    frame.render_widget(&map, inner);
+    if let Some(e) = edge_area {
+        draw_edges(frame, e, state);
+    }
+    draw_red(frame, red, state);
+    frame.render_widget(Paragraph::new(load_line(state)), load);
+}
+
+fn draw_edges(frame: &mut Frame, area: Rect, state: &AppState) {
+    let rows = edges(state).into_iter().map(|e| {
+        let style = if e.fault_active {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let mark = if e.fault_active {
+            format!("⚠ {}", e.faults.join(","))
+        } else {
+            String::new()
+        };
+        Row::new(vec![
+            Cell::from(format!("{}→{}", e.from, e.to)),
+            Cell::from(fmt::rate(e.stats.rate)),
+            Cell::from(fmt::pct(e.stats.error_ratio))
+                .style(Style::new().fg(fmt::error_color(e.stats.error_ratio))),
+            Cell::from(fmt::ms(e.stats.p99_ms)),
+            Cell::from(mark),
+        ])
+        .style(style)
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(19),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(7),
+            Constraint::Min(8),
+        ],
+    )
+    .header(
+        Row::new(["call", "req/s", "err", "p99", "fault"]).style(Style::new().fg(Color::DarkGray)),
+    )
+    .block(
+        Block::new()
+            .borders(Borders::TOP)
+            .title(" calls ")
+            .border_style(Style::new().fg(Color::DarkGray)),
+    );
+    frame.render_widget(table, area);
+}
+
+fn draw_red(frame: &mut Frame, area: Rect, state: &AppState) {
+    let spark_w = area.width.saturating_sub(58).clamp(4, 60) as usize;
+    let rows: Vec<Row> = state
+        .data
+        .services
+        .iter()
+        .map(|s| {
+            let points = s
+                .series
+                .as_ref()
+                .map(|x| x.points.as_slice())
+                .unwrap_or(&[]);
+            let rates: Vec<f64> = points.iter().map(|p| p.stats.rate).collect();
+            let errs: Vec<f64> = points.iter().map(|p| p.stats.error_ratio).collect();
+            let color = fmt::health_color(s.health);
+            let spark_style = if s.stats.error_ratio >= 0.05 {
+                Color::Red
+            } else {
+                Color::Cyan
+            };
+            Row::new(vec![
+                Cell::from(Line::from(vec![
+                    Span::styled("● ", Style::new().fg(color)),
+                    Span::raw(s.name.clone()),
+                ])),
+                Cell::from(fmt::health_word(s.health)).style(Style::new().fg(color)),
+                Cell::from(fmt::rate(s.stats.rate)),
+                Cell::from(fmt::pct(s.stats.error_ratio))
+                    .style(Style::new().fg(fmt::error_color(s.stats.error_ratio))),
+                Cell::from(fmt::ms(s.stats.p50_ms)),
+                Cell::from(fmt::ms(s.stats.p99_ms)),
+                Cell::from(Line::from(vec![
+                    Span::styled(
+                        fmt::sparkline(&rates, spark_w / 2),
+                        Style::new().fg(spark_style),
+                    ),
+                    Span::raw(" "),
+                    Span::styled(
+                        fmt::sparkline_scaled(&errs, spark_w / 2, 0.10),
+                        Style::new().fg(Color::Red),
+                    ),
+                ])),
+            ])
+        })
+        .collect();
+    let empty = rows.is_empty();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Min(4),
+        ],
+    )
+    .header(
+        Row::new([
+            "service",
+            "health",
+            "req/s",
+            "err",
+            "p50",
+            "p99",
+            "req/s · error % (full: 10%)",
+        ])
+        .style(Style::new().fg(Color::DarkGray)),
+    )
+    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+    .block(
+        Block::new()
+            .borders(Borders::TOP)
+            .title(" services (RED) ")
+            .border_style(Style::new().fg(Color::DarkGray)),
+    );
+    if empty {
+        frame.render_widget(table, area);
+        let msg =
+            Paragraph::new("  no services reported yet").style(Style::new().fg(Color::DarkGray));
+        frame.render_widget(
+            msg,
+            Rect {
+                y: area.y + 2,
+                height: 1,
+                ..area
+            }
+            .intersection(area),
+        );
+        return;
+    }
+    let mut ts = TableState::default().with_selected(Some(state.service_selected));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+fn load_line(state: &AppState) -> Line<'static> {
+    let Some(load) = &state.data.load else {
+        return Line::from(Span::styled(
+            " users: load generator not running",
+            Style::new().fg(Color::DarkGray),
+        ));
+    };
+    let t = &load.total;
+    let ok = 1.0 - t.error_ratio;
+    let color = if t.error_ratio >= 0.05 {
+        Color::Red
+    } else if t.error_ratio >= 0.01 {
+        Color::Yellow
+    } else {
+        Color::Green
+    };
+    Line::from(vec![
+        Span::styled(" users see ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!("{} success", fmt::pct(ok)),
+            Style::new().fg(color).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(
+            "  p50 {}  p99 {}  {} req/s  ({} journeys)",
+            fmt::ms(t.p50_ms),
+            fmt::ms(t.p99_ms),
+            fmt::rate(t.rate),
+            load.journeys.len()
+        )),
+    ])
+}

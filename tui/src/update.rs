@@ -1,0 +1,373 @@
+//! The update step: an [`Action`] or a [`DataEvent`] changes the
+//! [`AppState`] and may ask for [`Command`]s. No I/O happens here, so every
+//! key path can be tested on a plain state.
+
+use std::time::Instant;
+
+use crate::action::{Action, Command, DataEvent};
+use crate::filter::TraceFilter;
+use crate::picker::{DEFAULT_PROXIES, FaultPicker};
+use crate::screen::Screen;
+use crate::state::{AppState, ChaosFocus, FilterInput, HubStatus, Notice, TraceFocus};
+use crate::trace_tree;
+
+/// How many traces the listing asks the hub for.
+pub const TRACE_LIMIT: usize = 200;
+
+/// Applies a user or timer action.
+pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
+    let mut cmds = Vec::new();
+    match action {
+        Action::Quit => state.should_quit = true,
+        Action::ToggleHelp => state.help = !state.help,
+        Action::Show(s) => state.screen = s,
+        Action::NextScreen => state.screen = state.screen.next(),
+        Action::PrevScreen => state.screen = state.screen.prev(),
+        Action::Move(d) => move_selection(state, d),
+        Action::Focus(d) => match state.screen {
+            Screen::Traces if state.traces.detail.is_some() => {
+                state.traces.focus = if d > 0 {
+                    TraceFocus::Waterfall
+                } else {
+                    TraceFocus::List
+                }
+            }
+            Screen::Chaos => {
+                state.chaos.focus = if d > 0 {
+                    ChaosFocus::Policies
+                } else {
+                    ChaosFocus::Faults
+                }
+            }
+            Screen::Service | Screen::Overview => move_selection(state, d),
+            _ => {}
+        },
+        Action::Open => open(state, &mut cmds),
+        Action::Back => back(state),
+        Action::StartFilter => {
+            state.screen = Screen::Traces;
+            state.input = Some(FilterInput::default());
+        }
+        Action::FilterChar(c) => {
+            if let Some(i) = &mut state.input {
+                i.text.push(c);
+                i.error = None;
+            }
+        }
+        Action::FilterBackspace => {
+            if let Some(i) = &mut state.input {
+                i.text.pop();
+            }
+        }
+        Action::ApplyFilter => apply_filter(state, &mut cmds),
+        Action::OpenPicker => {
+            state.screen = Screen::Chaos;
+            state.chaos.picker = Some(new_picker(state));
+        }
+        Action::PickerField(d) => {
+            if let Some(p) = &mut state.chaos.picker {
+                p.move_field(d)
+            }
+        }
+        Action::PickerChange(d) => {
+            if let Some(p) = &mut state.chaos.picker {
+                p.change(d)
+            }
+        }
+        Action::PickerSubmit => {
+            if let Some(p) = state.chaos.picker.take() {
+                match p.request() {
+                    Some(req) => {
+                        notice(state, format!("adding {}", p.summary()), false);
+                        cmds.push(Command::Agent(req));
+                    }
+                    None => notice(state, "no target to put a fault on".into(), true),
+                }
+            }
+        }
+        Action::ClearFaults => {
+            notice(state, "clearing every fault".into(), false);
+            cmds.push(Command::ClearFaults);
+        }
+        Action::RemoveSelectedFault => {
+            let sel = state.chaos.selected;
+            if let Some(id) = state.chaos.faults.get(sel).map(|f| f.id.clone()) {
+                notice(state, format!("removing {id}"), false);
+                cmds.push(Command::RemoveFault(id));
+            }
+        }
+        Action::TogglePolicy(part) => toggle_policy(state, part, &mut cmds),
+        Action::Tick => state.now = Some(Instant::now()),
+        Action::Resize => {}
+    }
+    cmds
+}
+
+fn notice(state: &mut AppState, text: String, error: bool) {
+    state.notice = Some(Notice { text, error });
+}
+
+fn step(cur: usize, delta: i32, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (cur as i64 + delta as i64).clamp(0, len as i64 - 1) as usize
+}
+
+fn move_selection(state: &mut AppState, d: i32) {
+    match state.screen {
+        Screen::Overview | Screen::Service => {
+            state.service_selected = step(state.service_selected, d, state.data.services.len())
+        }
+        Screen::Traces => match state.traces.focus {
+            TraceFocus::List => {
+                state.traces.selected = step(state.traces.selected, d, state.traces.list.len())
+            }
+            TraceFocus::Waterfall => {
+                state.traces.span_selected =
+                    step(state.traces.span_selected, d, state.traces.rows.len())
+            }
+        },
+        Screen::Chaos => match state.chaos.focus {
+            ChaosFocus::Faults => {
+                state.chaos.selected = step(state.chaos.selected, d, state.chaos.faults.len())
+            }
+            ChaosFocus::Policies => {
+                state.chaos.policy_selected =
+                    step(state.chaos.policy_selected, d, state.data.resilience.len())
+            }
+        },
+        Screen::Experiment => {}
+    }
+}
+
+fn open(state: &mut AppState, cmds: &mut Vec<Command>) {
+    match state.screen {
+        Screen::Overview => state.screen = Screen::Service,
+        Screen::Service => {
+            if let Some(name) = state.selected_service().map(|s| s.name.clone()) {
+                state.screen = Screen::Traces;
+                state.traces.filter = TraceFilter {
+                    service: Some(name),
+                    ..TraceFilter::default()
+                };
+                state.traces.selected = 0;
+                cmds.push(Command::SetTraceQuery(
+                    state.traces.filter.query(TRACE_LIMIT),
+                ));
+            }
+        }
+        Screen::Traces => match state.traces.focus {
+            TraceFocus::List => {
+                if let Some(t) = state.traces.list.get(state.traces.selected) {
+                    let id = t.trace_id.clone();
+                    state.traces.focus = TraceFocus::Waterfall;
+                    if state.traces.detail.as_ref().map(|d| &d.summary.trace_id) != Some(&id) {
+                        cmds.push(Command::FetchTrace(id));
+                    }
+                }
+            }
+            TraceFocus::Waterfall => {}
+        },
+        Screen::Chaos => {
+            if state.chaos.focus == ChaosFocus::Policies {
+                toggle_policy(state, "breaker", cmds)
+            }
+        }
+        Screen::Experiment => {}
+    }
+}
+
+fn back(state: &mut AppState) {
+    if state.input.take().is_some() || state.chaos.picker.take().is_some() {
+        return;
+    }
+    if state.help {
+        state.help = false;
+        return;
+    }
+    match state.screen {
+        Screen::Traces if state.traces.focus == TraceFocus::Waterfall => {
+            state.traces.focus = TraceFocus::List
+        }
+        Screen::Service => state.screen = Screen::Overview,
+        Screen::Traces if !state.traces.filter.is_empty() => {
+            state.traces.filter = TraceFilter::default();
+        }
+        _ => {}
+    }
+}
+
+fn apply_filter(state: &mut AppState, cmds: &mut Vec<Command>) {
+    let Some(input) = &mut state.input else {
+        return;
+    };
+    match TraceFilter::parse(&input.text) {
+        Ok(filter) => {
+            state.input = None;
+            state.traces.selected = 0;
+            state.traces.focus = TraceFocus::List;
+            if let Some(id) = filter.trace_id.as_ref().filter(|id| id.len() == 32) {
+                cmds.push(Command::FetchTrace(id.clone()));
+                state.traces.focus = TraceFocus::Waterfall;
+            }
+            cmds.push(Command::SetTraceQuery(filter.query(TRACE_LIMIT)));
+            let prefix = filter.trace_id.clone();
+            state.traces.filter = filter;
+            if let Some(p) = prefix {
+                state.traces.list.retain(|t| t.trace_id.starts_with(&p));
+            }
+        }
+        Err(e) => input.error = Some(e.to_string()),
+    }
+}
+
+fn new_picker(state: &AppState) -> FaultPicker {
+    let mut proxies: Vec<String> = state
+        .data
+        .topology
+        .as_ref()
+        .map(|t| {
+            let mut v: Vec<String> = t.edges.iter().map(|e| e.to.clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        })
+        .unwrap_or_default();
+    if proxies.is_empty() {
+        proxies = DEFAULT_PROXIES.iter().map(|s| s.to_string()).collect();
+    }
+    let mut services = state.service_names();
+    if services.is_empty() {
+        services = proxies.clone();
+    }
+    let mut p = FaultPicker::new(proxies, services);
+    if let Some(i) = state
+        .selected_service()
+        .and_then(|sel| p.proxies.iter().position(|x| *x == sel.name))
+    {
+        p.target = i;
+    }
+    p
+}
+
+fn toggle_policy(state: &mut AppState, part: &'static str, cmds: &mut Vec<Command>) {
+    let entry = match state.screen {
+        Screen::Service => {
+            let svc = state.selected_service().map(|s| s.name.clone());
+            state
+                .data
+                .resilience
+                .iter()
+                .find(|e| Some(&e.service) == svc.as_ref())
+        }
+        _ => state.data.resilience.get(state.chaos.policy_selected),
+    };
+    match entry {
+        Some(e) => {
+            let (service, dependency) = (e.service.clone(), e.dependency.clone());
+            notice(
+                state,
+                format!("toggling {part} of {service} -> {dependency}"),
+                false,
+            );
+            cmds.push(Command::TogglePolicy {
+                service,
+                dependency,
+                part,
+            });
+        }
+        None => notice(state, "no dependency selected".into(), true),
+    }
+}
+
+/// Applies what a background task sent back; may ask to refetch the open
+/// trace when more of its spans have arrived.
+pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
+    let mut cmds = Vec::new();
+    match event {
+        DataEvent::Hub(data) => {
+            state.hub = HubStatus::Up;
+            let data = *data;
+            state.data.topology = Some(data.topology);
+            let mut services = data.services.services;
+            services.sort_by(|a, b| a.name.cmp(&b.name));
+            state.data.services = services;
+            state.service_selected = state
+                .service_selected
+                .min(state.data.services.len().saturating_sub(1));
+            if let Some(r) = data.resilience {
+                state.data.resilience = r.entries;
+            }
+            state.data.load = data
+                .load
+                .filter(|l| !l.journeys.is_empty() || l.total.rate > 0.0);
+            if data.health.is_some() {
+                state.data.health = data.health;
+            }
+            if let Some(t) = data.traces {
+                set_traces(state, t);
+                if let Some(d) = &state.traces.detail {
+                    let grown =
+                        state.traces.list.iter().any(|t| {
+                            t.trace_id == d.summary.trace_id && t.span_count != d.spans.len()
+                        });
+                    if grown {
+                        cmds.push(Command::FetchTrace(d.summary.trace_id.clone()));
+                    }
+                }
+            }
+        }
+        DataEvent::HubDown(error) => {
+            let attempts = match &state.hub {
+                HubStatus::Unreachable { attempts, .. } => attempts + 1,
+                _ => 1,
+            };
+            state.hub = HubStatus::Unreachable { error, attempts };
+        }
+        DataEvent::Faults(Ok(faults)) => {
+            state.chaos.faults = faults;
+            state.chaos.note = None;
+            state.chaos.fetched_at = Some(Instant::now());
+            state.now = state.chaos.fetched_at;
+            state.chaos.selected = state
+                .chaos
+                .selected
+                .min(state.chaos.faults.len().saturating_sub(1));
+        }
+        DataEvent::Faults(Err(e)) => state.chaos.note = Some(e),
+        DataEvent::Trace(Ok(detail)) => {
+            state.traces.rows = trace_tree::rows(&detail);
+            state.traces.span_selected = state
+                .traces
+                .span_selected
+                .min(state.traces.rows.len().saturating_sub(1));
+            state.traces.detail = Some(*detail);
+            state.traces.error = None;
+        }
+        DataEvent::Trace(Err(e)) => state.traces.error = Some(e),
+        DataEvent::Experiment(e) => state.experiment = e.map(|b| *b),
+        DataEvent::Notice(Ok(text)) => notice(state, text, false),
+        DataEvent::Notice(Err(text)) => notice(state, text, true),
+    }
+    cmds
+}
+
+fn set_traces(state: &mut AppState, resp: chaoslab_hub::api::types::TracesResponse) {
+    let selected_id = state
+        .traces
+        .list
+        .get(state.traces.selected)
+        .map(|t| t.trace_id.clone());
+    let mut list = resp.traces;
+    if let Some(p) = &state.traces.filter.trace_id {
+        list.retain(|t| t.trace_id.starts_with(p.as_str()));
+    }
+    state.traces.matched = resp.matched;
+    // Keep the selection on the same trace while new ones arrive on top.
+    state.traces.selected = selected_id
+        .and_then(|id| list.iter().position(|t| t.trace_id == id))
+        .unwrap_or(state.traces.selected)
+        .min(list.len().saturating_sub(1));
+    state.traces.list = list;
+}
