@@ -1,6 +1,7 @@
 //! The compose file: it parses, and every file it builds from or mounts
-//! exists; the services it depends on exist; every host Prometheus scrapes
-//! in the docker config is one of its services.
+//! exists; the services it depends on exist; every published port has a
+//! name; every host Prometheus scrapes in the docker config is one of its
+//! services.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,19 @@ pub fn check(compose: &Path, prometheus: Option<&Path>) -> Result<ComposeReport,
                 must_exist.push((place.clone(), ctx));
             }
             None => {}
+        }
+        for p in svc
+            .get("ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if p.get("name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                finding(place.clone(), format!("published port {p} has no name"));
+            }
         }
         for v in svc
             .get("volumes")

@@ -123,3 +123,23 @@ fn histogram_suffixes_recordings_and_up_are_known() {
     let p = query_problems("up{job=\"$nope\"}", &vars, &vocab);
     assert_eq!(p, ["undefined variable $nope"]);
 }
+
+#[test]
+fn a_compose_file_with_a_missing_mount_and_an_unnamed_port_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("docker-compose.yml");
+    std::fs::write(
+        &compose,
+        "services:\n  grafana:\n    image: grafana/grafana-oss\n    ports: [\"3000:3000\"]\n    volumes: [\"./nowhere:/etc/grafana:ro\"]\n    depends_on: [prometheus]\n",
+    )
+    .unwrap();
+    let report = compose::check(&compose, None).unwrap();
+    let text = report.to_string();
+    assert_eq!(report.findings.len(), 3, "{text}");
+    assert!(text.contains("nowhere does not exist"), "{text}");
+    assert!(text.contains("has no name"), "{text}");
+    assert!(
+        text.contains("depends on prometheus, which is not a service"),
+        "{text}"
+    );
+}
