@@ -96,6 +96,9 @@ mod tests {
         assert_eq!(Dur::parse("1m30s").unwrap().0, Duration::from_secs(90));
         assert!(Dur::parse("5").unwrap_err().contains("bad duration `5`"));
         assert!(Dur::parse("5 parsecs").is_err());
-        assert_eq!(Dur(Duration::from_secs(10)).scaled(0.5), Duration::from_secs(5));
+        assert_eq!(
+            Dur(Duration::from_secs(10)).scaled(0.5),
+            Duration::from_secs(5)
+        );
     }
 }

@@ -49,19 +49,19 @@ pub struct Experiment {
     /// The traffic to run while the experiment lasts; none leaves the load
     /// generator as it is.
     #[serde(default)]
-    pub load: Option<Load>,
+    pub load: Option<Spanned<Load>>,
     /// What "working" means, checked before, during and after the method.
     pub steady_state: SteadyState,
     /// The timed actions.
     #[serde(default)]
-    pub method: Vec<Action>,
+    pub method: Vec<Spanned<Action>>,
     /// Actions that always run at the end, whatever happened.
     #[serde(default)]
-    pub rollbacks: Vec<Action>,
+    pub rollbacks: Vec<Spanned<Action>>,
     /// The longest the experiment may take; faults it adds never outlast it.
     /// Defaults to the settle time plus the method's waits plus one minute.
     #[serde(default)]
-    pub max_duration: Option<Dur>,
+    pub max_duration: Option<Spanned<Dur>>,
 }
 
 /// The load to apply.
@@ -89,7 +89,7 @@ pub struct SteadyState {
     #[serde(default)]
     pub every: Option<Dur>,
     /// The probes; all must be within tolerance for the hypothesis to hold.
-    pub probes: Vec<Probe>,
+    pub probes: Vec<Spanned<Probe>>,
 }
 
 /// When the hypothesis is checked while the method runs.

@@ -3,7 +3,14 @@
 //! experiment naming anything else is refused before it runs.
 
 /// Every service of the shop.
-pub const SERVICES: &[&str] = &["gateway", "users", "catalog", "inventory", "orders", "payments"];
+pub const SERVICES: &[&str] = &[
+    "gateway",
+    "users",
+    "catalog",
+    "inventory",
+    "orders",
+    "payments",
+];
 
 /// The agent's proxies: one per called service, named after the callee.
 pub const PROXIES: &[&str] = &["users", "catalog", "inventory", "orders", "payments"];

@@ -1,0 +1,286 @@
+//! Carrying out actions, and remembering how to undo each change so that the
+//! rollbacks restore the lab whatever happened.
+//!
+//! Every change the runner makes pushes an [`Undo`] onto the ledger before
+//! (or, when the undo needs an id the lab hands out, right after) it is
+//! made; the rollbacks pop them in reverse order, then run the file's own
+//! rollbacks. Undos are idempotent: removing what is already gone is fine.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::time::Instant;
+
+use crate::error::RunError;
+use crate::lab::Lab;
+use crate::model::{Action, FaultAction, FaultKind, Layer, ProcessKind};
+
+/// One change to take back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undo {
+    /// A toxic the runner added.
+    Toxic { proxy: String, name: String },
+    /// A proxy the runner took down.
+    ProxyUp { proxy: String },
+    /// A `/chaos` fault (HTTP fault) by id.
+    AgentFault { id: String },
+    /// An in-service fault by id.
+    ServiceFault { service: String, id: String },
+    /// A policy as it was before the runner patched it.
+    Policy {
+        service: String,
+        dependency: String,
+        previous: Value,
+    },
+    /// Settings as they were.
+    Settings { service: String, previous: Value },
+    /// A paused process.
+    Resume { service: String },
+    /// The load generator's rate as it was.
+    LoadRate { previous: f64 },
+}
+
+impl Undo {
+    /// What the undo does, for progress lines and the journal.
+    pub fn describe(&self) -> String {
+        match self {
+            Undo::Toxic { proxy, name } => format!("remove toxic {name} from {proxy}"),
+            Undo::ProxyUp { proxy } => format!("bring proxy {proxy} back up"),
+            Undo::AgentFault { id } => format!("remove agent fault {id}"),
+            Undo::ServiceFault { service, id } => format!("remove {service} fault {id}"),
+            Undo::Policy {
+                service,
+                dependency,
+                ..
+            } => format!("restore policy {service} -> {dependency}"),
+            Undo::Settings { service, .. } => format!("restore settings of {service}"),
+            Undo::Resume { service } => format!("resume {service}"),
+            Undo::LoadRate { previous } => format!("restore load rate {previous}/s"),
+        }
+    }
+
+    /// Takes the change back.
+    pub async fn run(&self, lab: &Lab) -> Result<(), RunError> {
+        match self {
+            Undo::Toxic { proxy, name } => lab.agent()?.remove_toxic(proxy, name).await,
+            Undo::ProxyUp { proxy } => lab.agent()?.set_enabled(proxy, true).await,
+            Undo::AgentFault { id } => lab.agent()?.remove_fault(id).await,
+            Undo::ServiceFault { service, id } => lab.service(service)?.remove_fault(id).await,
+            Undo::Policy {
+                service,
+                dependency,
+                previous,
+            } => lab.service(service)?.put_policy(dependency, previous).await,
+            Undo::Settings { service, previous } => {
+                lab.service(service)?.put_settings(previous).await
+            }
+            Undo::Resume { service } => lab
+                .agent()?
+                .process(service, "resume", None)
+                .await
+                .map(|_| ()),
+            Undo::LoadRate { previous } => lab.loadgen()?.set_rate(*previous).await,
+        }
+    }
+}
+
+/// What actions need: the lab, the ledger, the time left.
+#[derive(Debug)]
+pub struct Actor<'a> {
+    pub lab: &'a Lab,
+    pub ledger: &'a Mutex<Vec<Undo>>,
+    /// When the experiment must be over; faults never outlast it.
+    pub deadline: Instant,
+    /// Scales durations (short CI runs).
+    pub scale: f64,
+    /// Makes toxic names unique within the run.
+    pub counter: AtomicU32,
+}
+
+impl Actor<'_> {
+    fn push(&self, undo: Undo) {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(undo);
+    }
+
+    /// The time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Carries out a state-changing action (not `wait` or `check`, which the
+    /// runner handles); returns a note for the journal.
+    pub async fn act(&self, action: &Action) -> Result<Option<String>, RunError> {
+        match action {
+            Action::Fault(f) => self.fault(f).await.map(Some),
+            Action::ClearFaults(_) => self.clear_faults().await.map(|_| None),
+            Action::Policy(p) => {
+                let svc = self.lab.service(&p.service.value)?;
+                let patch = Value::Object(p.set.value.clone().into_iter().collect());
+                let status = svc.dependency(&p.dependency.value).await?;
+                let previous = status.get("policy").cloned().ok_or_else(|| {
+                    RunError::call(
+                        format!(
+                            "{} /admin/resilience/{}",
+                            p.service.value, p.dependency.value
+                        ),
+                        "the status has no `policy`",
+                    )
+                })?;
+                self.push(Undo::Policy {
+                    service: p.service.value.clone(),
+                    dependency: p.dependency.value.clone(),
+                    previous,
+                });
+                svc.put_policy(&p.dependency.value, &patch)
+                    .await
+                    .map(|_| None)
+            }
+            Action::Settings(s) => {
+                let svc = self.lab.service(&s.service.value)?;
+                let patch = Value::Object(s.set.value.clone().into_iter().collect());
+                let previous = svc.patch_settings(&patch).await?;
+                self.push(Undo::Settings {
+                    service: s.service.value.clone(),
+                    previous,
+                });
+                Ok(None)
+            }
+            Action::Process(p) => {
+                let duration = match p.duration {
+                    Some(d) => Some(self.clamp(d.scaled(self.scale))?),
+                    None if p.action == ProcessKind::Pause => Some(self.clamp(Duration::MAX)?),
+                    None => None,
+                };
+                let agent = self.lab.agent()?;
+                if p.action == ProcessKind::Pause {
+                    self.push(Undo::Resume {
+                        service: p.target.value.clone(),
+                    });
+                }
+                let ms = duration.map(|d| d.as_millis() as u64);
+                agent
+                    .process(&p.target.value, p.action.as_str(), ms)
+                    .await?;
+                Ok(ms.map(|ms| format!("for {ms} ms")))
+            }
+            Action::Load(l) => {
+                let lg = self.lab.loadgen()?;
+                let previous = lg.rate().await?;
+                self.push(Undo::LoadRate { previous });
+                lg.set_rate(l.rate).await.map(|_| None)
+            }
+            Action::Wait(_) | Action::Check(_) => Ok(None),
+        }
+    }
+
+    /// `wanted`, cut to the time left; an error when no time is left.
+    fn clamp(&self, wanted: Duration) -> Result<Duration, RunError> {
+        let left = self.remaining();
+        if left < Duration::from_millis(1) {
+            return Err(RunError::Lab(
+                "no time left before the experiment's max_duration".into(),
+            ));
+        }
+        Ok(wanted.min(left))
+    }
+
+    async fn fault(&self, f: &FaultAction) -> Result<String, RunError> {
+        let wanted = f.duration.scaled(self.scale);
+        let duration = self.clamp(wanted)?;
+        let ms = (duration.as_millis() as u64).max(1);
+        let note = if duration < wanted {
+            format!("for {ms} ms (cut to the time left)")
+        } else {
+            format!("for {ms} ms")
+        };
+        let target = f.target.value.clone();
+        let params: Map<String, Value> = f
+            .params
+            .as_ref()
+            .map(|p| p.value.clone().into_iter().collect())
+            .unwrap_or_default();
+        let layer = f.layer.unwrap_or(f.kind.default_layer());
+        if layer == Layer::Service {
+            let mut spec = params;
+            spec.insert("kind".into(), json!(f.kind.as_str()));
+            spec.insert("duration_ms".into(), json!(ms));
+            let svc = self.lab.service(&target)?;
+            let id = svc.add_fault(&Value::Object(spec)).await?;
+            self.push(Undo::ServiceFault {
+                service: target,
+                id: id.clone(),
+            });
+            return Ok(format!("{note}, id {id}"));
+        }
+        let agent = self.lab.agent()?;
+        match f.kind {
+            FaultKind::Down => {
+                self.push(Undo::ProxyUp {
+                    proxy: target.clone(),
+                });
+                agent.set_enabled(&target, false).await?;
+                Ok(format!("{note}; the proxy stays down until the rollbacks"))
+            }
+            FaultKind::HttpAbort | FaultKind::HttpDelay => {
+                let mut spec = params;
+                let kind = if f.kind == FaultKind::HttpAbort {
+                    "abort"
+                } else {
+                    "delay"
+                };
+                spec.insert("type".into(), json!(kind));
+                spec.insert("duration_ms".into(), json!(ms));
+                let id = agent.add_http_fault(&target, &Value::Object(spec)).await?;
+                self.push(Undo::AgentFault { id: id.clone() });
+                Ok(format!("{note}, id {id}"))
+            }
+            kind => {
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                let name = format!("experiment_{}_{n}", kind.as_str());
+                let stream = match f.stream {
+                    Some(crate::model::actions::Stream::Upstream) => "upstream",
+                    _ => "downstream",
+                };
+                let toxic = json!({
+                    "name": name,
+                    "type": kind.as_str(),
+                    "stream": stream,
+                    "toxicity": f.toxicity.unwrap_or(1.0),
+                    "attributes": Value::Object(params),
+                });
+                self.push(Undo::Toxic {
+                    proxy: target.clone(),
+                    name: name.clone(),
+                });
+                let how = agent.add_toxic(&target, toxic, ms).await?;
+                Ok(match how {
+                    crate::lab::agent::ToxicAdded::WithDuration => format!("{note}, toxic {name}"),
+                    crate::lab::agent::ToxicAdded::Plain => format!(
+                        "{note}, toxic {name} (no duration on this agent: removed by the rollbacks)"
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Every fault everywhere: the agent's, then each service's.
+    pub async fn clear_faults(&self) -> Result<(), RunError> {
+        let mut first_error = None;
+        if self.lab.endpoints.agent.is_some() {
+            if let Err(e) = self.lab.agent()?.clear().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        for svc in self.lab.services() {
+            if let Err(e) = svc.clear_faults().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,338 @@
+//! The checks an experiment passes before anything in the lab is touched:
+//! known services, proxies, dependencies and journeys; fault parameters the
+//! kind takes; policy and settings fields that exist; sane tolerances.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::model::{
+    Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessKind, Tolerance,
+};
+use crate::parse::Issue;
+use crate::topology::{JOURNEYS, PROXIES, SERVICES, dependencies_of, one_of};
+
+mod fields;
+
+type Checked = Result<(), Issue>;
+
+/// Every check, in file order; the first issue found is returned.
+pub fn experiment(exp: &Experiment) -> Checked {
+    if exp.title.trim().is_empty() {
+        return Err(Issue {
+            line: 1,
+            column: 1,
+            field: "title".into(),
+            message: "must not be empty".into(),
+        });
+    }
+    if let Some(load) = &exp.load {
+        rate(&load.value.rate, load, "load.rate")?;
+    }
+    if let Some(every) = &exp.steady_state.every {
+        if every.0.is_zero() {
+            return Err(Issue {
+                line: 0,
+                column: 0,
+                field: "steady_state.every".into(),
+                message: "must be longer than 0s".into(),
+            });
+        }
+    }
+    if exp.steady_state.probes.is_empty() {
+        return Err(Issue {
+            line: 1,
+            column: 1,
+            field: "steady_state.probes".into(),
+            message: "a hypothesis needs at least one probe".into(),
+        });
+    }
+    for (i, probe) in exp.steady_state.probes.iter().enumerate() {
+        self::probe(
+            probe,
+            &format!("steady_state.probes[{i}].{}", probe.value.kind()),
+        )?;
+    }
+    for (i, step) in exp.method.iter().enumerate() {
+        action(step, &format!("method[{i}]"), false)?;
+    }
+    for (i, step) in exp.rollbacks.iter().enumerate() {
+        action(step, &format!("rollbacks[{i}]"), true)?;
+    }
+    Ok(())
+}
+
+fn rate<T>(rate: &f64, at: &Spanned<T>, field: &str) -> Checked {
+    if !rate.is_finite() || *rate < 0.0 || *rate > 100_000.0 {
+        return Err(Issue::at(
+            at,
+            field,
+            format!("must be from 0 to 100000 journeys per second (got {rate})"),
+        ));
+    }
+    Ok(())
+}
+
+fn known(value: &Spanned<String>, names: &[&str], field: &str, what: &str) -> Checked {
+    if names.contains(&value.value.as_str()) {
+        return Ok(());
+    }
+    Err(Issue::at(
+        value,
+        field,
+        format!(
+            "unknown {what} `{}`, expected {}",
+            value.value,
+            one_of(names)
+        ),
+    ))
+}
+
+fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str) -> Checked {
+    known(service, SERVICES, &format!("{base}.service"), "target")?;
+    let deps = dependencies_of(&service.value);
+    if deps.is_empty() {
+        return Err(Issue::at(
+            service,
+            format!("{base}.service"),
+            format!(
+                "unknown target `{}`: it calls no other service",
+                service.value
+            ),
+        ));
+    }
+    known(
+        dep,
+        deps,
+        &format!("{base}.dependency"),
+        &format!("dependency of {}", service.value),
+    )
+}
+
+fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
+    let http = matches!(p.value, Probe::Http(_));
+    tolerance(p.value.tolerance(), &format!("{base}.tolerance"), http)?;
+    match &p.value {
+        Probe::Slo(s) => known(&s.journey, JOURNEYS, &format!("{base}.journey"), "journey")?,
+        Probe::Metric(m) => {
+            if m.metric.value.trim().is_empty() {
+                return Err(Issue::at(
+                    &m.metric,
+                    format!("{base}.metric"),
+                    "must not be empty",
+                ));
+            }
+        }
+        Probe::Http(h) => {
+            if let Some(s) = &h.service {
+                known(s, SERVICES, &format!("{base}.service"), "target")?;
+            }
+            if !h.path.value.starts_with('/') {
+                return Err(Issue::at(
+                    &h.path,
+                    format!("{base}.path"),
+                    "must start with `/`",
+                ));
+            }
+            if let Some(m) = &h.method {
+                if reqwest::Method::from_bytes(m.as_bytes()).is_err() {
+                    return Err(Issue::at(
+                        p,
+                        format!("{base}.method"),
+                        format!("`{m}` is not an HTTP method"),
+                    ));
+                }
+            }
+        }
+        Probe::Resilience(r) => dependency(&r.service, &r.dependency, base)?,
+        Probe::Trace(t) => {
+            if let Some(s) = &t.service {
+                known(s, SERVICES, &format!("{base}.service"), "target")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool) -> Checked {
+    let v = &t.value;
+    if v.is_empty() {
+        return Err(Issue::at(
+            t,
+            field,
+            "give at least one of max, min, equals, one_of, status, contains",
+        ));
+    }
+    if let (Some(min), Some(max)) = (v.min, v.max) {
+        if min > max {
+            return Err(Issue::at(
+                t,
+                format!("{field}.min"),
+                format!("min {min} is above max {max}"),
+            ));
+        }
+    }
+    if !http && (v.status.is_some() || v.contains.is_some()) {
+        return Err(Issue::at(
+            t,
+            field,
+            "status and contains only apply to http probes",
+        ));
+    }
+    if let Some(status) = &v.status {
+        if let Some(bad) = status
+            .codes()
+            .into_iter()
+            .find(|s| !(100..=599).contains(s))
+        {
+            return Err(Issue::at(
+                t,
+                format!("{field}.status"),
+                format!("{bad} is not an HTTP status"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn action(step: &Spanned<Action>, base: &str, rollback: bool) -> Checked {
+    let field = format!("{base}.{}", step.value.kind());
+    match &step.value {
+        Action::Fault(_) | Action::Check(_) if rollback => Err(Issue::at(
+            step,
+            field,
+            format!(
+                "`{}` cannot be a rollback: rollbacks only restore",
+                step.value.kind()
+            ),
+        )),
+        Action::Fault(f) => fault(f, step, &field),
+        Action::ClearFaults(_) | Action::Wait(_) => Ok(()),
+        Action::Check(label) if label.trim().is_empty() => {
+            Err(Issue::at(step, field, "give the check a label"))
+        }
+        Action::Check(_) => Ok(()),
+        Action::Policy(p) => {
+            dependency(&p.service, &p.dependency, &field)?;
+            fields::policy_patch(&p.set, &format!("{field}.set"))
+        }
+        Action::Settings(s) => {
+            known(&s.service, SERVICES, &format!("{field}.service"), "target")?;
+            fields::settings_patch(&s.set, &format!("{field}.set"))
+        }
+        Action::Process(p) => {
+            known(&p.target, SERVICES, &format!("{field}.target"), "target")?;
+            if p.action == ProcessKind::Pause && p.duration.is_none() {
+                return Err(Issue::at(
+                    step,
+                    format!("{field}.duration"),
+                    "missing field `duration`: a pause needs one so the process always resumes",
+                ));
+            }
+            Ok(())
+        }
+        Action::Load(l) => rate(&l.rate, step, &format!("{field}.rate")),
+    }
+}
+
+fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
+    let layer = f.layer.unwrap_or(f.kind.default_layer());
+    let allowed = match (f.kind, layer) {
+        (FaultKind::Latency, _) => true,
+        (k, l) => k.default_layer() == l,
+    };
+    if !allowed {
+        return Err(Issue::at(
+            step,
+            format!("{field}.layer"),
+            format!(
+                "`{}` faults live on the {} layer",
+                f.kind.as_str(),
+                match f.kind.default_layer() {
+                    Layer::Proxy => "proxy",
+                    Layer::Service => "service",
+                }
+            ),
+        ));
+    }
+    match layer {
+        Layer::Proxy => known(&f.target, PROXIES, &format!("{field}.target"), "target")?,
+        Layer::Service => known(&f.target, SERVICES, &format!("{field}.target"), "target")?,
+    }
+    if f.duration.0.is_zero() {
+        return Err(Issue::at(
+            step,
+            format!("{field}.duration"),
+            "bad duration `0s`: a fault must last longer than 0s",
+        ));
+    }
+    if let Some(t) = f.toxicity {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(Issue::at(
+                step,
+                format!("{field}.toxicity"),
+                format!("must be from 0 to 1 (got {t})"),
+            ));
+        }
+    }
+    if (f.stream.is_some() || f.toxicity.is_some()) && !f.kind.is_toxic() {
+        return Err(Issue::at(
+            step,
+            field,
+            "stream and toxicity only apply to toxics",
+        ));
+    }
+    let empty = BTreeMap::new();
+    let params = f.params.as_ref().map(|p| &p.value).unwrap_or(&empty);
+    let at = f
+        .params
+        .as_ref()
+        .map(|p| p.referenced)
+        .unwrap_or(step.referenced);
+    let (required, optional) = fields::fault_params(f.kind, layer);
+    for name in params.keys() {
+        if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
+            let mut known: Vec<&str> = required.iter().chain(optional).copied().collect();
+            known.sort();
+            return Err(Issue::at_location(
+                &at,
+                format!("{field}.params.{name}"),
+                format!(
+                    "unknown parameter `{name}` for `{}`, expected {}",
+                    f.kind.as_str(),
+                    one_of(&known)
+                ),
+            ));
+        }
+    }
+    if let Some(missing) = required.iter().find(|r| !params.contains_key(**r)) {
+        return Err(Issue::at_location(
+            &at,
+            format!("{field}.params.{missing}"),
+            format!(
+                "missing field `{missing}` (the `{}` fault needs it)",
+                f.kind.as_str()
+            ),
+        ));
+    }
+    if f.kind == FaultKind::PoolShrink {
+        let dep = params
+            .get("dependency")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let deps = dependencies_of(&f.target.value);
+        if !deps.contains(&dep) {
+            return Err(Issue::at_location(
+                &at,
+                format!("{field}.params.dependency"),
+                format!(
+                    "unknown target `{dep}`: {} depends on {}",
+                    f.target.value,
+                    one_of(deps)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

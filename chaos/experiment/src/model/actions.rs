@@ -1,0 +1,273 @@
+//! Actions: the steps of a method and of the rollbacks.
+//!
+//! Each action is a one-key map naming its kind: `fault`, `clear_faults`,
+//! `policy`, `settings`, `process`, `load`, `wait`, `check`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Spanned;
+use crate::duration::Dur;
+
+/// A step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Add a fault for a while.
+    Fault(FaultAction),
+    /// Remove every fault: toxics, proxies down, HTTP and in-service faults.
+    ClearFaults(ClearFaults),
+    /// Change a dependency's resilience policy.
+    Policy(PolicyAction),
+    /// Change a service's request settings (deadlines, idempotency keys).
+    Settings(SettingsAction),
+    /// Kill, pause, resume or restart a service's process.
+    Process(ProcessStep),
+    /// Set the load generator's rate.
+    Load(LoadStep),
+    /// Do nothing for a while.
+    Wait(Dur),
+    /// Check the hypothesis now; the text labels the check in reports.
+    Check(String),
+}
+
+/// `clear_faults: {}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearFaults {}
+
+/// Where a fault is injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// On the agent's proxy in front of the target (a toxic, an HTTP fault,
+    /// the proxy down).
+    Proxy,
+    /// Inside the target service (its admin API).
+    Service,
+}
+
+/// Every fault kind the agent has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    // Toxiproxy's toxics, on a proxy.
+    Latency,
+    Bandwidth,
+    SlowClose,
+    Timeout,
+    ResetPeer,
+    Slicer,
+    LimitData,
+    Noop,
+    /// The proxy stops listening: connections are refused.
+    Down,
+    // HTTP faults, on an http-mode proxy.
+    HttpAbort,
+    HttpDelay,
+    // In-service faults.
+    ErrorRate,
+    SlowStorage,
+    CpuBurn,
+    MemoryGrowth,
+    PoolShrink,
+}
+
+impl FaultKind {
+    /// The snake_case name (the toxic type or in-service kind).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Latency => "latency",
+            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::SlowClose => "slow_close",
+            FaultKind::Timeout => "timeout",
+            FaultKind::ResetPeer => "reset_peer",
+            FaultKind::Slicer => "slicer",
+            FaultKind::LimitData => "limit_data",
+            FaultKind::Noop => "noop",
+            FaultKind::Down => "down",
+            FaultKind::HttpAbort => "http_abort",
+            FaultKind::HttpDelay => "http_delay",
+            FaultKind::ErrorRate => "error_rate",
+            FaultKind::SlowStorage => "slow_storage",
+            FaultKind::CpuBurn => "cpu_burn",
+            FaultKind::MemoryGrowth => "memory_growth",
+            FaultKind::PoolShrink => "pool_shrink",
+        }
+    }
+
+    /// Where the kind lives when the file does not say; `latency` is both a
+    /// toxic and an in-service fault, and means the toxic unless
+    /// `layer: service`.
+    pub fn default_layer(self) -> Layer {
+        match self {
+            FaultKind::ErrorRate
+            | FaultKind::SlowStorage
+            | FaultKind::CpuBurn
+            | FaultKind::MemoryGrowth
+            | FaultKind::PoolShrink => Layer::Service,
+            _ => Layer::Proxy,
+        }
+    }
+
+    /// Whether the kind is a Toxiproxy toxic.
+    pub fn is_toxic(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Latency
+                | FaultKind::Bandwidth
+                | FaultKind::SlowClose
+                | FaultKind::Timeout
+                | FaultKind::ResetPeer
+                | FaultKind::Slicer
+                | FaultKind::LimitData
+                | FaultKind::Noop
+        )
+    }
+}
+
+/// Which way a toxic acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    /// Client to server.
+    Upstream,
+    /// Server to client (the default).
+    Downstream,
+}
+
+/// `fault`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultAction {
+    pub kind: FaultKind,
+    /// A proxy (named after the callee) or a service, by the layer.
+    pub target: Spanned<String>,
+    /// How long it lasts; never longer than the experiment's remaining time.
+    pub duration: Dur,
+    /// `proxy` or `service`; from the kind when absent.
+    #[serde(default)]
+    pub layer: Option<Layer>,
+    /// Toxics: which direction (downstream when absent).
+    #[serde(default)]
+    pub stream: Option<Stream>,
+    /// Toxics: share of connections affected, 0..=1 (1 when absent).
+    #[serde(default)]
+    pub toxicity: Option<f32>,
+    /// The kind's own parameters: toxic attributes (`latency: 2000`), HTTP
+    /// fault fields (`status: 503`, `percent: 50`, `match: {...}`), or
+    /// in-service fields (`rate: 0.5`, `latency_ms: 800`).
+    #[serde(default)]
+    pub params: Option<Spanned<BTreeMap<String, Value>>>,
+}
+
+/// `policy`: a patch onto one dependency's policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyAction {
+    pub service: Spanned<String>,
+    pub dependency: Spanned<String>,
+    /// A policy patch: `{timeout: {enabled: false}}`, `{breaker: {open_ms: 3000}}`.
+    pub set: Spanned<BTreeMap<String, Value>>,
+}
+
+/// `settings`: a patch onto a service's request settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsAction {
+    pub service: Spanned<String>,
+    /// `{propagate_deadline: false}`, `{request_deadline_ms: 2000}`,
+    /// `{honour_idempotency_keys: false}`.
+    pub set: Spanned<BTreeMap<String, Value>>,
+}
+
+/// What to do to a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessKind {
+    Kill,
+    Terminate,
+    Pause,
+    Resume,
+    Restart,
+}
+
+impl ProcessKind {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessKind::Kill => "kill",
+            ProcessKind::Terminate => "terminate",
+            ProcessKind::Pause => "pause",
+            ProcessKind::Resume => "resume",
+            ProcessKind::Restart => "restart",
+        }
+    }
+}
+
+/// `process`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessStep {
+    pub target: Spanned<String>,
+    pub action: ProcessKind,
+    /// Pause: resume after this long (required for pause).
+    #[serde(default)]
+    pub duration: Option<Dur>,
+}
+
+/// `load`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadStep {
+    /// Journeys per second.
+    pub rate: f64,
+}
+
+impl Action {
+    /// The kind, as written in files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Fault(_) => "fault",
+            Action::ClearFaults(_) => "clear_faults",
+            Action::Policy(_) => "policy",
+            Action::Settings(_) => "settings",
+            Action::Process(_) => "process",
+            Action::Load(_) => "load",
+            Action::Wait(_) => "wait",
+            Action::Check(_) => "check",
+        }
+    }
+
+    /// A short description for progress lines and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Fault(f) => format!(
+                "fault {} on {} for {}",
+                f.kind.as_str(),
+                f.target.value,
+                f.duration
+            ),
+            Action::ClearFaults(_) => "clear every fault".to_string(),
+            Action::Policy(p) => format!(
+                "policy {} -> {}: {}",
+                p.service.value,
+                p.dependency.value,
+                compact(&p.set.value)
+            ),
+            Action::Settings(s) => {
+                format!("settings {}: {}", s.service.value, compact(&s.set.value))
+            }
+            Action::Process(p) => format!("process {} {}", p.action.as_str(), p.target.value),
+            Action::Load(l) => format!("load rate {}/s", l.rate),
+            Action::Wait(d) => format!("wait {d}"),
+            Action::Check(label) => format!("check: {label}"),
+        }
+    }
+}
+
+fn compact(map: &BTreeMap<String, Value>) -> String {
+    serde_json::to_string(map).unwrap_or_default()
+}

@@ -1,0 +1,278 @@
+//! Carrying out probes: read the lab, then judge what was read.
+//!
+//! A probe that cannot read its source (the hub down, a request timing out)
+//! is an observation out of tolerance, with the reason: a user would notice
+//! that too.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::duration::scale_duration;
+use crate::error::RunError;
+use crate::lab::{Lab, url};
+use crate::model::{
+    HttpProbe, MetricProbe, Probe, ResilienceProbe, SloMeasure, SloProbe, Tolerance, TraceProbe,
+};
+use crate::tolerance::{Seen, describe, judge};
+
+/// One probe's reading, beside its tolerance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    /// The probe's name.
+    pub probe: String,
+    /// slo, metric, http, resilience or trace.
+    pub kind: String,
+    /// What was observed (`null` when nothing could be read).
+    pub value: Value,
+    /// HTTP probes: the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The tolerance as written.
+    pub tolerance: Tolerance,
+    /// The tolerance for people: `<= 0.05`.
+    pub tolerance_text: String,
+    /// Whether the value is within tolerance.
+    pub ok: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Reads and judges one probe. `scale` shortens probe windows with the run.
+pub async fn observe(probe: &Probe, lab: &Lab, scale: f64) -> Observation {
+    let read = match probe {
+        Probe::Slo(p) => slo(p, lab).await,
+        Probe::Metric(p) => metric(p, lab, scale).await,
+        Probe::Http(p) => http(p, lab).await,
+        Probe::Resilience(p) => resilience(p, lab).await,
+        Probe::Trace(p) => trace(p, lab, scale).await,
+    };
+    let tolerance = probe.tolerance().value.clone();
+    let (seen, verdict) = match read {
+        Ok(seen) => {
+            let v = judge(&tolerance, &seen);
+            (seen, v)
+        }
+        Err(e) => (Seen::default(), Err(e.to_string())),
+    };
+    Observation {
+        probe: probe.name(),
+        kind: probe.kind().to_string(),
+        value: seen.value,
+        status: seen.status,
+        tolerance_text: describe(&tolerance),
+        tolerance,
+        ok: verdict.is_ok(),
+        reason: verdict.err(),
+    }
+}
+
+fn value(v: Value) -> Seen {
+    Seen {
+        value: v,
+        ..Seen::default()
+    }
+}
+
+async fn slo(p: &SloProbe, lab: &Lab) -> Result<Seen, RunError> {
+    let status = lab.loadgen()?.status().await?;
+    let journey = &p.journey.value;
+    let j = status
+        .get("journeys")
+        .and_then(|js| js.get(journey))
+        .ok_or_else(|| {
+            RunError::Lab(format!("the load generator reports no journey `{journey}`"))
+        })?;
+    let num = |k: &str| j.get(k).and_then(Value::as_f64);
+    let requests = num("requests").unwrap_or(0.0);
+    let v = match p.measure {
+        SloMeasure::Requests => json!(requests),
+        SloMeasure::Dropped => json!(num("dropped").unwrap_or(0.0)),
+        _ if requests <= 0.0 => {
+            return Err(RunError::Lab(format!(
+                "no `{journey}` requests in the load generator's window"
+            )));
+        }
+        SloMeasure::ErrorRate => json!(match num("success_ratio") {
+            Some(r) => 1.0 - r,
+            None => num("errors").unwrap_or(0.0) / requests,
+        }),
+        SloMeasure::SuccessRatio => {
+            json!(num("success_ratio").unwrap_or_else(|| num("success").unwrap_or(0.0) / requests))
+        }
+        m => j.get(m.as_str()).cloned().unwrap_or(Value::Null),
+    };
+    Ok(value(v))
+}
+
+async fn metric(p: &MetricProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError> {
+    let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/metric"))
+        .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("name", &p.metric.value);
+        q.append_pair("agg", p.agg.as_str());
+        if let Some(w) = p.window {
+            let ms = scale_duration(w.0, scale).as_millis().max(1000);
+            q.append_pair("window", &format!("{ms}ms"));
+        }
+        if !p.labels.is_empty() {
+            let labels: Vec<String> = p.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            q.append_pair("labels", &labels.join(","));
+        }
+    }
+    let body = lab.http.expect(Method::GET, u.as_str(), None).await?.body;
+    let v = match body.get("value") {
+        Some(v) if !v.is_null() => v.clone(),
+        _ => match p.missing {
+            Some(m) => json!(m),
+            None => {
+                return Err(RunError::Lab(format!(
+                    "no series of `{}` matched",
+                    p.metric.value
+                )));
+            }
+        },
+    };
+    Ok(value(v))
+}
+
+async fn http(p: &HttpProbe, lab: &Lab) -> Result<Seen, RunError> {
+    let service = p
+        .service
+        .as_ref()
+        .map(|s| s.value.as_str())
+        .unwrap_or("gateway");
+    let base = lab
+        .endpoints
+        .service(service)
+        .ok_or_else(|| RunError::Lab(format!("the lab runs no service `{service}`")))?;
+    let mut headers: Vec<(String, String)> = p.headers.clone().into_iter().collect();
+    if p.login {
+        headers.push((
+            "authorization".into(),
+            format!("Bearer {}", login(lab).await?),
+        ));
+    }
+    let method =
+        Method::from_bytes(p.method.as_deref().unwrap_or("GET").as_bytes()).unwrap_or(Method::GET);
+    let timeout = p.timeout.map(|t| t.0).unwrap_or(Duration::from_secs(5));
+    let reply = lab
+        .http
+        .send(
+            method,
+            &url(base, &p.path.value),
+            p.body.as_ref(),
+            &headers,
+            Some(timeout),
+        )
+        .await?;
+    let v = match &p.json_path {
+        Some(path) => lookup(&reply.body, path).unwrap_or(Value::Null),
+        None => json!(reply.status),
+    };
+    Ok(Seen {
+        value: v,
+        status: Some(reply.status),
+        body: Some(reply.text),
+    })
+}
+
+/// Logs in as the lab's demo user through the gateway.
+async fn login(lab: &Lab) -> Result<String, RunError> {
+    let body = json!({"email": "alice@example.com", "password": "alice"});
+    let base = lab
+        .endpoints
+        .service("gateway")
+        .ok_or_else(|| RunError::Lab("the lab has no gateway".into()))?;
+    let reply = lab
+        .http
+        .expect(Method::POST, &url(base, "/api/login"), Some(&body))
+        .await?;
+    reply
+        .body
+        .get("token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| RunError::Lab("login answered no token".into()))
+}
+
+/// `a.b.0.c` into a JSON value.
+pub fn lookup(v: &Value, path: &str) -> Option<Value> {
+    let mut cur = v;
+    for seg in path
+        .trim_start_matches("$.")
+        .split('.')
+        .filter(|s| !s.is_empty())
+    {
+        cur = match cur {
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            Value::Object(map) => map.get(seg)?,
+            _ => return None,
+        };
+    }
+    Some(cur.clone())
+}
+
+async fn resilience(p: &ResilienceProbe, lab: &Lab) -> Result<Seen, RunError> {
+    let status = lab
+        .service(&p.service.value)?
+        .dependency(&p.dependency.value)
+        .await?;
+    let field = p.field.as_deref().unwrap_or("breaker.state");
+    let v = lookup(&status, field).ok_or_else(|| {
+        RunError::Lab(format!(
+            "the status of {} -> {} has no `{field}`",
+            p.service.value, p.dependency.value
+        ))
+    })?;
+    Ok(value(v))
+}
+
+async fn trace(p: &TraceProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError> {
+    let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/traces"))
+        .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
+    {
+        let mut q = u.query_pairs_mut();
+        if let Some(s) = &p.service {
+            q.append_pair("service", &s.value);
+        }
+        if p.errors_only {
+            q.append_pair("status", "error");
+        }
+        if p.faults_only {
+            q.append_pair("fault", "1");
+        }
+        if let Some(d) = p.min_duration {
+            q.append_pair("min_duration_ms", &d.as_millis().to_string());
+        }
+        q.append_pair("limit", "10000");
+    }
+    let body = lab.http.expect(Method::GET, u.as_str(), None).await?.body;
+    let traces = body
+        .get("traces")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let since = p.window.map(|w| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        now.saturating_sub(scale_duration(w.0, scale)).as_nanos() as u64
+    });
+    let count = traces
+        .iter()
+        .filter(|t| {
+            since.is_none_or(|s| {
+                t.get("start_unix_nano")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    >= s
+            })
+        })
+        .count();
+    Ok(value(json!(count)))
+}
