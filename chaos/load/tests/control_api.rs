@@ -1,0 +1,188 @@
+//! The control API on a real socket: `GET /load`, `PUT /load` (rate changes
+//! take effect, bad input is a 400 with a JSON message and changes nothing),
+//! health, and `/metrics` with the loadgen series.
+
+mod support;
+
+use chaoslab_load::{LoadGen, LoadReport};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{Running, config, eventually, holds_for, start_shop};
+
+/// Serves `generator`'s control API on 127.0.0.1:0; returns its base URL.
+async fn serve_api(generator: &Arc<LoadGen>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = generator.router(None);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn put(api: &str, body: &str) -> (u16, Value) {
+    let resp = client()
+        .put(format!("{api}/load"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+async fn get_report(api: &str) -> LoadReport {
+    client()
+        .get(format!("{api}/load"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_load_changes_the_rate_and_rejects_bad_input() {
+    let (url, shop) = start_shop().await;
+    let running = Running::start(config(&url, 0.0));
+    let api = serve_api(&running.generator).await;
+
+    let report = get_report(&api).await;
+    assert_eq!(report.rate, 0.0);
+    assert!(report.running);
+    assert_eq!(report.window_secs, 10);
+    assert!(report.journeys.contains_key("checkout"));
+
+    // Paused: nothing arrives.
+    holds_for(Duration::from_millis(300), "paused at rate 0", || {
+        shop.total_hits() == 0
+    })
+    .await;
+
+    let (status, body) = put(&api, r#"{"rate": 200}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rate"], json!(200.0));
+    eventually(Duration::from_secs(5), "traffic at the new rate", || {
+        shop.total_hits() >= 60
+    })
+    .await;
+    let report = get_report(&api).await;
+    assert!(report.all.requests > 0, "the window shows the traffic");
+
+    for bad in [
+        r#"{"rate": -1}"#,
+        r#"{"rate": "NaN"}"#,
+        r#"{"rate": 1e999}"#,
+        r#"{"rate": 5, "weights": {"browse": -1}}"#,
+        r#"{"rate": 5, "weights": {"teleport": 1}}"#,
+        r#"{"weights": {"browse": 0, "view_product": 0, "checkout": 0, "view_order": 0}}"#,
+        r#"{"speed": 5}"#,
+        r#"{}"#,
+        r#"rate=5"#,
+    ] {
+        let (status, body) = put(&api, bad).await;
+        assert_eq!(status, 400, "{bad} -> {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{bad} -> {body}"
+        );
+    }
+    let report = get_report(&api).await;
+    assert_eq!(report.rate, 200.0, "rejected updates changed nothing");
+    assert_eq!(report.weights, chaoslab_load::Weights::default());
+
+    let (status, body) = put(&api, r#"{"weights": {"checkout": 0, "view_order": 0}}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["weights"]["checkout"], json!(0.0));
+    assert_eq!(
+        body["weights"]["browse"],
+        json!(40.0),
+        "weights left out keep their value"
+    );
+
+    let (status, _) = put(&api, r#"{"rate": 0}"#).await;
+    assert_eq!(status, 200);
+    let generator = running.generator.clone();
+    eventually(Duration::from_secs(5), "in-flight journeys done", || {
+        generator.in_flight() == 0
+    })
+    .await;
+    let paused_at = shop.total_hits();
+    holds_for(Duration::from_millis(300), "paused again", || {
+        shop.total_hits() == paused_at
+    })
+    .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_are_served() {
+    chaoslab_kit::telemetry::install_metrics("loadgen").unwrap();
+    let (url, shop) = start_shop().await;
+    let running = Running::start(config(&url, 200.0));
+    let api = serve_api(&running.generator).await;
+
+    let ready = client()
+        .get(format!("{api}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let missing = client().get(format!("{api}/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Before any checkout finished, its success series is already there at 0.
+    let text = client()
+        .get(format!("{api}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("loadgen_requests_total{")
+                && l.contains(r#"journey="view_order""#)
+                && l.contains(r#"outcome="success""#)),
+        "{text}"
+    );
+
+    eventually(Duration::from_secs(5), "some traffic", || {
+        shop.hits("products") >= 20
+    })
+    .await;
+    running.stop().await;
+    let text = client()
+        .get(format!("{api}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let browse_ok = text
+        .lines()
+        .find(|l| {
+            l.starts_with("loadgen_requests_total{")
+                && l.contains(r#"journey="browse""#)
+                && l.contains(r#"outcome="success""#)
+        })
+        .unwrap_or_else(|| panic!("no browse success counter in\n{text}"));
+    assert!(browse_ok.contains(r#"service="loadgen""#), "{browse_ok}");
+    let count: f64 = browse_ok.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 20.0, "{browse_ok}");
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("loadgen_request_duration_seconds_bucket{")
+                && l.contains(r#"journey="checkout""#)
+                && l.contains(r#"le="0.005""#)
+        ),
+        "{text}"
+    );
+}

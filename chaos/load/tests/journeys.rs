@@ -1,0 +1,219 @@
+//! Journeys: chosen by weight, checkout with a bearer token and a fresh
+//! Idempotency-Key (renewing the token on a 401), view_order of placed
+//! orders, and every outcome told apart.
+
+mod support;
+
+use chaoslab_load::{Journey, LoadConfig, Weights};
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use support::{Running, config, eventually, run_for, start_shop};
+
+#[test]
+fn weights_share_the_draws() {
+    let w = Weights::default();
+    let mut counts = [0u32; 4];
+    let n = 100_000;
+    for i in 0..n {
+        let u = (i as f64 + 0.5) / n as f64;
+        counts[Journey::ALL.iter().position(|j| *j == w.pick(u)).unwrap()] += 1;
+    }
+    assert_eq!(counts, [40_000, 35_000, 20_000, 5_000]);
+    assert_eq!(
+        Weights::only(Journey::Checkout).pick(0.999),
+        Journey::Checkout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_are_chosen_by_weight() {
+    let (url, shop) = start_shop().await;
+    let generator = run_for(config(&url, 400.0), Duration::from_millis(1500)).await;
+    let totals = generator.report().totals;
+    let n = totals.all.requests as f64;
+    assert!(n >= 550.0, "{n} journeys");
+    let share = |j: &str| totals.journeys[j].requests as f64 / n;
+    // Expected 40/35/20/5 (view_order falls back to browse until the first
+    // order exists); six sigma at n=600 is under 0.12 for the largest share.
+    assert!(
+        (share("browse") - 0.40).abs() < 0.10,
+        "browse {}",
+        share("browse")
+    );
+    assert!(
+        (share("view_product") - 0.35).abs() < 0.10,
+        "view_product {}",
+        share("view_product")
+    );
+    assert!(
+        (share("checkout") - 0.20).abs() < 0.08,
+        "checkout {}",
+        share("checkout")
+    );
+    assert!(
+        share("view_order") > 0.0 && share("view_order") < 0.10,
+        "view_order {}",
+        share("view_order")
+    );
+    assert_eq!(
+        totals.all.success, totals.all.requests,
+        "{:?}",
+        totals.all.outcomes
+    );
+    assert_eq!(shop.hits("order"), totals.journeys["view_order"].requests);
+}
+
+fn checkout_only(url: &str, rate: f64) -> LoadConfig {
+    let mut cfg = config(url, rate);
+    cfg.weights = Weights::only(Journey::Checkout);
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkout_sends_a_bearer_token_and_a_unique_idempotency_key() {
+    let (url, shop) = start_shop().await;
+    let running = Running::start(checkout_only(&url, 100.0));
+    eventually(Duration::from_secs(5), "30 checkouts", || {
+        shop.checkouts.lock().unwrap().len() >= 30
+    })
+    .await;
+    // Tokens expire: the generator logs in again and completes the checkout.
+    shop.revoke_tokens();
+    let before = shop.issued_tokens();
+    eventually(Duration::from_secs(5), "new tokens after the 401s", || {
+        shop.issued_tokens() > before
+    })
+    .await;
+    eventually(Duration::from_secs(5), "30 more checkouts", || {
+        shop.checkouts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.status == 201)
+            .count()
+            >= 60
+    })
+    .await;
+    let generator = running.stop().await;
+
+    let seen = shop.checkouts.lock().unwrap().clone();
+    let accepted: Vec<_> = seen.iter().filter(|c| c.status == 201).collect();
+    for c in &seen {
+        let auth = c.authorization.as_deref().unwrap_or("");
+        assert!(auth.starts_with("Bearer tok-"), "authorization {auth:?}");
+    }
+    let keys: HashSet<_> = accepted
+        .iter()
+        .map(|c| c.idempotency_key.clone().expect("a key"))
+        .collect();
+    assert_eq!(
+        keys.len(),
+        accepted.len(),
+        "one fresh Idempotency-Key per checkout"
+    );
+    // Tokens are cached per user: far fewer logins than checkouts.
+    assert!(
+        shop.hits("login") * 4 < accepted.len() as u64,
+        "{} logins",
+        shop.hits("login")
+    );
+    let checkout = &generator.report().totals.journeys["checkout"];
+    assert_eq!(
+        checkout.success, checkout.requests,
+        "a 401 is renewed, not failed: {:?}",
+        checkout.outcomes
+    );
+    assert_eq!(checkout.success as usize, accepted.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_order_reads_orders_this_generator_placed() {
+    let (url, shop) = start_shop().await;
+    let mut cfg = config(&url, 100.0);
+    cfg.weights = Weights {
+        browse: 0.0,
+        view_product: 0.0,
+        checkout: 1.0,
+        view_order: 1.0,
+    };
+    let running = Running::start(cfg);
+    eventually(Duration::from_secs(5), "20 order views", || {
+        shop.order_views.lock().unwrap().len() >= 20
+    })
+    .await;
+    let generator = running.stop().await;
+    let views = shop.order_views.lock().unwrap().clone();
+    assert!(views.iter().all(|(_, status)| *status == 200), "{views:?}");
+    let r = generator.report().totals;
+    assert_eq!(r.all.success, r.all.requests, "{:?}", r.all.outcomes);
+}
+
+fn browse_only(url: &str, rate: f64) -> LoadConfig {
+    let mut cfg = config(url, rate);
+    cfg.weights = Weights::only(Journey::Browse);
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_are_classified() {
+    let (url, shop) = start_shop().await;
+
+    shop.products_status.store(503, Ordering::Relaxed);
+    let r = run_for(browse_only(&url, 100.0), Duration::from_millis(300))
+        .await
+        .report()
+        .totals
+        .all;
+    assert!(r.requests >= 20);
+    assert_eq!(
+        r.outcome("server_error"),
+        r.requests,
+        "5xx: {:?}",
+        r.outcomes
+    );
+    assert_eq!(r.errors, r.requests);
+    assert_eq!(r.success_ratio, Some(0.0));
+
+    shop.products_status.store(429, Ordering::Relaxed);
+    let r = run_for(browse_only(&url, 100.0), Duration::from_millis(300))
+        .await
+        .report()
+        .totals
+        .all;
+    assert_eq!(
+        r.outcome("client_error"),
+        r.requests,
+        "4xx: {:?}",
+        r.outcomes
+    );
+
+    shop.products_status.store(200, Ordering::Relaxed);
+    shop.products_delay_ms.store(2000, Ordering::Relaxed);
+    let mut cfg = browse_only(&url, 100.0);
+    cfg.timeout = Duration::from_millis(200);
+    let r = run_for(cfg, Duration::from_millis(300))
+        .await
+        .report()
+        .totals
+        .all;
+    assert_eq!(r.outcome("timeout"), r.requests, "slow: {:?}", r.outcomes);
+    assert!(
+        r.p50_ms.unwrap() >= 195.0 && r.max_ms.unwrap() < 1000.0,
+        "{:?}",
+        r
+    );
+
+    // Nothing listens: a transport error.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let r = run_for(browse_only(&closed, 100.0), Duration::from_millis(300))
+        .await
+        .report()
+        .totals
+        .all;
+    assert!(r.requests >= 20);
+    assert_eq!(r.outcome("error"), r.requests, "refused: {:?}", r.outcomes);
+}
