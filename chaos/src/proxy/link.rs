@@ -130,11 +130,26 @@ where
             }
             res = src.read_buf(&mut buf), if reading && queued < MAX_QUEUED => {
                 let now = Instant::now();
+                let fast = queue.is_empty() && !slots.iter().any(|s| s.active);
                 let item = match res {
                     Err(_) => return LinkEnd::Close,
+                    Ok(0) if fast => {
+                        let _ = dst.shutdown().await;
+                        return LinkEnd::Eof;
+                    }
                     Ok(0) => {
                         reading = false;
                         Item::Eof { at: now }
+                    }
+                    Ok(n) if fast => {
+                        // Fast path: nothing to apply, nothing waiting; reuse the buffer.
+                        cx.received.increment(n as u64);
+                        if dst.write_all(&buf).await.is_err() {
+                            return LinkEnd::Close;
+                        }
+                        cx.sent.increment(n as u64);
+                        buf.clear();
+                        continue;
                     }
                     Ok(n) => {
                         cx.received.increment(n as u64);
@@ -143,22 +158,6 @@ where
                         Item::Data { at: now, bytes }
                     }
                 };
-                if queue.is_empty() && !slots.iter().any(|s| s.active) {
-                    // Fast path: nothing to apply, nothing waiting.
-                    match item {
-                        Item::Data { bytes, .. } => {
-                            if dst.write_all(&bytes).await.is_err() {
-                                return LinkEnd::Close;
-                            }
-                            cx.sent.increment(bytes.len() as u64);
-                        }
-                        _ => {
-                            let _ = dst.shutdown().await;
-                            return LinkEnd::Eof;
-                        }
-                    }
-                    continue;
-                }
                 for out in apply_chain(&mut slots, item, now, &mut cx.rng) {
                     match &out {
                         Item::Data { bytes, .. } => queued += bytes.len(),

@@ -235,14 +235,14 @@ async fn every_fault_kind_expires_by_itself() {
     fault(
         &agent,
         "exp",
-        json!({"type": "abort", "status": 503, "duration_ms": 300}),
+        json!({"type": "abort", "status": 503, "duration_ms": 800}),
     )
     .await;
     let (s, _) = call(
         &agent,
         "POST",
         "/chaos/proxies/tcpexp/toxics",
-        r#"{"type": "latency", "attributes": {"latency": 10}, "duration_ms": 300}"#,
+        r#"{"type": "latency", "attributes": {"latency": 10}, "duration_ms": 800}"#,
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
@@ -250,7 +250,7 @@ async fn every_fault_kind_expires_by_itself() {
         &agent,
         "POST",
         "/chaos/process/sleeper",
-        r#"{"action": "pause", "duration_ms": 300}"#,
+        r#"{"action": "pause", "duration_ms": 800}"#,
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -258,7 +258,7 @@ async fn every_fault_kind_expires_by_itself() {
         &agent,
         "POST",
         "/chaos/services/svc/faults",
-        r#"{"kind": "error_rate", "duration_ms": 300}"#,
+        r#"{"kind": "error_rate", "duration_ms": 800}"#,
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -271,10 +271,13 @@ async fn every_fault_kind_expires_by_itself() {
     }
     assert!(
         list.iter()
-            .all(|f| f["remaining_ms"].as_u64().is_some_and(|ms| ms <= 300)),
+            .all(|f| f["remaining_ms"].as_u64().is_some_and(|ms| ms <= 800)),
         "{list:?}"
     );
-    assert_eq!(lab.state(), 'T', "paused");
+    eventually("the process is stopped", Duration::from_secs(5), || async {
+        lab.state() == 'T'
+    })
+    .await;
     let c = reqwest::Client::new();
     assert_eq!(status_of(&c, c.get(format!("{base}/"))).await, 503);
 
@@ -329,7 +332,10 @@ async fn faults_are_removed_one_by_one_or_all_at_once() {
         r#"{"action": "pause"}"#,
     )
     .await;
-    assert_eq!(lab.state(), 'T');
+    eventually("the process is stopped", Duration::from_secs(5), || async {
+        lab.state() == 'T'
+    })
+    .await;
     call(
         &agent,
         "POST",
@@ -356,7 +362,12 @@ async fn faults_are_removed_one_by_one_or_all_at_once() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, list) = call(&agent, "GET", "/chaos/faults", "").await;
     assert_eq!(list, json!([]));
-    assert_ne!(lab.state(), 'T', "clearing resumes a paused process");
+    eventually(
+        "clearing resumes the paused process",
+        Duration::from_secs(5),
+        || async { lab.state() != 'T' },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -419,4 +430,69 @@ async fn create_proxy_in_http_mode_from_code() {
         .await
         .unwrap();
     assert!(body.starts_with("ok"), "{body}");
+}
+
+#[tokio::test]
+async fn the_proxy_span_is_a_child_and_names_the_fault() {
+    use opentelemetry_sdk::trace::{InMemorySpanExporterBuilder, SdkTracerProvider};
+    let exporter = InMemorySpanExporterBuilder::new().build();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    opentelemetry::global::set_tracer_provider(provider);
+
+    let agent = agent();
+    let base = http_proxy(&agent, "traced").await;
+    let f = fault(
+        &agent,
+        "traced",
+        json!({"type": "delay", "delay": {"distribution": "fixed", "ms": 1}}),
+    )
+    .await;
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let parent = "b7ad6b7169203331";
+    let body = reqwest::Client::new()
+        .get(format!("{base}/t"))
+        .header("traceparent", format!("00-{trace_id}-{parent}-01"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let forwarded =
+        chaoslab_chaos::http::parse_traceparent(body.strip_prefix("ok ").unwrap()).unwrap();
+
+    let mut found = None;
+    eventually("the proxy span is exported", Duration::from_secs(5), || {
+        let spans = exporter.get_finished_spans().unwrap_or_default();
+        found = spans.into_iter().find(|s| s.name == "proxy traced");
+        let ok = found.is_some();
+        async move { ok }
+    })
+    .await;
+    let span = found.unwrap();
+    assert_eq!(span.span_context.trace_id().to_string(), trace_id);
+    assert_eq!(span.parent_span_id.to_string(), parent);
+    assert_eq!(forwarded.trace_id().to_string(), trace_id);
+    assert_eq!(
+        forwarded.span_id(),
+        span.span_context.span_id(),
+        "upstream's parent is the proxy span"
+    );
+    let event = span
+        .events
+        .events
+        .iter()
+        .find(|e| e.name == "chaos.fault")
+        .expect("a fault event");
+    let attr = |k: &str| {
+        event
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(attr("chaos.fault.kind").as_deref(), Some("http_delay"));
+    assert_eq!(attr("chaos.fault.id").as_deref(), f["id"].as_str());
 }
