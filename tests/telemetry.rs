@@ -1,0 +1,142 @@
+//! Telemetry end to end: spans through the official OTLP exporter to a real
+//! receiver, and `/metrics` of every process in the Prometheus text format.
+
+mod support;
+
+use serde_json::json;
+use std::{collections::BTreeSet, time::Duration};
+use support::{Lab, eventually, otlp};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_checkout_is_one_trace_across_five_services() {
+    let (receiver, endpoint) = otlp::start().await;
+    let lab = Lab::start(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    )
+    .await;
+    let token = lab.login().await;
+    let (status, body) = lab
+        .checkout(
+            &token,
+            Some("trace-me"),
+            json!([{"product_id": 7, "quantity": 1}]),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // The checkout's trace is the one whose gateway span is POST /api/checkout.
+    let services = eventually(
+        Duration::from_secs(20),
+        "spans of five services under one trace id",
+        || async {
+            let spans = receiver.spans.lock().unwrap().clone();
+            let trace = spans
+                .iter()
+                .find(|s| s.service == "gateway" && s.name == "POST /api/checkout")?
+                .trace_id
+                .clone();
+            let services: BTreeSet<String> = spans
+                .iter()
+                .filter(|s| s.trace_id == trace)
+                .map(|s| s.service.clone())
+                .collect();
+            let want = ["gateway", "orders", "users", "inventory", "payments"];
+            want.iter()
+                .all(|w| services.contains(*w))
+                .then_some(services)
+        },
+    )
+    .await;
+    assert!(services.len() >= 5, "{services:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_metrics_page_parses_and_has_the_semconv_histograms() {
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let (status, _) = lab
+        .checkout(&token, None, json!([{"product_id": 1, "quantity": 1}]))
+        .await;
+    assert_eq!(status, 201);
+    let _ = lab
+        .get_json(&format!("{}/api/products/3", lab.gateway()))
+        .await;
+
+    for service in [
+        "gateway",
+        "users",
+        "catalog",
+        "inventory",
+        "orders",
+        "payments",
+    ] {
+        // A histogram sample can reach the exposition a moment after the answer.
+        let url = format!("{}/metrics", lab.url_of(service));
+        let text = eventually(
+            Duration::from_secs(5),
+            "server histogram exposed",
+            || async {
+                let t = lab.http.get(&url).send().await.ok()?.text().await.ok()?;
+                t.contains("http_server_request_duration_seconds_bucket{")
+                    .then_some(t)
+            },
+        )
+        .await;
+        // The hub's parser: strict about the text format, label escapes included.
+        let samples = chaoslab_hub::metrics::exposition::parse(&text)
+            .unwrap_or_else(|e| panic!("{service}: {e}\n{text}"));
+        let server: Vec<_> = samples
+            .iter()
+            .filter(|s| s.name == "http_server_request_duration_seconds_count")
+            .collect();
+        assert!(
+            !server.is_empty(),
+            "{service} has no server histogram:\n{text}"
+        );
+        for s in &server {
+            let label = |k: &str| {
+                s.labels
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(label("service"), Some(service), "{service}: service label");
+            for l in [
+                "http_request_method",
+                "http_route",
+                "http_response_status_code",
+            ] {
+                assert!(label(l).is_some(), "{service}: {l} missing");
+            }
+        }
+        // The advisory buckets, exactly.
+        assert!(
+            text.contains("http_server_request_duration_seconds_bucket{")
+                && text.contains("le=\"0.005\"")
+                && text.contains("le=\"7.5\""),
+            "{service}: buckets"
+        );
+        if ["gateway", "catalog", "orders"].contains(&service) {
+            assert!(
+                text.contains("http_client_request_duration_seconds_bucket{"),
+                "{service}: client histogram"
+            );
+            assert!(
+                text.contains("server_address=\""),
+                "{service}: callee label"
+            );
+            for m in [
+                "resilience_calls_total",
+                "resilience_circuit_state",
+                "resilience_bulkhead_in_flight",
+                "resilience_retries_total",
+            ] {
+                assert!(text.contains(m), "{service}: {m}");
+            }
+        }
+    }
+}
