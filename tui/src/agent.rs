@@ -112,7 +112,13 @@ pub struct AgentRequest {
 pub struct AgentClient {
     base: Option<String>,
     http: reqwest::Client,
+    /// Sent as a bearer token with every change, when set.
+    token: Option<String>,
 }
+
+/// The environment variable holding the agent's bearer token (the agent's
+/// own `--token` reads the same one).
+pub const TOKEN_ENV: &str = "CHAOSLAB_AGENT_TOKEN";
 
 impl AgentClient {
     /// A client for the agent at `base` (none when `None`), 3 s timeout.
@@ -124,6 +130,14 @@ impl AgentClient {
         AgentClient {
             base: base.map(|b| b.trim_end_matches('/').to_string()),
             http,
+            token: std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()),
+        }
+    }
+
+    fn change(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
         }
     }
 
@@ -141,14 +155,20 @@ impl AgentClient {
 
     /// `DELETE /chaos/faults`.
     pub async fn clear_all(&self) -> Result<(), AgentError> {
-        let resp = self.http.delete(self.url("/chaos/faults")?).send().await?;
+        let resp = self
+            .change(self.http.delete(self.url("/chaos/faults")?))
+            .send()
+            .await?;
         check(resp).await.map(drop)
     }
 
     /// `DELETE /chaos/faults/{id}`.
     pub async fn remove(&self, id: &str) -> Result<(), AgentError> {
         let path = format!("/chaos/faults/{}", encode(id));
-        let resp = self.http.delete(self.url(&path)?).send().await?;
+        let resp = self
+            .change(self.http.delete(self.url(&path)?))
+            .send()
+            .await?;
         check(resp).await.map(drop)
     }
 
@@ -160,6 +180,7 @@ impl AgentClient {
             "PUT" => self.http.put(url),
             _ => self.http.post(url),
         };
+        let builder = self.change(builder);
         let builder = if req.body.is_null() {
             builder
         } else {

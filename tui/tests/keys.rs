@@ -1,0 +1,191 @@
+//! Key handling: screens, drilling in and out, the trace filter, the fault
+//! picker and the commands they ask for.
+
+mod support;
+
+use chaoslab_tui::action::Command;
+use chaoslab_tui::fixtures;
+use chaoslab_tui::state::TraceFocus;
+use chaoslab_tui::{Screen, render_to_string};
+use crossterm::event::{KeyCode, KeyModifiers};
+use support::{press, press_mod, type_text};
+
+#[test]
+fn tab_and_numbers_move_between_screens() {
+    let mut s = fixtures::lab_state();
+    assert_eq!(s.screen, Screen::Overview);
+    for want in [
+        Screen::Service,
+        Screen::Traces,
+        Screen::Chaos,
+        Screen::Experiment,
+        Screen::Overview,
+    ] {
+        press(&mut s, KeyCode::Tab);
+        assert_eq!(s.screen, want);
+    }
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(s.screen, Screen::Experiment);
+    for (k, want) in [
+        ('1', Screen::Overview),
+        ('3', Screen::Traces),
+        ('4', Screen::Chaos),
+        ('5', Screen::Experiment),
+        ('2', Screen::Service),
+    ] {
+        press(&mut s, KeyCode::Char(k));
+        assert_eq!(s.screen, want);
+    }
+    // The tab bar shows the screen it is on.
+    assert!(
+        render_to_string(&s, s.screen, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("2 Service")
+    );
+}
+
+#[test]
+fn enter_drills_in_and_esc_comes_back() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down); // catalog, gateway, inventory, orders
+    assert_eq!(s.service_selected, 3);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Service);
+    assert!(render_to_string(&s, Screen::Service, 80, 24).contains("POST /orders"));
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Traces);
+    assert_eq!(s.traces.filter.service.as_deref(), Some("orders"));
+    assert!(
+        matches!(&cmds[..], [Command::SetTraceQuery(q)] if q.service.as_deref() == Some("orders"))
+    );
+    s.traces.detail = None;
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert_eq!(s.traces.focus, TraceFocus::Waterfall);
+    assert_eq!(
+        cmds,
+        vec![Command::FetchTrace(fixtures::CHECKOUT_TRACE.into())]
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.traces.focus, TraceFocus::List);
+    press(&mut s, KeyCode::Esc);
+    assert!(s.traces.filter.is_empty(), "second Esc clears the filter");
+}
+
+#[test]
+fn slash_filter_text_enter_sets_the_query() {
+    let mut s = fixtures::lab_state();
+    assert!(press(&mut s, KeyCode::Char('/')).is_empty());
+    assert_eq!(s.screen, Screen::Traces);
+    // While typing, letters are text, not commands ('q' does not quit).
+    type_text(&mut s, "orders errq");
+    assert!(!s.should_quit);
+    press(&mut s, KeyCode::Backspace);
+    type_text(&mut s, "ors >250ms");
+    assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("orders errors >250ms"));
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert!(s.input.is_none());
+    let f = &s.traces.filter;
+    assert_eq!(
+        (f.service.as_deref(), f.errors_only, f.min_duration_ms),
+        (Some("orders"), true, Some(250.0))
+    );
+    match &cmds[..] {
+        [Command::SetTraceQuery(q)] => {
+            assert_eq!(q.service.as_deref(), Some("orders"));
+            assert!(q.errors_only);
+            assert_eq!(q.min_duration_ms, Some(250.0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        render_to_string(&s, Screen::Traces, 120, 40)
+            .contains("filter: service=orders errors >250ms")
+    );
+}
+
+#[test]
+fn a_bad_filter_is_explained_and_kept_for_editing() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, ">soon");
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(s.input.is_some());
+    assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("bad duration"));
+    press(&mut s, KeyCode::Esc);
+    assert!(s.input.is_none());
+}
+
+#[test]
+fn a_trace_id_filter_opens_that_trace() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, fixtures::CHECKOUT_TRACE);
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert!(cmds.contains(&Command::FetchTrace(fixtures::CHECKOUT_TRACE.into())));
+    assert_eq!(s.traces.list.len(), 1);
+}
+
+#[test]
+fn fault_picker_builds_the_agent_request() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('f'));
+    assert_eq!(s.screen, Screen::Chaos);
+    press(&mut s, KeyCode::Down); // target
+    while s.chaos.picker.as_ref().unwrap().target() != Some("payments") {
+        press(&mut s, KeyCode::Right);
+    }
+    press(&mut s, KeyCode::Down); // latency value
+    press(&mut s, KeyCode::Right); // 300 ms
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert!(s.chaos.picker.is_none());
+    match &cmds[..] {
+        [Command::Agent(req)] => {
+            assert_eq!(req.path, "/chaos/proxies/payments/toxics");
+            assert_eq!(req.body["attributes"]["latency"], 300);
+            assert_eq!(req.body["duration_ms"], 30_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Esc cancels without a command.
+    press(&mut s, KeyCode::Char('f'));
+    assert!(press(&mut s, KeyCode::Esc).is_empty());
+    assert!(s.chaos.picker.is_none());
+}
+
+#[test]
+fn clear_remove_toggle_and_quit() {
+    let mut s = fixtures::lab_state();
+    assert_eq!(
+        press(&mut s, KeyCode::Char('x')),
+        vec![Command::ClearFaults]
+    );
+    press(&mut s, KeyCode::Char('4'));
+    assert_eq!(
+        press(&mut s, KeyCode::Char('d')),
+        vec![Command::RemoveFault(
+            "toxic:payments:latency_downstream".into()
+        )]
+    );
+    press(&mut s, KeyCode::Char('l')); // policies list
+    for _ in 0..5 {
+        press(&mut s, KeyCode::Char('j'));
+    }
+    let cmds = press(&mut s, KeyCode::Char('b'));
+    assert_eq!(
+        cmds,
+        vec![Command::TogglePolicy {
+            service: "orders".into(),
+            dependency: "payments".into(),
+            part: "breaker"
+        }]
+    );
+    press_mod(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(s.should_quit);
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('q'));
+    assert!(s.should_quit);
+}
