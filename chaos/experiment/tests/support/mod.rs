@@ -1,0 +1,344 @@
+//! A fake lab for runner tests: one axum server on 127.0.0.1:0 that plays
+//! the agent, every service's admin API, the gateway, the load generator and
+//! the hub, records every call it receives, and reacts to faults the way the
+//! shop would (checkout errors while payments fails, unless the breaker is on).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use chaoslab_experiment::LabEndpoints;
+
+/// One call the fake received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+/// What the fake knows and how it answers.
+#[derive(Debug)]
+pub struct Fake {
+    pub calls: Vec<Call>,
+    pub rate: f64,
+    /// In-service faults by service: ids.
+    pub faults: BTreeMap<String, Vec<String>>,
+    /// Policies by "service/dependency".
+    pub policies: BTreeMap<String, Value>,
+    pub settings: BTreeMap<String, Value>,
+    /// Toxics by proxy: names.
+    pub toxics: BTreeMap<String, Vec<String>>,
+    /// Whether the agent has the `/chaos/proxies/{p}/toxics` extension.
+    pub toxic_extension: bool,
+    /// Services whose `POST /admin/faults` answers 500.
+    pub broken_fault_api: Vec<String>,
+    next_id: u32,
+}
+
+pub type Shared = Arc<Mutex<Fake>>;
+
+fn default_policy() -> Value {
+    json!({
+        "timeout": {"enabled": true, "per_attempt_ms": 1000},
+        "retry": {"enabled": true, "max_attempts": 3},
+        "breaker": {"enabled": true, "open_ms": 5000},
+        "bulkhead": {"enabled": true, "max_concurrent": 32},
+        "fallback": {"enabled": true}
+    })
+}
+
+impl Fake {
+    fn new() -> Self {
+        Self {
+            calls: Vec::new(),
+            rate: 5.0,
+            faults: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            settings: BTreeMap::new(),
+            toxics: BTreeMap::new(),
+            toxic_extension: true,
+            broken_fault_api: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    fn policy(&mut self, key: &str) -> &mut Value {
+        self.policies
+            .entry(key.to_string())
+            .or_insert_with(default_policy)
+    }
+
+    fn payments_failing(&self) -> bool {
+        self.faults.get("payments").is_some_and(|f| !f.is_empty())
+    }
+
+    fn breaker_on(&self) -> bool {
+        self.policies
+            .get("orders/payments")
+            .map(|p| p["breaker"]["enabled"] == json!(true))
+            .unwrap_or(true)
+    }
+
+    /// Checkout's success ratio: payments failing without a breaker hurts.
+    fn checkout_success(&self) -> f64 {
+        if self.payments_failing() && !self.breaker_on() {
+            0.4
+        } else {
+            0.99
+        }
+    }
+}
+
+fn merge(into: &mut Value, patch: &Value) {
+    match (into, patch) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = uri.path().to_string();
+    let mut f = fake.lock().unwrap();
+    f.calls.push(Call {
+        method: method.to_string(),
+        path: path.clone(),
+        body: body.clone(),
+    });
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let m = method.as_str();
+    let ok = |v: Value| (StatusCode::OK, axum::Json(v)).into_response();
+    match (m, segs.as_slice()) {
+        // load generator
+        ("GET", ["loadgen", "load"]) => {
+            let s = f.checkout_success();
+            ok(
+                json!({"rate": f.rate, "running": true, "window_secs": 10, "journeys": {
+                    "checkout": {"requests": 100, "success": (s * 100.0).round(), "errors": ((1.0 - s) * 100.0).round(), "dropped": 0, "success_ratio": s, "p50_ms": 20.0, "p95_ms": 80.0, "p99_ms": 120.0},
+                    "view_product": {"requests": 0, "success": 0, "errors": 0, "dropped": 0, "success_ratio": null, "p50_ms": null, "p95_ms": null, "p99_ms": null}
+                }}),
+            )
+        }
+        ("PUT", ["loadgen", "load"]) => {
+            f.rate = body["rate"].as_f64().unwrap_or(0.0);
+            ok(json!({"rate": f.rate}))
+        }
+        // hub
+        ("GET", ["hub", "api", "metric"]) => {
+            ok(json!({"value": if f.payments_failing() { 3.0 } else { 0.0 }, "series_matched": 1}))
+        }
+        ("GET", ["hub", "api", "traces"]) => {
+            ok(json!({"traces": [{"trace_id": "ab", "start_unix_nano": 1u64 << 62}], "matched": 1}))
+        }
+        // services
+        ("GET", ["svc", _, "api", "products", _]) => ok(
+            json!({"id": 1, "stock": if f.faults.contains_key("inventory") { Value::Null } else { json!(7) }}),
+        ),
+        ("GET", ["svc", s, "admin", "resilience", d]) => {
+            let key = format!("{s}/{d}");
+            let state = if f.payments_failing() && f.breaker_on() && *d == "payments" {
+                "open"
+            } else {
+                "closed"
+            };
+            let policy = f.policy(&key).clone();
+            ok(json!({"name": d, "policy": policy, "breaker": {"state": state}}))
+        }
+        ("PUT", ["svc", s, "admin", "resilience", d]) => {
+            let key = format!("{s}/{d}");
+            merge(f.policy(&key), &body);
+            let policy = f.policy(&key).clone();
+            ok(json!({"name": d, "policy": policy}))
+        }
+        ("GET", ["svc", s, "admin", "settings"]) => {
+            let v = f.settings.entry(s.to_string()).or_insert_with(|| json!({"propagate_deadline": true, "request_deadline_ms": null, "honour_idempotency_keys": true})).clone();
+            ok(v)
+        }
+        ("PUT", ["svc", s, "admin", "settings"]) => {
+            let v = f.settings.entry(s.to_string()).or_insert_with(|| json!({}));
+            merge(v, &body);
+            let v = v.clone();
+            ok(v)
+        }
+        ("POST", ["svc", s, "admin", "faults"]) => {
+            if f.broken_fault_api.iter().any(|b| b == s) {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({"error": "fault store unavailable"})),
+                )
+                    .into_response();
+            }
+            let id = format!("f{}", f.next_id);
+            f.next_id += 1;
+            f.faults.entry(s.to_string()).or_default().push(id.clone());
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"id": id, "kind": body["kind"]})),
+            )
+                .into_response()
+        }
+        ("DELETE", ["svc", s, "admin", "faults"]) => {
+            f.faults.remove(*s);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("DELETE", ["svc", s, "admin", "faults", id]) => {
+            let list = f.faults.entry(s.to_string()).or_default();
+            let before = list.len();
+            list.retain(|x| x != id);
+            if list.is_empty() {
+                f.faults.remove(*s);
+            }
+            if before == 0 {
+                StatusCode::NOT_FOUND.into_response()
+            } else {
+                StatusCode::NO_CONTENT.into_response()
+            }
+        }
+        // agent
+        ("POST", ["agent", "chaos", "proxies", p, "toxics"]) => {
+            if !f.toxic_extension {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            let name = body["name"].as_str().unwrap_or("").to_string();
+            f.toxics.entry(p.to_string()).or_default().push(name);
+            ok(body)
+        }
+        ("POST", ["agent", "proxies", p, "toxics"]) => {
+            let name = body["name"].as_str().unwrap_or("").to_string();
+            f.toxics.entry(p.to_string()).or_default().push(name);
+            ok(body)
+        }
+        ("DELETE", ["agent", "proxies", p, "toxics", name]) => {
+            f.toxics
+                .entry(p.to_string())
+                .or_default()
+                .retain(|n| n != name);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("POST", ["agent", "reset"]) => {
+            f.toxics.clear();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("DELETE", ["agent", "chaos", "faults"]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["agent", "chaos", "process", _]) => ok(json!({"id": "process-1"})),
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": format!("fake lab: no route {m} {path}")})),
+        )
+            .into_response(),
+    }
+}
+
+/// A running fake lab.
+pub struct FakeLab {
+    pub state: Shared,
+    pub endpoints: LabEndpoints,
+    pub dir: tempfile::TempDir,
+}
+
+impl FakeLab {
+    /// Starts the fake on 127.0.0.1:0.
+    pub async fn start() -> Self {
+        let state: Shared = Arc::new(Mutex::new(Fake::new()));
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let base = format!("http://{addr}");
+        let services = [
+            "gateway",
+            "users",
+            "catalog",
+            "inventory",
+            "orders",
+            "payments",
+        ]
+        .iter()
+        .map(|s| (s.to_string(), format!("{base}/svc/{s}")))
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let endpoints = LabEndpoints {
+            gateway: format!("{base}/svc/gateway"),
+            agent: Some(format!("{base}/agent")),
+            hub: Some(format!("{base}/hub")),
+            loadgen: Some(format!("{base}/loadgen")),
+            services,
+            state_dir: dir.path().join("state"),
+        };
+        Self {
+            state,
+            endpoints,
+            dir,
+        }
+    }
+
+    /// Writes an experiment file into the lab's temp dir.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// A path in the temp dir (for outputs).
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    /// Whether a call with this method and path was received.
+    pub fn called(&self, method: &str, path: &str) -> bool {
+        self.calls()
+            .iter()
+            .any(|c| c.method == method && c.path == path)
+    }
+
+    /// Index of the first such call.
+    pub fn position(&self, method: &str, path: &str) -> Option<usize> {
+        self.calls()
+            .iter()
+            .position(|c| c.method == method && c.path == path)
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut Fake) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+/// Waits until `cond` holds, polling, for at most `limit`.
+pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= end {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A path relative to the crate.
+pub fn crate_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
