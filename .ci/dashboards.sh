@@ -159,7 +159,7 @@ say "lab ready; jobs: $(echo $JOBS)"
 # (timeouts, retries, fallbacks in catalog), and 503s on a share of payments
 # calls (errors and retries in orders, 5xx at the gateway).
 AGENT=$(jq -r '.[] | select(.labels.job == "agent") | .targets[0]' "$STATE/prometheus-targets.json")
-TOKEN=$(jq -r '[.. | objects | .token? | strings] | first // empty' "$STATE/lab.json" 2>/dev/null || true)
+TOKEN=${CHAOSLAB_AGENT_TOKEN:-$(jq -r '[.. | objects | .token? | strings] | first // empty' "$STATE/lab.json" 2>/dev/null || true)}
 AUTH=()
 [[ -n $TOKEN ]] && AUTH=(-H "Authorization: Bearer $TOKEN")
 add_fault() {
