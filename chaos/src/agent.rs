@@ -142,6 +142,7 @@ impl Agent {
             proxy.start().await?;
         }
         self.proxy_map().insert(spec.name.clone(), proxy.clone());
+        self.publish_gauges();
         Ok(proxy.view())
     }
 
@@ -182,14 +183,14 @@ impl Agent {
             if let Some(existing) = &existing {
                 existing.stop().await;
             }
-            if spec.enabled.unwrap_or(true) {
-                if let Err(e) = proxy.start().await {
-                    if let Some(existing) = existing {
-                        // Nothing changes for this one: bring the old proxy back.
-                        let _ = existing.start().await;
-                    }
-                    return Err((e, done));
+            if spec.enabled.unwrap_or(true)
+                && let Err(e) = proxy.start().await
+            {
+                if let Some(existing) = existing {
+                    // Nothing changes for this one: bring the old proxy back.
+                    let _ = existing.start().await;
                 }
+                return Err((e, done));
             }
             self.proxy_map().insert(spec.name.clone(), proxy.clone());
             done.push(proxy.view());

@@ -216,10 +216,10 @@ async fn handle(
         }
     }
     let sc = span.span_context().clone();
-    if sc.is_valid() {
-        if let Ok(v) = format_traceparent(&sc).parse() {
-            req.headers_mut().insert("traceparent", v);
-        }
+    if sc.is_valid()
+        && let Ok(v) = format_traceparent(&sc).parse()
+    {
+        req.headers_mut().insert("traceparent", v);
     }
     let result = client().request(req).await;
     let down_delay = toxic_latency(&proxy, Direction::Downstream, &mut rng);

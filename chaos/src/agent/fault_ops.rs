@@ -162,12 +162,11 @@ impl Agent {
     }
 
     fn end_process_fault(&self, fault: &ProcessFault) {
-        if fault.action == ProcessAction::Pause {
-            if let Some(control) = self.control() {
-                if let Err(e) = control.process(&fault.service, ProcessAction::Resume) {
-                    tracing::warn!(service = %fault.service, error = %e, "resume failed");
-                }
-            }
+        if fault.action == ProcessAction::Pause
+            && let Some(control) = self.control()
+            && let Err(e) = control.process(&fault.service, ProcessAction::Resume)
+        {
+            tracing::warn!(service = %fault.service, error = %e, "resume failed");
         }
     }
 

@@ -24,10 +24,10 @@ pub struct Match {
 impl Match {
     /// Whether a request matches.
     pub fn matches(&self, method: &str, path: &str, headers: &http::HeaderMap) -> bool {
-        if let Some(m) = &self.method {
-            if !m.eq_ignore_ascii_case(method) {
-                return false;
-            }
+        if let Some(m) = &self.method
+            && !m.eq_ignore_ascii_case(method)
+        {
+            return false;
         }
         if let Some(p) = &self.path {
             let ok = if p.contains('*') || p.contains('?') {
