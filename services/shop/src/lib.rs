@@ -38,6 +38,10 @@ pub const TOPOLOGY: &[(&str, &[&str])] = &[
     ("payments", &[]),
 ];
 
+/// The gateway's default request deadline (`request_deadline_ms = 0` in the
+/// config turns it off).
+pub const GATEWAY_DEADLINE_MS: u64 = 3000;
+
 /// The names of the services, in start order (callees first).
 pub const START_ORDER: &[&str] = &[
     "users",
@@ -105,7 +109,12 @@ pub fn build(
         })
         .collect();
     let registry = Arc::new(Registry::new(svc.default_policy.clone(), policies)?);
-    let ctx = ServiceCtx::new(name, registry.clone(), svc.settings.clone());
+    let mut settings = svc.settings.clone();
+    if name == "gateway" && settings.request_deadline_ms.is_none() {
+        // The gateway's promise to users: an answer, even a failure, within this.
+        settings.request_deadline_ms = Some(GATEWAY_DEADLINE_MS);
+    }
+    let ctx = ServiceCtx::new(name, registry.clone(), settings);
     let faults: Arc<Faults> = ctx.faults.clone();
     let mut ups = BTreeMap::new();
     for d in wanted {

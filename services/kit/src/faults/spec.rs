@@ -115,8 +115,9 @@ impl FaultSpec {
                 KINDS.join(", ")
             )));
         }
-        let spec: FaultSpec =
-            serde_json::from_value(value).map_err(|e| SpecError(e.to_string()))?;
+        let fields = obj.clone();
+        let spec: FaultSpec = serde_json::from_value(value)
+            .map_err(|e| SpecError(name_the_field(&fields, e.to_string())))?;
         spec.validate()?;
         Ok((spec, duration))
     }
@@ -161,6 +162,22 @@ impl FaultSpec {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// serde's message for a bad value inside a tagged enum names the value, not
+/// the field (``invalid value: integer `-5`, expected u64``): find the field.
+fn name_the_field(fields: &serde_json::Map<String, serde_json::Value>, message: String) -> String {
+    let shown = message.split('`').nth(1).map(str::to_owned);
+    let field = shown.and_then(|v| {
+        fields
+            .iter()
+            .find(|(_, val)| val.to_string() == v || val.as_str() == Some(&v))
+            .map(|(k, _)| k.clone())
+    });
+    match field {
+        Some(f) => format!("{f}: {message}"),
+        None => message,
     }
 }
 

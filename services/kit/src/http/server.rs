@@ -103,6 +103,7 @@ fn request_deadline(ctx: &ServiceCtx, req: &Request) -> Option<tokio::time::Inst
     };
     let own = settings
         .request_deadline_ms
+        .filter(|ms| *ms > 0)
         .map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
     match (inherited, own) {
         (Some(a), Some(b)) => Some(a.min(b)),
