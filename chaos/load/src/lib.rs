@@ -31,7 +31,7 @@ pub mod report;
 mod shop_client;
 mod stats;
 
-pub use bench::{BenchReport, BenchRow, bench};
+pub use bench::{BenchReport, BenchRow, bench, serve_products};
 pub use cli::{LoadArgs, run_cli};
 pub use config::{LoadConfig, LoadError, Weights};
 pub use generator::{LoadGen, WINDOW_SECS};
