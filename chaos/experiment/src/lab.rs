@@ -22,17 +22,21 @@ use serde_json::Value;
 use crate::error::RunError;
 
 /// Where the lab's parts listen. The CLI builds this from the lab's state file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LabEndpoints {
     /// The gateway's base URL (public API).
     pub gateway: String,
     /// The chaos agent's API base URL.
+    #[serde(default)]
     pub agent: Option<String>,
     /// The hub's API base URL.
+    #[serde(default)]
     pub hub: Option<String>,
     /// The load generator's base URL.
+    #[serde(default)]
     pub loadgen: Option<String>,
     /// Each service's base URL; its admin API is at `{url}/admin/...`.
+    #[serde(default)]
     pub services: BTreeMap<String, String>,
     /// The lab's state directory, where the experiment lock lives.
     pub state_dir: PathBuf,
