@@ -39,6 +39,11 @@ pub enum Action {
     Pause,
     Resume,
     Restart,
+    /// Kill and keep down until the instant (a service outage); ended early
+    /// by [`Action::Start`].
+    StopUntil(Instant),
+    /// End a [`Action::StopUntil`] now.
+    Start,
 }
 
 struct Child {
@@ -49,6 +54,10 @@ struct Child {
     /// Restart at once, without backoff (a requested restart).
     immediate: AtomicBool,
     stopped: Notify,
+    /// While set and in the future, the child is kept down.
+    hold: Mutex<Option<Instant>>,
+    /// Wakes a held child early.
+    released: Notify,
 }
 
 impl Child {
@@ -103,6 +112,8 @@ impl Supervisor {
             state: Mutex::new("starting"),
             immediate: AtomicBool::new(false),
             stopped: Notify::new(),
+            hold: Mutex::new(None),
+            released: Notify::new(),
         });
         self.children
             .lock()
@@ -140,6 +151,17 @@ impl Supervisor {
             tracing::warn!(child = %child.spec.name, %exit, "exited; restarting");
             if started.elapsed() > Duration::from_secs(10) {
                 backoff = Duration::from_millis(100);
+            }
+            let held = *child.hold.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(until) = held.filter(|u| *u > Instant::now()) {
+                child.set_state("stopped");
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => {},
+                    _ = child.released.notified() => {},
+                    _ = child.stopped.notified() => break,
+                }
+                *child.hold.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                continue;
             }
             if !child.immediate.swap(false, Ordering::SeqCst) {
                 tokio::select! {
@@ -224,6 +246,17 @@ impl Supervisor {
                 child.immediate.store(true, Ordering::SeqCst);
                 let _ = child.signal(Signal::SIGCONT);
                 child.signal(Signal::SIGTERM)
+            }
+            Action::StopUntil(until) => {
+                *child.hold.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+                let _ = child.signal(Signal::SIGCONT);
+                child.signal(Signal::SIGKILL)
+            }
+            Action::Start => {
+                if child.hold.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+                    child.released.notify_one();
+                }
+                Ok(())
             }
         }
     }
