@@ -210,3 +210,46 @@ async fn a_flood_beyond_the_budget_evicts_old_traces() {
     let last = format!("{:032x}", 49_000u128 + 20);
     assert_eq!(client.trace(&last).await.unwrap().spans.len(), 5);
 }
+
+#[tokio::test]
+async fn gzip_compressed_exports_are_accepted() {
+    use std::io::Write;
+    let th = TestHub::start(HubConfig::default(), false).await;
+    let req = export("zipped", &[S::new(0xabc, 1, 0, 0, 5)]);
+
+    // HTTP with Content-Encoding: gzip
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&prost::Message::encode_to_vec(&req)).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", th.http))
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // a body that claims gzip but is not: 400, counted
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", th.http))
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "gzip")
+        .body(b"plain".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // gRPC with grpc-encoding: gzip
+    let mut grpc = TraceServiceClient::connect(format!("http://{}", th.grpc))
+        .await
+        .unwrap()
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    grpc.export(export("zipped", &[S::new(0xabc, 2, 1, 1, 2)]))
+        .await
+        .unwrap();
+
+    let t = th.client().trace(&format!("{:032x}", 0xabc)).await.unwrap();
+    assert_eq!(t.spans.len(), 2);
+    assert_eq!(th.client().health().await.unwrap().rejected_payloads, 1);
+}

@@ -65,7 +65,7 @@ pub fn request(rng: &mut Rng, service_ix: usize, spans: usize) -> ExportTraceSer
         }
         let span_id = (rng.next() | 1).to_be_bytes().to_vec();
         let start = now + (i as u64) * 1_000_000;
-        let error = rng.next() % 50 == 0;
+        let error = rng.next().is_multiple_of(50);
         out.push(Span {
             trace_id: trace_id.to_vec(),
             span_id: span_id.clone(),

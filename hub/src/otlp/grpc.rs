@@ -4,7 +4,8 @@
 //! with the generated `*ServiceServer` types, because the generated code
 //! decodes with `ProstCodec`, which answers a malformed message with
 //! `INTERNAL`. OTLP asks for `INVALID_ARGUMENT`, and the hub counts every
-//! rejected payload, so the codec here does both.
+//! rejected payload, so the codec here does both. Gzip-compressed messages
+//! (the OpenTelemetry Collector's default) are accepted.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,7 +15,9 @@ use std::task::{Context, Poll};
 
 use prost::Message;
 use tokio::net::TcpListener;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{
+    Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
+};
 use tonic::codegen::{Body, BoxFuture, Service, StdError, http};
 use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
@@ -94,7 +97,10 @@ where
                 hub: hub.clone(),
                 _signal: PhantomData,
             };
+            let mut accept = EnabledCompressionEncodings::default();
+            accept.enable(CompressionEncoding::Gzip);
             let mut grpc = tonic::server::Grpc::new(codec)
+                .apply_compression_config(accept, EnabledCompressionEncodings::default())
                 .apply_max_message_size_config(Some(MAX_PAYLOAD_BYTES), None);
             Ok(grpc.unary(ExportSvc::<S>::new(hub), req).await)
         })

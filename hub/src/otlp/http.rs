@@ -5,7 +5,8 @@
 //! Success answers the export response in the request's encoding. A body
 //! that does not decode answers 400 with a `google.rpc.Status` in the same
 //! encoding (for JSON: `{"code": 3, "message": "...", "error": "..."}`), and
-//! is counted; an unknown content type answers 415.
+//! is counted; an unknown content type answers 415. Bodies may be
+//! gzip-compressed (`Content-Encoding: gzip`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,20 @@ pub async fn serve_otlp_http(
     axum::serve(listener, otlp_http_router(hub))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Inflates a gzip body, refusing more than [`MAX_PAYLOAD_BYTES`].
+fn gunzip(body: &[u8]) -> Result<Bytes, String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_PAYLOAD_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("malformed gzip body: {e}"))?;
+    if out.len() > MAX_PAYLOAD_BYTES {
+        return Err(format!("body inflates past {MAX_PAYLOAD_BYTES} bytes"));
+    }
+    Ok(Bytes::from(out))
 }
 
 /// `google.rpc.Status`, the body of OTLP error answers.
@@ -89,21 +104,27 @@ async fn export<S: Signal>(
                 .into_response();
         }
     };
-    if let Some(enc) = headers.get(header::CONTENT_ENCODING)
-        && enc.as_bytes() != b"identity"
-    {
-        let msg = format!("unsupported content encoding {enc:?}: send uncompressed bodies");
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            axum::Json(serde_json::json!({ "error": msg })),
-        )
-            .into_response();
-    }
-    let decoded: Result<S::Req, String> = match encoding {
-        Encoding::Protobuf => {
+    let body = match headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()) {
+        None | Some(b"identity") => Ok(body),
+        Some(b"gzip") => gunzip(&body),
+        Some(other) => {
+            let msg = format!(
+                "unsupported content encoding {:?}: send gzip or uncompressed bodies",
+                String::from_utf8_lossy(other)
+            );
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                axum::Json(serde_json::json!({ "error": msg })),
+            )
+                .into_response();
+        }
+    };
+    let decoded: Result<S::Req, String> = match (body, encoding) {
+        (Err(e), _) => Err(e),
+        (Ok(body), Encoding::Protobuf) => {
             S::Req::decode(body).map_err(|e| format!("malformed OTLP protobuf payload: {e}"))
         }
-        Encoding::Json => {
+        (Ok(body), Encoding::Json) => {
             serde_json::from_slice(&body).map_err(|e| format!("malformed OTLP JSON payload: {e}"))
         }
     };

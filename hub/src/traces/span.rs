@@ -71,29 +71,38 @@ impl StoredSpan {
                 .any(|a| a.key.starts_with(FAULT_PREFIX))
     }
 
-    /// A rough count of the bytes this span holds (struct plus heap), used
-    /// to report the store's memory. Interned strings are counted once per
-    /// span as a pointer only.
-    pub fn approx_bytes(&self) -> usize {
+    /// The heap bytes this span owns (its strings, attribute and event
+    /// lists), counted as the allocator hands them out: each block rounded
+    /// up to 16 bytes plus an 8-byte header, at least 32. Interned strings
+    /// are shared and not counted; the struct itself lives in its trace's
+    /// span list, counted there.
+    pub fn heap_bytes(&self) -> usize {
         fn attrs(a: &[Attribute]) -> usize {
-            a.iter()
-                .map(|a| {
-                    std::mem::size_of::<Attribute>()
-                        + match &a.value {
-                            AttrValue::Str(s) => s.len(),
-                            AttrValue::Json(_) => 64,
-                            _ => 0,
-                        }
-                })
-                .sum()
+            alloc_size(std::mem::size_of_val(a))
+                + a.iter()
+                    .map(|a| match &a.value {
+                        AttrValue::Str(s) => alloc_size(s.len()),
+                        AttrValue::Json(_) => 128,
+                        _ => 0,
+                    })
+                    .sum::<usize>()
         }
-        std::mem::size_of::<StoredSpan>()
-            + self.status_message.len()
+        alloc_size(self.status_message.len())
             + attrs(&self.attributes)
+            + alloc_size(std::mem::size_of_val(self.events.as_slice()))
             + self
                 .events
                 .iter()
-                .map(|e| std::mem::size_of::<StoredEvent>() + attrs(&e.attributes))
+                .map(|e| attrs(&e.attributes))
                 .sum::<usize>()
+    }
+}
+
+/// What the allocator uses for a block of `n` bytes (0 for none).
+pub fn alloc_size(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).div_ceil(16).max(2) * 16
     }
 }

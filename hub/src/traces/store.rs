@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::ids::TraceId;
-use super::span::StoredSpan;
+use super::span::{StoredSpan, alloc_size};
 
 /// A trace as stored: its spans in arrival order and a running summary.
 #[derive(Debug, Default)]
@@ -29,17 +29,23 @@ pub struct Trace {
     pub has_fault: bool,
     /// Index of the root span (no parent; the earliest if several).
     pub root: Option<usize>,
-    /// Approximate bytes held by the spans.
+    /// Approximate heap bytes held: the span list and what each span owns.
     pub bytes: usize,
 }
 
+/// Bytes a stored trace costs beyond its spans: its map slot (with the
+/// table's spare capacity) and its place in the arrival queue.
+const PER_TRACE_BYTES: usize =
+    (std::mem::size_of::<(TraceId, Trace)>() + 1) * 8 / 7 + std::mem::size_of::<TraceId>();
+
 impl Trace {
-    fn push(&mut self, span: StoredSpan) {
+    /// Adds a span; returns the bytes that added.
+    fn push(&mut self, span: StoredSpan) -> usize {
         if self.spans.is_empty() || span.start_unix_nano < self.start {
             self.start = span.start_unix_nano;
         }
         self.end = self.end.max(span.end_unix_nano);
-        if !self.services.iter().any(|s| *s == span.service) {
+        if !self.services.contains(&span.service) {
             self.services.push(span.service.clone());
         }
         self.has_error |= span.is_error();
@@ -53,8 +59,13 @@ impl Trace {
                 self.root = Some(self.spans.len());
             }
         }
-        self.bytes += span.approx_bytes();
+        let span_size = std::mem::size_of::<StoredSpan>();
+        let before = alloc_size(self.spans.capacity() * span_size);
+        let owned = span.heap_bytes();
         self.spans.push(span);
+        let added = alloc_size(self.spans.capacity() * span_size) - before + owned;
+        self.bytes += added;
+        added
     }
 
     /// The root span, or the earliest span while the root is missing.
@@ -147,14 +158,12 @@ impl TraceStore {
         let inner = &mut *g;
         inner.received += spans.len() as u64;
         for (id, span) in spans {
-            let bytes = span.approx_bytes();
             let trace = inner.traces.entry(id).or_insert_with(|| {
                 inner.order.push_back(id);
                 Trace::default()
             });
-            trace.push(span);
+            inner.bytes += trace.push(span);
             inner.spans += 1;
-            inner.bytes += bytes;
         }
         while inner.spans > self.budget {
             let Some(old) = inner.order.pop_front() else {
@@ -179,7 +188,7 @@ impl TraceStore {
             spans_received: g.received,
             spans_evicted: g.evicted_spans,
             traces_evicted: g.evicted_traces,
-            approx_bytes: g.bytes + g.traces.len() * std::mem::size_of::<(TraceId, Trace)>(),
+            approx_bytes: g.bytes + g.traces.len() * PER_TRACE_BYTES,
         }
     }
 

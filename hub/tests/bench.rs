@@ -1,0 +1,35 @@
+//! The ingest bench runs every path to completion (a smoke run; the numbers
+//! come from `chaoslab bench hub` or the ignored full run below, in release).
+
+use chaoslab_hub::{BenchOptions, bench_ingest};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_every_path() {
+    let r = bench_ingest(BenchOptions {
+        spans: 4_000,
+        batch: 200,
+        connections: 2,
+        budget: 1_000,
+    })
+    .await;
+    assert_eq!(r.rows.len(), 4);
+    for row in &r.rows {
+        assert_eq!(row.error, None, "{}", row.path);
+        assert_eq!(row.spans, 4_000);
+        assert!(row.spans_per_sec() > 0.0);
+    }
+    assert_eq!(r.stored_spans, 1_000);
+    assert!(r.store_bytes > 1_000 * 100);
+    let table = r.to_string();
+    assert!(
+        table.contains("OTLP/gRPC") && table.contains("spans/s"),
+        "{table}"
+    );
+}
+
+/// `cargo test -p chaoslab-hub --release --test bench -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn full_bench() {
+    println!("{}", bench_ingest(BenchOptions::default()).await);
+}
