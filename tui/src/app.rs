@@ -42,6 +42,9 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
         admin_urls: cfg.services.clone(),
         trace_query,
         poll_now: Arc::new(Notify::new()),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?,
     };
     Ok((lab, state))
 }

@@ -31,16 +31,23 @@ pub struct Lab {
     pub trace_query: watch::Sender<TraceQuery>,
     /// Wakes the poller early.
     pub poll_now: Arc<Notify>,
+    /// For the routes the typed hub client does not know (the experiment).
+    pub http: reqwest::Client,
 }
+
+/// Every how many polls the services' time series are fetched again (they
+/// move in 5 s steps; the "now" numbers come every poll).
+pub const SERIES_EVERY: u64 = 5;
 
 /// Polls once: the hub's numbers and traces, the fault list and the
 /// experiment. Sends what it got; a failed topology call means "hub down".
-pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>) {
+/// `with_series` also fetches the services' time series.
+pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: bool) -> bool {
     let query = lab.trace_query.borrow().clone();
     let hub = &lab.hub;
     let (topology, services, resilience, load, health, traces) = tokio::join!(
         hub.topology(),
-        hub.services(true),
+        hub.services(with_series),
         hub.resilience(),
         hub.load(),
         hub.health(),
@@ -59,6 +66,12 @@ pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>) {
     };
     let hub_up = matches!(event, DataEvent::Hub(_));
     let _ = tx.send(event).await;
+    poll_agent(lab, tx, hub_up).await;
+    hub_up
+}
+
+async fn poll_agent(lab: &Lab, tx: &mpsc::Sender<DataEvent>, hub_up: bool) {
+    let hub = &lab.hub;
     let faults = if lab.has_agent {
         lab.agent.faults().await.map_err(|e| e.to_string())
     } else if hub_up {
@@ -81,7 +94,8 @@ pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>) {
 
 async fn experiment(lab: &Lab) -> Option<Box<ExperimentView>> {
     let url = lab.hub.base_url().join("api/experiment").ok()?;
-    let resp = reqwest::Client::new()
+    let resp = lab
+        .http
         .get(url)
         .timeout(Duration::from_secs(2))
         .send()
@@ -109,6 +123,8 @@ pub fn short_error(e: &chaoslab_hub::client::ClientError) -> String {
 pub async fn poller(lab: Lab, tx: mpsc::Sender<DataEvent>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut polls = 0u64;
+    let mut hub_was_up = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -117,7 +133,10 @@ pub async fn poller(lab: Lab, tx: mpsc::Sender<DataEvent>) {
         if tx.is_closed() {
             return;
         }
-        poll_once(&lab, &tx).await;
+        // Series on the first poll, every few polls, and when the hub comes back.
+        let with_series = polls % SERIES_EVERY == 0 || !hub_was_up;
+        hub_was_up = poll_once(&lab, &tx, with_series).await;
+        polls += 1;
     }
 }
 

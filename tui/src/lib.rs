@@ -99,7 +99,7 @@ pub async fn snapshot(
     state.screen = screen;
     let (tx, mut rx) = mpsc::channel(64);
     let fetch = async {
-        fetch::poll_once(&lab, &tx).await;
+        fetch::poll_once(&lab, &tx, true).await;
         drop(tx);
         while let Some(ev) = rx.recv().await {
             update::apply(&mut state, ev);

@@ -292,6 +292,12 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
             state.data.topology = Some(data.topology);
             let mut services = data.services.services;
             services.sort_by(|a, b| a.name.cmp(&b.name));
+            // Series come every few polls; keep the last ones in between.
+            for s in services.iter_mut().filter(|s| s.series.is_none()) {
+                if let Some(old) = state.data.services.iter_mut().find(|o| o.name == s.name) {
+                    s.series = old.series.take();
+                }
+            }
             state.data.services = services;
             state.service_selected = state
                 .service_selected
