@@ -95,6 +95,78 @@ enum Command {
         #[arg(long, env = "CHAOSLAB_AGENT_TOKEN")]
         token: Option<String>,
     },
+    /// Run the load generator against a gateway (open model, constant rate).
+    Load {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        target: String,
+        /// Arrivals per second.
+        #[arg(long, default_value_t = 10.0)]
+        rate: f64,
+        /// Where its metrics and control API listen.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: SocketAddr,
+        /// Poisson arrivals instead of evenly spaced ones.
+        #[arg(long)]
+        poisson: bool,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this long (e.g. 30s); runs until Ctrl-C otherwise.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        duration: Option<std::time::Duration>,
+    },
+    /// The terminal dashboard of the running lab.
+    Tui {
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// The hub's API, instead of the running lab's.
+        #[arg(long)]
+        hub: Option<String>,
+        /// Print one frame as text and exit.
+        #[arg(long)]
+        snapshot: bool,
+        /// overview, service, traces, chaos or experiment.
+        #[arg(long, default_value = "overview")]
+        screen: String,
+        /// WIDTHxHEIGHT of the snapshot.
+        #[arg(long, default_value = "120x40")]
+        size: String,
+    },
+    /// Inject and remove faults (toxiproxy-cli's commands, plus the lab's).
+    Fault {
+        /// The agent's API [default: $TOXIPROXY_URL, else the running lab's].
+        #[arg(long, short = 'H', env = "TOXIPROXY_URL")]
+        host: Option<String>,
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        cmd: crate::cmd::fault::FaultCmd,
+    },
+    /// Run chaos experiments: exit 0 when every hypothesis held, 1 when one
+    /// did not, 2 when an experiment could not run.
+    Run {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Run against the running lab instead of starting one.
+        #[arg(long)]
+        attach: bool,
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// Lab config for the lab this run starts.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Only check the files.
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Multiply every wait and fault duration (e.g. 0.3 for short CI runs).
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+    },
     /// Measure the lab and print tables.
     Bench {
         /// startup, shop, or all.
@@ -213,6 +285,90 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 token,
             })
             .await?;
+        }
+        Command::Load {
+            target,
+            rate,
+            listen,
+            poisson,
+            seed,
+            duration,
+        } => {
+            let args = chaoslab_load::LoadArgs {
+                target,
+                rate,
+                listen,
+                poisson,
+                seed,
+                duration,
+            };
+            chaoslab_load::run_cli(args, crate::cmd::shutdown()).await?;
+        }
+        Command::Tui {
+            state_dir: dir,
+            hub,
+            snapshot,
+            screen,
+            size,
+        } => {
+            let cfg = crate::cmd::tui_config(&state_dir(dir.as_deref()), hub)?;
+            if snapshot {
+                let (w, h) = size
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--size {size:?}: expected WIDTHxHEIGHT, e.g. 120x40")
+                    })?;
+                print!("{}", chaoslab_tui::snapshot(cfg, &screen, w, h).await?);
+            } else {
+                chaoslab_tui::run(cfg).await?;
+            }
+        }
+        Command::Fault {
+            host,
+            state_dir: dir,
+            cmd,
+        } => {
+            let url = match host {
+                Some(h) => h,
+                None => lab::state::LabState::load(&state_dir(dir.as_deref()))?
+                    .agent_url
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("the running lab has no agent (started with --direct)")
+                    })?,
+            };
+            crate::cmd::fault::run(&url, cmd).await?;
+        }
+        Command::Run {
+            files,
+            attach,
+            state_dir: dir,
+            config,
+            check,
+            journal,
+            junit,
+            report,
+            time_scale,
+        } => {
+            if !(time_scale > 0.0 && time_scale.is_finite()) {
+                anyhow::bail!("--time-scale must be a positive number, got {time_scale}");
+            }
+            let options = chaoslab_experiment::RunOptions {
+                journal,
+                junit,
+                report,
+                time_scale,
+            };
+            let args = crate::cmd::run::RunArgs {
+                files,
+                attach,
+                state_dir: state_dir(dir.as_deref()),
+                config,
+                options,
+                check,
+            };
+            let verdict = crate::cmd::run::run(args).await?;
+            return Ok(ExitCode::from(verdict as u8));
         }
         Command::Bench { what, secs } => crate::bench::run(&what, secs).await?,
     }

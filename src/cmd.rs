@@ -2,9 +2,43 @@
 //! the standalone chaos agent (the services run through `chaoslab_shop::run`).
 
 pub mod agent;
+pub mod fault;
 pub mod hub;
+pub mod run;
 
 /// Ctrl-C or SIGTERM, or the supervisor's death when supervised.
 pub async fn shutdown() {
     chaoslab_kit::serve::shutdown_signal().await
+}
+
+/// Where the dashboard finds a lab: `--hub`, else the running lab's state.
+pub fn tui_config(
+    state_dir: &std::path::Path,
+    hub: Option<String>,
+) -> anyhow::Result<chaoslab_tui::TuiConfig> {
+    match (hub, crate::lab::state::LabState::load(state_dir)) {
+        (Some(hub_url), state) => Ok(chaoslab_tui::TuiConfig {
+            hub_url,
+            agent_url: state.as_ref().ok().and_then(|s| s.agent_url.clone()),
+            services: state.map(|s| services(&s)).unwrap_or_default(),
+        }),
+        (None, Ok(state)) => Ok(chaoslab_tui::TuiConfig {
+            hub_url: state
+                .hub_url
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("the running lab has no hub"))?,
+            agent_url: state.agent_url.clone(),
+            services: services(&state),
+        }),
+        (None, Err(e)) => Err(e),
+    }
+}
+
+fn services(state: &crate::lab::state::LabState) -> Vec<(String, String)> {
+    state
+        .processes
+        .values()
+        .filter(|p| p.role == "service")
+        .map(|p| (p.name.clone(), p.url.clone()))
+        .collect()
 }

@@ -10,6 +10,25 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
     println!("{}", summary(&lab.state));
     println!("lab ready in {} ms", started.elapsed().as_millis());
     let tty = std::io::stdout().is_terminal();
+    if !opts.headless && tty {
+        // The dashboard in the foreground; quitting it stops the lab.
+        let cfg = crate::cmd::tui_config(&opts.state_dir, None)?;
+        let refresher = async {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                lab.refresh();
+            }
+        };
+        let result = tokio::select! {
+            r = chaoslab_tui::run(cfg) => r,
+            _ = stop_signal() => Ok(()),
+            _ = refresher => Ok(()),
+        };
+        println!("stopping the lab…");
+        lab.stop().await;
+        return result;
+    }
     let mut last = String::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let stop = stop_signal();

@@ -253,7 +253,13 @@ impl Supervisor {
                 child.signal(Signal::SIGKILL)
             }
             Action::Start => {
-                if child.hold.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+                if child
+                    .hold
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .is_some()
+                {
                     child.released.notify_one();
                 }
                 Ok(())
