@@ -271,10 +271,10 @@ impl Actor<'_> {
     /// Every fault everywhere: the agent's, then each service's.
     pub async fn clear_faults(&self) -> Result<(), RunError> {
         let mut first_error = None;
-        if self.lab.endpoints.agent.is_some() {
-            if let Err(e) = self.lab.agent()?.clear().await {
-                first_error.get_or_insert(e);
-            }
+        if self.lab.endpoints.agent.is_some()
+            && let Err(e) = self.lab.agent()?.clear().await
+        {
+            first_error.get_or_insert(e);
         }
         for svc in self.lab.services() {
             if let Err(e) = svc.clear_faults().await {

@@ -30,15 +30,15 @@ pub fn experiment(exp: &Experiment) -> Checked {
     if let Some(load) = &exp.load {
         rate(&load.value.rate, load, "load.rate")?;
     }
-    if let Some(every) = &exp.steady_state.every {
-        if every.0.is_zero() {
-            return Err(Issue {
-                line: 0,
-                column: 0,
-                field: "steady_state.every".into(),
-                message: "must be longer than 0s".into(),
-            });
-        }
+    if let Some(every) = &exp.steady_state.every
+        && every.0.is_zero()
+    {
+        return Err(Issue {
+            line: 0,
+            column: 0,
+            field: "steady_state.every".into(),
+            message: "must be longer than 0s".into(),
+        });
     }
     if exp.steady_state.probes.is_empty() {
         return Err(Issue {
@@ -135,14 +135,14 @@ fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
                     "must start with `/`",
                 ));
             }
-            if let Some(m) = &h.method {
-                if reqwest::Method::from_bytes(m.as_bytes()).is_err() {
-                    return Err(Issue::at(
-                        p,
-                        format!("{base}.method"),
-                        format!("`{m}` is not an HTTP method"),
-                    ));
-                }
+            if let Some(m) = &h.method
+                && reqwest::Method::from_bytes(m.as_bytes()).is_err()
+            {
+                return Err(Issue::at(
+                    p,
+                    format!("{base}.method"),
+                    format!("`{m}` is not an HTTP method"),
+                ));
             }
         }
         Probe::Resilience(r) => dependency(&r.service, &r.dependency, base)?,
@@ -164,14 +164,14 @@ fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool) -> Checked {
             "give at least one of max, min, equals, one_of, status, contains",
         ));
     }
-    if let (Some(min), Some(max)) = (v.min, v.max) {
-        if min > max {
-            return Err(Issue::at(
-                t,
-                format!("{field}.min"),
-                format!("min {min} is above max {max}"),
-            ));
-        }
+    if let (Some(min), Some(max)) = (v.min, v.max)
+        && min > max
+    {
+        return Err(Issue::at(
+            t,
+            format!("{field}.min"),
+            format!("min {min} is above max {max}"),
+        ));
     }
     if !http && (v.status.is_some() || v.contains.is_some()) {
         return Err(Issue::at(
@@ -180,18 +180,17 @@ fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool) -> Checked {
             "status and contains only apply to http probes",
         ));
     }
-    if let Some(status) = &v.status {
-        if let Some(bad) = status
+    if let Some(status) = &v.status
+        && let Some(bad) = status
             .codes()
             .into_iter()
             .find(|s| !(100..=599).contains(s))
-        {
-            return Err(Issue::at(
-                t,
-                format!("{field}.status"),
-                format!("{bad} is not an HTTP status"),
-            ));
-        }
+    {
+        return Err(Issue::at(
+            t,
+            format!("{field}.status"),
+            format!("{bad} is not an HTTP status"),
+        ));
     }
     Ok(())
 }
@@ -267,14 +266,14 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
             "bad duration `0s`: a fault must last longer than 0s",
         ));
     }
-    if let Some(t) = f.toxicity {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(Issue::at(
-                step,
-                format!("{field}.toxicity"),
-                format!("must be from 0 to 1 (got {t})"),
-            ));
-        }
+    if let Some(t) = f.toxicity
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(Issue::at(
+            step,
+            format!("{field}.toxicity"),
+            format!("must be from 0 to 1 (got {t})"),
+        ));
     }
     if (f.stream.is_some() || f.toxicity.is_some()) && !f.kind.is_toxic() {
         return Err(Issue::at(

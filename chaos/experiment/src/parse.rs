@@ -85,10 +85,10 @@ fn from_yaml(file: &Path, path: &str, e: &serde_saphyr::Error) -> ExperimentErro
         .unwrap_or((0, 0));
     let mut message = clean_message(e);
     let mut field = clean_path(path);
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        if let Some(name) = rest.split('`').next() {
-            field = join(&field, name);
-        }
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        field = join(&field, name);
     }
     if message.starts_with("unknown variant") {
         let what = if is_step(&field) {

@@ -43,6 +43,7 @@ impl Recorder {
     }
 
     /// Records a step that began at `began`.
+    #[allow(clippy::too_many_arguments)]
     pub fn step(
         &self,
         phase: StepPhase,

@@ -24,40 +24,40 @@ pub fn judge(t: &Tolerance, seen: &Seen) -> Result<(), String> {
             None => return Err("no status".into()),
         }
     }
-    if let Some(text) = &t.contains {
-        if !seen.body.as_deref().unwrap_or("").contains(text.as_str()) {
-            return Err(format!("body does not contain {text:?}"));
-        }
+    if let Some(text) = &t.contains
+        && !seen.body.as_deref().unwrap_or("").contains(text.as_str())
+    {
+        return Err(format!("body does not contain {text:?}"));
     }
     let v = &seen.value;
     if t.max.is_some() || t.min.is_some() {
         let Some(n) = v.as_f64() else {
             return Err(format!("{} is not a number", show(v)));
         };
-        if let Some(max) = t.max {
-            if n > max {
-                return Err(format!("{} is above {max}", num(n)));
-            }
+        if let Some(max) = t.max
+            && n > max
+        {
+            return Err(format!("{} is above {max}", num(n)));
         }
-        if let Some(min) = t.min {
-            if n < min {
-                return Err(format!("{} is below {min}", num(n)));
-            }
-        }
-    }
-    if let Some(want) = &t.equals {
-        if !same(v, want) {
-            return Err(format!("{} is not {}", show(v), show(want)));
+        if let Some(min) = t.min
+            && n < min
+        {
+            return Err(format!("{} is below {min}", num(n)));
         }
     }
-    if let Some(options) = &t.one_of {
-        if !options.iter().any(|o| same(v, o)) {
-            return Err(format!(
-                "{} is not one of {}",
-                show(v),
-                options.iter().map(show).collect::<Vec<_>>().join(", ")
-            ));
-        }
+    if let Some(want) = &t.equals
+        && !same(v, want)
+    {
+        return Err(format!("{} is not {}", show(v), show(want)));
+    }
+    if let Some(options) = &t.one_of
+        && !options.iter().any(|o| same(v, o))
+    {
+        return Err(format!(
+            "{} is not one of {}",
+            show(v),
+            options.iter().map(show).collect::<Vec<_>>().join(", ")
+        ));
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ async fn a_hypothesis_that_holds_exits_0_and_the_outputs_say_so() {
     let lab = FakeLab::start().await;
     let file = lab.file("payments.yaml", PAYMENTS);
     let o = opts(&lab);
-    let verdict = run_files(&[file.clone()], &lab.endpoints, &o, never()).await;
+    let verdict = run_files(std::slice::from_ref(&file), &lab.endpoints, &o, never()).await;
     assert_eq!(verdict, Verdict::Held);
     assert_eq!(verdict.exit_code(), 0);
 
@@ -288,7 +288,7 @@ async fn a_second_run_against_the_same_lab_is_refused_and_stale_locks_are_taken_
     let lock = lab.endpoints.state_dir.join("experiment.lock");
     std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
     let journal = run_files_journal(
-        &[file.clone()],
+        std::slice::from_ref(&file),
         &lab.endpoints,
         &RunOptions::default(),
         never(),
@@ -319,7 +319,7 @@ async fn a_second_run_against_the_same_lab_is_refused_and_stale_locks_are_taken_
     let second = async {
         assert!(eventually(Duration::from_secs(10), || lock.exists()).await);
         run_files(
-            &[file.clone()],
+            std::slice::from_ref(&file),
             &lab.endpoints,
             &RunOptions::default(),
             never(),
@@ -388,7 +388,7 @@ async fn toxics_carry_a_duration_cut_to_the_time_left_or_are_removed_by_the_roll
     let file = lab.file("toxic.yaml", &text);
     assert_eq!(
         run_files(
-            &[file.clone()],
+            std::slice::from_ref(&file),
             &lab.endpoints,
             &RunOptions::default(),
             never()
