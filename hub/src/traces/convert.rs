@@ -1,7 +1,7 @@
 //! Conversion of an OTLP trace export into stored spans.
 //!
-//! Strings that repeat (attribute keys, service and span names) are interned
-//! per request, so a batch of 512 spans from one service shares one copy of
+//! Strings that repeat (attribute keys, service and span names, short
+//! attribute values) are interned per request, so a batch of 512 spans from one service shares one copy of
 //! each key. Spans with an invalid trace or span id (wrong length, all zero)
 //! are rejected and counted, as OTLP's partial success allows.
 
@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::ids::{TraceId, span_id_from_bytes, trace_id_from_bytes};
-use super::span::{AttrValue, Attribute, StoredEvent, StoredSpan};
+use super::span::{AttrValue, Attribute, INTERN_MAX_LEN, StoredEvent, StoredSpan};
 
 /// The outcome of converting one request.
 #[derive(Debug, Default)]
@@ -121,14 +121,17 @@ fn convert_attrs(kvs: Vec<KeyValue>, interner: &mut Interner) -> Vec<Attribute> 
     kvs.into_iter()
         .map(|kv| Attribute {
             key: interner.get(&kv.key),
-            value: convert_value(kv.value),
+            value: convert_value(kv.value, interner),
         })
         .collect()
 }
 
-fn convert_value(v: Option<AnyValue>) -> AttrValue {
+fn convert_value(v: Option<AnyValue>, interner: &mut Interner) -> AttrValue {
     match v.and_then(|v| v.value) {
-        Some(any_value::Value::StringValue(s)) => AttrValue::Str(s.into_boxed_str()),
+        Some(any_value::Value::StringValue(s)) if s.len() <= INTERN_MAX_LEN => {
+            AttrValue::Str(interner.get(&s))
+        }
+        Some(any_value::Value::StringValue(s)) => AttrValue::Str(Arc::from(s)),
         Some(any_value::Value::IntValue(i)) => AttrValue::Int(i),
         Some(any_value::Value::DoubleValue(d)) => AttrValue::F64(d),
         Some(any_value::Value::BoolValue(b)) => AttrValue::Bool(b),

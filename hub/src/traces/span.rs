@@ -15,10 +15,12 @@ pub struct Attribute {
     pub value: AttrValue,
 }
 
-/// An attribute value; arrays, maps and bytes are kept as JSON.
+/// An attribute value; arrays, maps and bytes are kept as JSON. Short
+/// strings are interned per request ([`INTERN_MAX_LEN`]): values such as
+/// methods, routes and addresses repeat in nearly every span.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrValue {
-    Str(Box<str>),
+    Str(Arc<str>),
     Int(i64),
     F64(f64),
     Bool(bool),
@@ -53,6 +55,10 @@ pub struct StoredSpan {
     pub events: Vec<StoredEvent>,
 }
 
+/// String values up to this length are interned (shared, not counted per
+/// span); longer ones (URLs with ids, statements) rarely repeat.
+pub const INTERN_MAX_LEN: usize = 64;
+
 /// The prefix that marks a chaos fault on a span (event or attribute name).
 pub const FAULT_PREFIX: &str = "chaos.";
 
@@ -74,14 +80,14 @@ impl StoredSpan {
     /// The heap bytes this span owns (its strings, attribute and event
     /// lists), counted as the allocator hands them out: each block rounded
     /// up to 16 bytes plus an 8-byte header, at least 32. Interned strings
-    /// are shared and not counted; the struct itself lives in its trace's
+    /// (keys, names, short values) are shared and not counted; the struct itself lives in its trace's
     /// span list, counted there.
     pub fn heap_bytes(&self) -> usize {
         fn attrs(a: &[Attribute]) -> usize {
             alloc_size(std::mem::size_of_val(a))
                 + a.iter()
                     .map(|a| match &a.value {
-                        AttrValue::Str(s) => alloc_size(s.len()),
+                        AttrValue::Str(s) if s.len() > INTERN_MAX_LEN => alloc_size(s.len() + 16),
                         AttrValue::Json(_) => 128,
                         _ => 0,
                     })

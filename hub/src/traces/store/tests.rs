@@ -54,7 +54,7 @@ fn error_and_fault_marks() {
     let mut g = span(3, 0, "c", 0, 1);
     g.attributes.push(Attribute {
         key: Arc::from("chaos.fault"),
-        value: AttrValue::Str(Box::from("abort")),
+        value: AttrValue::Str(Arc::from("abort")),
     });
     st.insert(vec![(1, e), (2, f), (3, g), (4, span(4, 0, "d", 0, 1))]);
     let marks = |id| st.with_trace(id, |t| (t.has_error, t.has_fault)).unwrap();
