@@ -5,6 +5,7 @@
 //! `chaoslab bench proxy` prints the [`BenchReport`] table.
 
 mod load;
+mod nginx;
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct BenchOptions {
     pub toxicity_connections: usize,
     /// The toxicity checked.
     pub toxicity: f32,
+    /// Also measure an nginx `stream` proxy when nginx is installed.
+    pub compare_nginx: bool,
 }
 
 impl Default for BenchOptions {
@@ -46,6 +49,7 @@ impl Default for BenchOptions {
             latency_requests: 100,
             toxicity_connections: 10_000,
             toxicity: 0.3,
+            compare_nginx: true,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct ThroughputRow {
     pub direct_p99: u64,
     pub proxy_p50: u64,
     pub proxy_p99: u64,
+    /// The same case through nginx `stream`, when it ran.
+    pub nginx_rps: Option<f64>,
 }
 
 impl ThroughputRow {
@@ -107,6 +113,8 @@ impl ToxicityRow {
 #[derive(Debug, Clone)]
 pub struct BenchReport {
     pub build: &'static str,
+    /// Whether the nginx column was measured.
+    pub nginx: bool,
     pub throughput: Vec<ThroughputRow>,
     pub latency: LatencyRow,
     pub toxicity: ToxicityRow,
@@ -130,12 +138,25 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
         .await
         .map_err(err)?;
     let direct = server.to_string();
+    let nginx = if opts.compare_nginx {
+        nginx::start(server).await
+    } else {
+        None
+    };
 
     let mut throughput = Vec::new();
     for &size in &opts.sizes {
         for &connections in &opts.connections {
             let d = load::drive(&direct, connections, size, opts.case_duration).await?;
             let p = load::drive(&proxy.listen, connections, size, opts.case_duration).await?;
+            let nginx_rps = match &nginx {
+                Some(n) => Some(
+                    load::drive(&n.addr, connections, size, opts.case_duration)
+                        .await?
+                        .rate(),
+                ),
+                None => None,
+            };
             throughput.push(ThroughputRow {
                 size,
                 connections,
@@ -145,6 +166,7 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
                 direct_p99: d.q(0.99),
                 proxy_p50: p.q(0.5),
                 proxy_p99: p.q(0.99),
+                nginx_rps,
             });
         }
     }
@@ -157,6 +179,7 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
         } else {
             "release"
         },
+        nginx: nginx.is_some(),
         throughput,
         latency,
         toxicity,
@@ -269,7 +292,7 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "{:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>17}",
+            "{:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>17} {:>12} {:>12}",
             "size",
             "conns",
             "direct req/s",
@@ -277,7 +300,9 @@ impl fmt::Display for BenchReport {
             "ratio",
             "direct p50/p99 us",
             "proxy p50/p99 us",
-            "added p50/p99 us"
+            "added p50/p99 us",
+            "nginx req/s",
+            "nginx ratio"
         )?;
         for r in &self.throughput {
             let size = if r.size >= 1024 {
@@ -285,9 +310,16 @@ impl fmt::Display for BenchReport {
             } else {
                 format!("{} B", r.size)
             };
+            let (nginx, nginx_ratio) = match r.nginx_rps {
+                Some(n) => (
+                    format!("{n:.0}"),
+                    format!("{:.2}", n / r.direct_rps.max(1e-9)),
+                ),
+                None => ("-".to_string(), "-".to_string()),
+            };
             writeln!(
                 f,
-                "{:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>17}",
+                "{:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>17} {:>12} {:>12}",
                 size,
                 r.connections,
                 r.direct_rps,
@@ -300,6 +332,14 @@ impl fmt::Display for BenchReport {
                     r.proxy_p50 as i64 - r.direct_p50 as i64,
                     r.proxy_p99 as i64 - r.direct_p99 as i64
                 ),
+                nginx,
+                nginx_ratio,
+            )?;
+        }
+        if !self.nginx {
+            writeln!(
+                f,
+                "(nginx with the stream module not found: no nginx column)"
             )?;
         }
         writeln!(

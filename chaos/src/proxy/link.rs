@@ -89,16 +89,6 @@ where
         });
         tokio::select! {
             biased;
-            changed = cx.chain.changed(), if chain_open => {
-                if changed.is_err() {
-                    chain_open = false;
-                    continue;
-                }
-                let chain = cx.chain.borrow_and_update().clone();
-                if let Some(end) = sync_slots(&mut slots, &chain, &mut cx, &mut queue) {
-                    return end;
-                }
-            }
             _ = sleep_until(idle.unwrap_or_else(Instant::now)), if idle.is_some() => {
                 return LinkEnd::Close;
             }
@@ -129,6 +119,12 @@ where
                 }
             }
             res = src.read_buf(&mut buf), if reading && queued < MAX_QUEUED => {
+                if chain_open && cx.chain.has_changed().unwrap_or(false) {
+                    let chain = cx.chain.borrow_and_update().clone();
+                    if let Some(end) = sync_slots(&mut slots, &chain, &mut cx, &mut queue) {
+                        return end;
+                    }
+                }
                 let now = Instant::now();
                 let fast = queue.is_empty() && !slots.iter().any(|s| s.active);
                 let item = match res {
@@ -164,6 +160,18 @@ where
                         _ => reading = false,
                     }
                     queue.push_back(out);
+                }
+            }
+            // Last: a ready read must not pay for registering a waiter on the
+            // shared channel; reads check `has_changed` themselves.
+            changed = cx.chain.changed(), if chain_open => {
+                if changed.is_err() {
+                    chain_open = false;
+                    continue;
+                }
+                let chain = cx.chain.borrow_and_update().clone();
+                if let Some(end) = sync_slots(&mut slots, &chain, &mut cx, &mut queue) {
+                    return end;
                 }
             }
         }

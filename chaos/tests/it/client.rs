@@ -123,6 +123,7 @@ async fn a_short_bench_runs_and_prints_a_table() {
         latency_requests: 8,
         toxicity_connections: 400,
         toxicity: 0.3,
+        compare_nginx: false,
     })
     .await
     .unwrap();

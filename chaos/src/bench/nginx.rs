@@ -1,0 +1,90 @@
+//! An nginx `stream` proxy for the bench to compare against, when nginx (with
+//! its stream module) is installed. Started with its own config in a scratch
+//! directory, stopped when dropped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// A running nginx.
+pub struct Nginx {
+    child: Child,
+    dir: PathBuf,
+    /// Where it listens.
+    pub addr: String,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn find() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+}
+
+/// Start nginx proxying to `upstream`, or `None` when it is not installed or does not come up.
+pub async fn start(upstream: SocketAddr) -> Option<Nginx> {
+    let binary = find()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "chaoslab-bench-nginx-{}-{port}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).ok()?;
+    let module = [
+        "/usr/lib/nginx/modules/ngx_stream_module.so",
+        "/usr/lib64/nginx/modules/ngx_stream_module.so",
+    ]
+    .into_iter()
+    .find(|m| Path::new(m).is_file())
+    .map(|m| format!("load_module {m};\n"))
+    .unwrap_or_default();
+    let d = dir.display();
+    let conf = format!(
+        "{module}worker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 4096; }}\n\
+         stream {{ server {{ listen 127.0.0.1:{port}; proxy_pass {upstream}; tcp_nodelay on; }} }}\n"
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).ok()?;
+    let child = Command::new(binary)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(&conf_path)
+        .args(["-g", "daemon off;"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let nginx = Nginx {
+        child,
+        dir,
+        addr: format!("127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if TcpStream::connect(&nginx.addr).await.is_ok() {
+            return Some(nginx);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
