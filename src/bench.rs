@@ -1,19 +1,35 @@
 //! `chaoslab bench`: the lab's numbers, measured in one run and printed as
 //! tables. Ratios (instrumented vs bare, proxied vs direct) are measured
-//! side by side, so a noisy machine moves both.
+//! side by side, so a noisy machine moves both. Build with `--release`.
 
 pub mod shop;
 
+/// Every benchmark, by name.
+pub const NAMES: &[&str] = &["startup", "shop", "proxy", "hub", "tui", "load", "resilience"];
+
 /// Runs the named benchmark (`all` for every one).
 pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
-    match what {
-        "startup" => println!("{}", shop::startup().await?),
-        "shop" => println!("{}", shop::throughput(secs).await?),
-        "all" => {
-            println!("{}", shop::startup().await?);
-            println!("{}", shop::throughput(secs).await?);
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; run `cargo run --release -- bench` for real numbers");
+    }
+    let names: Vec<&str> = if what == "all" { NAMES.to_vec() } else { vec![what] };
+    for name in names {
+        match name {
+            "startup" => println!("{}", shop::startup().await?),
+            "shop" => println!("{}", shop::throughput(secs).await?),
+            "proxy" => {
+                let opts = chaoslab_chaos::bench::BenchOptions {
+                    case_duration: std::time::Duration::from_secs(secs.clamp(1, 10)),
+                    ..Default::default()
+                };
+                println!("{}", chaoslab_chaos::bench::bench(opts).await?);
+            }
+            "hub" => println!("{}", chaoslab_hub::bench_ingest(chaoslab_hub::BenchOptions::default()).await),
+            "tui" => println!("{}", tokio::task::spawn_blocking(chaoslab_tui::bench_render).await?),
+            "load" => println!("{}", chaoslab_load::bench(None, secs).await?),
+            "resilience" => println!("{}", chaoslab_resilience::bench(200_000).await),
+            other => anyhow::bail!("unknown benchmark {other:?}; choose all or one of {}", NAMES.join(", ")),
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; choose startup, shop or all"),
     }
     Ok(())
 }

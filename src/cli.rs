@@ -169,7 +169,7 @@ enum Command {
     },
     /// Measure the lab and print tables.
     Bench {
-        /// startup, shop, or all.
+        /// all, startup, shop, proxy, hub, tui, load or resilience.
         #[arg(default_value = "all")]
         what: String,
         /// Seconds per measurement.

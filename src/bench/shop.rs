@@ -1,12 +1,184 @@
-//! Shop benchmarks: start-up time of the lab, gateway throughput with
-//! telemetry on vs off, and memory of each service.
+//! Shop benchmarks on real labs (each a `chaoslab up` child process):
+//! start-up time, gateway throughput with telemetry on vs off (alternating
+//! rounds, so machine noise hits both), and each service's memory idle and
+//! under load.
 
-/// Time from `chaoslab up --headless` to every process ready.
-pub async fn startup() -> anyhow::Result<String> {
-    anyhow::bail!("not measured yet")
+use serde_json::Value;
+use std::{
+    fmt::Write as _,
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{Arc, atomic::{AtomicU64, Ordering}},
+    time::{Duration, Instant},
+};
+
+/// A lab started by the bench; stopped on drop.
+struct BenchLab {
+    child: Child,
+    dir: tempfile::TempDir,
+    state: Value,
+    ready_ms: u128,
 }
 
-/// Gateway throughput, instrumented vs bare.
-pub async fn throughput(_secs: u64) -> anyhow::Result<String> {
-    anyhow::bail!("not measured yet")
+impl BenchLab {
+    fn start(rate: f64, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let started = Instant::now();
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["up", "--headless", "--ephemeral-ports", "--rate", &rate.to_string(), "--state-dir"])
+            .arg(dir.path())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let out = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut lines = BufReader::new(out).lines();
+        let ready_ms = loop {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("lab ready") => break started.elapsed().as_millis(),
+                Some(Ok(_)) => continue,
+                _ => anyhow::bail!("the lab did not start; see {}", dir.path().join("logs").display()),
+            }
+        };
+        // Keep draining stdout so the lab never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let state: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json"))?)?;
+        Ok(Self { child, dir, state, ready_ms })
+    }
+
+    fn gateway(&self) -> String {
+        self.state["gateway_url"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn service_pids(&self) -> Vec<(String, u32)> {
+        let state: Value = std::fs::read_to_string(self.dir.path().join("lab.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| self.state.clone());
+        let mut out = Vec::new();
+        if let Some(map) = state["processes"].as_object() {
+            for (name, p) in map {
+                if p["role"] == "service"
+                    && let Some(pid) = p["pid"].as_u64()
+                {
+                    out.push((name.clone(), pid as u32));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for BenchLab {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+/// Resident memory of `pid` in MiB, from /proc.
+fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(Path::new(&format!("/proc/{pid}/status"))).ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Time from `chaoslab up --headless` to every process ready, five times.
+pub async fn startup() -> anyhow::Result<String> {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let lab = tokio::task::spawn_blocking(|| BenchLab::start(0.0, &[])).await??;
+        times.push(lab.ready_ms);
+        drop(lab);
+    }
+    times.sort();
+    let mut s = String::from("startup: `chaoslab up --headless` to all processes ready (6 services, hub, agent)\n");
+    writeln!(s, "| runs | min ms | median ms | max ms | target |")?;
+    writeln!(s, "|---|---|---|---|---|")?;
+    writeln!(s, "| {} | {} | {} | {} | < 2000 |", times.len(), times[0], times[times.len() / 2], times[times.len() - 1])?;
+    Ok(s)
+}
+
+/// Closed-loop GET /api/products with `conns` workers for `secs`; requests/s.
+async fn drive(gateway: &str, conns: usize, secs: u64) -> anyhow::Result<f64> {
+    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(conns).build()?;
+    let url = format!("{gateway}/api/products");
+    // Warm up connections and caches.
+    for _ in 0..50 {
+        http.get(&url).send().await?.bytes().await?;
+    }
+    let ok = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (http, url, ok) = (http.clone(), url.clone(), ok.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                if let Ok(r) = http.get(&url).send().await
+                    && r.status().is_success()
+                    && r.bytes().await.is_ok()
+                {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(ok.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Gateway throughput instrumented vs bare, and service memory.
+pub async fn throughput(secs: u64) -> anyhow::Result<String> {
+    let secs = secs.max(2);
+    let conns = 16;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    let mut idle = Vec::new();
+    for round in 0..2 {
+        for bare in [false, true] {
+            let env: &[(&str, &str)] = if bare { &[("CHAOSLAB_TELEMETRY", "off")] } else { &[] };
+            let lab = tokio::task::spawn_blocking(move || BenchLab::start(0.0, env)).await??;
+            if round == 0 && !bare {
+                idle = lab.service_pids().into_iter().map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0))).collect();
+            }
+            let rps = drive(&lab.gateway(), conns, secs).await?;
+            if bare { off.push(rps) } else { on.push(rps) }
+            drop(lab);
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (on_m, off_m) = (mean(&on), mean(&off));
+
+    // Memory under an open-model load of 200 journeys/s from the lab's own generator.
+    let lab = tokio::task::spawn_blocking(|| BenchLab::start(200.0, &[])).await??;
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let loaded: Vec<(String, f64)> = lab.service_pids().into_iter().map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0))).collect();
+    let load_report: Value = match lab.state["loadgen_url"].as_str() {
+        Some(u) => reqwest::get(format!("{u}/load")).await?.json().await.unwrap_or_default(),
+        None => Value::Null,
+    };
+    drop(lab);
+
+    let mut s = format!("gateway GET /api/products, {conns} connections, {secs} s a round, 2 rounds alternating\n");
+    writeln!(s, "| telemetry | rounds req/s | mean req/s |")?;
+    writeln!(s, "|---|---|---|")?;
+    writeln!(s, "| on (traces to the hub, metrics) | {} | {on_m:.0} |", on.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", "))?;
+    writeln!(s, "| off (CHAOSLAB_TELEMETRY=off) | {} | {off_m:.0} |", off.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", "))?;
+    writeln!(s, "| ratio on/off | | {:.2} (target >= 0.85) |", on_m / off_m.max(1e-9))?;
+    writeln!(s)?;
+    writeln!(s, "service memory (RSS MiB): idle, and after {secs} s at 200 journeys/s (target < 20)")?;
+    writeln!(s, "| service | idle | at 200/s |")?;
+    writeln!(s, "|---|---|---|")?;
+    for (name, idle_mb) in &idle {
+        let at = loaded.iter().find(|(n, _)| n == name).map(|(_, m)| *m).unwrap_or(0.0);
+        writeln!(s, "| {name} | {idle_mb:.1} | {at:.1} |")?;
+    }
+    if let Some(total) = load_report.get("totals") {
+        writeln!(s, "\nload generator during the memory run: {total}")?;
+    }
+    Ok(s)
 }

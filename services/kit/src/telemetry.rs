@@ -43,6 +43,9 @@ pub struct TelemetryOptions {
     pub traces: bool,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Everything off (`CHAOSLAB_TELEMETRY=off`): no spans, no metrics, warnings
+    /// only. The bare baseline that benchmarks compare against.
+    pub off: bool,
 }
 
 impl TelemetryOptions {
@@ -54,11 +57,8 @@ impl TelemetryOptions {
         let json_logs = std::env::var("CHAOSLAB_LOG_FORMAT")
             .map(|v| v.eq_ignore_ascii_case("json"))
             .unwrap_or(false);
-        Self {
-            service: service.to_string(),
-            traces: !disabled,
-            json_logs,
-        }
+        let off = std::env::var("CHAOSLAB_TELEMETRY").is_ok_and(|v| v.eq_ignore_ascii_case("off"));
+        Self { service: service.to_string(), traces: !disabled && !off, json_logs, off }
     }
 }
 
@@ -89,7 +89,12 @@ impl Telemetry {
 /// Sets up traces, logs and metrics for this process. Call once, inside a
 /// tokio runtime (the gRPC exporter needs one).
 pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
-    let metrics = install_metrics(&opts.service)?;
+    let metrics = if opts.off {
+        // A recorder nobody installed: the metric macros do nothing.
+        metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle()
+    } else {
+        install_metrics(&opts.service)?
+    };
     let tracer = if opts.traces {
         Some(traces::provider(&opts.service)?)
     } else {
@@ -98,8 +103,8 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
-    let filter = EnvFilter::try_from_env("CHAOSLAB_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,hyper=warn,tonic=warn,tower=warn"));
+    let default_filter = if opts.off { "warn" } else { "info,h2=warn,hyper=warn,tonic=warn,tower=warn" };
+    let filter = EnvFilter::try_from_env("CHAOSLAB_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let otel = tracer.as_ref().map(|p| {
         use opentelemetry::trace::TracerProvider as _;
         opentelemetry::global::set_tracer_provider(p.clone());
