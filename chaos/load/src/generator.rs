@@ -194,7 +194,7 @@ impl LoadGen {
             } else {
                 // Behind schedule: send at once, but let other tasks run now and then.
                 burst += 1;
-                if burst % 64 == 0 {
+                if burst.is_multiple_of(64) {
                     tokio::task::yield_now().await;
                     if shutdown.as_mut().now_or_never().is_some() {
                         break;

@@ -6,6 +6,7 @@
 //! placed by checkouts are remembered (the most recent ones) for `view_order`.
 
 use crate::journey::{Journey, Outcome};
+use axum::body::Bytes;
 use chaoslab_kit::http::propagation;
 use http::{HeaderMap, HeaderValue, Method, header};
 use rand::{RngExt, rngs::SmallRng};
@@ -121,6 +122,7 @@ impl ShopClient {
             }
         };
         let order = self.with_token(root, user, send).await?;
+        let order: Value = serde_json::from_slice(&order).unwrap_or(Value::Null);
         if let Some(id) = order.get("order_id").and_then(id_text) {
             let mut orders = lock(&self.orders);
             if orders.len() >= ORDERS_KEPT {
@@ -165,10 +167,10 @@ impl ShopClient {
 
     /// Runs `call` with `user`'s cached token (logging in first when none);
     /// on a 401 logs in again and repeats `call` once.
-    async fn with_token<F, Fut>(&self, root: &Span, user: usize, call: F) -> Step<Value>
+    async fn with_token<F, Fut>(&self, root: &Span, user: usize, call: F) -> Step<Bytes>
     where
         F: Fn(String) -> Fut,
-        Fut: Future<Output = Step<(u16, Value)>>,
+        Fut: Future<Output = Step<(u16, Bytes)>>,
     {
         let cached = lock(&self.tokens)[user].clone();
         let token = match cached {
@@ -191,11 +193,11 @@ impl ShopClient {
         let reply = self
             .send(root, Method::POST, "/api/login", "/api/login", Some(body))
             .await?;
-        let token = reply
-            .get("token")
-            .and_then(Value::as_str)
-            .ok_or(Outcome::Error)?
-            .to_string();
+        // A 2xx without a token is a broken answer: a transport-level error.
+        let token = serde_json::from_slice::<Value>(&reply)
+            .ok()
+            .and_then(|v| v.get("token")?.as_str().map(String::from))
+            .ok_or(Outcome::Error)?;
         lock(&self.tokens)[user] = Some(token.clone());
         Ok(token)
     }
@@ -210,7 +212,7 @@ impl ShopClient {
         token: &str,
         mut headers: HeaderMap,
         body: Option<Value>,
-    ) -> Step<(u16, Value)> {
+    ) -> Step<(u16, Bytes)> {
         if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
             headers.insert(header::AUTHORIZATION, v);
         }
@@ -225,7 +227,7 @@ impl ShopClient {
         path: &str,
         route: &str,
         body: Option<Value>,
-    ) -> Step<Value> {
+    ) -> Step<Bytes> {
         let (status, reply) = self
             .request(root, method, path, route, HeaderMap::new(), body)
             .await?;
@@ -233,8 +235,8 @@ impl ShopClient {
     }
 
     /// One HTTP call as a client span under `root`; a transport failure is
-    /// `error` (or `timeout`), any status is returned with its JSON body
-    /// (`null` when the body is not JSON).
+    /// `error` (or `timeout`), any status is returned with its body (parsed
+    /// only by the steps that need it).
     async fn request(
         &self,
         root: &Span,
@@ -243,7 +245,7 @@ impl ShopClient {
         route: &str,
         mut headers: HeaderMap,
         body: Option<Value>,
-    ) -> Step<(u16, Value)> {
+    ) -> Step<(u16, Bytes)> {
         let span = info_span!(parent: root, "http request",
             otel.name = %format_args!("{method} {route}"),
             otel.kind = "client",
@@ -272,10 +274,7 @@ impl ShopClient {
                 if status >= 500 {
                     span.record("otel.status_code", "ERROR");
                 }
-                Ok((
-                    status,
-                    serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                ))
+                Ok((status, bytes))
             }
             Err(e) => {
                 span.record("otel.status_code", "ERROR");
@@ -291,7 +290,7 @@ impl ShopClient {
 }
 
 /// A 2xx body, or the outcome that its status means.
-fn classify(status: u16, body: Value) -> Step<Value> {
+fn classify(status: u16, body: Bytes) -> Step<Bytes> {
     match Outcome::from_status(status) {
         Outcome::Success => Ok(body),
         other => Err(other),
