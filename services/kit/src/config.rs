@@ -42,6 +42,7 @@ struct RawConfig {
 struct RawService {
     propagate_deadline: Option<bool>,
     request_deadline_ms: Option<u64>,
+    honour_idempotency_keys: Option<bool>,
     #[serde(default)]
     dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
 }
@@ -118,6 +119,9 @@ impl LabConfig {
             };
             if let Some(p) = svc.propagate_deadline {
                 cfg.settings.propagate_deadline = p;
+            }
+            if let Some(h) = svc.honour_idempotency_keys {
+                cfg.settings.honour_idempotency_keys = h;
             }
             cfg.settings.request_deadline_ms =
                 svc.request_deadline_ms.or(cfg.settings.request_deadline_ms);

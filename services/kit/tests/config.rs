@@ -97,3 +97,19 @@ fn a_missing_file_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn the_shipped_config_file_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chaoslab.toml");
+    let topology: &[(&str, &[&str])] = &[
+        ("gateway", &["users", "catalog", "orders"]),
+        ("users", &[]),
+        ("catalog", &["inventory"]),
+        ("inventory", &[]),
+        ("orders", &["users", "inventory", "payments"]),
+        ("payments", &[]),
+    ];
+    let cfg = LabConfig::load(&path, topology).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.service("orders").policies["payments"].timeout.per_attempt_ms, 800);
+    assert_eq!(cfg.service("gateway").settings.request_deadline_ms, Some(3000));
+}
