@@ -112,7 +112,13 @@ fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str) -> C
 
 fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
     let http = matches!(p.value, Probe::Http(_));
-    tolerance(p.value.tolerance(), &format!("{base}.tolerance"), http)?;
+    let before = p.value.checked_in(crate::model::Phase::Before);
+    tolerance(
+        p.value.tolerance(),
+        &format!("{base}.tolerance"),
+        http,
+        before,
+    )?;
     match &p.value {
         Probe::Slo(s) => known(&s.journey, JOURNEYS, &format!("{base}.journey"), "journey")?,
         Probe::Metric(m) => {
@@ -155,13 +161,13 @@ fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
     Ok(())
 }
 
-fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool) -> Checked {
+fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool, before: bool) -> Checked {
     let v = &t.value;
     if v.is_empty() {
         return Err(Issue::at(
             t,
             field,
-            "give at least one of max, min, equals, one_of, status, contains",
+            "give at least one of max, min, equals, one_of, status, contains, unchanged, max_change",
         ));
     }
     if let (Some(min), Some(max)) = (v.min, v.max)
@@ -171,6 +177,13 @@ fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool) -> Checked {
             t,
             format!("{field}.min"),
             format!("min {min} is above max {max}"),
+        ));
+    }
+    if (v.unchanged || v.max_change.is_some()) && !before {
+        return Err(Issue::at(
+            t,
+            field,
+            "unchanged and max_change compare with the reading before the method: the probe must be checked `before`",
         ));
     }
     if !http && (v.status.is_some() || v.contains.is_some()) {

@@ -152,6 +152,13 @@ pub struct Tolerance {
     /// HTTP probes: the body contains this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
+    /// The value equals what the same probe read before the method (its
+    /// baseline); the probe must be checked `before`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchanged: bool,
+    /// The value is a number within this distance of the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_change: Option<f64>,
 }
 
 /// One status or several.

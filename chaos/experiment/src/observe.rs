@@ -41,8 +41,9 @@ pub struct Observation {
     pub reason: Option<String>,
 }
 
-/// Reads and judges one probe. `scale` shortens probe windows with the run.
-pub async fn observe(probe: &Probe, lab: &Lab, scale: f64) -> Observation {
+/// Reads and judges one probe. `scale` shortens probe windows with the run;
+/// `baseline` is the probe's reading before the method, if any.
+pub async fn observe(probe: &Probe, lab: &Lab, scale: f64, baseline: Option<Value>) -> Observation {
     let read = match probe {
         Probe::Slo(p) => slo(p, lab).await,
         Probe::Metric(p) => metric(p, lab, scale).await,
@@ -52,7 +53,8 @@ pub async fn observe(probe: &Probe, lab: &Lab, scale: f64) -> Observation {
     };
     let tolerance = probe.tolerance().value.clone();
     let (seen, verdict) = match read {
-        Ok(seen) => {
+        Ok(mut seen) => {
+            seen.baseline = baseline;
             let v = judge(&tolerance, &seen);
             (seen, v)
         }
@@ -178,6 +180,7 @@ async fn http(p: &HttpProbe, lab: &Lab) -> Result<Seen, RunError> {
         value: v,
         status: Some(reply.status),
         body: Some(reply.text),
+        baseline: None,
     })
 }
 

@@ -1,9 +1,11 @@
 //! The steps of one experiment as they happen: kept for the journal and
 //! printed as one live line each.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::journal::{Step, StepPhase, StepStatus, unix_ms};
@@ -18,6 +20,8 @@ pub struct Recorder {
     steps: Mutex<Vec<Step>>,
     deviated: AtomicBool,
     print: bool,
+    /// Each probe's reading before the method, by its index in the file.
+    baselines: Mutex<BTreeMap<usize, Value>>,
 }
 
 impl Recorder {
@@ -29,6 +33,7 @@ impl Recorder {
             steps: Mutex::new(Vec::new()),
             deviated: AtomicBool::new(false),
             print,
+            baselines: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -76,6 +81,23 @@ impl Recorder {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(step);
+    }
+
+    /// The reading of probe `index` before the method.
+    pub fn baseline(&self, index: usize) -> Option<Value> {
+        self.baselines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&index)
+            .cloned()
+    }
+
+    /// Keeps the reading of probe `index` before the method.
+    pub fn set_baseline(&self, index: usize, value: Value) {
+        self.baselines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(index, value);
     }
 
     /// The steps so far.

@@ -431,18 +431,32 @@ async fn check(
     phase: Phase,
     label: &str,
 ) -> bool {
-    let probes: Vec<&Probe> = exp
+    let probes: Vec<(usize, &Probe)> = exp
         .steady_state
         .probes
         .iter()
-        .map(|p| &p.value)
-        .filter(|p| p.checked_in(phase))
+        .enumerate()
+        .map(|(i, p)| (i, &p.value))
+        .filter(|(_, p)| p.checked_in(phase))
         .collect();
     if probes.is_empty() {
         return true;
     }
     let began = Instant::now();
-    let observations = join_all(probes.iter().map(|p| observe(p, actor.lab, actor.scale))).await;
+    let reads = probes.iter().map(|(i, p)| {
+        let baseline = if phase == Phase::Before {
+            None
+        } else {
+            rec.baseline(*i)
+        };
+        observe(p, actor.lab, actor.scale, baseline)
+    });
+    let observations = join_all(reads).await;
+    if phase == Phase::Before {
+        for ((i, _), o) in probes.iter().zip(&observations) {
+            rec.set_baseline(*i, o.value.clone());
+        }
+    }
     let held = observations.iter().all(|o| o.ok);
     let step_phase = match phase {
         Phase::Before => StepPhase::Before,

@@ -12,6 +12,9 @@ pub struct Seen {
     pub value: Value,
     pub status: Option<u16>,
     pub body: Option<String>,
+    /// What the same probe read before the method, for `unchanged` and
+    /// `max_change` (none in the before phase itself, where they hold).
+    pub baseline: Option<Value>,
 }
 
 /// `Ok(())` when every criterion holds, else why not.
@@ -49,6 +52,31 @@ pub fn judge(t: &Tolerance, seen: &Seen) -> Result<(), String> {
         && !same(v, want)
     {
         return Err(format!("{} is not {}", show(v), show(want)));
+    }
+    if let Some(base) = &seen.baseline {
+        if t.unchanged && !same(v, base) {
+            return Err(format!("{} changed from {}", show(v), show(base)));
+        }
+        if let Some(limit) = t.max_change {
+            match (v.as_f64(), base.as_f64()) {
+                (Some(n), Some(b)) if (n - b).abs() <= limit => {}
+                (Some(n), Some(b)) => {
+                    return Err(format!(
+                        "{} moved {} from {}",
+                        num(n),
+                        num((n - b).abs()),
+                        num(b)
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "{} or its baseline {} is not a number",
+                        show(v),
+                        show(base)
+                    ));
+                }
+            }
+        }
     }
     if let Some(options) = &t.one_of
         && !options.iter().any(|o| same(v, o))
@@ -120,6 +148,12 @@ pub fn describe(t: &Tolerance) -> String {
             "one of {}",
             o.iter().map(show).collect::<Vec<_>>().join(", ")
         ));
+    }
+    if t.unchanged {
+        parts.push("unchanged from before".into());
+    }
+    if let Some(m) = t.max_change {
+        parts.push(format!("within {} of before", num(m)));
     }
     parts.join(", ")
 }

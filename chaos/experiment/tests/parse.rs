@@ -280,3 +280,13 @@ fn lessons_come_in_fragile_and_resilient_pairs() {
         );
     }
 }
+
+#[test]
+fn unchanged_needs_a_reading_before_the_method() {
+    let e = bad(
+        "tolerance: { one_of: [closed, half_open] }",
+        "tolerance: { unchanged: true }",
+    );
+    assert_eq!(e.field, "steady_state.probes[3].resilience.tolerance");
+    assert!(e.message.contains("must be checked `before`"), "{e}");
+}

@@ -510,3 +510,48 @@ method:
         .unwrap();
     assert_eq!(metric.method, "GET");
 }
+
+#[tokio::test]
+async fn unchanged_compares_with_the_reading_before_the_method() {
+    let text = r#"title: Stock comes back
+steady_state:
+  probes:
+    - http: { path: /api/products/1, json_path: stock, tolerance: { unchanged: true }, when: [before, after] }
+method:
+  - fault: { kind: error_rate, target: inventory, duration: 10s, params: { rate: 1.0 } }
+  - clear_faults: {}
+"#;
+    let lab = FakeLab::start().await;
+    let file = lab.file("back.yaml", text);
+    let journal = run_files_journal(
+        std::slice::from_ref(&file),
+        &lab.endpoints,
+        &RunOptions::default(),
+        never(),
+    )
+    .await;
+    assert_eq!(journal.verdict, Verdict::Held);
+    let after = journal.experiments[0]
+        .steps
+        .iter()
+        .find(|s| s.name == "after the method")
+        .unwrap();
+    assert_eq!(
+        after.observations[0].tolerance_text,
+        "unchanged from before"
+    );
+
+    let lab = FakeLab::start().await;
+    let file = lab.file("gone.yaml", &text.replace("  - clear_faults: {}\n", ""));
+    let journal = run_files_journal(&[file], &lab.endpoints, &RunOptions::default(), never()).await;
+    assert_eq!(journal.verdict, Verdict::Failed);
+    let after = journal.experiments[0]
+        .steps
+        .iter()
+        .find(|s| s.name == "after the method")
+        .unwrap();
+    assert_eq!(
+        after.observations[0].reason.as_deref(),
+        Some("null changed from 7")
+    );
+}
