@@ -1,0 +1,140 @@
+//! The JSON Schema under `experiments/` (for editors) says what the parser
+//! accepts: the same probes, actions, fault kinds, journeys and services, and
+//! every experiment file's top-level fields.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chaoslab_experiment::topology::{JOURNEYS, SERVICES};
+use serde_json::Value;
+
+fn schema() -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/experiment.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(p).expect("the schema exists"))
+        .expect("the schema is JSON")
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+/// The one key each `oneOf` branch requires.
+fn branch_keys(one_of: &Value) -> BTreeSet<String> {
+    one_of["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["required"][0].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_schema_names_what_the_parser_accepts() {
+    let s = schema();
+    let defs = &s["$defs"];
+    assert_eq!(
+        branch_keys(&defs["probe"]),
+        set(&["slo", "metric", "http", "resilience", "trace"])
+    );
+    assert_eq!(
+        branch_keys(&defs["action"]),
+        set(&[
+            "fault",
+            "clear_faults",
+            "policy",
+            "settings",
+            "process",
+            "load",
+            "wait",
+            "check"
+        ])
+    );
+    assert_eq!(
+        strings(&defs["probe_slo"]["properties"]["journey"]["enum"]),
+        set(JOURNEYS)
+    );
+    assert_eq!(
+        strings(&defs["probe_http"]["properties"]["service"]["enum"]),
+        set(SERVICES)
+    );
+    let fault = defs["action"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["required"][0] == "fault")
+        .unwrap();
+    let kinds = strings(&fault["properties"]["fault"]["properties"]["kind"]["enum"]);
+    // Every kind in the schema parses, and an unknown one does not.
+    for kind in &kinds {
+        let params = match kind.as_str() {
+            "latency" => "{ latency: 1 }",
+            "bandwidth" => "{ rate: 1 }",
+            "limit_data" => "{ bytes: 1 }",
+            "http_abort" => "{ status: 503 }",
+            "http_delay" => "{ delay: { distribution: fixed, ms: 1 } }",
+            "error_rate" => "{ rate: 1.0 }",
+            "slow_storage" => "{ latency_ms: 1 }",
+            "memory_growth" => "{ mb_per_sec: 1, max_mb: 1 }",
+            "pool_shrink" => "{ dependency: payments }",
+            _ => "{}",
+        };
+        let target = match kind.as_str() {
+            "error_rate" | "slow_storage" | "cpu_burn" | "memory_growth" | "pool_shrink" => {
+                "orders"
+            }
+            _ => "payments",
+        };
+        let text = format!(
+            "title: t\nsteady_state:\n  probes:\n    - slo: {{ journey: checkout, measure: error_rate, tolerance: {{ max: 1 }} }}\nmethod:\n  - fault: {{ kind: {kind}, target: {target}, duration: 1s, params: {params} }}\n"
+        );
+        if let Err(e) = chaoslab_experiment::validate_str(&text, Path::new("k.yaml")) {
+            panic!("kind {kind}: {e}");
+        }
+    }
+    assert_eq!(kinds.len(), 16);
+    let top: BTreeSet<String> = s["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        top,
+        set(&[
+            "title",
+            "description",
+            "load",
+            "steady_state",
+            "method",
+            "rollbacks",
+            "max_duration"
+        ])
+    );
+    let tol: BTreeSet<String> = defs["tolerance"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        tol,
+        set(&[
+            "max",
+            "min",
+            "equals",
+            "one_of",
+            "status",
+            "contains",
+            "unchanged",
+            "max_change"
+        ])
+    );
+}
