@@ -19,6 +19,8 @@ pub enum Action {
     Quit,
     /// Show or hide the key help.
     ToggleHelp,
+    /// Overview: swap the services table for the calls table (`c`).
+    ToggleCalls,
     /// Go to a screen.
     Show(Screen),
     /// Next screen (Tab).

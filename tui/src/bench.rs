@@ -190,7 +190,7 @@ fn idle_cpu(window: Duration) -> Result<f64, String> {
         let (_keys_tx, keys_rx) = tokio::sync::mpsc::channel(1);
         // Warm up (first poll, first draws), then measure.
         let warm = tokio::time::sleep(Duration::from_millis(1500));
-        let (start_tx, start_rx) = tokio::sync::oneshot::channel::<u64>();
+        let (start_tx, start_rx) = tokio::sync::oneshot::channel::<f64>();
         let measure = async move {
             warm.await;
             let before = thread_cpu_ticks(TUI_THREAD);
@@ -202,7 +202,7 @@ fn idle_cpu(window: Duration) -> Result<f64, String> {
             .map_err(|e| e.to_string())?;
         let after = thread_cpu_ticks(TUI_THREAD);
         let before = start_rx.await.map_err(|e| e.to_string())?;
-        let secs = after.saturating_sub(before) as f64 / CLOCK_TICKS_PER_S;
+        let secs = (after - before).max(0.0) / CLOCK_TICKS_PER_S;
         Ok::<f64, String>(secs / window.as_secs_f64() * 100.0)
     });
     let _ = stop_tx.send(());
@@ -211,27 +211,35 @@ fn idle_cpu(window: Duration) -> Result<f64, String> {
     result
 }
 
-/// USER_HZ, the unit of /proc's CPU times (100 on Linux).
+/// USER_HZ, the unit of /proc's `stat` CPU times (100 on Linux).
 const CLOCK_TICKS_PER_S: f64 = 100.0;
 
-/// utime + stime of this process's threads named `name` (or starting so).
-fn thread_cpu_ticks(name: &str) -> u64 {
+/// CPU time of this process's threads whose name starts with `name`, in
+/// clock ticks: from `schedstat` (nanoseconds) when the kernel has it, else
+/// from `stat` (utime + stime, 10 ms resolution).
+fn thread_cpu_ticks(name: &str) -> f64 {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
+        return 0.0;
     };
-    let mut total = 0;
+    let prefix = &name[..name.len().min(15)];
+    let mut total = 0.0;
     for task in dir.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        let sched = std::fs::read_to_string(task.path().join("schedstat")).ok();
+        if let Some(ns) = sched.and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok()) {
+            total += ns as f64 / 1e9 * CLOCK_TICKS_PER_S;
+            continue;
+        }
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
             continue;
         };
-        // pid (comm) state ... ; comm may hold spaces, so split at the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        // pid (comm) state ...; comm may hold spaces, so split at the last ')'.
+        let Some(close) = stat.rfind(')') else {
             continue;
         };
-        let comm = &stat[open + 1..close];
-        if !comm.starts_with(&name[..name.len().min(15)]) {
-            continue;
-        }
         let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
         // After comm: state is field 3, utime 14, stime 15 (1-based overall).
         let get = |i: usize| {
@@ -240,7 +248,7 @@ fn thread_cpu_ticks(name: &str) -> u64 {
                 .and_then(|v| v.parse::<u64>().ok())
                 .unwrap_or(0)
         };
-        total += get(14) + get(15);
+        total += (get(14) + get(15)) as f64;
     }
     total
 }

@@ -14,6 +14,8 @@
 //! | `x` | clear every fault |
 //! | `q`, Ctrl-C | quit |
 //!
+//! On the Overview: `c` shows the calls (edges with their numbers) where
+//! the services table goes, on terminals too narrow for both.
 //! On the Chaos screen: `d` or Delete removes the selected fault, `b`, `r`,
 //! `t` toggle the selected dependency's breaker, retry or timeout.
 
@@ -85,6 +87,7 @@ pub fn handle_key_event(state: &AppState, key: KeyEvent) -> Option<Action> {
     }
     match (state.screen, key.code) {
         (Screen::Chaos, KeyCode::Char('d') | KeyCode::Delete) => Some(Action::RemoveSelectedFault),
+        (Screen::Overview, KeyCode::Char('c')) => Some(Action::ToggleCalls),
         (Screen::Chaos | Screen::Service, KeyCode::Char('b')) => {
             Some(Action::TogglePolicy("breaker"))
         }
@@ -125,7 +128,7 @@ pub fn footer_keys(state: &AppState, screen: Screen) -> Vec<(&'static str, &'sta
         ("x", "clear"),
     ];
     match screen {
-        Screen::Overview => keys.push(("Enter", "service")),
+        Screen::Overview => keys.extend([("Enter", "service"), ("c", "calls")]),
         Screen::Service => keys.extend([("Enter", "traces"), ("b", "breaker")]),
         Screen::Traces => keys.extend([("Enter", "open"), ("Esc", "back")]),
         Screen::Chaos => keys.extend([("d", "remove"), ("b/r/t", "policy")]),

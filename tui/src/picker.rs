@@ -33,11 +33,17 @@ pub enum FaultKind {
     Restart,
     /// SIGSTOP the service for the duration.
     Pause,
+    /// In-service: answer 500 to a share of requests.
+    ErrorRate,
+    /// In-service: every storage call slower.
+    SlowStorage,
+    /// In-service: keep a thread busy.
+    CpuBurn,
 }
 
 impl FaultKind {
     /// Every kind, in picker order.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 12] = [
         FaultKind::Latency,
         FaultKind::Timeout,
         FaultKind::ResetPeer,
@@ -47,6 +53,9 @@ impl FaultKind {
         FaultKind::Kill,
         FaultKind::Restart,
         FaultKind::Pause,
+        FaultKind::ErrorRate,
+        FaultKind::SlowStorage,
+        FaultKind::CpuBurn,
     ];
 
     /// Its name in the picker.
@@ -61,14 +70,23 @@ impl FaultKind {
             FaultKind::Kill => "kill",
             FaultKind::Restart => "restart",
             FaultKind::Pause => "pause",
+            FaultKind::ErrorRate => "error rate",
+            FaultKind::SlowStorage => "slow storage",
+            FaultKind::CpuBurn => "cpu burn",
         }
     }
 
-    /// Whether it acts on a process (targets are services) rather than a proxy.
-    pub fn is_process(self) -> bool {
+    /// Whether it acts on a service (its process or inside it) rather than
+    /// on the proxy in front of it.
+    pub fn targets_service(self) -> bool {
         matches!(
             self,
-            FaultKind::Kill | FaultKind::Restart | FaultKind::Pause
+            FaultKind::Kill
+                | FaultKind::Restart
+                | FaultKind::Pause
+                | FaultKind::ErrorRate
+                | FaultKind::SlowStorage
+                | FaultKind::CpuBurn
         )
     }
 
@@ -81,6 +99,9 @@ impl FaultKind {
             FaultKind::Timeout => ("timeout", "ms", &[1000, 5000, 0]),
             FaultKind::Bandwidth => ("rate", "KB/s", &[10, 100, 1]),
             FaultKind::HttpAbort => ("status", "", &[503, 500, 429]),
+            FaultKind::ErrorRate => ("share", "%", &[50, 20, 100, 5]),
+            FaultKind::SlowStorage => ("latency", "ms", &[200, 1000, 50]),
+            FaultKind::CpuBurn => ("busy", "%", &[100, 50]),
             _ => ("", "", &[]),
         }
     }
@@ -141,7 +162,7 @@ impl FaultPicker {
 
     /// The targets for the kind chosen.
     pub fn targets(&self) -> &[String] {
-        if self.kind().is_process() {
+        if self.kind().targets_service() {
             &self.services
         } else {
             &self.proxies
@@ -193,10 +214,10 @@ impl FaultPicker {
         };
         match self.field {
             PickerField::Kind => {
-                let was_process = self.kind().is_process();
+                let was_process = self.kind().targets_service();
                 step(&mut self.kind, FaultKind::ALL.len());
                 self.param = 0;
-                if was_process != self.kind().is_process() {
+                if was_process != self.kind().targets_service() {
                     self.target = 0;
                 }
             }
@@ -253,6 +274,16 @@ impl FaultPicker {
                 body,
             }
         };
+        let service = |mut body: serde_json::Value| {
+            if let Some(ms) = duration_ms {
+                body["duration_ms"] = json!(ms);
+            }
+            AgentRequest {
+                method: "POST",
+                path: format!("/chaos/services/{target}/faults"),
+                body,
+            }
+        };
         let process = |action: &str| {
             let mut body = json!({ "action": action });
             if let Some(ms) = duration_ms {
@@ -276,6 +307,11 @@ impl FaultPicker {
             FaultKind::Kill => process("kill"),
             FaultKind::Restart => process("restart"),
             FaultKind::Pause => process("pause"),
+            FaultKind::ErrorRate => {
+                service(json!({ "kind": "error_rate", "rate": p as f64 / 100.0 }))
+            }
+            FaultKind::SlowStorage => service(json!({ "kind": "slow_storage", "latency_ms": p })),
+            FaultKind::CpuBurn => service(json!({ "kind": "cpu_burn", "percent": p })),
         })
     }
 }
@@ -316,5 +352,20 @@ mod tests {
         p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
         assert!(p.request().unwrap().body.get("duration_ms").is_none());
         assert!(p.summary().contains("until removed"));
+    }
+
+    #[test]
+    fn in_service_faults_go_through_the_agent_to_the_service() {
+        let mut p = picker();
+        p.kind = FaultKind::ALL
+            .iter()
+            .position(|k| *k == FaultKind::ErrorRate)
+            .unwrap();
+        p.target = 1;
+        let req = p.request().unwrap();
+        assert_eq!(req.path, "/chaos/services/orders/faults");
+        assert_eq!(req.body["kind"], "error_rate");
+        assert_eq!(req.body["rate"], 0.5);
+        assert_eq!(req.body["duration_ms"], 30_000);
     }
 }

@@ -135,6 +135,9 @@ pub struct AppState {
     pub experiment: Option<ExperimentView>,
     /// The help overlay is shown.
     pub help: bool,
+    /// The Overview shows the calls table where the services table goes
+    /// (for terminals too narrow to show both beside the map).
+    pub overview_calls: bool,
     /// The trace filter is being typed.
     pub input: Option<FilterInput>,
     pub notice: Option<Notice>,
@@ -159,6 +162,7 @@ impl AppState {
             chaos: ChaosState::default(),
             experiment: None,
             help: false,
+            overview_calls: false,
             input: None,
             notice: None,
             now: None,

@@ -20,6 +20,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
     match action {
         Action::Quit => state.should_quit = true,
         Action::ToggleHelp => state.help = !state.help,
+        Action::ToggleCalls => state.overview_calls = !state.overview_calls,
         Action::Show(s) => state.screen = s,
         Action::NextScreen => state.screen = state.screen.next(),
         Action::PrevScreen => state.screen = state.screen.prev(),

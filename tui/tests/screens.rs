@@ -260,3 +260,24 @@ fn empty_lab_renders_before_the_first_answer() {
 fn ratatui_text(buf: &ratatui::buffer::Buffer) -> String {
     chaoslab_tui::buffer_to_string(buf)
 }
+
+#[test]
+fn narrow_overview_shows_the_calls_with_their_numbers_after_c() {
+    let mut state = fixtures::lab_state();
+    assert!(!render_to_string(&state, Screen::Overview, 80, 24).contains("orders→payments"));
+    press(&mut state, KeyCode::Char('c'));
+    let buf = render_buffer(&state, Screen::Overview, 80, 24);
+    let text = ratatui_text(&buf);
+    let line = text
+        .lines()
+        .find(|l| l.contains("orders→payments"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("10.5") && line.contains("12.0%") && line.contains("⚠ latency"),
+        "{line}"
+    );
+    let (x, y) = find(&buf, "orders→payments").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // The map stays.
+    assert!(text.contains("● gateway"), "{text}");
+}

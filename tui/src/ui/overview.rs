@@ -132,7 +132,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     if let Some(e) = edge_area {
         draw_edges(frame, e, state);
     }
-    draw_red(frame, red, state);
+    if edge_area.is_none() && state.overview_calls {
+        draw_edges(frame, red, state);
+    } else {
+        draw_red(frame, red, state);
+    }
     frame.render_widget(Paragraph::new(load_line(state)), load);
 }
 
