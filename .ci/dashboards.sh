@@ -86,7 +86,7 @@ cleanup() {
     fi
     if [[ $rc -ne 0 ]]; then
         for f in "$TMP"/lab.log "$TMP"/prometheus.log "$TMP"/lab/logs/*.log; do
-            [[ -f $f ]] && { echo "---- last lines of ${f#"$TMP"/}"; tail -n 30 "$f"; }
+            [[ -f $f ]] && { echo "---- last lines of ${f#"$TMP"/}"; tail -n 15 "$f"; }
         done
     fi
     rm -rf "$TMP"
@@ -143,7 +143,13 @@ wait_for_lab() {
 
 STATE="$TMP/lab"
 mkdir -p "$STATE"
-UP=(up --headless --state-dir "$STATE")
+# A bulkhead of one on catalog -> inventory: with the latency fault below,
+# calls queue up behind it and the bulkhead panels show rejections.
+cat >"$TMP/lab.toml" <<'TOML'
+[services.catalog.dependencies.inventory]
+bulkhead = { enabled = true, max_concurrent = 1 }
+TOML
+UP=(up --headless --state-dir "$STATE" --config "$TMP/lab.toml")
 # Free ports only, where the CLI offers it, so a lab already running here is left alone.
 if "$CHAOSLAB" up --help 2>/dev/null | grep -q -- --ephemeral-ports; then UP+=(--ephemeral-ports); fi
 say "starting the lab: $CHAOSLAB ${UP[*]}"
@@ -190,5 +196,5 @@ wait_for "prometheus ready" 60 curl -fsS "http://127.0.0.1:$PORT/-/ready"
 EXPECT=()
 for j in $JOBS; do EXPECT+=(--expect-job "$j"); done
 say "chaoslab-dashcheck live"
-"$DASHCHECK" live --dir dashboards --prometheus "http://127.0.0.1:$PORT" --deadline-secs 180 "${EXPECT[@]}"
+"$DASHCHECK" live --dir dashboards --prometheus "http://127.0.0.1:$PORT" --deadline-secs 120 "${EXPECT[@]}"
 say "dashboards proof passed in $(elapsed)s"
