@@ -7,9 +7,15 @@
 //! - in-process, decode + store: protobuf bytes decoded, then stored;
 //! - OTLP/gRPC and OTLP/HTTP: pre-encoded exports sent over loopback by
 //!   concurrent clients (client and hub share this machine's cores).
+//!
+//! Then the query side: a series store holding 15 minutes of six services'
+//! scrapes, and the time the dashboard's usual answers take.
 
+mod queries;
 mod synth;
 mod wire;
+
+pub use queries::{QueryBench, bench_queries};
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +40,8 @@ pub struct BenchOptions {
     pub connections: usize,
     /// Span budget of the hubs measured.
     pub budget: usize,
+    /// Scrapes per service in the query bench's series store.
+    pub query_points: usize,
 }
 
 impl Default for BenchOptions {
@@ -43,6 +51,7 @@ impl Default for BenchOptions {
             batch: 512,
             connections: 4,
             budget: HubConfig::default().span_budget,
+            query_points: HubConfig::default().points_per_series(),
         }
     }
 }
@@ -75,6 +84,8 @@ pub struct BenchReport {
     /// VmRSS growth while filling the store (from /proc/self/status), if
     /// readable.
     pub rss_growth_bytes: Option<u64>,
+    /// The series store and query costs.
+    pub queries: QueryBench,
 }
 
 impl fmt::Display for BenchReport {
@@ -109,7 +120,8 @@ impl fmt::Display for BenchReport {
         if let Some(rss) = self.rss_growth_bytes {
             write!(f, ", VmRSS growth {:.1} MiB", mb(rss as f64))?;
         }
-        writeln!(f)
+        writeln!(f)?;
+        write!(f, "{}", self.queries)
     }
 }
 
@@ -192,8 +204,13 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
 
     rows.push(network_row(&opts, &b, n, per, Transport::Grpc).await);
     rows.push(network_row(&opts, &b, n, per, Transport::Http).await);
+    let points = opts.query_points;
+    let queries = tokio::task::spawn_blocking(move || bench_queries(points))
+        .await
+        .expect("query bench");
 
     BenchReport {
+        queries,
         options: opts,
         rows,
         stored_spans,

@@ -288,21 +288,32 @@ impl Hub {
 fn service_series(store: &SeriesStore, name: &str, end_ms: u64, spec: SeriesSpec) -> ServiceSeries {
     let step = spec.step.as_millis().max(1) as u64;
     let n = (spec.range.as_millis() as u64 / step).max(1);
+    // Pick the service's series once, then compute every step over them.
+    let mine: Vec<_> = store
+        .all()
+        .filter(|(k, _)| {
+            (k.name == HTTP_SERVER.count || k.name == HTTP_SERVER.bucket)
+                && k.label(label::SERVICE) == Some(name)
+        })
+        .collect();
     let mut points = Vec::with_capacity(n as usize);
     let mut per_step = Vec::with_capacity(n as usize);
     for i in (0..n).rev() {
         let w = Window::ending(end_ms.saturating_sub(i * step), step);
-        let total = derive::red_by(store, HTTP_SERVER, w, |k| {
-            (k.label(label::SERVICE) == Some(name)).then_some(())
-        });
+        let total = derive::red_over(mine.iter().copied(), HTTP_SERVER, w, |_| Some(()));
         points.push(SeriesPoint {
             t_unix_ms: w.to_ms,
             stats: total.get(&()).cloned().unwrap_or_default(),
         });
-        per_step.push(derive::red_by(store, HTTP_SERVER, w, |k| {
-            let (s, r, m) = route_key(k)?;
-            (s == name).then_some((r, m))
-        }));
+        per_step.push(derive::red_over(
+            mine.iter().copied(),
+            HTTP_SERVER,
+            w,
+            |k| {
+                let (_, r, m) = route_key(k)?;
+                Some((r, m))
+            },
+        ));
     }
     // Every route gets a point at every step (zeros where it had no data).
     let keys: BTreeSet<(String, String)> =

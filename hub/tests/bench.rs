@@ -10,6 +10,7 @@ async fn bench_runs_every_path() {
         batch: 200,
         connections: 2,
         budget: 1_000,
+        query_points: 20,
     })
     .await;
     assert_eq!(r.rows.len(), 4);
@@ -20,6 +21,9 @@ async fn bench_runs_every_path() {
     }
     assert_eq!(r.stored_spans, 1_000);
     assert!(r.store_bytes > 1_000 * 100);
+    assert_eq!(r.queries.points_per_series, 20);
+    assert!(r.queries.series > 1_000);
+    assert_eq!(r.queries.calls.len(), 4);
     let table = r.to_string();
     assert!(
         table.contains("OTLP/gRPC") && table.contains("spans/s"),

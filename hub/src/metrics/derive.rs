@@ -15,7 +15,7 @@ use crate::api::types::{Aggregation, CircuitState, RedStats, ResilienceEntry};
 
 use super::exposition::parse_value;
 use super::quantile::{Bucket, histogram_quantile};
-use super::series::{SeriesKey, SeriesStore};
+use super::series::{SeriesKey, SeriesRef, SeriesStore};
 
 /// A time range, Unix ms, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +112,19 @@ pub fn red_by<K: Ord>(
     w: Window,
     key: impl Fn(&SeriesKey) -> Option<K>,
 ) -> BTreeMap<K, RedStats> {
+    red_over(store.all(), src, w, key)
+}
+
+/// [`red_by`] over a chosen set of series (e.g. one service's, picked once
+/// for many windows).
+pub fn red_over<'a, K: Ord>(
+    series: impl IntoIterator<Item = (&'a SeriesKey, SeriesRef<'a>)>,
+    src: RedSource<'_>,
+    w: Window,
+    key: impl Fn(&SeriesKey) -> Option<K>,
+) -> BTreeMap<K, RedStats> {
     let mut acc: BTreeMap<K, RedAcc> = BTreeMap::new();
-    for (k, s) in store.all() {
+    for (k, s) in series {
         let is_count = k.name == src.count;
         let is_bucket = !is_count && k.name == src.bucket;
         if !is_count && !is_bucket {
