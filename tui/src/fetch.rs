@@ -134,7 +134,7 @@ pub async fn poller(lab: Lab, tx: mpsc::Sender<DataEvent>) {
             return;
         }
         // Series on the first poll, every few polls, and when the hub comes back.
-        let with_series = polls % SERIES_EVERY == 0 || !hub_was_up;
+        let with_series = polls.is_multiple_of(SERIES_EVERY) || !hub_was_up;
         hub_was_up = poll_once(&lab, &tx, with_series).await;
         polls += 1;
     }

@@ -352,7 +352,13 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
             state.traces.detail = Some(*detail);
             state.traces.error = None;
         }
-        DataEvent::Trace(Err(e)) => state.traces.error = Some(e),
+        DataEvent::Trace(Err(e)) => {
+            notice(state, e.clone(), true);
+            state.traces.error = Some(e);
+            if state.traces.detail.is_none() {
+                state.traces.focus = TraceFocus::List;
+            }
+        }
         DataEvent::Experiment(e) => state.experiment = e.map(|b| *b),
         DataEvent::Notice(Ok(text)) => notice(state, text, false),
         DataEvent::Notice(Err(text)) => notice(state, text, true),

@@ -189,3 +189,17 @@ fn clear_remove_toggle_and_quit() {
     press(&mut s, KeyCode::Char('q'));
     assert!(s.should_quit);
 }
+
+#[test]
+fn a_trace_that_cannot_be_fetched_is_said() {
+    let mut s = fixtures::lab_state();
+    s.traces.detail = None;
+    s.screen = Screen::Traces;
+    press(&mut s, KeyCode::Enter);
+    chaoslab_tui::update::apply(
+        &mut s,
+        chaoslab_tui::DataEvent::Trace(Err("trace 4bf9: not found: unknown trace".into())),
+    );
+    assert_eq!(s.traces.focus, TraceFocus::List);
+    assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("not found: unknown trace"));
+}
