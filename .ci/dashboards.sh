@@ -4,8 +4,9 @@
 #
 #   1. installs Prometheus (and promtool) from Debian if missing;
 #   2. static: promtool check config/rules, promtool test rules (alert unit
-#      tests), chaoslab-dashcheck static
-#      (panel ids, schema, data source uids, every query's metric names),
+#      tests), chaoslab-dashcheck static (panel ids, schema, data source
+#      uids, every query's metric names, compose paths and port names, and
+#      every flag compose passes to `chaoslab` is in that subcommand's --help),
 #      docker-compose config -q when Debian's docker-compose installs;
 #   3. live: starts the lab (`chaoslab up --headless`) in a temp dir, adds
 #      faults through the agent's API so the chaos and resilience panels have
@@ -99,7 +100,7 @@ cargo build -q -p chaoslab-dashcheck
 DASHCHECK=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/debug/chaoslab-dashcheck
 
 say "chaoslab-dashcheck static"
-"$DASHCHECK" static --dir dashboards --compose docker-compose.yml
+"$DASHCHECK" static --dir dashboards --compose docker-compose.yml --chaoslab "$CHAOSLAB"
 
 if [[ $HAVE_COMPOSE == 1 ]]; then
     # docker-compose 1.29 (Debian 12) predates the `name` of a port in the

@@ -162,3 +162,63 @@ fn scrape_hosts(cfg: &Value) -> BTreeSet<String> {
         .filter(|h| h != "localhost" && h != "127.0.0.1")
         .collect()
 }
+
+/// Checks that every flag the compose file passes to the lab's binary is one
+/// that binary's subcommand takes, by reading `chaoslab <subcommand> --help`.
+/// Services whose image is not built from this repository are skipped.
+pub fn check_flags(compose: &Path, chaoslab: &Path) -> Result<Vec<Finding>, CheckError> {
+    let doc = read_yaml(compose)?;
+    let services = doc
+        .get("services")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, svc) in &services {
+        if svc.get("build").is_none() {
+            continue;
+        }
+        let words: Vec<String> = svc
+            .get("command")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str().map(str::to_string))
+            .collect();
+        let Some(sub) = words.first() else { continue };
+        let help = std::process::Command::new(chaoslab)
+            .args([sub.as_str(), "--help"])
+            .output()
+            .map_err(|e| CheckError::io(chaoslab, e))?;
+        let text = String::from_utf8_lossy(&help.stdout);
+        let place = format!("service {name}");
+        if !help.status.success() {
+            let message = format!(
+                "`chaoslab {sub}` is not a subcommand of {}",
+                chaoslab.display()
+            );
+            out.push(Finding {
+                file: compose.to_path_buf(),
+                place,
+                query: None,
+                message,
+            });
+            continue;
+        }
+        let known = |flag: &str| {
+            text.split(|c: char| c.is_whitespace() || c == ',' || c == '=')
+                .any(|w| w == flag)
+        };
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            if !known(flag) {
+                out.push(Finding {
+                    file: compose.to_path_buf(),
+                    place: place.clone(),
+                    query: None,
+                    message: format!("`chaoslab {sub}` takes no flag {flag}"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

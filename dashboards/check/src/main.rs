@@ -26,6 +26,9 @@ enum Command {
         /// The compose file (default: docker-compose.yml beside --dir).
         #[arg(long)]
         compose: Option<PathBuf>,
+        /// The lab's binary: every flag compose passes it must be in its `--help`.
+        #[arg(long)]
+        chaoslab: Option<PathBuf>,
     },
     /// Runs every dashboard query against a Prometheus that scrapes the lab.
     Live {
@@ -53,12 +56,17 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Static {
             dir,
             compose: compose_file,
+            chaoslab,
         } => {
             let layout = Layout::new(&dir);
             let report = static_check::check(&layout)?;
             println!("{report}");
             let compose_file = compose_file.unwrap_or(layout.compose.clone());
-            let c = compose::check(&compose_file, Some(&layout.prometheus_docker))?;
+            let mut c = compose::check(&compose_file, Some(&layout.prometheus_docker))?;
+            if let Some(bin) = chaoslab {
+                c.findings
+                    .extend(compose::check_flags(&compose_file, &bin)?);
+            }
             println!("{c}");
             report.findings.is_empty() && c.findings.is_empty()
         }

@@ -143,3 +143,35 @@ fn a_compose_file_with_a_missing_mount_and_an_unnamed_port_fails() {
         "{text}"
     );
 }
+
+#[test]
+fn a_compose_flag_the_binary_does_not_take_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("lab");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\n[ \"$1\" = load ] || exit 2\necho 'Options:\n      --target <TARGET>  [default: x]\n      --listen <LISTEN>'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let compose = dir.path().join("docker-compose.yml");
+    std::fs::write(
+        &compose,
+        "services:\n  loadgen:\n    build: .\n    command: [load, --target, \"http://gateway:8080\", --metrics, \"0.0.0.0:9464\"]\n  gateway:\n    build: .\n    command: [serve, --listen, \"0.0.0.0:8080\"]\n",
+    )
+    .unwrap();
+    let findings = compose::check_flags(&compose, &bin).unwrap();
+    let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    assert_eq!(findings.len(), 2, "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("`chaoslab load` takes no flag --metrics")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("`chaoslab serve` is not a subcommand")),
+        "{text:#?}"
+    );
+}
