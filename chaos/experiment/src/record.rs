@@ -128,6 +128,9 @@ pub fn line(step: &Step) -> String {
     if let Some(m) = &step.message {
         out.push_str(&format!(" {m}"));
     }
+    if step.duration_ms >= 1000 {
+        out.push_str(&format!(" (took {:.1}s)", step.duration_ms as f64 / 1000.0));
+    }
     for o in &step.observations {
         let verdict = if o.ok {
             "ok".to_string()
