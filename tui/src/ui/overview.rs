@@ -108,10 +108,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         .height_needed()
         .min(area.height.saturating_sub(red_rows + 1))
         .max(3);
-    let [top, red, load] = Layout::vertical([
+    let journeys = state
+        .data
+        .load
+        .as_ref()
+        .map_or(0, |l| l.journeys.len() as u16);
+    let spare = area.height.saturating_sub(map_h + 1 + red_rows + 1);
+    let journeys_h = if journeys > 0 && spare >= journeys + 2 {
+        journeys + 2
+    } else {
+        0
+    };
+    let [top, red, journeys_area, load, _] = Layout::vertical([
         Constraint::Length(map_h + 1),
-        Constraint::Min(red_rows),
+        Constraint::Length(red_rows),
+        Constraint::Length(journeys_h),
         Constraint::Length(1),
+        Constraint::Min(0),
     ])
     .areas(area);
     let edge_w = 52u16;
@@ -137,7 +150,47 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     } else {
         draw_red(frame, red, state);
     }
+    if journeys_h > 0 {
+        draw_journeys(frame, journeys_area, state);
+    }
     frame.render_widget(Paragraph::new(load_line(state)), load);
+}
+
+fn draw_journeys(frame: &mut Frame, area: Rect, state: &AppState) {
+    let Some(load) = &state.data.load else {
+        return;
+    };
+    let rows = load.journeys.iter().map(|j| {
+        let ok = 1.0 - j.stats.error_ratio;
+        Row::new(vec![
+            Cell::from(j.journey.clone()),
+            Cell::from(fmt::rate(j.stats.rate)),
+            Cell::from(fmt::pct(ok)).style(Style::new().fg(fmt::error_color(j.stats.error_ratio))),
+            Cell::from(fmt::ms(j.stats.p50_ms)),
+            Cell::from(fmt::ms(j.stats.p99_ms)),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(7),
+        ],
+    )
+    .header(
+        Row::new(["journey", "req/s", "success", "p50", "p99"])
+            .style(Style::new().fg(Color::DarkGray)),
+    )
+    .block(
+        Block::new()
+            .borders(Borders::TOP)
+            .title(" what users see (load generator) ")
+            .border_style(Style::new().fg(Color::DarkGray)),
+    );
+    frame.render_widget(table, area);
 }
 
 fn draw_edges(frame: &mut Frame, area: Rect, state: &AppState) {
@@ -185,7 +238,7 @@ fn draw_edges(frame: &mut Frame, area: Rect, state: &AppState) {
 }
 
 fn draw_red(frame: &mut Frame, area: Rect, state: &AppState) {
-    let spark_w = area.width.saturating_sub(58).clamp(4, 60) as usize;
+    let spark_w = area.width.saturating_sub(58).clamp(4, 120) as usize;
     let rows: Vec<Row> = state
         .data
         .services
