@@ -130,6 +130,10 @@ pub struct AppState {
     pub data: LabData,
     /// Selected service on the Overview and Service screens.
     pub service_selected: usize,
+    /// The Service screen's dependency table has the keys (else the list).
+    pub dependency_focus: bool,
+    /// Selected dependency of the selected service.
+    pub dependency_selected: usize,
     pub traces: TracesState,
     pub chaos: ChaosState,
     pub experiment: Option<ExperimentView>,
@@ -158,6 +162,8 @@ impl AppState {
             hub: HubStatus::Connecting,
             data: LabData::default(),
             service_selected: 0,
+            dependency_focus: false,
+            dependency_selected: 0,
             traces: TracesState::default(),
             chaos: ChaosState::default(),
             experiment: None,
@@ -187,6 +193,18 @@ impl AppState {
     pub fn selected_service(&self) -> Option<&ServiceStats> {
         let n = self.data.services.len();
         (n > 0).then(|| &self.data.services[self.service_selected.min(n - 1)])
+    }
+
+    /// The resilience entries of the selected service.
+    pub fn selected_dependencies(&self) -> Vec<&ResilienceEntry> {
+        let Some(svc) = self.selected_service() else {
+            return Vec::new();
+        };
+        self.data
+            .resilience
+            .iter()
+            .filter(|e| e.service == svc.name)
+            .collect()
     }
 
     /// A fault's time left now, ms (counting down between fetches).

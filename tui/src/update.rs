@@ -40,7 +40,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                     ChaosFocus::Faults
                 }
             }
-            Screen::Service | Screen::Overview => move_selection(state, d),
+            Screen::Service => {
+                state.dependency_focus = d > 0 && !state.selected_dependencies().is_empty()
+            }
+            Screen::Overview => move_selection(state, d),
             _ => {}
         },
         Action::Open => open(state, &mut cmds),
@@ -117,8 +120,16 @@ fn step(cur: usize, delta: i32, len: usize) -> usize {
 
 fn move_selection(state: &mut AppState, d: i32) {
     match state.screen {
+        Screen::Service if state.dependency_focus => {
+            let n = state.selected_dependencies().len();
+            state.dependency_selected = step(state.dependency_selected, d, n)
+        }
         Screen::Overview | Screen::Service => {
-            state.service_selected = step(state.service_selected, d, state.data.services.len())
+            let before = state.service_selected;
+            state.service_selected = step(state.service_selected, d, state.data.services.len());
+            if before != state.service_selected {
+                state.dependency_selected = 0;
+            }
         }
         Screen::Traces => match state.traces.focus {
             TraceFocus::List => {
@@ -255,12 +266,9 @@ fn new_picker(state: &AppState) -> FaultPicker {
 fn toggle_policy(state: &mut AppState, part: &'static str, cmds: &mut Vec<Command>) {
     let entry = match state.screen {
         Screen::Service => {
-            let svc = state.selected_service().map(|s| s.name.clone());
-            state
-                .data
-                .resilience
-                .iter()
-                .find(|e| Some(&e.service) == svc.as_ref())
+            let deps = state.selected_dependencies();
+            deps.get(state.dependency_selected.min(deps.len().saturating_sub(1)))
+                .copied()
         }
         _ => state.data.resilience.get(state.chaos.policy_selected),
     };

@@ -203,3 +203,32 @@ fn a_trace_that_cannot_be_fetched_is_said() {
     assert_eq!(s.traces.focus, TraceFocus::List);
     assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("not found: unknown trace"));
 }
+
+#[test]
+fn service_screen_selects_a_dependency_and_toggles_its_breaker() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('2'));
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Down); // catalog, gateway, inventory, orders
+    }
+    press(&mut s, KeyCode::Right); // into the dependency table
+    press(&mut s, KeyCode::Down); // inventory -> payments
+    let cmds = press(&mut s, KeyCode::Char('b'));
+    assert_eq!(
+        cmds,
+        vec![Command::TogglePolicy {
+            service: "orders".into(),
+            dependency: "payments".into(),
+            part: "breaker"
+        }]
+    );
+    let cmds = press(&mut s, KeyCode::Char('r'));
+    assert!(matches!(
+        &cmds[..],
+        [Command::TogglePolicy { part: "retry", .. }]
+    ));
+    // Left goes back to the service list: Down moves services again.
+    press(&mut s, KeyCode::Left);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.selected_service().unwrap().name, "payments");
+}

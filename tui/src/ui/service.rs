@@ -27,12 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         );
         return;
     };
-    let deps: Vec<&ResilienceEntry> = state
-        .data
-        .resilience
-        .iter()
-        .filter(|e| e.service == svc.name)
-        .collect();
+    let deps = state.selected_dependencies();
     let routes_h = (svc.routes.len() as u16 + 2).min(main.height / 3).max(3);
     let deps_h = (deps.len().max(1) as u16 + 2).min(main.height / 3).max(3);
     let [head, routes, chart, dep] = Layout::vertical([
@@ -45,7 +40,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(header(svc)), head);
     draw_routes(frame, routes, svc);
     draw_latency(frame, chart, svc);
-    draw_deps(frame, dep, &deps);
+    let selected = state.dependency_focus.then_some(state.dependency_selected);
+    draw_deps(frame, dep, &deps, selected);
 }
 
 fn draw_list(frame: &mut Frame, area: Rect, state: &AppState) {
@@ -201,7 +197,7 @@ fn fmt_span(secs: f64) -> String {
     }
 }
 
-fn draw_deps(frame: &mut Frame, area: Rect, deps: &[&ResilienceEntry]) {
+fn draw_deps(frame: &mut Frame, area: Rect, deps: &[&ResilienceEntry], selected: Option<usize>) {
     let rate = |e: &ResilienceEntry, k: &str| e.calls_rate.get(k).copied().unwrap_or(0.0);
     let rows = deps.iter().map(|e| {
         let (word, style) = fmt::circuit(e.circuit);
@@ -247,8 +243,12 @@ fn draw_deps(frame: &mut Frame, area: Rect, deps: &[&ResilienceEntry]) {
         ])
         .style(Style::new().fg(Color::DarkGray)),
     )
-    .block(titled(" dependencies "));
-    frame.render_widget(table, area);
+    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+    .block(titled(
+        " dependencies · → select · b breaker · r retry · t timeout ",
+    ));
+    let mut ts = ratatui::widgets::TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut ts);
     if deps.is_empty() && area.height > 2 {
         let r = Rect {
             y: area.y + 2,
