@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chaoslab_kit::names::{ALL_METRICS, label};
+use chaoslab_kit::names::{ALL_METRICS, HTTP_DURATION_BUCKETS, label};
 
 /// Labels Prometheus itself adds, the histogram bucket label, and
 /// Toxiproxy's byte-counter labels (kept exactly as Toxiproxy names them).
@@ -105,6 +105,8 @@ impl Vocabulary {
             (label::DEPENDENCY.to_string(), set(CALLEES)),
             (label::SERVER_ADDRESS.to_string(), set(CALLEES)),
             ("proxy".to_string(), set(CALLEES)),
+            // The HTTP histograms' bucket bounds, as the exporter writes them.
+            ("le".to_string(), http_bucket_bounds()),
         ]);
         let loadgen_values = BTreeMap::from([
             (label::OUTCOME.to_string(), set(LOADGEN_OUTCOMES)),
@@ -146,4 +148,14 @@ impl Vocabulary {
             )
         })
     }
+}
+
+/// `le` values of the HTTP duration histograms: `0.005`, ..., `10`, `+Inf`.
+fn http_bucket_bounds() -> BTreeSet<String> {
+    let mut bounds: BTreeSet<String> = HTTP_DURATION_BUCKETS
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    bounds.insert("+Inf".to_string());
+    bounds
 }

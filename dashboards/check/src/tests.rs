@@ -118,6 +118,15 @@ fn histogram_suffixes_recordings_and_up_are_known() {
     let p = query_problems("loadgen_requests_total{outcome=\"ok\"}", &vars, &vocab);
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("label outcome has no value ok"), "{p:?}");
+    let ok = "rate(http_server_request_duration_seconds_bucket{le=\"0.5\"}[1m])";
+    assert!(query_problems(ok, &vars, &vocab).is_empty(), "{ok}");
+    let p = query_problems(
+        "rate(http_server_request_duration_seconds_bucket{le=\"0.3\"}[1m])",
+        &vars,
+        &vocab,
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("label le has no value 0.3"), "{p:?}");
     let p = query_problems("sum by (svc) (up)", &vars, &vocab);
     assert_eq!(p, ["label svc is not emitted by any component of the lab"]);
     let p = query_problems("up{job=\"$nope\"}", &vars, &vocab);
