@@ -240,10 +240,9 @@ impl LoadGen {
             otel.status_code = Empty,
         );
         let mut rng = SmallRng::seed_from_u64(seed);
-        let play = self
-            .client
-            .play(journey, &root, &mut rng)
-            .instrument(root.clone());
+        // Boxed: the HTTP state machine is kilobytes, and the spawned task
+        // would otherwise be moved around whole.
+        let play = Box::pin(self.client.play(journey, &root, &mut rng)).instrument(root.clone());
         let outcome = tokio::time::timeout(self.cfg.timeout, play)
             .await
             .unwrap_or(Outcome::Timeout);
