@@ -96,7 +96,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say "building chaoslab-dashcheck"
-cargo build -q -p chaoslab-dashcheck
+cargo build -q --locked -p chaoslab-dashcheck
 DASHCHECK=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/debug/chaoslab-dashcheck
 
 say "chaoslab-dashcheck static"
