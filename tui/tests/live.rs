@@ -358,3 +358,48 @@ async fn snapshot_rejects_an_unknown_screen_and_a_tiny_size() {
     assert!(e.to_string().contains("unknown screen"), "{e}");
     assert!(snapshot(cfg, "1", 10, 2).await.is_err());
 }
+
+#[tokio::test]
+async fn a_policy_toggle_flips_the_real_admin_api() {
+    use chaoslab_kit::context::{ServiceCtx, ServiceSettings};
+    use chaoslab_resilience::{Policy, Registry};
+    let deps = Arc::new(Registry::with_defaults(Policy::default(), ["payments"]).unwrap());
+    let ctx = ServiceCtx::new("orders", deps.clone(), ServiceSettings::default());
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(axum::serve(l, chaoslab_kit::admin::router(ctx)).into_future());
+    let before = deps
+        .get("payments")
+        .unwrap()
+        .status()
+        .policy
+        .breaker
+        .enabled;
+    let agent = AgentClient::new(None);
+    let now = agent
+        .toggle_policy(&admin, "payments", "breaker")
+        .await
+        .unwrap();
+    assert_eq!(now, !before);
+    assert_eq!(
+        deps.get("payments")
+            .unwrap()
+            .status()
+            .policy
+            .breaker
+            .enabled,
+        !before
+    );
+    assert_eq!(
+        agent
+            .toggle_policy(&admin, "payments", "breaker")
+            .await
+            .unwrap(),
+        before
+    );
+    let err = agent
+        .toggle_policy(&admin, "nope", "breaker")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+}
