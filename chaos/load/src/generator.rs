@@ -138,6 +138,7 @@ impl LoadGen {
                 .collect()
         };
         LoadReport {
+            target: self.cfg.target.clone(),
             rate: self.rate(),
             running: self.running.load(Ordering::Relaxed),
             poisson: self.cfg.poisson,

@@ -46,6 +46,8 @@ pub struct TotalsReport {
 /// The generator's state and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
+    /// Base URL of the shop's gateway under load.
+    pub target: String,
     /// Target arrivals per second (0: paused).
     pub rate: f64,
     /// The arrival loop is active (it may be paused at rate 0); false once

@@ -32,7 +32,10 @@ type Step<T> = Result<T, Outcome>;
 pub(crate) struct ShopClient {
     http: reqwest::Client,
     base: String,
-    tokens: Mutex<Vec<Option<String>>>,
+    /// One token slot per simulated user. The async lock makes one login
+    /// per user at a time: arrivals that need the same token wait for it
+    /// instead of all logging in at once (a login storm after a 401).
+    tokens: Vec<tokio::sync::Mutex<Option<String>>>,
     orders: Mutex<VecDeque<(String, usize)>>,
     /// Idempotency keys are `loadgen-<run>-<n>`: unique across runs and checkouts.
     run_id: u64,
@@ -51,7 +54,10 @@ impl ShopClient {
         Self {
             http,
             base: target.trim_end_matches('/').to_string(),
-            tokens: Mutex::new(vec![None; USERS.len()]),
+            tokens: USERS
+                .iter()
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
             orders: Mutex::new(VecDeque::new()),
             run_id,
             checkouts: AtomicU64::new(0),
@@ -172,19 +178,28 @@ impl ShopClient {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Step<(u16, Bytes)>>,
     {
-        let cached = lock(&self.tokens)[user].clone();
-        let token = match cached {
-            Some(t) => t,
-            None => self.login(root, user).await?,
-        };
-        let (status, body) = call(token).await?;
+        let token = self.token(root, user, None).await?;
+        let (status, body) = call(token.clone()).await?;
         if status != 401 {
             return classify(status, body);
         }
-        lock(&self.tokens)[user] = None;
-        let token = self.login(root, user).await?;
+        let token = self.token(root, user, Some(&token)).await?;
         let (status, body) = call(token).await?;
         classify(status, body)
+    }
+
+    /// `user`'s token: the cached one unless it is `stale` (refused with a
+    /// 401), else a new login. A token renewed meanwhile by another arrival
+    /// is used as is.
+    async fn token(&self, root: &Span, user: usize, stale: Option<&str>) -> Step<String> {
+        let mut slot = self.tokens[user].lock().await;
+        match slot.as_deref() {
+            Some(t) if Some(t) != stale => return Ok(t.to_string()),
+            _ => *slot = None,
+        }
+        let token = self.login(root, user).await?;
+        *slot = Some(token.clone());
+        Ok(token)
     }
 
     async fn login(&self, root: &Span, user: usize) -> Step<String> {
@@ -198,7 +213,6 @@ impl ShopClient {
             .ok()
             .and_then(|v| v.get("token")?.as_str().map(String::from))
             .ok_or(Outcome::Error)?;
-        lock(&self.tokens)[user] = Some(token.clone());
         Ok(token)
     }
 

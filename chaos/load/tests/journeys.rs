@@ -73,6 +73,8 @@ fn checkout_only(url: &str, rate: f64) -> LoadConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_sends_a_bearer_token_and_a_unique_idempotency_key() {
     let (url, shop) = start_shop().await;
+    // A slow login: arrivals meanwhile wait for their user's token.
+    shop.login_delay_ms.store(100, Ordering::Relaxed);
     let running = Running::start(checkout_only(&url, 100.0));
     eventually(Duration::from_secs(5), "30 checkouts", || {
         shop.checkouts.lock().unwrap().len() >= 30

@@ -36,6 +36,8 @@ pub struct Shop {
     pub products_status: AtomicU16,
     /// Delay of `GET /api/products`, ms.
     pub products_delay_ms: AtomicU64,
+    /// Delay of `POST /api/login`, ms.
+    pub login_delay_ms: AtomicU64,
     /// While true, `GET /api/products` waits.
     stalled: Mutex<Option<watch::Sender<bool>>>,
     tokens: Mutex<HashSet<String>>,
@@ -147,6 +149,10 @@ async fn login(
     Json(body): Json<Value>,
 ) -> Response {
     shop.hit("login", &headers);
+    let delay = shop.login_delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let ok = matches!(
         (body["email"].as_str(), body["password"].as_str()),
         (Some("alice@example.com"), Some("alice")) | (Some("bob@example.com"), Some("bob"))
