@@ -87,9 +87,11 @@ where
             },
             Some(ev) = rx.recv() => { dirty = true; update::apply(&mut state, ev) }
             _ = tick.tick() => {
-                // Only countdowns and the retry counter move by themselves.
-                dirty |= !state.chaos.faults.is_empty();
-                update::update(&mut state, Action::Tick)
+                // Only countdowns and fading notices change by themselves.
+                let had_notice = state.notice.is_some();
+                let cmds = update::update(&mut state, Action::Tick);
+                dirty |= !state.chaos.faults.is_empty() || had_notice != state.notice.is_some();
+                cmds
             }
             _ = &mut shutdown => break Ok(()),
         };

@@ -72,7 +72,11 @@ pub struct TuiConfig {
 pub async fn run(cfg: TuiConfig) -> anyhow::Result<()> {
     // try_init enters the alternate screen and raw mode and installs a panic
     // hook that restores the terminal before the panic message prints.
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the terminal ({e}); the dashboard needs one (try --snapshot for text)"
+        )
+    })?;
     let input = app::spawn_input_thread();
     let result = app::run_loop(&mut terminal, &cfg, input, app::termination()).await;
     ratatui::try_restore()?;

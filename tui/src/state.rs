@@ -114,7 +114,12 @@ pub struct FilterInput {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// When it was posted (it fades after [`NOTICE_FOR`]); `None` keeps it.
+    pub at: Option<Instant>,
 }
+
+/// How long a notice stays on the status line.
+pub const NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]

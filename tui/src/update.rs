@@ -8,7 +8,7 @@ use crate::action::{Action, Command, DataEvent};
 use crate::filter::TraceFilter;
 use crate::picker::{DEFAULT_PROXIES, FaultPicker};
 use crate::screen::Screen;
-use crate::state::{AppState, ChaosFocus, FilterInput, HubStatus, Notice, TraceFocus};
+use crate::state::{AppState, ChaosFocus, FilterInput, HubStatus, NOTICE_FOR, Notice, TraceFocus};
 use crate::trace_tree;
 
 /// How many traces the listing asks the hub for.
@@ -101,14 +101,29 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             }
         }
         Action::TogglePolicy(part) => toggle_policy(state, part, &mut cmds),
-        Action::Tick => state.now = Some(Instant::now()),
+        Action::Tick => {
+            let now = Instant::now();
+            state.now = Some(now);
+            if state
+                .notice
+                .as_ref()
+                .and_then(|n| n.at)
+                .is_some_and(|at| now.saturating_duration_since(at) >= NOTICE_FOR)
+            {
+                state.notice = None;
+            }
+        }
         Action::Resize => {}
     }
     cmds
 }
 
 fn notice(state: &mut AppState, text: String, error: bool) {
-    state.notice = Some(Notice { text, error });
+    state.notice = Some(Notice {
+        text,
+        error,
+        at: Some(Instant::now()),
+    });
 }
 
 fn step(cur: usize, delta: i32, len: usize) -> usize {
