@@ -241,4 +241,12 @@ impl Agent {
         self.publish_gauges();
         Ok(())
     }
+
+    /// Stop every proxy and close its connections (for a clean exit; the
+    /// proxies stay listed, disabled).
+    pub async fn shutdown(&self) {
+        for proxy in self.all() {
+            proxy.stop().await;
+        }
+    }
 }

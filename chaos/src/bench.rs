@@ -132,11 +132,26 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
         },
         None,
     );
-    let err = |e: crate::ApiError| std::io::Error::other(e.message);
-    let proxy = agent
-        .create_proxy(ProxySpec::new("bench", "127.0.0.1:0", server.to_string()))
+    // The agent gets its own two threads, as it has in its own process (and
+    // as nginx has its workers), apart from the load and the server.
+    let agent_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-agent")
+        .enable_all()
+        .build()?;
+    let spec = ProxySpec::new("bench", "127.0.0.1:0", server.to_string());
+    let creating = agent.clone();
+    let created = agent_rt
+        .spawn(async move { creating.create_proxy(spec).await })
         .await
-        .map_err(err)?;
+        .map_err(std::io::Error::other)?;
+    let proxy = match created {
+        Ok(proxy) => proxy,
+        Err(e) => {
+            agent_rt.shutdown_background();
+            return Err(std::io::Error::other(e.message));
+        }
+    };
     let direct = server.to_string();
     let nginx = if opts.compare_nginx {
         nginx::start(server).await
@@ -171,15 +186,36 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
         }
     }
 
-    let latency = latency_case(&agent, &proxy.listen, &direct, &opts).await?;
-    let toxicity = toxicity_case(&agent, &proxy.listen, &opts).await?;
+    let result = finish(
+        &agent,
+        &proxy.listen,
+        &direct,
+        &opts,
+        throughput,
+        nginx.is_some(),
+    )
+    .await;
+    agent_rt.shutdown_background();
+    result
+}
+
+async fn finish(
+    agent: &Arc<Agent>,
+    proxied: &str,
+    direct: &str,
+    opts: &BenchOptions,
+    throughput: Vec<ThroughputRow>,
+    nginx: bool,
+) -> std::io::Result<BenchReport> {
+    let latency = latency_case(agent, proxied, direct, opts).await?;
+    let toxicity = toxicity_case(agent, proxied, opts).await?;
     Ok(BenchReport {
         build: if cfg!(debug_assertions) {
             "debug"
         } else {
             "release"
         },
-        nginx: nginx.is_some(),
+        nginx,
         throughput,
         latency,
         toxicity,

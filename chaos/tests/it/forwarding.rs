@@ -113,3 +113,12 @@ async fn an_unreachable_upstream_closes_the_client() {
         .unwrap();
     assert!(matches!(n, Ok(0) | Err(_)));
 }
+
+#[tokio::test]
+async fn shutdown_closes_every_listener() {
+    let agent = agent();
+    let view = proxy(&agent, "bye", echo_server().await).await;
+    agent.shutdown().await;
+    assert!(tokio::net::TcpStream::connect(&view.listen).await.is_err());
+    assert!(!agent.proxy("bye").unwrap().enabled);
+}
