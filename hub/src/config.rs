@@ -96,3 +96,74 @@ impl HubConfig {
         (self.retention.as_millis() / self.scrape_interval.as_millis().max(1)) as usize + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_field() {
+        assert_eq!(HubConfig::default().validate(), Ok(()));
+        let bad = |c: HubConfig| c.validate().unwrap_err().field;
+        assert_eq!(
+            bad(HubConfig {
+                span_budget: 0,
+                ..Default::default()
+            }),
+            "span_budget"
+        );
+        assert_eq!(
+            bad(HubConfig {
+                retention: Duration::from_millis(1500),
+                ..Default::default()
+            }),
+            "retention"
+        );
+        assert_eq!(
+            bad(HubConfig {
+                agent_url: Some("not a url".into()),
+                ..Default::default()
+            }),
+            "agent_url"
+        );
+        let t = Target {
+            name: "x".into(),
+            url: "::".into(),
+        };
+        assert_eq!(
+            bad(HubConfig {
+                extra_targets: vec![t],
+                ..Default::default()
+            }),
+            "extra_targets"
+        );
+        assert_eq!(HubConfig::default().points_per_series(), 901);
+    }
+
+    #[test]
+    fn set_targets_keeps_the_configured_extra_targets() {
+        let extra = Target {
+            name: "node".into(),
+            url: "http://127.0.0.1:9100/metrics".into(),
+        };
+        let hub = crate::Hub::new(HubConfig {
+            extra_targets: vec![extra.clone()],
+            ..Default::default()
+        });
+        assert_eq!(hub.targets(), vec![extra.clone()]);
+        let lab = Target {
+            name: "users".into(),
+            url: "http://127.0.0.1:8081/metrics".into(),
+        };
+        hub.set_targets(vec![lab.clone()]);
+        assert_eq!(hub.targets(), vec![lab, extra.clone()]);
+        hub.set_targets(Vec::new());
+        assert_eq!(hub.targets(), vec![extra]);
+        // an invalid config falls back to defaults instead of failing
+        let h = crate::Hub::new(HubConfig {
+            span_budget: 0,
+            ..Default::default()
+        });
+        assert_eq!(h.config().span_budget, 100_000);
+    }
+}

@@ -13,7 +13,7 @@ use crate::api::types::{
     ServicesResponse, Topology, TopologyNode,
 };
 use crate::hub::{Hub, now_ms};
-use crate::metrics::derive::{self, HTTP_CLIENT, HTTP_SERVER, LOADGEN, Window};
+use crate::metrics::derive::{self, HTTP_CLIENT, HTTP_SERVER, LOADGEN, Prepared, Window};
 use crate::metrics::series::{SeriesKey, SeriesStore};
 
 /// Error ratio at or above which a node that answers scrapes is degraded.
@@ -288,50 +288,35 @@ impl Hub {
 fn service_series(store: &SeriesStore, name: &str, end_ms: u64, spec: SeriesSpec) -> ServiceSeries {
     let step = spec.step.as_millis().max(1) as u64;
     let n = (spec.range.as_millis() as u64 / step).max(1);
-    // Pick the service's series once, then compute every step over them.
-    let mine: Vec<_> = store
-        .all()
-        .filter(|(k, _)| {
-            (k.name == HTTP_SERVER.count || k.name == HTTP_SERVER.bucket)
-                && k.label(label::SERVICE) == Some(name)
-        })
-        .collect();
+    // Pick and group the service's series once, then compute every step.
+    let mine = || {
+        store
+            .all()
+            .filter(|(k, _)| k.label(label::SERVICE) == Some(name))
+    };
+    let total = Prepared::new(mine(), HTTP_SERVER, |_| Some(()));
+    let per_route = Prepared::new(mine(), HTTP_SERVER, |k| {
+        let (_, r, m) = route_key(k)?;
+        Some((r, m))
+    });
     let mut points = Vec::with_capacity(n as usize);
-    let mut per_step = Vec::with_capacity(n as usize);
+    let mut route_points: Vec<Vec<SeriesPoint>> = vec![Vec::new(); per_route.groups.len()];
     for i in (0..n).rev() {
         let w = Window::ending(end_ms.saturating_sub(i * step), step);
-        let total = derive::red_over(mine.iter().copied(), HTTP_SERVER, w, |_| Some(()));
         points.push(SeriesPoint {
             t_unix_ms: w.to_ms,
-            stats: total.get(&()).cloned().unwrap_or_default(),
+            stats: total.stats(w).pop().flatten().unwrap_or_default(),
         });
-        per_step.push(derive::red_over(
-            mine.iter().copied(),
-            HTTP_SERVER,
-            w,
-            |k| {
-                let (_, r, m) = route_key(k)?;
-                Some((r, m))
-            },
-        ));
+        // Every route gets a point at every step (zeros where it had no data).
+        for (pts, stats) in route_points.iter_mut().zip(per_route.stats(w)) {
+            pts.push(SeriesPoint {
+                t_unix_ms: w.to_ms,
+                stats: stats.unwrap_or_default(),
+            });
+        }
     }
-    // Every route gets a point at every step (zeros where it had no data).
-    let keys: BTreeSet<(String, String)> =
-        per_step.iter().flat_map(|m| m.keys().cloned()).collect();
-    let routes: BTreeMap<(String, String), Vec<SeriesPoint>> = keys
-        .into_iter()
-        .map(|key| {
-            let pts = per_step
-                .iter()
-                .zip(&points)
-                .map(|(m, p)| SeriesPoint {
-                    t_unix_ms: p.t_unix_ms,
-                    stats: m.get(&key).cloned().unwrap_or_default(),
-                })
-                .collect();
-            (key, pts)
-        })
-        .collect();
+    let routes: BTreeMap<(String, String), Vec<SeriesPoint>> =
+        per_route.groups.into_iter().zip(route_points).collect();
     ServiceSeries {
         step_s: step as f64 / 1000.0,
         points,

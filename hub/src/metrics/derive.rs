@@ -115,39 +115,119 @@ pub fn red_by<K: Ord>(
     red_over(store.all(), src, w, key)
 }
 
-/// [`red_by`] over a chosen set of series (e.g. one service's, picked once
-/// for many windows).
+/// [`red_by`] over a chosen set of series.
 pub fn red_over<'a, K: Ord>(
     series: impl IntoIterator<Item = (&'a SeriesKey, SeriesRef<'a>)>,
     src: RedSource<'_>,
     w: Window,
     key: impl Fn(&SeriesKey) -> Option<K>,
 ) -> BTreeMap<K, RedStats> {
-    let mut acc: BTreeMap<K, RedAcc> = BTreeMap::new();
-    for (k, s) in series {
-        let is_count = k.name == src.count;
-        let is_bucket = !is_count && k.name == src.bucket;
-        if !is_count && !is_bucket {
-            continue;
-        }
-        let Some(group) = key(k) else { continue };
-        let Some(inc) = s.increase(w.from_ms, w.to_ms) else {
-            continue;
-        };
-        let a = acc.entry(group).or_default();
-        if is_count {
-            a.total += inc.rate();
-            if (src.is_error)(k) {
-                a.errors += inc.rate();
+    let p = Prepared::new(series, src, key);
+    let stats = p.stats(w);
+    p.groups
+        .into_iter()
+        .zip(stats)
+        .filter_map(|(k, s)| Some((k, s?)))
+        .collect()
+}
+
+/// What a series contributes to RED numbers.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    /// A request counter; `error` when it counts failures.
+    Count { error: bool },
+    /// A histogram bucket with this upper bound.
+    Bucket(f64),
+}
+
+/// One series with its role and group index, worked out once.
+#[derive(Debug, Clone, Copy)]
+pub struct PreparedSeries<'a> {
+    s: SeriesRef<'a>,
+    role: Role,
+    group: usize,
+}
+
+/// Series picked, classified and grouped once, so that many windows (a
+/// time series) cost only the counter arithmetic.
+#[derive(Debug)]
+pub struct Prepared<'a, K> {
+    /// Group keys, sorted; `series[i].group` indexes here.
+    pub groups: Vec<K>,
+    pub series: Vec<PreparedSeries<'a>>,
+}
+
+impl<'a, K: Ord> Prepared<'a, K> {
+    pub fn new(
+        series: impl IntoIterator<Item = (&'a SeriesKey, SeriesRef<'a>)>,
+        src: RedSource<'_>,
+        key: impl Fn(&SeriesKey) -> Option<K>,
+    ) -> Self {
+        let mut keyed: Vec<(K, SeriesRef<'a>, Role)> = Vec::new();
+        for (k, s) in series {
+            let role = if k.name == src.count {
+                Role::Count {
+                    error: (src.is_error)(k),
+                }
+            } else if k.name == src.bucket {
+                match k.label("le").and_then(parse_value) {
+                    Some(le) => Role::Bucket(le),
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            if let Some(g) = key(k) {
+                keyed.push((g, s, role));
             }
-        } else if let Some(le) = k.label("le").and_then(parse_value) {
-            a.buckets.push(Bucket {
-                le,
-                count: inc.rate(),
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut groups: Vec<K> = Vec::new();
+        let mut out = Vec::with_capacity(keyed.len());
+        for (g, s, role) in keyed {
+            if groups.last() != Some(&g) {
+                groups.push(g);
+            }
+            out.push(PreparedSeries {
+                s,
+                role,
+                group: groups.len() - 1,
             });
         }
+        Self {
+            groups,
+            series: out,
+        }
     }
-    acc.into_iter().map(|(k, a)| (k, a.finish())).collect()
+
+    /// RED numbers per group (in `groups` order) over a window; `None` for
+    /// a group with no series answering in it.
+    pub fn stats(&self, w: Window) -> Vec<Option<RedStats>> {
+        red_prepared(&self.series, self.groups.len(), w)
+    }
+}
+
+fn red_prepared(series: &[PreparedSeries<'_>], groups: usize, w: Window) -> Vec<Option<RedStats>> {
+    let mut acc: Vec<Option<RedAcc>> = vec![None; groups];
+    for p in series {
+        let Some(inc) = p.s.increase(w.from_ms, w.to_ms) else {
+            continue;
+        };
+        let a = acc[p.group].get_or_insert_with(RedAcc::default);
+        match p.role {
+            Role::Count { error } => {
+                a.total += inc.rate();
+                if error {
+                    a.errors += inc.rate();
+                }
+            }
+            Role::Bucket(le) => a.buckets.push(Bucket {
+                le,
+                count: inc.rate(),
+            }),
+        }
+    }
+    acc.into_iter().map(|a| a.map(|a| a.finish())).collect()
 }
 
 /// Latest values of a gauge per key (the newest scrape in the window).
