@@ -232,3 +232,18 @@ fn service_screen_selects_a_dependency_and_toggles_its_breaker() {
     press(&mut s, KeyCode::Down);
     assert_eq!(s.selected_service().unwrap().name, "payments");
 }
+
+#[test]
+fn notices_fade_on_a_later_tick() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('x'));
+    assert!(render_to_string(&s, Screen::Overview, 80, 24).contains("clearing every fault"));
+    chaoslab_tui::update::update(&mut s, chaoslab_tui::Action::Tick);
+    assert!(s.notice.is_some(), "still fresh");
+    let old = std::time::Instant::now()
+        .checked_sub(std::time::Duration::from_secs(7))
+        .unwrap();
+    s.notice.as_mut().unwrap().at = Some(old);
+    chaoslab_tui::update::update(&mut s, chaoslab_tui::Action::Tick);
+    assert!(s.notice.is_none());
+}
