@@ -115,15 +115,18 @@ impl Agent {
         Ok(http_entry(&proxy.name, &fault))
     }
 
-    /// Carry out a process fault.
-    pub fn process_fault(
+    /// Carry out a process fault. The supervisor's call may block (a restart
+    /// waits for health), so it runs on the blocking pool.
+    pub async fn process_fault(
         self: &Arc<Self>,
         service: &str,
         spec: ProcessFaultSpec,
     ) -> Result<ActiveFault, ApiError> {
         let control = self.lab(service)?.clone();
-        control
-            .process(service, spec.action)
+        let (name, action) = (service.to_string(), spec.action);
+        tokio::task::spawn_blocking(move || control.process(&name, action))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| ApiError::internal(format!("{} {service}: {e}", spec.action.as_str())))?;
         count_injection(service, spec.action.as_str());
         if spec.action == ProcessAction::Resume {

@@ -84,7 +84,7 @@ pub(super) async fn process_fault(
     let spec: ProcessFaultSpec = parse(&body)?;
     Ok((
         StatusCode::CREATED,
-        Json(agent.process_fault(&service, spec)?),
+        Json(agent.process_fault(&service, spec).await?),
     )
         .into_response())
 }
