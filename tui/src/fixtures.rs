@@ -7,12 +7,15 @@
 use std::collections::BTreeMap;
 
 use chaoslab_hub::api::types::*;
-use serde_json::json;
 
 use crate::action::{DataEvent, HubData};
 use crate::agent::FaultRow;
 use crate::state::AppState;
 use crate::update;
+
+mod traces;
+
+pub use traces::{CHECKOUT_TRACE, big_trace, checkout_trace, traces};
 
 /// The six services.
 pub const SERVICES: [&str; 6] = [
@@ -212,212 +215,6 @@ pub fn hub_data(points: usize) -> HubData {
         health: None,
         traces: Some(traces()),
     }
-}
-
-/// The trace listing: a checkout with a fault, one with an error, a browse.
-pub fn traces() -> TracesResponse {
-    let summary = |id: &str, root: &str, name: &str, ms: f64, n: usize, err: bool, fault: bool| {
-        TraceSummary {
-            trace_id: id.into(),
-            root_service: root.into(),
-            root_name: name.into(),
-            root_present: true,
-            start_unix_nano: NOW_MS * 1_000_000,
-            duration_ms: ms,
-            span_count: n,
-            services: vec![root.into()],
-            has_error: err,
-            has_fault: fault,
-        }
-    };
-    TracesResponse {
-        traces: vec![
-            summary(
-                CHECKOUT_TRACE,
-                "gateway",
-                "POST /api/checkout",
-                812.0,
-                7,
-                true,
-                true,
-            ),
-            summary(
-                "0af7651916cd43dd8448eb211c80319c",
-                "gateway",
-                "POST /api/checkout",
-                45.0,
-                7,
-                true,
-                false,
-            ),
-            summary(
-                "b7ad6b7169203331b7ad6b7169203331",
-                "gateway",
-                "GET /api/products",
-                9.2,
-                3,
-                false,
-                false,
-            ),
-        ],
-        matched: 3,
-    }
-}
-
-/// The id of the checkout trace with the injected latency.
-pub const CHECKOUT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-fn span(
-    id: &str,
-    parent: Option<&str>,
-    service: &str,
-    name: &str,
-    kind: SpanKind,
-    start_ms: f64,
-    dur_ms: f64,
-) -> SpanView {
-    let t0 = NOW_MS * 1_000_000;
-    let start = t0 + (start_ms * 1e6) as u64;
-    SpanView {
-        span_id: id.into(),
-        parent_span_id: parent.map(str::to_string),
-        service: service.into(),
-        name: name.into(),
-        kind,
-        start_unix_nano: start,
-        end_unix_nano: start + (dur_ms * 1e6) as u64,
-        duration_ms: dur_ms,
-        status: StatusCode::Unset,
-        status_message: String::new(),
-        attributes: BTreeMap::from([("http.route".to_string(), json!(name))]),
-        events: Vec::new(),
-    }
-}
-
-/// The checkout trace: payments slowed by an injected 300 ms latency, the
-/// charge timing out once and retried.
-pub fn checkout_trace() -> TraceDetail {
-    use SpanKind::*;
-    let mut spans = vec![
-        span(
-            "a000000000000001",
-            None,
-            "gateway",
-            "POST /api/checkout",
-            Server,
-            0.0,
-            812.0,
-        ),
-        span(
-            "a000000000000002",
-            Some("a000000000000001"),
-            "gateway",
-            "POST orders",
-            Client,
-            2.0,
-            805.0,
-        ),
-        span(
-            "a000000000000003",
-            Some("a000000000000002"),
-            "orders",
-            "POST /orders",
-            Server,
-            4.0,
-            800.0,
-        ),
-        span(
-            "a000000000000004",
-            Some("a000000000000003"),
-            "orders",
-            "GET users",
-            Client,
-            5.0,
-            3.0,
-        ),
-        span(
-            "a000000000000005",
-            Some("a000000000000003"),
-            "orders",
-            "POST inventory",
-            Client,
-            9.0,
-            4.0,
-        ),
-        span(
-            "a000000000000006",
-            Some("a000000000000003"),
-            "orders",
-            "POST payments",
-            Client,
-            15.0,
-            785.0,
-        ),
-        span(
-            "a000000000000007",
-            Some("a000000000000006"),
-            "payments",
-            "POST /charges",
-            Server,
-            320.0,
-            478.0,
-        ),
-    ];
-    spans[5].status = StatusCode::Error;
-    spans[5].status_message = "attempt 1 timed out after 250ms".into();
-    let at = spans[5].start_unix_nano + 1_000_000;
-    spans[5].events.push(SpanEventView {
-        name: "chaos.latency".into(),
-        time_unix_nano: at,
-        attributes: BTreeMap::from([
-            ("latency_ms".to_string(), json!(300)),
-            ("proxy".to_string(), json!("payments")),
-        ]),
-    });
-    spans[5]
-        .attributes
-        .insert("chaos.fault".into(), json!("latency"));
-    TraceDetail {
-        summary: traces().traces[0].clone(),
-        spans,
-    }
-}
-
-/// A trace of `n` spans, a fan-out tree four levels deep, every 97th span
-/// an error and every 101st carrying a fault (for the bench).
-pub fn big_trace(n: usize) -> TraceDetail {
-    let services = SERVICES;
-    let mut spans = Vec::with_capacity(n);
-    for i in 0..n {
-        let parent = if i == 0 {
-            None
-        } else {
-            Some(format!("{:016x}", (i - 1) / 8))
-        };
-        let mut s = span(
-            &format!("{i:016x}"),
-            parent.as_deref(),
-            services[i % services.len()],
-            "GET /stock/{sku}",
-            SpanKind::Client,
-            i as f64 * 0.05,
-            (n - i) as f64 * 0.05 + 1.0,
-        );
-        if i % 97 == 5 {
-            s.status = StatusCode::Error;
-        }
-        if i % 101 == 7 {
-            s.events.push(SpanEventView {
-                name: "chaos.latency".into(),
-                time_unix_nano: s.start_unix_nano,
-                attributes: BTreeMap::new(),
-            });
-        }
-        spans.push(s);
-    }
-    let mut summary = traces().traces[0].clone();
-    summary.span_count = n;
-    TraceDetail { summary, spans }
 }
 
 /// The fault the agent reports in the fixture lab.
