@@ -2,11 +2,13 @@
 //! (and the process that embeds the agent) performs on them.
 //!
 //! Layout: proxy operations here; toxic operations in `agent/toxic_ops.rs`;
-//! the `/chaos` faults (HTTP, process, in-service) in `agent/fault_ops.rs`;
+//! the `/chaos` faults in `agent/fault_ops.rs` (HTTP, process) and
+//! `agent/service_ops.rs` (in-service);
 //! the `chaos_faults_active` gauges in `agent/gauges.rs`.
 
 mod fault_ops;
 mod gauges;
+mod service_ops;
 mod toxic_ops;
 
 use std::collections::BTreeMap;

@@ -6,8 +6,10 @@
 
 mod load;
 mod nginx;
+mod report;
 
-use std::fmt;
+pub use report::{BenchReport, LatencyRow, ThroughputRow, ToxicityRow};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,72 +54,6 @@ impl Default for BenchOptions {
             compare_nginx: true,
         }
     }
-}
-
-/// One throughput case.
-#[derive(Debug, Clone)]
-pub struct ThroughputRow {
-    pub size: usize,
-    pub connections: usize,
-    pub direct_rps: f64,
-    pub proxy_rps: f64,
-    /// Microseconds.
-    pub direct_p50: u64,
-    pub direct_p99: u64,
-    pub proxy_p50: u64,
-    pub proxy_p99: u64,
-    /// The same case through nginx `stream`, when it ran.
-    pub nginx_rps: Option<f64>,
-}
-
-impl ThroughputRow {
-    /// Proxied throughput as a share of direct.
-    pub fn ratio(&self) -> f64 {
-        self.proxy_rps / self.direct_rps.max(1e-9)
-    }
-}
-
-/// The latency toxic's measured effect.
-#[derive(Debug, Clone)]
-pub struct LatencyRow {
-    pub configured_ms: u64,
-    /// Added latency over direct, milliseconds.
-    pub added_p50_ms: f64,
-    pub added_p99_ms: f64,
-}
-
-/// The toxicity check.
-#[derive(Debug, Clone)]
-pub struct ToxicityRow {
-    pub toxicity: f64,
-    pub connections: usize,
-    pub affected: usize,
-}
-
-impl ToxicityRow {
-    /// Observed share of connections the toxic applied to.
-    pub fn observed(&self) -> f64 {
-        self.affected as f64 / self.connections.max(1) as f64
-    }
-    /// Binomial standard deviation of the share.
-    pub fn sigma(&self) -> f64 {
-        (self.toxicity * (1.0 - self.toxicity) / self.connections.max(1) as f64).sqrt()
-    }
-    /// How many sigmas the observation is off.
-    pub fn z(&self) -> f64 {
-        (self.observed() - self.toxicity) / self.sigma().max(1e-12)
-    }
-}
-
-/// Everything measured.
-#[derive(Debug, Clone)]
-pub struct BenchReport {
-    pub build: &'static str,
-    /// Whether the nginx column was measured.
-    pub nginx: bool,
-    pub throughput: Vec<ThroughputRow>,
-    pub latency: LatencyRow,
-    pub toxicity: ToxicityRow,
 }
 
 /// Run the bench on loopback, with its own agent, proxy and response server.
@@ -317,81 +253,4 @@ async fn toxicity_case(
         connections: total,
         affected,
     })
-}
-
-impl fmt::Display for BenchReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "proxy with no toxics vs direct, same run ({} build)",
-            self.build
-        )?;
-        writeln!(
-            f,
-            "{:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>17} {:>12} {:>12}",
-            "size",
-            "conns",
-            "direct req/s",
-            "proxy req/s",
-            "ratio",
-            "direct p50/p99 us",
-            "proxy p50/p99 us",
-            "added p50/p99 us",
-            "nginx req/s",
-            "nginx ratio"
-        )?;
-        for r in &self.throughput {
-            let size = if r.size >= 1024 {
-                format!("{} KB", r.size / 1024)
-            } else {
-                format!("{} B", r.size)
-            };
-            let (nginx, nginx_ratio) = match r.nginx_rps {
-                Some(n) => (
-                    format!("{n:.0}"),
-                    format!("{:.2}", n / r.direct_rps.max(1e-9)),
-                ),
-                None => ("-".to_string(), "-".to_string()),
-            };
-            writeln!(
-                f,
-                "{:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>17} {:>12} {:>12}",
-                size,
-                r.connections,
-                r.direct_rps,
-                r.proxy_rps,
-                r.ratio(),
-                format!("{}/{}", r.direct_p50, r.direct_p99),
-                format!("{}/{}", r.proxy_p50, r.proxy_p99),
-                format!(
-                    "{}/{}",
-                    r.proxy_p50 as i64 - r.direct_p50 as i64,
-                    r.proxy_p99 as i64 - r.direct_p99 as i64
-                ),
-                nginx,
-                nginx_ratio,
-            )?;
-        }
-        if !self.nginx {
-            writeln!(
-                f,
-                "(nginx with the stream module not found: no nginx column)"
-            )?;
-        }
-        writeln!(
-            f,
-            "latency toxic {} ms: added p50 {:.1} ms, p99 {:.1} ms",
-            self.latency.configured_ms, self.latency.added_p50_ms, self.latency.added_p99_ms
-        )?;
-        let t = &self.toxicity;
-        writeln!(
-            f,
-            "toxicity {:.2} over {} connections: observed {:.4} (sigma {:.4}, {:+.2} sigma)",
-            t.toxicity,
-            t.connections,
-            t.observed(),
-            t.sigma(),
-            t.z()
-        )
-    }
 }

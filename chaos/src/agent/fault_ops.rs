@@ -62,14 +62,14 @@ fn no_control() -> ApiError {
     )
 }
 
-fn count_injection(target: &str, kind: &str) {
+pub(super) fn count_injection(target: &str, kind: &str) {
     metrics::counter!(names::CHAOS_INJECTIONS,
         names::label::TARGET => target.to_string(), names::label::KIND => kind.to_string())
     .increment(1);
 }
 
 impl Agent {
-    fn lab(&self, service: &str) -> Result<&Arc<dyn LabControl>, ApiError> {
+    pub(super) fn lab(&self, service: &str) -> Result<&Arc<dyn LabControl>, ApiError> {
         let control = self.control().ok_or_else(no_control)?;
         if !control.services().iter().any(|s| s == service) {
             return Err(ApiError::not_found(format!("service not found: {service}")));
@@ -173,84 +173,6 @@ impl Agent {
         }
     }
 
-    /// Forward an in-service fault to `{admin_url}/admin/faults`; answers what the service answered.
-    pub async fn service_fault(
-        &self,
-        service: &str,
-        body: Value,
-    ) -> Result<(StatusCode, Value), ApiError> {
-        let url = self.admin_url(service)?;
-        let resp = self
-            .http
-            .post(format!("{url}/admin/faults"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
-        let status =
-            StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-        let value = resp.json::<Value>().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            let kind = body
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("service");
-            count_injection(service, kind);
-        }
-        Ok((status, value))
-    }
-
-    fn admin_url(&self, service: &str) -> Result<String, ApiError> {
-        let url = self
-            .lab(service)?
-            .admin_url(service)
-            .ok_or_else(|| ApiError::not_found(format!("service has no admin API: {service}")))?;
-        Ok(url.trim_end_matches('/').to_string())
-    }
-
-    async fn service_faults(&self) -> Vec<ActiveFault> {
-        let Some(control) = self.control() else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for service in control.services() {
-            let Some(url) = control.admin_url(&service) else {
-                continue;
-            };
-            let url = format!("{}/admin/faults", url.trim_end_matches('/'));
-            let got = self
-                .http
-                .get(&url)
-                .timeout(Duration::from_secs(1))
-                .send()
-                .await;
-            let Ok(resp) = got else { continue };
-            let Ok(Value::Array(items)) = resp.json::<Value>().await else {
-                continue;
-            };
-            for item in items {
-                let id = match item.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => continue,
-                };
-                out.push(ActiveFault {
-                    id: format!("service:{service}:{id}"),
-                    source: FaultSource::Service,
-                    target: service.clone(),
-                    kind: item
-                        .get("kind")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    remaining_ms: item.get("remaining_ms").and_then(Value::as_u64),
-                    detail: item,
-                });
-            }
-        }
-        out
-    }
-
     /// Every active fault of every kind.
     pub async fn faults(&self) -> Vec<ActiveFault> {
         let mut out = Vec::new();
@@ -285,21 +207,7 @@ impl Agent {
         }
         if let Some(rest) = id.strip_prefix("service:") {
             let (service, inner) = rest.split_once(':').ok_or_else(not_found)?;
-            let url = self.admin_url(service)?;
-            let resp = self
-                .http
-                .delete(format!("{url}/admin/faults/{inner}"))
-                .send()
-                .await
-                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
-            return match resp.status().as_u16() {
-                200..=299 => Ok(()),
-                404 => Err(not_found()),
-                s => Err(ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    format!("{service} answered {s}"),
-                )),
-            };
+            return self.remove_service_fault(service, inner, not_found).await;
         }
         if let Some(fault) = self.book.take_process(id) {
             self.end_process_fault(&fault);
@@ -329,19 +237,7 @@ impl Agent {
         for fault in self.book.take_all_processes() {
             self.end_process_fault(&fault);
         }
-        if let Some(control) = self.control() {
-            for service in control.services() {
-                if let Some(url) = control.admin_url(&service) {
-                    let url = format!("{}/admin/faults", url.trim_end_matches('/'));
-                    let _ = self
-                        .http
-                        .delete(url)
-                        .timeout(Duration::from_secs(1))
-                        .send()
-                        .await;
-                }
-            }
-        }
+        self.clear_service_faults().await;
         self.publish_gauges();
     }
 }

@@ -1,0 +1,133 @@
+//! In-service faults: the agent forwards them to each service's admin API
+//! (`{admin_url}/admin/faults`), which keeps them and their expiry, and reads
+//! them back for `GET /chaos/faults`.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::fault_ops::count_injection;
+use super::{ActiveFault, Agent, FaultSource};
+use crate::error::ApiError;
+
+impl Agent {
+    /// Forward an in-service fault to `{admin_url}/admin/faults`; answers what the service answered.
+    pub async fn service_fault(
+        &self,
+        service: &str,
+        body: Value,
+    ) -> Result<(StatusCode, Value), ApiError> {
+        let url = self.admin_url(service)?;
+        let resp = self
+            .http
+            .post(format!("{url}/admin/faults"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
+        let status =
+            StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let value = resp.json::<Value>().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            let kind = body
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("service");
+            count_injection(service, kind);
+        }
+        Ok((status, value))
+    }
+
+    fn admin_url(&self, service: &str) -> Result<String, ApiError> {
+        let url = self
+            .lab(service)?
+            .admin_url(service)
+            .ok_or_else(|| ApiError::not_found(format!("service has no admin API: {service}")))?;
+        Ok(url.trim_end_matches('/').to_string())
+    }
+
+    pub(super) async fn service_faults(&self) -> Vec<ActiveFault> {
+        let Some(control) = self.control() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for service in control.services() {
+            let Some(url) = control.admin_url(&service) else {
+                continue;
+            };
+            let url = format!("{}/admin/faults", url.trim_end_matches('/'));
+            let got = self
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await;
+            let Ok(resp) = got else { continue };
+            let Ok(Value::Array(items)) = resp.json::<Value>().await else {
+                continue;
+            };
+            for item in items {
+                let id = match item.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => continue,
+                };
+                out.push(ActiveFault {
+                    id: format!("service:{service}:{id}"),
+                    source: FaultSource::Service,
+                    target: service.clone(),
+                    kind: item
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    remaining_ms: item.get("remaining_ms").and_then(Value::as_u64),
+                    detail: item,
+                });
+            }
+        }
+        out
+    }
+
+    /// Remove one in-service fault by the service's own id.
+    pub(super) async fn remove_service_fault(
+        &self,
+        service: &str,
+        inner: &str,
+        not_found: impl Fn() -> ApiError,
+    ) -> Result<(), ApiError> {
+        let url = self.admin_url(service)?;
+        let resp = self
+            .http
+            .delete(format!("{url}/admin/faults/{inner}"))
+            .send()
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(()),
+            404 => Err(not_found()),
+            s => Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{service} answered {s}"),
+            )),
+        }
+    }
+
+    /// Ask every service to clear its faults (best effort).
+    pub(super) async fn clear_service_faults(&self) {
+        if let Some(control) = self.control() {
+            for service in control.services() {
+                if let Some(url) = control.admin_url(&service) {
+                    let url = format!("{}/admin/faults", url.trim_end_matches('/'));
+                    let _ = self
+                        .http
+                        .delete(url)
+                        .timeout(Duration::from_secs(1))
+                        .send()
+                        .await;
+                }
+            }
+        }
+    }
+}
