@@ -88,7 +88,8 @@ pub const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(3);
 
 /// One frame of `screen` as text, after one fetch from the lab (within
 /// [`SNAPSHOT_DEADLINE`]; if the hub does not answer, the frame says so).
-/// On the Traces screen the newest trace is opened in the waterfall.
+/// On the Traces screen the most telling trace (with a fault, else an
+/// error, else the most spans) is opened in the waterfall.
 pub async fn snapshot(
     cfg: TuiConfig,
     screen: &str,
@@ -118,8 +119,21 @@ pub async fn snapshot(
             DataEvent::HubDown(format!("no answer within {SNAPSHOT_DEADLINE:?}")),
         );
     }
-    let newest = state.traces.list.first().map(|t| t.trace_id.clone());
-    if let (Screen::Traces, Some(id)) = (screen, newest) {
+    // Open the most telling trace: one with a fault, else an error, else the
+    // one with the most spans.
+    let telling = state
+        .traces
+        .list
+        .iter()
+        .max_by_key(|t| (t.has_fault, t.has_error, t.span_count))
+        .map(|t| t.trace_id.clone());
+    if let (Screen::Traces, Some(id)) = (screen, telling) {
+        state.traces.selected = state
+            .traces
+            .list
+            .iter()
+            .position(|t| t.trace_id == id)
+            .unwrap_or(0);
         let detail = tokio::time::timeout(SNAPSHOT_DEADLINE, lab.hub.trace(&id)).await;
         if let Ok(Ok(d)) = detail {
             update::apply(&mut state, DataEvent::Trace(Ok(Box::new(d))));

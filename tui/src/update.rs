@@ -4,7 +4,7 @@
 
 mod data;
 
-pub use data::apply;
+pub use data::{INFRASTRUCTURE, apply, is_infrastructure};
 
 use std::time::Instant;
 

@@ -9,6 +9,16 @@ use crate::trace_tree;
 
 use super::notice;
 
+/// The lab's own processes the hub also scrapes. They are not part of the
+/// shop, so the map and the service tables leave them out (the load
+/// generator's numbers have their own table, the hub's state the title bar).
+pub const INFRASTRUCTURE: [&str; 3] = ["agent", "hub", "loadgen"];
+
+/// Whether `name` is one of [`INFRASTRUCTURE`].
+pub fn is_infrastructure(name: &str) -> bool {
+    INFRASTRUCTURE.contains(&name)
+}
+
 /// Applies what a background task sent back; may ask to refetch the open
 /// trace when more of its spans have arrived.
 pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
@@ -17,8 +27,14 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
         DataEvent::Hub(data) => {
             state.hub = HubStatus::Up;
             let data = *data;
-            state.data.topology = Some(data.topology);
+            let mut topology = data.topology;
+            topology.nodes.retain(|n| !is_infrastructure(&n.name));
+            topology
+                .edges
+                .retain(|e| !is_infrastructure(&e.from) && !is_infrastructure(&e.to));
+            state.data.topology = Some(topology);
             let mut services = data.services.services;
+            services.retain(|s| !is_infrastructure(&s.name));
             services.sort_by(|a, b| a.name.cmp(&b.name));
             // Series come every few polls; keep the last ones in between.
             for s in services.iter_mut().filter(|s| s.series.is_none()) {
