@@ -55,6 +55,15 @@ fn series_spec(hub: &Hub, p: &Params) -> std::result::Result<SeriesSpec, ApiErro
     Ok(SeriesSpec { range, step })
 }
 
+/// Runs a computation that may take milliseconds (time series over many
+/// points) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 pub async fn topology(State(hub): State<Arc<Hub>>, Query(q): Q) -> Result<Topology> {
     let p = Params(q);
     Ok(Json(hub.topology(window(&hub, &p)?)))
@@ -68,7 +77,7 @@ pub async fn services(State(hub): State<Arc<Hub>>, Query(q): Q) -> Result<Servic
     } else {
         None
     };
-    Ok(Json(hub.services(w, spec)))
+    Ok(Json(blocking(move || hub.services(w, spec)).await))
 }
 
 pub async fn service(
@@ -79,7 +88,9 @@ pub async fn service(
     let p = Params(q);
     let w = window(&hub, &p)?;
     let spec = series_spec(&hub, &p)?;
-    hub.service(&name, w, spec)
+    let n = name.clone();
+    blocking(move || hub.service(&n, w, spec))
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no service named {name:?}")))
 }

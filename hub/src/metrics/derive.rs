@@ -209,8 +209,18 @@ impl<'a, K: Ord> Prepared<'a, K> {
 
 fn red_prepared(series: &[PreparedSeries<'_>], groups: usize, w: Window) -> Vec<Option<RedStats>> {
     let mut acc: Vec<Option<RedAcc>> = vec![None; groups];
+    // The window's scrape indices, worked out once per target.
+    let mut targets: Vec<(SeriesRef<'_>, Option<(usize, usize)>)> = Vec::new();
     for p in series {
-        let Some(inc) = p.s.increase(w.from_ms, w.to_ms) else {
+        let idx = match targets.iter().find(|(t, _)| t.same_target(&p.s)) {
+            Some((_, idx)) => *idx,
+            None => {
+                let idx = p.s.window_indices(w.from_ms, w.to_ms);
+                targets.push((p.s, idx));
+                idx
+            }
+        };
+        let Some(inc) = idx.and_then(|(b, e)| p.s.increase_between(b, e)) else {
             continue;
         };
         let a = acc[p.group].get_or_insert_with(RedAcc::default);

@@ -100,6 +100,14 @@ impl<'a> SeriesRef<'a> {
     /// when the target has fewer than two scrapes in the window or the
     /// series is absent at the end.
     pub fn increase(&self, from_ms: u64, to_ms: u64) -> Option<Increase> {
+        let (base, end) = self.window_indices(from_ms, to_ms)?;
+        self.increase_between(base, end)
+    }
+
+    /// The scrape indices `increase` works between for a window: the same
+    /// for every series of one target, so callers may work them out once
+    /// (see [`SeriesRef::same_target`]).
+    pub fn window_indices(&self, from_ms: u64, to_ms: u64) -> Option<(usize, usize)> {
         let end = self.times.partition_point(|&t| t <= to_ms);
         if end == 0 {
             return None;
@@ -112,7 +120,12 @@ impl<'a> SeriesRef<'a> {
         } else {
             at_or_before
         };
-        if base >= end || self.at(end).is_nan() {
+        (base < end).then_some((base, end))
+    }
+
+    /// The counter's growth between two scrape indices (see `increase`).
+    pub fn increase_between(&self, base: usize, end: usize) -> Option<Increase> {
+        if base >= end || end >= self.times.len() || self.at(end).is_nan() {
             return None;
         }
         let mut prev = self.at(base);
@@ -131,6 +144,11 @@ impl<'a> SeriesRef<'a> {
         }
         let secs = (self.times[end] - self.times[base]) as f64 / 1000.0;
         Some(Increase { delta, secs })
+    }
+
+    /// Whether two series come from the same target (share scrape times).
+    pub fn same_target(&self, other: &SeriesRef<'_>) -> bool {
+        std::ptr::eq(self.times, other.times)
     }
 }
 
