@@ -66,12 +66,9 @@ impl LoadGen {
         if cfg.timeout.is_zero() {
             cfg.timeout = Duration::from_secs(5);
         }
-        let seed_rng = || {
-            cfg.seed
-                .map(SmallRng::seed_from_u64)
-                .unwrap_or_else(rand::make_rng)
-        };
-        let run_id = seed_rng().random::<u64>() ^ std::process::id() as u64;
+        // Never from the seed: two runs with one seed against one shop must
+        // not share Idempotency-Keys (the shop would replay the old orders).
+        let run_id = rand::make_rng::<SmallRng>().random::<u64>();
         let client = ShopClient::new(&cfg.target, cfg.max_in_flight, cfg.timeout, run_id);
         Arc::new(Self {
             rate_bits: AtomicU64::new(cfg.rate.to_bits()),

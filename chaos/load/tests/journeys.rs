@@ -219,3 +219,26 @@ async fn outcomes_are_classified() {
     assert!(r.requests >= 20);
     assert_eq!(r.outcome("error"), r.requests, "refused: {:?}", r.outcomes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_with_one_seed_never_share_an_idempotency_key() {
+    let (url, shop) = start_shop().await;
+    run_for(checkout_only(&url, 100.0), Duration::from_millis(200)).await;
+    let first = shop.checkouts.lock().unwrap().len();
+    run_for(checkout_only(&url, 100.0), Duration::from_millis(200)).await;
+    let seen = shop.checkouts.lock().unwrap().clone();
+    assert!(
+        first >= 10 && seen.len() >= first + 10,
+        "{first} then {}",
+        seen.len()
+    );
+    let keys: HashSet<_> = seen
+        .iter()
+        .filter_map(|c| c.idempotency_key.clone())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        seen.len(),
+        "a replayed key would replay an old order"
+    );
+}
