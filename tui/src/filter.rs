@@ -9,6 +9,7 @@
 //! | `slow` | only traces of 500 ms or more |
 //! | `>250`, `>250ms`, `>1.5s` | only traces at least that long |
 //! | `service=NAME`, `svc=NAME` or a bare service name | only traces touching it |
+//! | any other word, e.g. `checkout` | only traces whose root names it (among those listed) |
 //! | 8 to 32 hex digits | the trace whose id starts with them |
 
 use chaoslab_hub::client::TraceQuery;
@@ -26,6 +27,9 @@ pub struct TraceFilter {
     pub min_duration_ms: Option<f64>,
     /// A trace id or a prefix of one (lowercase hex).
     pub trace_id: Option<String>,
+    /// Words the root span's service or name must contain (matched on the
+    /// listing the hub returned, case-insensitively).
+    pub words: Vec<String>,
 }
 
 /// A filter word that means nothing.
@@ -37,8 +41,14 @@ pub struct FilterError(pub String);
 pub const SLOW_MS: f64 = 500.0;
 
 impl TraceFilter {
-    /// Parses the text typed after `/`.
+    /// Parses the text typed after `/`; every bare word is a service name.
     pub fn parse(text: &str) -> Result<TraceFilter, FilterError> {
+        Self::parse_with(text, None)
+    }
+
+    /// Parses the text typed after `/`; a bare word is a service when it is
+    /// one of `services`, else a word the root span must contain.
+    pub fn parse_with(text: &str, services: Option<&[String]>) -> Result<TraceFilter, FilterError> {
         let mut f = TraceFilter::default();
         for word in text.split_whitespace() {
             let lower = word.to_ascii_lowercase();
@@ -59,13 +69,10 @@ impl TraceFilter {
                         }
                     } else if lower.len() >= 8 && is_hex(&lower) && lower.len() <= 32 {
                         f.trace_id = Some(lower);
-                    } else if lower
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
+                    } else if services.is_none_or(|known| known.contains(&lower)) {
                         f.service = Some(lower);
                     } else {
-                        return Err(FilterError(format!("unknown filter word {word:?}")));
+                        f.words.push(lower);
                     }
                 }
             }
@@ -83,6 +90,17 @@ impl TraceFilter {
             faults_only: self.faults_only,
             limit: Some(limit),
         }
+    }
+
+    /// Whether a listed trace passes the parts the hub does not filter
+    /// (trace id prefix, root words).
+    pub fn keeps(&self, t: &chaoslab_hub::api::types::TraceSummary) -> bool {
+        let id_ok = self
+            .trace_id
+            .as_ref()
+            .is_none_or(|p| t.trace_id.starts_with(p.as_str()));
+        let root = format!("{} {}", t.root_service, t.root_name).to_lowercase();
+        id_ok && self.words.iter().all(|w| root.contains(w.as_str()))
     }
 
     /// Whether nothing is filtered.
@@ -107,6 +125,9 @@ impl TraceFilter {
         }
         if let Some(id) = &self.trace_id {
             parts.push(format!("id={id}"));
+        }
+        for w in &self.words {
+            parts.push(format!("~{w}"));
         }
         if parts.is_empty() {
             "all".to_string()
@@ -156,5 +177,14 @@ mod tests {
         let e = TraceFilter::parse(">fast").unwrap_err();
         assert!(e.to_string().contains("fast"), "{e}");
         assert!(TraceFilter::parse("colour=red").is_err());
+    }
+
+    #[test]
+    fn unknown_bare_words_match_the_root() {
+        let known = vec!["orders".to_string()];
+        let f = TraceFilter::parse_with("orders Checkout", Some(&known)).unwrap();
+        assert_eq!(f.service.as_deref(), Some("orders"));
+        assert_eq!(f.words, vec!["checkout".to_string()]);
+        assert!(f.describe().contains("~checkout"));
     }
 }

@@ -229,10 +229,11 @@ fn back(state: &mut AppState) {
 }
 
 fn apply_filter(state: &mut AppState, cmds: &mut Vec<Command>) {
+    let known = state.service_names();
     let Some(input) = &mut state.input else {
         return;
     };
-    match TraceFilter::parse(&input.text) {
+    match TraceFilter::parse_with(&input.text, (!known.is_empty()).then_some(&known[..])) {
         Ok(filter) => {
             state.input = None;
             state.traces.selected = 0;
@@ -242,11 +243,8 @@ fn apply_filter(state: &mut AppState, cmds: &mut Vec<Command>) {
                 state.traces.focus = TraceFocus::Waterfall;
             }
             cmds.push(Command::SetTraceQuery(filter.query(TRACE_LIMIT)));
-            let prefix = filter.trace_id.clone();
+            state.traces.list.retain(|t| filter.keeps(t));
             state.traces.filter = filter;
-            if let Some(p) = prefix {
-                state.traces.list.retain(|t| t.trace_id.starts_with(&p));
-            }
         }
         Err(e) => input.error = Some(e.to_string()),
     }

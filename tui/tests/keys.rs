@@ -247,3 +247,15 @@ fn notices_fade_on_a_later_tick() {
     chaoslab_tui::update::update(&mut s, chaoslab_tui::Action::Tick);
     assert!(s.notice.is_none());
 }
+
+#[test]
+fn a_word_that_is_no_service_filters_by_root_name() {
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "products");
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::SetTraceQuery(q)] if q.service.is_none()));
+    assert_eq!(s.traces.list.len(), 1, "{:?}", s.traces.list);
+    assert_eq!(s.traces.list[0].root_name, "GET /api/products");
+    assert!(render_to_string(&s, Screen::Traces, 120, 40).contains("filter: ~products"));
+}

@@ -116,9 +116,7 @@ fn set_traces(state: &mut AppState, resp: chaoslab_hub::api::types::TracesRespon
         .get(state.traces.selected)
         .map(|t| t.trace_id.clone());
     let mut list = resp.traces;
-    if let Some(p) = &state.traces.filter.trace_id {
-        list.retain(|t| t.trace_id.starts_with(p.as_str()));
-    }
+    list.retain(|t| state.traces.filter.keeps(t));
     state.traces.matched = resp.matched;
     // Keep the selection on the same trace while new ones arrive on top.
     state.traces.selected = selected_id
