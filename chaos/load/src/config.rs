@@ -51,6 +51,14 @@ impl Weights {
         w
     }
 
+    /// Every weight multiplied by `k`.
+    pub fn scaled(mut self, k: f64) -> Self {
+        for j in Journey::ALL {
+            *self.get_mut(j) *= k;
+        }
+        self
+    }
+
     /// The weight of `journey`.
     pub fn get(&self, journey: Journey) -> f64 {
         match journey {
@@ -173,5 +181,29 @@ impl LoadConfig {
             return Err(LoadError::InvalidConfig("timeout must be > 0".into()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_wrong_field() {
+        let ok = LoadConfig::new("http://127.0.0.1:8080");
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = |f: fn(&mut LoadConfig)| {
+            let mut c = ok.clone();
+            f(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(|c| c.rate = -1.0).contains("rate"));
+        assert!(bad(|c| c.rate = f64::NAN).contains("rate"));
+        assert!(bad(|c| c.target = "ftp://x".into()).contains("scheme"));
+        assert!(bad(|c| c.target = "nowhere".into()).contains("target"));
+        assert!(bad(|c| c.max_in_flight = 0).contains("max_in_flight"));
+        assert!(bad(|c| c.timeout = Duration::ZERO).contains("timeout"));
+        assert!(bad(|c| c.weights.checkout = f64::INFINITY).contains("checkout"));
+        assert!(bad(|c| c.weights = Weights::only(Journey::Browse).scaled(0.0)).contains("> 0"));
     }
 }

@@ -69,7 +69,13 @@ impl LoadGen {
         // Never from the seed: two runs with one seed against one shop must
         // not share Idempotency-Keys (the shop would replay the old orders).
         let run_id = rand::make_rng::<SmallRng>().random::<u64>();
-        let client = ShopClient::new(&cfg.target, cfg.max_in_flight, cfg.timeout, run_id);
+        // An unparsable target leaves every journey failing as `error`
+        // (try_new refuses it up front).
+        let base = reqwest::Url::parse(&cfg.target).ok();
+        if base.is_none() {
+            tracing::warn!(target = %cfg.target, "the target is not a URL: every journey will fail");
+        }
+        let client = ShopClient::new(base, cfg.max_in_flight, cfg.timeout, run_id);
         Arc::new(Self {
             rate_bits: AtomicU64::new(cfg.rate.to_bits()),
             weights: Mutex::new(cfg.weights),

@@ -31,7 +31,11 @@ type Step<T> = Result<T, Outcome>;
 /// The shop's gateway as the simulated users see it.
 pub(crate) struct ShopClient {
     http: reqwest::Client,
-    base: String,
+    /// The gateway's URL, parsed once: each request only sets its path.
+    /// `None` when the target did not parse: every call fails as `error`.
+    base: Option<reqwest::Url>,
+    /// Path prefix of the target URL, if it has one.
+    prefix: String,
     /// One token slot per simulated user. The async lock makes one login
     /// per user at a time: arrivals that need the same token wait for it
     /// instead of all logging in at once (a login storm after a 401).
@@ -43,7 +47,13 @@ pub(crate) struct ShopClient {
 }
 
 impl ShopClient {
-    pub(crate) fn new(target: &str, max_in_flight: usize, timeout: Duration, run_id: u64) -> Self {
+    /// A client of the gateway at `base` (an http(s) URL).
+    pub(crate) fn new(
+        base: Option<reqwest::Url>,
+        max_in_flight: usize,
+        timeout: Duration,
+        run_id: u64,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(max_in_flight)
@@ -53,7 +63,11 @@ impl ShopClient {
             .unwrap_or_default();
         Self {
             http,
-            base: target.trim_end_matches('/').to_string(),
+            prefix: base
+                .as_ref()
+                .map(|b| b.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            base,
             tokens: USERS
                 .iter()
                 .map(|_| tokio::sync::Mutex::new(None))
@@ -271,7 +285,7 @@ impl ShopClient {
         propagation::inject(&span.context(), &mut headers);
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(method, self.url(path).ok_or(Outcome::Error)?)
             .headers(headers);
         if let Some(b) = body {
             req = req.json(&b);
@@ -303,6 +317,18 @@ impl ShopClient {
     }
 }
 
+impl ShopClient {
+    fn url(&self, path: &str) -> Option<reqwest::Url> {
+        let mut url = self.base.clone()?;
+        if self.prefix.is_empty() {
+            url.set_path(path);
+        } else {
+            url.set_path(&format!("{}{path}", self.prefix));
+        }
+        Some(url)
+    }
+}
+
 /// A 2xx body, or the outcome that its status means.
 fn classify(status: u16, body: Bytes) -> Step<Bytes> {
     match Outcome::from_status(status) {
@@ -322,4 +348,32 @@ fn id_text(v: &Value) -> Option<String> {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(target: &str) -> ShopClient {
+        ShopClient::new(
+            reqwest::Url::parse(target).ok(),
+            4,
+            Duration::from_secs(1),
+            1,
+        )
+    }
+
+    #[test]
+    fn paths_go_under_the_target_url() {
+        let url = |t: &str| client(t).url("/api/products").map(|u| u.to_string());
+        assert_eq!(
+            url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/api/products"
+        );
+        assert_eq!(
+            url("http://h:1/shop/").unwrap(),
+            "http://h:1/shop/api/products"
+        );
+        assert_eq!(url("not a url"), None);
+    }
 }
