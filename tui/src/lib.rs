@@ -24,6 +24,13 @@
 //! fixtures.rs    a believable lab state built from hub types (tests, docs, bench)
 //! bench.rs       frame render time and idle CPU
 //! ```
+//!
+//! State, update and drawing are apart: keys become [`Action`]s
+//! ([`keys::handle_key_event`]), [`update::update`] applies them and returns
+//! [`Command`]s for background tasks, and each screen is a module under
+//! [`ui`] with a `draw` that only reads the state. Keys and updates are one
+//! function each rather than one per screen, because most keys mean the same
+//! on every screen; the screen-specific ones are a short match at the end.
 
 pub mod action;
 pub mod agent;
@@ -73,6 +80,8 @@ pub async fn run(cfg: TuiConfig) -> anyhow::Result<()> {
     // try_init enters the alternate screen and raw mode and installs a panic
     // hook that restores the terminal before the panic message prints.
     let mut terminal = ratatui::try_init().map_err(|e| {
+        // Undo whatever half of the set-up happened (raw mode, alternate screen).
+        let _ = ratatui::try_restore();
         anyhow::anyhow!(
             "cannot open the terminal ({e}); the dashboard needs one (try --snapshot for text)"
         )
