@@ -117,7 +117,7 @@ impl Actor<'_> {
     pub async fn act(&self, action: &Action) -> Result<Option<String>, RunError> {
         match action {
             Action::Fault(f) => self.fault(f).await.map(Some),
-            Action::ClearFaults(_) => self.clear_faults().await.map(|_| None),
+            Action::ClearFaults(_) => self.clear_faults().await,
             Action::Policy(p) => {
                 let svc = self.lab.service(&p.service.value)?;
                 let patch = Value::Object(p.set.value.clone().into_iter().collect());
@@ -268,19 +268,34 @@ impl Actor<'_> {
         }
     }
 
-    /// Every fault everywhere: the agent's, then each service's.
-    pub async fn clear_faults(&self) -> Result<(), RunError> {
+    /// Every fault everywhere: the agent's, then each service's. A service
+    /// that does not answer is noted, not an error (see
+    /// [`crate::lab::service::ServiceClient::clear_faults`]).
+    pub async fn clear_faults(&self) -> Result<Option<String>, RunError> {
         let mut first_error = None;
         if self.lab.endpoints.agent.is_some()
             && let Err(e) = self.lab.agent()?.clear().await
         {
             first_error.get_or_insert(e);
         }
+        let mut silent = Vec::new();
         for svc in self.lab.services() {
-            if let Err(e) = svc.clear_faults().await {
-                first_error.get_or_insert(e);
+            match svc.clear_faults().await {
+                Ok(true) => {}
+                Ok(false) => silent.push(svc.name.clone()),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        first_error.map_or(Ok(()), Err)
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        Ok((!silent.is_empty()).then(|| {
+            format!(
+                "{} did not answer (down: no in-service faults to clear)",
+                silent.join(", ")
+            )
+        }))
     }
 }

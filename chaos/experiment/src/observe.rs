@@ -10,7 +10,6 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::duration::scale_duration;
 use crate::error::RunError;
 use crate::lab::{Lab, url};
 use crate::model::{
@@ -41,15 +40,17 @@ pub struct Observation {
     pub reason: Option<String>,
 }
 
-/// Reads and judges one probe. `scale` shortens probe windows with the run;
-/// `baseline` is the probe's reading before the method, if any.
-pub async fn observe(probe: &Probe, lab: &Lab, scale: f64, baseline: Option<Value>) -> Observation {
+/// Reads and judges one probe; `baseline` is the probe's reading before the
+/// method, if any. Probe windows are measurement settings tied to scrape
+/// intervals and the load generator's window, so the time scale leaves them
+/// alone.
+pub async fn observe(probe: &Probe, lab: &Lab, baseline: Option<Value>) -> Observation {
     let read = match probe {
         Probe::Slo(p) => slo(p, lab).await,
-        Probe::Metric(p) => metric(p, lab, scale).await,
+        Probe::Metric(p) => metric(p, lab).await,
         Probe::Http(p) => http(p, lab).await,
         Probe::Resilience(p) => resilience(p, lab).await,
-        Probe::Trace(p) => trace(p, lab, scale).await,
+        Probe::Trace(p) => trace(p, lab).await,
     };
     let tolerance = probe.tolerance().value.clone();
     let (seen, verdict) = match read {
@@ -110,7 +111,7 @@ async fn slo(p: &SloProbe, lab: &Lab) -> Result<Seen, RunError> {
     Ok(value(v))
 }
 
-async fn metric(p: &MetricProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError> {
+async fn metric(p: &MetricProbe, lab: &Lab) -> Result<Seen, RunError> {
     let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/metric"))
         .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
     {
@@ -118,7 +119,7 @@ async fn metric(p: &MetricProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError
         q.append_pair("name", &p.metric.value);
         q.append_pair("agg", p.agg.as_str());
         if let Some(w) = p.window {
-            let ms = scale_duration(w.0, scale).as_millis().max(1000);
+            let ms = w.0.as_millis().max(1000);
             q.append_pair("window", &format!("{ms}ms"));
         }
         if !p.labels.is_empty() {
@@ -235,7 +236,7 @@ async fn resilience(p: &ResilienceProbe, lab: &Lab) -> Result<Seen, RunError> {
     Ok(value(v))
 }
 
-async fn trace(p: &TraceProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError> {
+async fn trace(p: &TraceProbe, lab: &Lab) -> Result<Seen, RunError> {
     let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/traces"))
         .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
     {
@@ -264,7 +265,7 @@ async fn trace(p: &TraceProbe, lab: &Lab, scale: f64) -> Result<Seen, RunError> 
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        now.saturating_sub(scale_duration(w.0, scale)).as_nanos() as u64
+        now.saturating_sub(w.0).as_nanos() as u64
     });
     let count = traces
         .iter()

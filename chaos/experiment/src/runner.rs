@@ -449,7 +449,7 @@ async fn check(
         } else {
             rec.baseline(*i)
         };
-        observe(p, actor.lab, actor.scale, baseline)
+        observe(p, actor.lab, baseline)
     });
     let observations = join_all(reads).await;
     if phase == Phase::Before {

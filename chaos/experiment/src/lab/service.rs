@@ -118,11 +118,20 @@ impl ServiceClient {
         ))
     }
 
-    /// `DELETE /admin/faults`: every in-service fault.
-    pub async fn clear_faults(&self) -> Result<(), RunError> {
-        self.http
-            .expect(Method::DELETE, &self.at("/admin/faults"), None)
-            .await
-            .map(|_| ())
+    /// `DELETE /admin/faults`: every in-service fault. `Ok(false)` when the
+    /// service does not answer at all: a process that is down (or being
+    /// restarted) holds no in-service faults, which live in its memory.
+    pub async fn clear_faults(&self) -> Result<bool, RunError> {
+        let u = self.at("/admin/faults");
+        let Ok(reply) = self.http.send(Method::DELETE, &u, None, &[], None).await else {
+            return Ok(false);
+        };
+        if reply.ok() {
+            return Ok(true);
+        }
+        Err(RunError::call(
+            format!("DELETE {u}"),
+            format!("answered {}", reply.status),
+        ))
     }
 }
