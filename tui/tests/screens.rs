@@ -114,6 +114,8 @@ fn waterfall_highlights_the_span_with_the_injected_fault() {
     );
     // The trace list flags the trace.
     assert!(find(&buf, "FAULT").is_some());
+    // The time axis runs from 0 to the trace's length.
+    assert!(find(&buf, "┬0").is_some() && find(&buf, "812ms┬").is_some());
 }
 
 #[test]

@@ -55,6 +55,49 @@ impl Widget for Waterfall<'_> {
         let dur_w = 8usize;
         let bar_x = area.x + (name_w + dur_w + 1) as u16;
         let bar_w = area.right().saturating_sub(bar_x) as usize;
+        // The first row is the time axis.
+        let axis = Style::new().fg(Color::DarkGray);
+        buf.set_stringn(
+            area.x,
+            area.y,
+            format!("{:<name_w$}{:>dur_w$}", "span", "took"),
+            name_w + dur_w,
+            axis,
+        );
+        if bar_w >= 12 {
+            let total_ms = total / 1e6;
+            let ticks = [
+                (0usize, 0.0),
+                (bar_w / 2, total_ms / 2.0),
+                (bar_w, total_ms),
+            ];
+            for (col, ms) in ticks {
+                let text = if ms == 0.0 {
+                    "0".to_string()
+                } else {
+                    fmt::ms(Some(ms))
+                };
+                let label = format!("┬{text}");
+                let w = label.chars().count();
+                // The last label ends at the right edge, the others start at their tick.
+                let x = if col == bar_w {
+                    bar_w.saturating_sub(w)
+                } else {
+                    col
+                };
+                let label = if col == bar_w {
+                    format!("{text}┬")
+                } else {
+                    label
+                };
+                buf.set_stringn(bar_x + x as u16, area.y, label, bar_w - x, axis);
+            }
+        }
+        let area = Rect {
+            y: area.y + 1,
+            height: area.height - 1,
+            ..area
+        };
         let h = area.height as usize;
         // Keep the selected row on screen.
         let first = self
