@@ -97,8 +97,9 @@ pub const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(3);
 
 /// One frame of `screen` as text, after one fetch from the lab (within
 /// [`SNAPSHOT_DEADLINE`]; if the hub does not answer, the frame says so).
-/// On the Traces screen the most telling trace (with a fault, else an
-/// error, else the most spans) is opened in the waterfall.
+/// The Service screen shows the service in the worst shape (most errors,
+/// then slowest); the Traces screen opens the most telling trace (with a
+/// fault, else an error, else the most spans) in the waterfall.
 pub async fn snapshot(
     cfg: TuiConfig,
     screen: &str,
@@ -127,6 +128,19 @@ pub async fn snapshot(
             &mut state,
             DataEvent::HubDown(format!("no answer within {SNAPSHOT_DEADLINE:?}")),
         );
+    }
+    // Show the service in the worst shape: most errors, then slowest p99.
+    if let Some(i) = (0..state.data.services.len()).max_by(|&a, &b| {
+        let key = |i: usize| {
+            let s = &state.data.services[i].stats;
+            (s.error_ratio, s.p99_ms.unwrap_or(0.0))
+        };
+        let (ka, kb) = (key(a), key(b));
+        ka.0.total_cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(b.cmp(&a))
+    }) {
+        state.service_selected = i;
     }
     // Open the most telling trace: one with a fault, else an error, else the
     // one with the most spans.
