@@ -261,10 +261,15 @@ async fn version_request_id_and_browsers() {
     let resp = agent.router().oneshot(req).await.unwrap();
     assert!(resp.headers().contains_key("x-toxiproxy-request-id"));
 
-    let req = axum::http::Request::get("/no/such/route").body(axum::body::Body::empty()).unwrap();
+    let req = axum::http::Request::get("/no/such/route")
+        .body(axum::body::Body::empty())
+        .unwrap();
     let resp = agent.router().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert!(resp.headers().contains_key("x-toxiproxy-request-id"), "fallback carries the id too");
+    assert!(
+        resp.headers().contains_key("x-toxiproxy-request-id"),
+        "fallback carries the id too"
+    );
 
     let req = axum::http::Request::get("/proxies")
         .header("user-agent", "Mozilla/5.0 (X11)")

@@ -23,7 +23,7 @@ async fn latency_adds_its_delay_and_removal_takes_it_away() {
     let view = proxy(&agent, "lat", echo_server().await).await;
     let mut s = connect(&view).await;
     let base = round_trip(&mut s).await;
-    assert!(base < Duration::from_millis(50), "no toxic: {base:?}");
+    assert!(base < Duration::from_millis(80), "no toxic: {base:?}");
     toxic(
         &agent,
         "lat",
@@ -33,7 +33,7 @@ async fn latency_adds_its_delay_and_removal_takes_it_away() {
     // Existing connections pick the toxic up.
     let slow = round_trip(&mut s).await;
     assert!(slow >= Duration::from_millis(100), "{slow:?}");
-    assert!(slow < Duration::from_millis(250), "{slow:?}");
+    assert!(slow < Duration::from_millis(400), "{slow:?}");
     let (status, _) = call(
         &agent,
         "DELETE",
@@ -43,7 +43,7 @@ async fn latency_adds_its_delay_and_removal_takes_it_away() {
     .await;
     assert_eq!(status, 204);
     let fast = round_trip(&mut s).await;
-    assert!(fast < Duration::from_millis(50), "after removal: {fast:?}");
+    assert!(fast < Duration::from_millis(80), "after removal: {fast:?}");
 }
 
 #[tokio::test]
@@ -58,14 +58,14 @@ async fn latency_with_toxicity_zero_never_applies() {
     .await;
     for _ in 0..5 {
         let mut s = connect(&view).await;
-        assert!(round_trip(&mut s).await < Duration::from_millis(100));
+        assert!(round_trip(&mut s).await < Duration::from_millis(200));
     }
 }
 
 #[tokio::test]
 async fn bandwidth_holds_the_rate_within_ten_percent() {
     let agent = agent();
-    let len = 500_000usize;
+    let len = 1_000_000usize;
     let view = proxy(&agent, "bw", sending_server(payload(len, 7), false).await).await;
     toxic(
         &agent,
@@ -209,7 +209,7 @@ async fn slow_close_delays_the_close() {
     toxic(
         &agent,
         "sc",
-        json!({"type": "slow_close", "attributes": {"delay": 300}}),
+        json!({"type": "slow_close", "attributes": {"delay": 500}}),
     )
     .await;
     let mut s = connect(&view).await;
@@ -217,13 +217,13 @@ async fn slow_close_delays_the_close() {
     let mut buf = [0u8; 3];
     s.read_exact(&mut buf).await.unwrap();
     assert!(
-        start.elapsed() < Duration::from_millis(200),
+        start.elapsed() < Duration::from_millis(300),
         "data was held back"
     );
     let mut rest = Vec::new();
     s.read_to_end(&mut rest).await.unwrap();
     assert!(
-        start.elapsed() >= Duration::from_millis(290),
+        start.elapsed() >= Duration::from_millis(490),
         "closed after {:?}",
         start.elapsed()
     );
@@ -320,7 +320,7 @@ async fn removing_a_toxic_under_load_answers_promptly() {
         let (status, _) = call(&agent, "DELETE", path, "").await;
         assert_eq!(status, 204);
         assert!(
-            start.elapsed() < Duration::from_millis(100),
+            start.elapsed() < Duration::from_millis(250),
             "{path} took {:?}",
             start.elapsed()
         );
