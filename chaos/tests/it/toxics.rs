@@ -334,3 +334,43 @@ async fn removing_a_toxic_under_load_answers_promptly() {
         assert_eq!(n, 2_000_000);
     }
 }
+
+/// Whether each of `n` connections (opened one after another) was slowed by a
+/// 60 ms latency toxic, checked over two round trips each.
+async fn slowed_connections(
+    agent: &std::sync::Arc<chaoslab_chaos::Agent>,
+    name: &str,
+    n: usize,
+) -> Vec<bool> {
+    let view = proxy(agent, name, echo_server().await).await;
+    toxic(
+        agent,
+        name,
+        json!({"type": "latency", "toxicity": 0.5, "attributes": {"latency": 60}}),
+    )
+    .await;
+    let mut streams = Vec::new();
+    for _ in 0..n {
+        let mut s = connect(&view).await;
+        // The first round trip makes sure the proxy has set this connection up
+        // before the next one is opened, so draws happen in a fixed order.
+        let first = round_trip(&mut s).await >= Duration::from_millis(60);
+        streams.push((s, first));
+    }
+    let checks = streams.into_iter().map(|(mut s, first)| async move {
+        let second = round_trip(&mut s).await >= Duration::from_millis(60);
+        assert_eq!(first, second, "toxicity is drawn once per connection");
+        first
+    });
+    futures::future::join_all(checks).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toxicity_is_drawn_per_connection_and_repeats_with_the_seed() {
+    let a = slowed_connections(&agent(), "tox_a", 60).await;
+    let slowed = a.iter().filter(|&&s| s).count();
+    // 50% of 60, sigma = 3.9; allow 4.5 sigma.
+    assert!((13..=47).contains(&slowed), "{slowed} of 60 slowed");
+    let b = slowed_connections(&agent(), "tox_a", 60).await;
+    assert_eq!(a, b, "the same seed gives the same draws");
+}
