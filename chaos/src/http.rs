@@ -11,6 +11,7 @@
 //! (upstream: before forwarding, downstream: before answering, per request,
 //! toxicity drawn per request); `enabled: false` (the listener closes). Other
 //! toxics are stored and listed but have no effect on http-mode proxies.
+//! Byte counters count the client side: `upstream` received, `downstream` sent.
 
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
@@ -33,6 +34,8 @@ use rand::{RngExt, SeedableRng};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
+mod counted;
+
 use crate::faults::http::HttpAction;
 use crate::proxy::Proxy;
 use crate::proxy::chain::Direction;
@@ -54,6 +57,23 @@ fn client() -> &'static Client<HttpConnector, Incoming> {
 /// Serve one client connection of an http-mode proxy.
 pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: CancellationToken) {
     let _ = socket.set_nodelay(true);
+    let (listen, upstream) = {
+        let st = proxy.lock();
+        (st.listen.clone(), st.upstream.clone())
+    };
+    let labels = |direction: &str| {
+        [
+            ("direction", direction.to_string()),
+            ("listener", listen.clone()),
+            ("proxy", proxy.name.clone()),
+            ("upstream", upstream.clone()),
+        ]
+    };
+    let socket = counted::Counted {
+        inner: socket,
+        received: metrics::counter!(names::TOXIPROXY_RECEIVED_BYTES, &labels("upstream")),
+        sent: metrics::counter!(names::TOXIPROXY_SENT_BYTES, &labels("downstream")),
+    };
     let service = hyper::service::service_fn(move |req| handle(proxy.clone(), req));
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), service);

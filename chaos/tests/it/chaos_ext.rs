@@ -430,6 +430,14 @@ async fn create_proxy_in_http_mode_from_code() {
         .await
         .unwrap();
     assert!(body.starts_with("ok"), "{body}");
+    for (name, direction) in [
+        ("toxiproxy_proxy_received_bytes_total", "upstream"),
+        ("toxiproxy_proxy_sent_bytes_total", "downstream"),
+    ] {
+        let dir = format!("direction=\"{direction}\"");
+        let n = metric(&agent, name, &["proxy=\"users\"", &dir]).await;
+        assert!(n > 0.0, "{name} {direction}: {n}");
+    }
 }
 
 #[tokio::test]
