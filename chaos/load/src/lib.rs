@@ -18,11 +18,13 @@
 //! Layout: [`config`] (what to run), [`journey`] (journeys and outcomes),
 //! `shop_client` (the HTTP calls), `generator` (the arrival loop), `stats` and
 //! `meters` (numbers), [`report`] (what `GET /load` answers), `api` (the
-//! control API), `cli` (`chaoslab load`), `bench` (top rate).
+//! control API) and `client` (its typed client), `cli` (`chaoslab load`),
+//! `bench` (top rate).
 
 mod api;
 mod bench;
 mod cli;
+mod client;
 pub mod config;
 mod generator;
 pub mod journey;
@@ -33,6 +35,7 @@ mod stats;
 
 pub use bench::{BenchReport, BenchRow, bench, serve_products};
 pub use cli::{LoadArgs, run_cli};
+pub use client::{ClientError, LoadClient};
 pub use config::{LoadConfig, LoadError, Weights};
 pub use generator::{LoadGen, WINDOW_SECS};
 pub use journey::{Journey, Outcome};

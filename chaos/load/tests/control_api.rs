@@ -186,3 +186,36 @@ async fn metrics_and_health_are_served() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_reads_and_steers_the_generator() {
+    let (url, shop) = start_shop().await;
+    let running = Running::start(config(&url, 0.0));
+    let api = serve_api(&running.generator).await;
+    let client = chaoslab_load::LoadClient::new(&api);
+
+    let report = client.report().await.unwrap();
+    assert_eq!((report.rate, report.target.as_str()), (0.0, url.as_str()));
+    let report = client
+        .set_weights(&[("checkout", 0.0), ("view_order", 0.0)])
+        .await
+        .unwrap();
+    assert_eq!(report.weights.checkout, 0.0);
+    client.set_rate(100.0).await.unwrap();
+    eventually(Duration::from_secs(5), "traffic", || {
+        shop.total_hits() >= 20
+    })
+    .await;
+    assert_eq!(shop.hits("checkout"), 0, "the weights were applied");
+
+    match client.set_rate(-5.0).await {
+        Err(chaoslab_load::ClientError::Refused {
+            status: 400,
+            message,
+        }) => {
+            assert!(message.contains("rate"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    running.stop().await;
+}
