@@ -33,7 +33,11 @@ pub async fn serve_otlp_grpc(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    // Exports are often hundreds of KB: large HTTP/2 windows let one arrive
+    // without waiting on window updates.
     tonic::transport::Server::builder()
+        .initial_stream_window_size(Some(4 << 20))
+        .initial_connection_window_size(Some(16 << 20))
         .add_service(GrpcExport::<Traces>::new(hub.clone()))
         .add_service(GrpcExport::<Metrics>::new(hub.clone()))
         .add_service(GrpcExport::<Logs>::new(hub))
