@@ -108,7 +108,14 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     let otel = tracer.as_ref().map(|p| {
         use opentelemetry::trace::TracerProvider as _;
         opentelemetry::global::set_tracer_provider(p.clone());
-        tracing_opentelemetry::layer().with_tracer(p.tracer("chaoslab"))
+        // Only what a reader of the lab's traces uses: every attribute is
+        // paid for on the hot path, in the export and in the hub.
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("chaoslab"))
+            .with_location(false)
+            .with_threads(false)
+            .with_tracked_inactivity(false)
+            .with_target(false)
     });
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let result = if opts.json_logs {
