@@ -34,6 +34,7 @@ use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Serialize)]
 struct Order {
@@ -255,15 +256,35 @@ async fn checkout(
         }
         order
     };
-    match s.run(&order, &req.items).await {
-        Ok(()) => answer(
-            s.finish(&order.order_id, "confirmed", None)
-                .unwrap_or(order),
-        ),
-        Err(e) => {
-            s.finish(&order.order_id, "failed", Some(&e));
-            Err(e)
-        }
+    // The saga runs in a task of its own: if the caller gives up and the
+    // connection closes, the saga still finishes or compensates, instead of
+    // being dropped half-way with stock reserved.
+    let saga = {
+        let (s, order, items) = (s.clone(), order.clone(), req.items.clone());
+        let deadline = chaoslab_kit::http::deadline::current();
+        let work = async move {
+            match s.run(&order, &items).await {
+                Ok(()) => Ok(s
+                    .finish(&order.order_id, "confirmed", None)
+                    .unwrap_or(order)),
+                Err(e) => {
+                    s.finish(&order.order_id, "failed", Some(&e));
+                    Err(e)
+                }
+            }
+        };
+        tokio::spawn(
+            chaoslab_kit::http::deadline::scope(deadline, work)
+                .instrument(tracing::Span::current()),
+        )
+    };
+    match saga.await {
+        Ok(result) => answer(result?),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "saga failed",
+            format!("order {}: {e}", order.order_id),
+        )),
     }
 }
 
