@@ -179,3 +179,82 @@ async fn empty_hub_answers_every_route() {
         .unwrap();
     assert!(m.contains("hub_spans_received_total 0"), "{m}");
 }
+
+/// Ingest, scraping and queries at once: the hub scrapes its own `/metrics`
+/// while two senders flood it over gRPC and a reader lists traces; nothing
+/// blocks, and the scraped counter ends at the number of spans sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_scrape_and_queries_together() {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    let th = TestHub::start(
+        HubConfig {
+            scrape_interval: Duration::from_millis(50),
+            scrape_timeout: Duration::from_millis(500),
+            span_budget: 2_000,
+            ..HubConfig::default()
+        },
+        true,
+    )
+    .await;
+    th.hub.set_targets(vec![chaoslab_hub::Target {
+        name: "hub".into(),
+        url: th.api_url("/metrics"),
+    }]);
+    let mut senders = Vec::new();
+    for sender in 0..2u128 {
+        let addr = th.grpc;
+        senders.push(tokio::spawn(async move {
+            let mut g = TraceServiceClient::connect(format!("http://{addr}"))
+                .await
+                .unwrap();
+            for round in 0..20u128 {
+                let spans: Vec<S> = (0..200u64)
+                    .map(|i| {
+                        S::new(
+                            sender << 64 | round << 32 | (i / 4) as u128 + 1,
+                            i + 1,
+                            0,
+                            i,
+                            1,
+                        )
+                    })
+                    .collect();
+                g.export(export("flood", &spans)).await.unwrap();
+            }
+        }));
+    }
+    let c = th.client();
+    let reader = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            for _ in 0..50 {
+                let t = c
+                    .traces(&TraceQuery {
+                        limit: Some(20),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                assert!(t.traces.len() <= 20);
+                assert!(c.health().await.unwrap().spans_stored <= 2_000);
+            }
+        })
+    };
+    for s in senders {
+        s.await.unwrap();
+    }
+    reader.await.unwrap();
+    let q = MetricQuery::new("hub_spans_received_total", Aggregation::Max);
+    support::eventually(
+        "the scraped span counter",
+        Duration::from_secs(10),
+        || async { (c.metric(&q).await.ok()?.value? == 8_000.0).then_some(()) },
+    )
+    .await;
+    let h = c.health().await.unwrap();
+    assert_eq!(
+        (h.spans_received, h.spans_stored, h.spans_evicted),
+        (8_000, 2_000, 6_000)
+    );
+    assert_eq!(h.targets[0].up, Some(true));
+}
