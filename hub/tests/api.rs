@@ -211,7 +211,7 @@ async fn ingest_scrape_and_queries_together() {
                 let spans: Vec<S> = (0..200u64)
                     .map(|i| {
                         S::new(
-                            sender << 64 | round << 32 | (i / 4) as u128 + 1,
+                            (sender << 64) | (round << 32) | ((i / 4) as u128 + 1),
                             i + 1,
                             0,
                             i,
