@@ -14,7 +14,7 @@
 //! Byte counters count the client side: `upstream` received, `downstream` sent.
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,9 +22,7 @@ use chaoslab_kit::names;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use opentelemetry::trace::{
     Span, SpanContext, SpanKind, Status, TraceContextExt, TraceState, Tracer,
 };
@@ -35,6 +33,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 mod counted;
+pub mod upstream;
 
 use crate::faults::http::HttpAction;
 use crate::proxy::Proxy;
@@ -42,37 +41,13 @@ use crate::proxy::chain::Direction;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
-fn client() -> &'static Client<HttpConnector, Incoming> {
-    static CLIENT: OnceLock<Client<HttpConnector, Incoming>> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector)
-    })
-}
-
 /// Serve one client connection of an http-mode proxy.
 pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: CancellationToken) {
     let _ = socket.set_nodelay(true);
-    let (listen, upstream) = {
-        let st = proxy.lock();
-        (st.listen.clone(), st.upstream.clone())
-    };
-    let labels = |direction: &str| {
-        [
-            ("direction", direction.to_string()),
-            ("listener", listen.clone()),
-            ("proxy", proxy.name.clone()),
-            ("upstream", upstream.clone()),
-        ]
-    };
     let socket = counted::Counted {
         inner: socket,
-        received: metrics::counter!(names::TOXIPROXY_RECEIVED_BYTES, &labels("upstream")),
-        sent: metrics::counter!(names::TOXIPROXY_SENT_BYTES, &labels("downstream")),
+        received: proxy.bytes_counter("received", Direction::Upstream),
+        sent: proxy.bytes_counter("sent", Direction::Downstream),
     };
     let service = hyper::service::service_fn(move |req| handle(proxy.clone(), req));
     let conn =
@@ -241,7 +216,11 @@ async fn handle(
     {
         req.headers_mut().insert("traceparent", v);
     }
-    let result = client().request(req).await;
+    let client = proxy
+        .upstream_client
+        .get_or_init(|| upstream::client(&proxy))
+        .clone();
+    let result = client.request(req).await;
     let down_delay = toxic_latency(&proxy, Direction::Downstream, &mut rng);
     if !down_delay.is_zero() {
         tokio::time::sleep(down_delay).await;

@@ -16,13 +16,15 @@ mod listener;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+use chaoslab_kit::names;
 
 use crate::error::ApiError;
 use crate::faults::http::HttpFaults;
@@ -62,6 +64,8 @@ pub struct Proxy {
     rng: Mutex<StdRng>,
     /// HTTP faults (http mode only).
     pub(crate) http: HttpFaults,
+    /// The client an http-mode proxy forwards with (made on first use).
+    pub(crate) upstream_client: OnceLock<crate::http::upstream::UpstreamClient>,
 }
 
 impl Proxy {
@@ -89,6 +93,7 @@ impl Proxy {
             life: tokio::sync::Mutex::new(None),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             http: HttpFaults::default(),
+            upstream_client: OnceLock::new(),
         })
     }
 
@@ -112,6 +117,27 @@ impl Proxy {
             toxics: st.toxics.iter().map(|t| toxic_view(t)).collect(),
             mode: self.mode,
         }
+    }
+
+    /// One of Toxiproxy's byte counters (`which`: `received` or `sent`) for
+    /// one direction, labelled with the current listen and upstream addresses.
+    pub(crate) fn bytes_counter(&self, which: &str, direction: Direction) -> metrics::Counter {
+        let (listen, upstream) = {
+            let st = self.lock();
+            (st.listen.clone(), st.upstream.clone())
+        };
+        let labels = [
+            ("direction", direction.as_str().to_string()),
+            ("listener", listen),
+            ("proxy", self.name.clone()),
+            ("upstream", upstream),
+        ];
+        let name = if which == "sent" {
+            names::TOXIPROXY_SENT_BYTES
+        } else {
+            names::TOXIPROXY_RECEIVED_BYTES
+        };
+        metrics::counter!(name, &labels)
     }
 
     /// A seed for one new connection.
@@ -238,6 +264,12 @@ impl Proxy {
                 st.listen = addr.to_string();
             }
             st.enabled = true;
+        }
+        // The byte series exist (at 0) from the moment the proxy listens.
+        for direction in [Direction::Upstream, Direction::Downstream] {
+            for which in ["received", "sent"] {
+                self.bytes_counter(which, direction).increment(0);
+            }
         }
         let accept = tokio::spawn(listener::accept_loop(
             self.clone(),

@@ -1,6 +1,7 @@
 //! Keeps `chaos_faults_active{target,kind}` equal to what is active now:
 //! recomputed from the agent's state after every change (cheap: a few dozen
-//! faults at most), with series that went away set back to 0.
+//! faults at most), with series that went away set back to 0. Each proxy has
+//! a 0 series for every kind it can carry, so panels have data before a fault.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +14,17 @@ impl Agent {
     pub(crate) fn active_counts(&self) -> HashMap<(String, String), f64> {
         let mut counts: HashMap<(String, String), f64> = HashMap::new();
         for proxy in self.all() {
+            // Every kind a proxy can carry has a series from its creation (0 until used).
+            let mut kinds: Vec<&str> = crate::toxics::KINDS.to_vec();
+            kinds.push("down");
+            if proxy.mode == crate::views::ProxyMode::Http {
+                kinds.extend(["http_abort", "http_delay"]);
+            }
+            for kind in kinds {
+                counts
+                    .entry((proxy.name.clone(), kind.to_string()))
+                    .or_default();
+            }
             {
                 let st = proxy.lock();
                 for toxic in &st.toxics {

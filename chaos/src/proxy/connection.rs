@@ -16,10 +16,7 @@ use chaoslab_kit::names;
 
 /// Serve one accepted client until both directions end or the proxy stops.
 pub(super) async fn serve(proxy: Arc<Proxy>, mut client: TcpStream, cancel: CancellationToken) {
-    let (listen, upstream_addr) = {
-        let st = proxy.lock();
-        (st.listen.clone(), st.upstream.clone())
-    };
+    let upstream_addr = proxy.lock().upstream.clone();
     let dialed = tokio::select! {
         _ = cancel.cancelled() => return,
         dialed = TcpStream::connect(&upstream_addr) => dialed,
@@ -38,20 +35,14 @@ pub(super) async fn serve(proxy: Arc<Proxy>, mut client: TcpStream, cancel: Canc
 
     let seed = proxy.connection_seed();
     let ctx = |direction: Direction| {
-        let labels = [
-            ("direction", direction.as_str().to_string()),
-            ("listener", listen.clone()),
-            ("proxy", proxy.name.clone()),
-            ("upstream", upstream_addr.clone()),
-        ];
         let target = proxy.name.clone();
         LinkCtx {
             chain: proxy.chain(direction),
             rng: StdRng::seed_from_u64(
                 seed ^ (direction.index() as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
-            received: metrics::counter!(names::TOXIPROXY_RECEIVED_BYTES, &labels),
-            sent: metrics::counter!(names::TOXIPROXY_SENT_BYTES, &labels),
+            received: proxy.bytes_counter("received", direction),
+            sent: proxy.bytes_counter("sent", direction),
             on_injection: Arc::new(move |kind: &str| {
                 metrics::counter!(names::CHAOS_INJECTIONS,
                     names::label::TARGET => target.clone(), names::label::KIND => kind.to_string())

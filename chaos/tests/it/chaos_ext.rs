@@ -420,24 +420,59 @@ async fn create_proxy_in_http_mode_from_code() {
     let agent = agent();
     let up = http_upstream().await;
     let view = agent
-        .create_proxy(ProxySpec::new("users", "127.0.0.1:0", up.to_string()).http())
+        .create_proxy(ProxySpec::new("bytes", "127.0.0.1:0", up.to_string()).http())
         .await
         .unwrap();
-    let body = reqwest::get(format!("http://{}/users/1", view.listen))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(body.starts_with("ok"), "{body}");
-    for (name, direction) in [
-        ("toxiproxy_proxy_received_bytes_total", "upstream"),
-        ("toxiproxy_proxy_sent_bytes_total", "downstream"),
+    // The series exist before any traffic.
+    let (_, text) = call(&agent, "GET", "/metrics", "").await;
+    let text = text.as_str().unwrap_or_default().to_string();
+    let listener = format!("listener=\"{}\"", view.listen);
+    for name in [
+        "toxiproxy_proxy_received_bytes_total",
+        "toxiproxy_proxy_sent_bytes_total",
     ] {
-        let dir = format!("direction=\"{direction}\"");
-        let n = metric(&agent, name, &["proxy=\"users\"", &dir]).await;
-        assert!(n > 0.0, "{name} {direction}: {n}");
+        for dir in ["upstream", "downstream"] {
+            let dir = format!("direction=\"{dir}\"");
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(name) && l.contains(&dir) && l.contains(&listener)),
+                "{name} {dir} missing before traffic"
+            );
+        }
     }
+    assert!(
+        text.lines().any(|l| l.starts_with("chaos_faults_active")
+            && l.contains("target=\"bytes\"")
+            && l.contains("kind=\"down\"")),
+        "chaos_faults_active missing for a new proxy"
+    );
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let body = client
+            .post(format!("http://{}/users/1", view.listen))
+            .body("x".repeat(500))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.starts_with("ok"), "{body}");
+    }
+    let mut seen = Vec::new();
+    for name in [
+        "toxiproxy_proxy_received_bytes_total",
+        "toxiproxy_proxy_sent_bytes_total",
+    ] {
+        for direction in ["upstream", "downstream"] {
+            let dir = format!("direction=\"{direction}\"");
+            let n = metric(&agent, name, &[&listener, &dir]).await;
+            assert!(n > 0.0, "{name} {direction}: {n}");
+            seen.push(n);
+        }
+    }
+    // Request bodies of 500 bytes went up three times, headers included.
+    assert!(seen[0] >= 1500.0 && seen[2] >= 1500.0, "{seen:?}");
 }
 
 #[tokio::test]
