@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::error::RunError;
 use crate::lab::Lab;
+use crate::lab::agent::DownHow;
 use crate::model::{Action, FaultAction, FaultKind, Layer, ProcessKind};
 
 /// One change to take back.
@@ -220,11 +221,24 @@ impl Actor<'_> {
         let agent = self.lab.agent()?;
         match f.kind {
             FaultKind::Down => {
+                // Brought back up by the rollbacks whichever way it went
+                // down; a timed down also comes back by itself.
                 self.push(Undo::ProxyUp {
                     proxy: target.clone(),
                 });
-                agent.set_enabled(&target, false).await?;
-                Ok(format!("{note}; the proxy stays down until the rollbacks"))
+                match agent.take_down(&target, ms).await? {
+                    DownHow::Timed { id } => {
+                        if !id.is_empty() {
+                            self.push(Undo::AgentFault { id: id.clone() });
+                        }
+                        Ok(format!(
+                            "{note}, id {id}; the proxy comes back up by itself"
+                        ))
+                    }
+                    DownHow::Plain => Ok(format!(
+                        "{note}; the proxy stays down until the rollbacks (no timed down on this agent)"
+                    )),
+                }
             }
             FaultKind::HttpAbort | FaultKind::HttpDelay => {
                 let mut spec = params;

@@ -429,6 +429,63 @@ async fn toxics_carry_a_duration_cut_to_the_time_left_or_are_removed_by_the_roll
 }
 
 #[tokio::test]
+async fn a_proxy_down_is_timed_when_the_agent_can_or_brought_back_by_the_rollbacks() {
+    let lab = FakeLab::start().await;
+    let text = PAYMENTS
+        .replace(
+            "kind: error_rate, target: payments, duration: 30s, params: { rate: 1.0 }",
+            "kind: down, target: inventory, duration: 1h",
+        )
+        .replace("  - clear_faults: {}\n", "")
+        .replace("rollbacks:", "max_duration: 20s\nrollbacks:");
+    let file = lab.file("down.yaml", &text);
+    assert_eq!(
+        run_files(
+            std::slice::from_ref(&file),
+            &lab.endpoints,
+            &RunOptions::default(),
+            never()
+        )
+        .await,
+        Verdict::Held
+    );
+    let down = lab
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/agent/chaos/proxies/inventory/down")
+        .expect("a timed down");
+    let ms = down.body["duration_ms"].as_u64().unwrap();
+    assert!(ms <= 20_000 && ms > 15_000, "duration {ms} ms");
+    let plain_down = lab
+        .calls()
+        .into_iter()
+        .any(|c| c.path == "/agent/proxies/inventory" && c.body["enabled"] == json!(false));
+    assert!(
+        !plain_down,
+        "no plain down when the agent has the timed one"
+    );
+    assert!(lab.called("DELETE", "/agent/chaos/faults/down-1"));
+    lab.with(|f| assert!(f.down.is_empty(), "up again: {:?}", f.down));
+
+    // An agent without the timed down: enabled false, up again in the rollbacks.
+    let lab = FakeLab::start().await;
+    lab.with(|f| f.down_extension = false);
+    let file = lab.file("down.yaml", &text);
+    assert_eq!(
+        run_files(&[file], &lab.endpoints, &RunOptions::default(), never()).await,
+        Verdict::Held
+    );
+    let sets: Vec<Value> = lab
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "POST" && c.path == "/agent/proxies/inventory")
+        .map(|c| c.body["enabled"].clone())
+        .collect();
+    assert_eq!(sets, vec![json!(false), json!(true)]);
+    lab.with(|f| assert!(f.down.is_empty(), "up again: {:?}", f.down));
+}
+
+#[tokio::test]
 async fn continuous_checks_run_while_the_method_does_and_time_scale_shortens_waits() {
     let lab = FakeLab::start().await;
     let text = PAYMENTS

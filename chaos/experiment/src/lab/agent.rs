@@ -1,7 +1,8 @@
-//! The chaos agent, as the runner uses it: toxics (with a duration through
-//! the `/chaos` extension when the agent has it, through plain Toxiproxy
-//! otherwise), proxies down and up, HTTP faults, process faults, and
-//! clearing everything.
+//! The chaos agent, as the runner uses it: toxics and proxies down (with a
+//! duration through the `/chaos` extension when the agent has it, so that
+//! they revert by themselves even if the runner dies; through plain
+//! Toxiproxy otherwise), HTTP faults, process faults, and clearing
+//! everything.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -23,6 +24,16 @@ pub enum ToxicAdded {
     /// duration ends.
     WithDuration,
     /// Through Toxiproxy's own API: it stays until removed.
+    Plain,
+}
+
+/// How a proxy was taken down, which decides how it comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownHow {
+    /// Through `/chaos/proxies/{p}/down`: a fault with this id that brings
+    /// the proxy back up by itself when its duration ends.
+    Timed { id: String },
+    /// Through Toxiproxy's `enabled: false`: down until brought back up.
     Plain,
 }
 
@@ -91,6 +102,28 @@ impl AgentClient {
             format!("DELETE {u}"),
             format!("answered {}: {}", reply.status, error_text(&reply)),
         ))
+    }
+
+    /// Takes a proxy down for `duration_ms`: a timed `down` fault when the
+    /// agent has the extension, Toxiproxy's `enabled: false` otherwise.
+    pub async fn take_down(&self, proxy: &str, duration_ms: u64) -> Result<DownHow, RunError> {
+        let ext = self.at(&format!("/chaos/proxies/{proxy}/down"));
+        let body = json!({"duration_ms": duration_ms});
+        let reply = self
+            .http
+            .send(Method::POST, &ext, Some(&body), &[], None)
+            .await?;
+        if reply.ok() {
+            return Ok(DownHow::Timed { id: id_of(&reply) });
+        }
+        if !no_route(&reply) {
+            return Err(RunError::call(
+                format!("agent POST {ext}"),
+                format!("answered {}: {}", reply.status, error_text(&reply)),
+            ));
+        }
+        self.set_enabled(proxy, false).await?;
+        Ok(DownHow::Plain)
     }
 
     /// Takes a proxy down or brings it back.

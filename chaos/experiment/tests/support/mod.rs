@@ -41,6 +41,10 @@ pub struct Fake {
     pub toxics: BTreeMap<String, Vec<String>>,
     /// Whether the agent has the `/chaos/proxies/{p}/toxics` extension.
     pub toxic_extension: bool,
+    /// Whether the agent has `/chaos/proxies/{p}/down` (a timed down).
+    pub down_extension: bool,
+    /// Proxies that are down.
+    pub down: Vec<String>,
     /// Services whose `POST /admin/faults` answers 500.
     pub broken_fault_api: Vec<String>,
     next_id: u32,
@@ -68,6 +72,8 @@ impl Fake {
             settings: BTreeMap::new(),
             toxics: BTreeMap::new(),
             toxic_extension: true,
+            down_extension: true,
+            down: Vec::new(),
             broken_fault_api: Vec::new(),
             next_id: 1,
         }
@@ -230,8 +236,36 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
                 .retain(|n| n != name);
             StatusCode::NO_CONTENT.into_response()
         }
+        ("POST", ["agent", "chaos", "proxies", p, "down"]) => {
+            if !f.down_extension {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            f.down.push(p.to_string());
+            let id = format!("down-{}", f.next_id);
+            f.next_id += 1;
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"id": id, "kind": "down", "target": p})),
+            )
+                .into_response()
+        }
+        ("POST", ["agent", "proxies", p]) => {
+            if body["enabled"] == json!(false) {
+                f.down.push(p.to_string());
+            } else {
+                f.down.retain(|d| d != p);
+            }
+            ok(json!({"name": p, "enabled": body["enabled"]}))
+        }
+        ("DELETE", ["agent", "chaos", "faults", id]) => {
+            if id.starts_with("down-") {
+                f.down.clear();
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         ("POST", ["agent", "reset"]) => {
             f.toxics.clear();
+            f.down.clear();
             StatusCode::NO_CONTENT.into_response()
         }
         ("DELETE", ["agent", "chaos", "faults"]) => StatusCode::NO_CONTENT.into_response(),
