@@ -1,5 +1,13 @@
 //! How the agent acts on the lab's processes and services without knowing
 //! about them: the process that supervises the lab implements [`LabControl`].
+//!
+//! A timed outage (`stop`) goes through [`LabControl::stop_for`], which carries
+//! the duration, so the supervisor keeps the service down and brings it back
+//! by itself even if the agent dies meanwhile; the agent also calls
+//! `process(service, Start)` when the fault ends or is removed (so `Start`
+//! must be a no-op success on a service that is already up).
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +25,11 @@ pub enum ProcessAction {
     Resume,
     /// Stop and start again.
     Restart,
+    /// A timed outage: kill the process and keep it down (no restart) until
+    /// the outage ends. The agent carries it out with [`LabControl::stop_for`].
+    Stop,
+    /// End an outage now: start the process again (no-op when it is up).
+    Start,
 }
 
 impl ProcessAction {
@@ -28,6 +41,8 @@ impl ProcessAction {
             ProcessAction::Pause => "pause",
             ProcessAction::Resume => "resume",
             ProcessAction::Restart => "restart",
+            ProcessAction::Stop => "stop",
+            ProcessAction::Start => "start",
         }
     }
 }
@@ -36,8 +51,18 @@ impl ProcessAction {
 pub trait LabControl: Send + Sync + 'static {
     /// Names of the lab's services (targets for process and in-service faults).
     fn services(&self) -> Vec<String>;
-    /// kill (SIGKILL), terminate (SIGTERM), pause (SIGSTOP), resume (SIGCONT), restart.
+    /// kill (SIGKILL), terminate (SIGTERM), pause (SIGSTOP), resume (SIGCONT),
+    /// restart, start (end an outage begun by [`LabControl::stop_for`]; a
+    /// no-op success when the service is up). The agent never passes `Stop`
+    /// here (it calls `stop_for`); answer it with an error.
     fn process(&self, service: &str, action: ProcessAction) -> Result<(), String>;
+    /// Kill the service's process and keep it down for `duration` (no restart
+    /// on crash meanwhile), then start it again, without waiting for the
+    /// agent. Returns once the process is down. The default refuses.
+    fn stop_for(&self, service: &str, duration: Duration) -> Result<(), String> {
+        let _ = (service, duration);
+        Err("not supported".to_string())
+    }
     /// Base URL of the service's admin API, e.g. `http://127.0.0.1:8084`
     /// (the agent POSTs to `{url}/admin/faults`).
     fn admin_url(&self, service: &str) -> Option<String>;

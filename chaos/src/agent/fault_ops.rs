@@ -122,29 +122,45 @@ impl Agent {
         service: &str,
         spec: ProcessFaultSpec,
     ) -> Result<ActiveFault, ApiError> {
+        let duration = spec.duration_ms.map(Duration::from_millis);
+        if spec.action == ProcessAction::Stop && duration.is_none_or(|d| d.is_zero()) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "stop needs duration_ms: how long the process stays down",
+            ));
+        }
         let control = self.lab(service)?.clone();
         let (name, action) = (service.to_string(), spec.action);
-        tokio::task::spawn_blocking(move || control.process(&name, action))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .map_err(|e| ApiError::internal(format!("{} {service}: {e}", spec.action.as_str())))?;
+        tokio::task::spawn_blocking(move || match (action, duration) {
+            (ProcessAction::Stop, Some(d)) => control.stop_for(&name, d),
+            _ => control.process(&name, action),
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(format!("{} {service}: {e}", spec.action.as_str())))?;
         count_injection(service, spec.action.as_str());
-        if spec.action == ProcessAction::Resume {
+        // Resume ends pauses, start ends stops: they are no longer active.
+        let ended = match spec.action {
+            ProcessAction::Resume => Some(ProcessAction::Pause),
+            ProcessAction::Start => Some(ProcessAction::Stop),
+            _ => None,
+        };
+        if let Some(ended) = ended {
             for fault in self.book.processes() {
-                if fault.service == service && fault.action == ProcessAction::Pause {
+                if fault.service == service && fault.action == ended {
                     self.book.take_process(&fault.id);
                 }
             }
         }
-        let duration = spec.duration_ms.map(Duration::from_millis);
         let fault = ProcessFault {
             id: self.book.next_id("process"),
             service: service.to_string(),
             action: spec.action,
             expires: duration.map(|d| Instant::now() + d),
         };
-        let lasting = spec.action == ProcessAction::Pause || duration.is_some();
-        if lasting && spec.action != ProcessAction::Resume {
+        let lasting =
+            matches!(spec.action, ProcessAction::Pause | ProcessAction::Stop) || duration.is_some();
+        if lasting && ended.is_none() {
             self.book.add_process(fault.clone());
         }
         if let Some(duration) = duration.filter(|_| lasting) {
@@ -154,7 +170,7 @@ impl Agent {
                 tokio::time::sleep(duration).await;
                 if let Some(agent) = agent.upgrade() {
                     if let Some(fault) = agent.book.take_process(&id) {
-                        agent.end_process_fault(&fault);
+                        agent.end_process_fault(&fault).await;
                     }
                     agent.publish_gauges();
                 }
@@ -164,12 +180,21 @@ impl Agent {
         Ok(process_entry(&fault))
     }
 
-    fn end_process_fault(&self, fault: &ProcessFault) {
-        if fault.action == ProcessAction::Pause
-            && let Some(control) = self.control()
-            && let Err(e) = control.process(&fault.service, ProcessAction::Resume)
-        {
-            tracing::warn!(service = %fault.service, error = %e, "resume failed");
+    /// Undo a pause (resume) or a stop (start); the other actions have nothing
+    /// to undo. On the blocking pool: a start may wait for health.
+    async fn end_process_fault(&self, fault: &ProcessFault) {
+        let undo = match fault.action {
+            ProcessAction::Pause => ProcessAction::Resume,
+            ProcessAction::Stop => ProcessAction::Start,
+            _ => return,
+        };
+        let Some(control) = self.control().cloned() else {
+            return;
+        };
+        let service = fault.service.clone();
+        let done = tokio::task::spawn_blocking(move || control.process(&service, undo)).await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!(service = %fault.service, error = %e, "{} failed", undo.as_str());
         }
     }
 
@@ -210,7 +235,7 @@ impl Agent {
             return self.remove_service_fault(service, inner, not_found).await;
         }
         if let Some(fault) = self.book.take_process(id) {
-            self.end_process_fault(&fault);
+            self.end_process_fault(&fault).await;
             self.publish_gauges();
             return Ok(());
         }
@@ -235,7 +260,7 @@ impl Agent {
             proxy.http.clear();
         }
         for fault in self.book.take_all_processes() {
-            self.end_process_fault(&fault);
+            self.end_process_fault(&fault).await;
         }
         self.clear_service_faults().await;
         self.publish_gauges();

@@ -308,6 +308,89 @@ async fn every_fault_kind_expires_by_itself() {
 }
 
 #[tokio::test]
+async fn a_timed_stop_keeps_the_process_down_until_it_ends() {
+    let lab = TestLab::start().await;
+    let control: Arc<dyn LabControl> = lab.clone();
+    let agent = agent_with(Some(control));
+    let (s, v) = call(
+        &agent,
+        "POST",
+        "/chaos/process/sleeper",
+        r#"{"action": "stop"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("duration_ms"), "{v}");
+    assert!(lab.alive());
+
+    let stop = |ms: u64| {
+        let agent = agent.clone();
+        async move {
+            let body = json!({"action": "stop", "duration_ms": ms}).to_string();
+            let (s, v) = call(&agent, "POST", "/chaos/process/sleeper", &body).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            assert_eq!(v["kind"], "stop");
+            v["id"].as_str().unwrap().to_string()
+        }
+    };
+    let listed = |agent: Arc<Agent>| async move {
+        let (_, list) = call(&agent, "GET", "/chaos/faults", "").await;
+        list.as_array().unwrap().len()
+    };
+
+    // It ends by itself.
+    let first = lab.pid();
+    stop(600).await;
+    assert!(!lab.alive(), "the process must be down during the outage");
+    assert_eq!(listed(agent.clone()).await, 1);
+    let active = metric(
+        &agent,
+        "chaos_faults_active",
+        &["target=\"sleeper\"", "kind=\"stop\""],
+    )
+    .await;
+    assert_eq!(active, 1.0);
+    eventually(
+        "the process is started again",
+        Duration::from_secs(5),
+        || async { lab.alive() },
+    )
+    .await;
+    assert_ne!(lab.pid(), first, "a new process");
+    eventually(
+        "the stop is no longer listed",
+        Duration::from_secs(5),
+        || {
+            let count = listed(agent.clone());
+            async move { count.await == 0 }
+        },
+    )
+    .await;
+
+    // Removed by id, removed with every fault, ended with `start`.
+    let id = stop(60_000).await;
+    let (s, _) = call(&agent, "DELETE", &format!("/chaos/faults/{id}"), "").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(lab.alive(), "removing the fault starts the process");
+    stop(60_000).await;
+    let (s, _) = call(&agent, "DELETE", "/chaos/faults", "").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(lab.alive(), "clearing every fault starts the process");
+    stop(60_000).await;
+    assert!(!lab.alive());
+    let (s, v) = call(
+        &agent,
+        "POST",
+        "/chaos/process/sleeper",
+        r#"{"action": "start"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(lab.alive(), "start ends the outage");
+    assert_eq!(listed(agent.clone()).await, 0);
+}
+
+#[tokio::test]
 async fn faults_are_removed_one_by_one_or_all_at_once() {
     let lab = TestLab::start().await;
     let control: Arc<dyn LabControl> = lab.clone();

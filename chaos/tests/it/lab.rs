@@ -23,15 +23,21 @@ pub struct TestLab {
 
 impl TestLab {
     pub async fn start() -> Arc<Self> {
-        let child = Command::new("sleep")
-            .arg("60")
-            .spawn()
-            .expect("spawn sleep");
+        let child = spawn_sleep();
         let admin = admin_server().await;
         Arc::new(Self {
             child: Mutex::new(child),
             admin: format!("http://{admin}"),
         })
+    }
+
+    /// Whether the process is running (not exited).
+    pub fn alive(&self) -> bool {
+        self.child
+            .lock()
+            .unwrap()
+            .try_wait()
+            .is_ok_and(|s| s.is_none())
     }
 
     pub fn pid(&self) -> u32 {
@@ -47,6 +53,13 @@ impl TestLab {
             .and_then(|s| s.trim().chars().next())
             .unwrap_or('?')
     }
+}
+
+fn spawn_sleep() -> Child {
+    Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawn sleep")
 }
 
 impl Drop for TestLab {
@@ -70,6 +83,14 @@ impl LabControl for TestLab {
             ProcessAction::Terminate => "TERM",
             ProcessAction::Pause => "STOP",
             ProcessAction::Resume => "CONT",
+            ProcessAction::Stop => return Err("stop goes through stop_for".into()),
+            ProcessAction::Start => {
+                let mut child = self.child.lock().unwrap();
+                if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+                    *child = spawn_sleep();
+                }
+                return Ok(());
+            }
         };
         let status = Command::new("kill")
             .args(["-s", signal, &self.pid().to_string()])
@@ -78,6 +99,17 @@ impl LabControl for TestLab {
         if !status.success() {
             return Err(format!("kill -s {signal} failed"));
         }
+        Ok(())
+    }
+    /// Kills the process; here the agent's `start` brings it back (a real
+    /// supervisor also starts it by itself when `duration` ends).
+    fn stop_for(&self, service: &str, _duration: Duration) -> Result<(), String> {
+        if service != "sleeper" {
+            return Err(format!("{service} has no process here"));
+        }
+        let mut child = self.child.lock().unwrap();
+        child.kill().map_err(|e| e.to_string())?;
+        child.wait().map_err(|e| e.to_string())?;
         Ok(())
     }
     fn admin_url(&self, service: &str) -> Option<String> {
