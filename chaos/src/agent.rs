@@ -2,10 +2,11 @@
 //! (and the process that embeds the agent) performs on them.
 //!
 //! Layout: proxy operations here; toxic operations in `agent/toxic_ops.rs`;
-//! the `/chaos` faults in `agent/fault_ops.rs` (HTTP, process) and
-//! `agent/service_ops.rs` (in-service);
+//! the `/chaos` faults in `agent/fault_ops.rs` (HTTP, process),
+//! `agent/down_ops.rs` (a proxy down, timed) and `agent/service_ops.rs` (in-service);
 //! the `chaos_faults_active` gauges in `agent/gauges.rs`.
 
+mod down_ops;
 mod fault_ops;
 mod gauges;
 mod service_ops;
@@ -21,6 +22,7 @@ use crate::faults::FaultBook;
 use crate::proxy::{Proxy, resolve};
 use crate::views::{ProxyPatch, ProxySpec, ProxyView};
 
+pub(crate) use down_ops::DownTimer;
 pub use fault_ops::{ActiveFault, FaultSource};
 
 /// The chaos agent.
@@ -212,6 +214,10 @@ impl Agent {
                 patch.enabled.unwrap_or(st.enabled),
             )
         };
+        // An explicit change of state overrides a timed down.
+        if patch.enabled.is_some() {
+            *proxy.lock_down() = None;
+        }
         proxy.reconfigure(listen, upstream, enabled).await?;
         self.publish_gauges();
         Ok(proxy.view())
@@ -233,6 +239,7 @@ impl Agent {
     /// here, every HTTP fault on the proxies).
     pub async fn reset(&self) -> Result<(), ApiError> {
         for proxy in self.all() {
+            *proxy.lock_down() = None;
             proxy.start().await?;
             let mut st = proxy.lock();
             st.toxics.clear();

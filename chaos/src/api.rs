@@ -56,6 +56,7 @@ impl Agent {
             .route("/chaos/faults/{id}", delete(chaos::remove_fault))
             .route("/chaos/proxies/{proxy}/faults", post(chaos::add_http_fault))
             .route("/chaos/proxies/{proxy}/toxics", post(chaos::add_toxic))
+            .route("/chaos/proxies/{proxy}/down", post(chaos::proxy_down))
             .route("/chaos/process/{service}", post(chaos::process_fault))
             .route(
                 "/chaos/services/{service}/faults",

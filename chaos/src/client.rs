@@ -260,6 +260,17 @@ impl Client {
         .await
     }
 
+    /// `POST /chaos/proxies/{proxy}/down`: the proxy stops listening, for
+    /// `duration` (then it listens again by itself) or until the fault is removed.
+    pub async fn proxy_down(&self, proxy: &str, duration: Option<Duration>) -> Result<ActiveFault> {
+        let body = match duration {
+            Some(d) => serde_json::json!({"duration_ms": d.as_millis() as u64}),
+            None => serde_json::json!({}),
+        };
+        self.json_with(Method::POST, &format!("/chaos/proxies/{proxy}/down"), &body)
+            .await
+    }
+
     /// `POST /chaos/process/{service}`.
     pub async fn process_fault(
         &self,

@@ -66,6 +66,8 @@ pub struct Proxy {
     pub(crate) http: HttpFaults,
     /// The client an http-mode proxy forwards with (made on first use).
     pub(crate) upstream_client: OnceLock<crate::http::upstream::UpstreamClient>,
+    /// When a timed down (`/chaos/proxies/{p}/down`) ends.
+    down: Mutex<Option<crate::agent::DownTimer>>,
 }
 
 impl Proxy {
@@ -94,6 +96,7 @@ impl Proxy {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             http: HttpFaults::default(),
             upstream_client: OnceLock::new(),
+            down: Mutex::new(None),
         })
     }
 
@@ -117,6 +120,10 @@ impl Proxy {
             toxics: st.toxics.iter().map(|t| toxic_view(t)).collect(),
             mode: self.mode,
         }
+    }
+
+    pub(crate) fn lock_down(&self) -> std::sync::MutexGuard<'_, Option<crate::agent::DownTimer>> {
+        self.down.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// One of Toxiproxy's byte counters (`which`: `received` or `sent`) for

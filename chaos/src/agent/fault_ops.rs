@@ -31,6 +31,8 @@ pub enum FaultSource {
     Process,
     /// A fault inside a service (its admin API keeps it).
     Service,
+    /// A proxy that is down (not listening).
+    Proxy,
 }
 
 /// One entry of `GET /chaos/faults`.
@@ -217,6 +219,7 @@ impl Agent {
             for fault in proxy.http.list() {
                 out.push(http_entry(&proxy.name, &fault));
             }
+            out.extend(super::down_ops::down_entry(&proxy));
         }
         out.extend(self.book.processes().iter().map(process_entry));
         out.extend(self.service_faults().await);
@@ -229,6 +232,9 @@ impl Agent {
         if let Some(rest) = id.strip_prefix("toxic:") {
             let (proxy, name) = rest.split_once(':').ok_or_else(not_found)?;
             return self.remove_toxic(proxy, name).map_err(|_| not_found());
+        }
+        if let Some(name) = id.strip_prefix("down:") {
+            return self.remove_down(name).await;
         }
         if let Some(rest) = id.strip_prefix("service:") {
             let (service, inner) = rest.split_once(':').ok_or_else(not_found)?;
@@ -248,8 +254,9 @@ impl Agent {
         Err(not_found())
     }
 
-    /// Remove every fault: toxics, HTTP faults, process faults (paused
-    /// processes resume), and each service's in-service faults.
+    /// Remove every fault: toxics, HTTP faults, down proxies (they listen
+    /// again), process faults (paused processes resume, stopped ones start),
+    /// and each service's in-service faults.
     pub async fn clear_faults(&self) {
         for proxy in self.all() {
             {
@@ -258,6 +265,11 @@ impl Agent {
                 proxy.publish(&st);
             }
             proxy.http.clear();
+            if !proxy.lock().enabled
+                && let Err(e) = self.bring_up(&proxy).await
+            {
+                tracing::warn!(proxy = %proxy.name, error = %e.message, "proxy could not listen again");
+            }
         }
         for fault in self.book.take_all_processes() {
             self.end_process_fault(&fault).await;

@@ -76,6 +76,32 @@ pub(super) async fn add_toxic(
         .into_response())
 }
 
+/// Body of `POST /chaos/proxies/{p}/down`.
+#[derive(Deserialize)]
+struct DownSpec {
+    #[serde(default)]
+    duration_ms: Option<u64>,
+}
+
+pub(super) async fn proxy_down(
+    State(agent): State<Arc<Agent>>,
+    Path(proxy): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    agent.proxy(&proxy)?;
+    let spec: DownSpec = if body.iter().all(u8::is_ascii_whitespace) {
+        DownSpec { duration_ms: None }
+    } else {
+        parse(&body)?
+    };
+    let duration = spec.duration_ms.map(Duration::from_millis);
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.proxy_down(&proxy, duration).await?),
+    )
+        .into_response())
+}
+
 pub(super) async fn process_fault(
     State(agent): State<Arc<Agent>>,
     Path(service): Path<String>,

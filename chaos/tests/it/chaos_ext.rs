@@ -391,6 +391,69 @@ async fn a_timed_stop_keeps_the_process_down_until_it_ends() {
 }
 
 #[tokio::test]
+async fn a_timed_down_closes_the_proxy_and_brings_it_back() {
+    let agent = agent();
+    let base = http_proxy(&agent, "dn").await;
+    let c = reqwest::Client::new();
+    let up = |c: reqwest::Client, base: String| async move {
+        c.get(format!("{base}/x"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    assert!(up(c.clone(), base.clone()).await);
+
+    let (s, v) = call(
+        &agent,
+        "POST",
+        "/chaos/proxies/dn/down",
+        r#"{"duration_ms": 500}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["id"], "down:dn");
+    assert_eq!(v["kind"], "down");
+    assert!(
+        !up(c.clone(), base.clone()).await,
+        "the proxy must refuse connections"
+    );
+    let (_, list) = call(&agent, "GET", "/chaos/faults", "").await;
+    assert_eq!(list[0]["kind"], "down", "{list}");
+    assert!(
+        list[0]["remaining_ms"].as_u64().is_some_and(|ms| ms <= 500),
+        "{list}"
+    );
+    let (_, view) = call(&agent, "GET", "/proxies/dn", "").await;
+    assert_eq!(view["enabled"], false);
+    eventually("the proxy listens again", Duration::from_secs(5), || {
+        up(c.clone(), base.clone())
+    })
+    .await;
+    let (_, list) = call(&agent, "GET", "/chaos/faults", "").await;
+    assert_eq!(list, json!([]));
+
+    // Removed by id, or with every fault.
+    for remove in ["/chaos/faults/down:dn", "/chaos/faults"] {
+        let (s, _) = call(
+            &agent,
+            "POST",
+            "/chaos/proxies/dn/down",
+            r#"{"duration_ms": 60000}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(!up(c.clone(), base.clone()).await);
+        let (s, _) = call(&agent, "DELETE", remove, "").await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert!(up(c.clone(), base.clone()).await, "after DELETE {remove}");
+    }
+    let (s, _) = call(&agent, "DELETE", "/chaos/faults/down:dn", "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(&agent, "POST", "/chaos/proxies/nope/down", "{}").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn faults_are_removed_one_by_one_or_all_at_once() {
     let lab = TestLab::start().await;
     let control: Arc<dyn LabControl> = lab.clone();
