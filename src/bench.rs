@@ -5,14 +5,28 @@
 pub mod shop;
 
 /// Every benchmark, by name.
-pub const NAMES: &[&str] = &["startup", "shop", "proxy", "hub", "tui", "load", "resilience"];
+pub const NAMES: &[&str] = &[
+    "startup",
+    "shop",
+    "proxy",
+    "hub",
+    "tui",
+    "load",
+    "resilience",
+];
 
 /// Runs the named benchmark (`all` for every one).
 pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; run `cargo run --release -- bench` for real numbers");
+        eprintln!(
+            "note: this is a debug build; run `cargo run --release -- bench` for real numbers"
+        );
     }
-    let names: Vec<&str> = if what == "all" { NAMES.to_vec() } else { vec![what] };
+    let names: Vec<&str> = if what == "all" {
+        NAMES.to_vec()
+    } else {
+        vec![what]
+    };
     for name in names {
         match name {
             "startup" => println!("{}", shop::startup().await?),
@@ -24,11 +38,20 @@ pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
                 };
                 println!("{}", chaoslab_chaos::bench::bench(opts).await?);
             }
-            "hub" => println!("{}", chaoslab_hub::bench_ingest(chaoslab_hub::BenchOptions::default()).await),
-            "tui" => println!("{}", tokio::task::spawn_blocking(chaoslab_tui::bench_render).await?),
+            "hub" => println!(
+                "{}",
+                chaoslab_hub::bench_ingest(chaoslab_hub::BenchOptions::default()).await
+            ),
+            "tui" => println!(
+                "{}",
+                tokio::task::spawn_blocking(chaoslab_tui::bench_render).await?
+            ),
             "load" => println!("{}", chaoslab_load::bench(None, secs).await?),
             "resilience" => println!("{}", chaoslab_resilience::bench(200_000).await),
-            other => anyhow::bail!("unknown benchmark {other:?}; choose all or one of {}", NAMES.join(", ")),
+            other => anyhow::bail!(
+                "unknown benchmark {other:?}; choose all or one of {}",
+                NAMES.join(", ")
+            ),
         }
     }
     Ok(())

@@ -270,3 +270,103 @@ async fn a_crashed_service_is_restarted_by_the_supervisor() {
         "status shows the restart: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payments_down_gives_a_clear_503_releases_stock_and_recovers_alone() {
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let before = lab.stock(6).await;
+    let others: Vec<(String, Option<u32>)> = ["gateway", "users", "catalog", "inventory", "orders"]
+        .iter()
+        .map(|s| (s.to_string(), lab.pid_of(s)))
+        .collect();
+
+    // An outage of payments, through the agent: killed, and kept down.
+    let r = lab
+        .http
+        .post(format!("{}/chaos/process/payments", lab.agent()))
+        .json(&json!({"action": "stop", "duration_ms": 60000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let fault: Value = r.json().await.unwrap();
+    eventually(Duration::from_secs(10), "payments down", || async {
+        lab.pid_of("payments").is_none().then_some(())
+    })
+    .await;
+
+    let started = std::time::Instant::now();
+    let (status, body) = lab
+        .checkout(
+            &token,
+            Some("while-down"),
+            json!([{"product_id": 6, "quantity": 2}]),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("payments")),
+        "the reason names payments: {body}"
+    );
+    assert!(
+        took < Duration::from_millis(3500),
+        "answered within the gateway's deadline: {took:?}"
+    );
+    assert_eq!(lab.stock(6).await, before, "the reservation was released");
+
+    // Ending the outage brings payments back; nothing else restarts.
+    let id = fault["id"].as_str().unwrap();
+    let r = lab
+        .http
+        .delete(format!("{}/chaos/faults/{id}", lab.agent()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, body) = eventually(Duration::from_secs(15), "checkout works again", || async {
+        let (s, b) = lab
+            .checkout(&token, None, json!([{"product_id": 6, "quantity": 1}]))
+            .await;
+        (s == 201).then_some((s, b))
+    })
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, pid) in others {
+        assert_eq!(lab.pid_of(&name), pid, "{name} was not restarted");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_outage_ends_by_itself() {
+    let lab = Lab::start(&[], &[]).await;
+    let r = lab
+        .http
+        .post(format!("{}/chaos/process/inventory", lab.agent()))
+        .json(&json!({"action": "stop", "duration_ms": 1500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    eventually(Duration::from_secs(5), "inventory down", || async {
+        lab.pid_of("inventory").is_none().then_some(())
+    })
+    .await;
+    eventually(
+        Duration::from_secs(15),
+        "inventory back by itself",
+        || async {
+            let r = lab
+                .http
+                .get(format!("{}/health/ready", lab.url_of("inventory")))
+                .send()
+                .await
+                .ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+}

@@ -9,7 +9,10 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
-    sync::{Arc, atomic::{AtomicU64, Ordering}},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -26,30 +29,52 @@ impl BenchLab {
         let dir = tempfile::tempdir()?;
         let started = Instant::now();
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["up", "--headless", "--ephemeral-ports", "--rate", &rate.to_string(), "--state-dir"])
+            .args([
+                "up",
+                "--headless",
+                "--ephemeral-ports",
+                "--rate",
+                &rate.to_string(),
+                "--state-dir",
+            ])
             .arg(dir.path())
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
-        let out = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let out = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let mut lines = BufReader::new(out).lines();
         let ready_ms = loop {
             match lines.next() {
                 Some(Ok(l)) if l.starts_with("lab ready") => break started.elapsed().as_millis(),
                 Some(Ok(_)) => continue,
-                _ => anyhow::bail!("the lab did not start; see {}", dir.path().join("logs").display()),
+                _ => anyhow::bail!(
+                    "the lab did not start; see {}",
+                    dir.path().join("logs").display()
+                ),
             }
         };
         // Keep draining stdout so the lab never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let state: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json"))?)?;
-        Ok(Self { child, dir, state, ready_ms })
+        let state: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json"))?)?;
+        Ok(Self {
+            child,
+            dir,
+            state,
+            ready_ms,
+        })
     }
 
     fn gateway(&self) -> String {
-        self.state["gateway_url"].as_str().unwrap_or_default().to_string()
+        self.state["gateway_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn service_pids(&self) -> Vec<(String, u32)> {
@@ -73,7 +98,10 @@ impl BenchLab {
 
 impl Drop for BenchLab {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         let _ = self.child.wait();
     }
 }
@@ -81,7 +109,13 @@ impl Drop for BenchLab {
 /// Resident memory of `pid` in MiB, from /proc.
 fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(Path::new(&format!("/proc/{pid}/status"))).ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kb / 1024.0)
 }
 
@@ -94,16 +128,28 @@ pub async fn startup() -> anyhow::Result<String> {
         drop(lab);
     }
     times.sort();
-    let mut s = String::from("startup: `chaoslab up --headless` to all processes ready (6 services, hub, agent)\n");
+    let mut s = String::from(
+        "startup: `chaoslab up --headless` to all processes ready (6 services, hub, agent)\n",
+    );
     writeln!(s, "| runs | min ms | median ms | max ms | target |")?;
     writeln!(s, "|---|---|---|---|---|")?;
-    writeln!(s, "| {} | {} | {} | {} | < 2000 |", times.len(), times[0], times[times.len() / 2], times[times.len() - 1])?;
+    writeln!(
+        s,
+        "| {} | {} | {} | {} | < 2000 |",
+        times.len(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    )?;
     Ok(s)
 }
 
 /// Closed-loop GET /api/products with `conns` workers for `secs`; requests/s.
 async fn drive(gateway: &str, conns: usize, secs: u64) -> anyhow::Result<f64> {
-    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(conns).build()?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(conns)
+        .build()?;
     let url = format!("{gateway}/api/products");
     // Warm up connections and caches.
     for _ in 0..50 {
@@ -136,45 +182,94 @@ async fn drive(gateway: &str, conns: usize, secs: u64) -> anyhow::Result<f64> {
 pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     let secs = secs.max(2);
     let conns = 16;
-    let (mut on, mut off) = (Vec::new(), Vec::new());
+    // Every span of every request exported to the hub; one in ten traces
+    // kept (the standard sampler variables); no telemetry at all.
+    const MODES: [(&str, &[(&str, &str)]); 3] = [
+        ("on: every trace to the hub, metrics", &[]),
+        (
+            "on: 10% of traces sampled, metrics",
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.1"),
+            ],
+        ),
+        (
+            "off (CHAOSLAB_TELEMETRY=off)",
+            &[("CHAOSLAB_TELEMETRY", "off")],
+        ),
+    ];
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
     let mut idle = Vec::new();
     for round in 0..2 {
-        for bare in [false, true] {
-            let env: &[(&str, &str)] = if bare { &[("CHAOSLAB_TELEMETRY", "off")] } else { &[] };
+        for (i, (_, env)) in MODES.iter().enumerate() {
+            let env: &'static [(&str, &str)] = env;
             let lab = tokio::task::spawn_blocking(move || BenchLab::start(0.0, env)).await??;
-            if round == 0 && !bare {
-                idle = lab.service_pids().into_iter().map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0))).collect();
+            if round == 0 && i == 0 {
+                idle = lab
+                    .service_pids()
+                    .into_iter()
+                    .map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0)))
+                    .collect();
             }
-            let rps = drive(&lab.gateway(), conns, secs).await?;
-            if bare { off.push(rps) } else { on.push(rps) }
+            results[i].push(drive(&lab.gateway(), conns, secs).await?);
             drop(lab);
         }
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (on_m, off_m) = (mean(&on), mean(&off));
+    let off_m = mean(&results[2]);
 
     // Memory under an open-model load of 200 journeys/s from the lab's own generator.
     let lab = tokio::task::spawn_blocking(|| BenchLab::start(200.0, &[])).await??;
     tokio::time::sleep(Duration::from_secs(secs)).await;
-    let loaded: Vec<(String, f64)> = lab.service_pids().into_iter().map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0))).collect();
+    let loaded: Vec<(String, f64)> = lab
+        .service_pids()
+        .into_iter()
+        .map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0)))
+        .collect();
     let load_report: Value = match lab.state["loadgen_url"].as_str() {
-        Some(u) => reqwest::get(format!("{u}/load")).await?.json().await.unwrap_or_default(),
+        Some(u) => reqwest::get(format!("{u}/load"))
+            .await?
+            .json()
+            .await
+            .unwrap_or_default(),
         None => Value::Null,
     };
     drop(lab);
 
-    let mut s = format!("gateway GET /api/products, {conns} connections, {secs} s a round, 2 rounds alternating\n");
-    writeln!(s, "| telemetry | rounds req/s | mean req/s |")?;
-    writeln!(s, "|---|---|---|")?;
-    writeln!(s, "| on (traces to the hub, metrics) | {} | {on_m:.0} |", on.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", "))?;
-    writeln!(s, "| off (CHAOSLAB_TELEMETRY=off) | {} | {off_m:.0} |", off.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", "))?;
-    writeln!(s, "| ratio on/off | | {:.2} (target >= 0.85) |", on_m / off_m.max(1e-9))?;
+    let mut s = format!(
+        "gateway GET /api/products, {conns} connections, {secs} s a round, 2 rounds alternating\n"
+    );
+    writeln!(
+        s,
+        "| telemetry | rounds req/s | mean req/s | vs off (target >= 0.85) |"
+    )?;
+    writeln!(s, "|---|---|---|---|")?;
+    for ((name, _), r) in MODES.iter().zip(&results) {
+        let rounds = r
+            .iter()
+            .map(|v| format!("{v:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            s,
+            "| {name} | {rounds} | {:.0} | {:.2} |",
+            mean(r),
+            mean(r) / off_m.max(1e-9)
+        )?;
+    }
     writeln!(s)?;
-    writeln!(s, "service memory (RSS MiB): idle, and after {secs} s at 200 journeys/s (target < 20)")?;
+    writeln!(
+        s,
+        "service memory (RSS MiB): idle, and after {secs} s at 200 journeys/s (target < 20)"
+    )?;
     writeln!(s, "| service | idle | at 200/s |")?;
     writeln!(s, "|---|---|---|")?;
     for (name, idle_mb) in &idle {
-        let at = loaded.iter().find(|(n, _)| n == name).map(|(_, m)| *m).unwrap_or(0.0);
+        let at = loaded
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| *m)
+            .unwrap_or(0.0);
         writeln!(s, "| {name} | {idle_mb:.1} | {at:.1} |")?;
     }
     if let Some(total) = load_report.get("totals") {

@@ -30,8 +30,22 @@ impl LabControl for Control {
             ProcessAction::Pause => Action::Pause,
             ProcessAction::Resume => Action::Resume,
             ProcessAction::Restart => Action::Restart,
+            ProcessAction::Start => Action::Start,
+            ProcessAction::Stop => return Err("a stop needs a duration (stop_for)".to_string()),
         };
         self.supervisor.act(service, action)
+    }
+
+    fn stop_for(&self, service: &str, duration: std::time::Duration) -> Result<(), String> {
+        if !self.service_ports.contains_key(service) {
+            return Err(format!("no service named {service:?}"));
+        }
+        // The supervisor keeps the deadline itself, so the outage ends on time
+        // even if the agent is gone.
+        self.supervisor.act(
+            service,
+            Action::StopUntil(tokio::time::Instant::now() + duration),
+        )
     }
 
     fn admin_url(&self, service: &str) -> Option<String> {
