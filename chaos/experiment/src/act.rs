@@ -152,9 +152,10 @@ impl Actor<'_> {
                 Ok(None)
             }
             Action::Process(p) => {
+                let timed = matches!(p.action, ProcessKind::Pause | ProcessKind::Stop);
                 let duration = match p.duration {
                     Some(d) => Some(self.clamp(d.scaled(self.scale))?),
-                    None if p.action == ProcessKind::Pause => Some(self.clamp(Duration::MAX)?),
+                    None if timed => Some(self.clamp(Duration::MAX)?),
                     None => None,
                 };
                 let agent = self.lab.agent()?;
@@ -164,9 +165,13 @@ impl Actor<'_> {
                     });
                 }
                 let ms = duration.map(|d| d.as_millis() as u64);
-                agent
+                let id = agent
                     .process(&p.target.value, p.action.as_str(), ms)
                     .await?;
+                // Removing a stop's fault ends the outage: the process starts.
+                if p.action == ProcessKind::Stop && !id.is_empty() {
+                    self.push(Undo::AgentFault { id });
+                }
                 Ok(ms.map(|ms| format!("for {ms} ms")))
             }
             Action::Load(l) => {

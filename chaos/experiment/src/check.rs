@@ -235,11 +235,16 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool) -> Checked {
         }
         Action::Process(p) => {
             known(&p.target, SERVICES, &format!("{field}.target"), "target")?;
-            if p.action == ProcessKind::Pause && p.duration.is_none() {
+            let why = match p.action {
+                ProcessKind::Pause => Some("a pause needs one so the process always resumes"),
+                ProcessKind::Stop => Some("a stop needs one so the process always comes back"),
+                _ => None,
+            };
+            if let (Some(why), None) = (why, p.duration) {
                 return Err(Issue::at(
                     step,
                     format!("{field}.duration"),
-                    "missing field `duration`: a pause needs one so the process always resumes",
+                    format!("missing field `duration`: {why}"),
                 ));
             }
             Ok(())

@@ -45,21 +45,37 @@ pub struct Observation {
 /// intervals and the load generator's window, so the time scale leaves them
 /// alone.
 pub async fn observe(probe: &Probe, lab: &Lab, baseline: Option<Value>) -> Observation {
-    let read = match probe {
-        Probe::Slo(p) => slo(p, lab).await,
-        Probe::Metric(p) => metric(p, lab).await,
-        Probe::Http(p) => http(p, lab).await,
-        Probe::Resilience(p) => resilience(p, lab).await,
-        Probe::Trace(p) => trace(p, lab).await,
-    };
     let tolerance = probe.tolerance().value.clone();
-    let (seen, verdict) = match read {
-        Ok(mut seen) => {
-            seen.baseline = baseline;
-            let v = judge(&tolerance, &seen);
-            (seen, v)
+    let attempts = match probe {
+        Probe::Http(p) => p.attempts.unwrap_or(1).max(1),
+        _ => 1,
+    };
+    let mut tried = 0;
+    let (seen, verdict) = loop {
+        tried += 1;
+        let read = match probe {
+            Probe::Slo(p) => slo(p, lab).await,
+            Probe::Metric(p) => metric(p, lab).await,
+            Probe::Http(p) => http(p, lab).await,
+            Probe::Resilience(p) => resilience(p, lab).await,
+            Probe::Trace(p) => trace(p, lab).await,
+        };
+        let judged = match read {
+            Ok(mut seen) => {
+                seen.baseline = baseline.clone();
+                let v = judge(&tolerance, &seen);
+                (seen, v)
+            }
+            Err(e) => (Seen::default(), Err(e.to_string())),
+        };
+        if judged.1.is_ok() || tried >= attempts {
+            break judged;
         }
-        Err(e) => (Seen::default(), Err(e.to_string())),
+        tokio::time::sleep(RETRY_PAUSE).await;
+    };
+    let verdict = match verdict {
+        Err(reason) if tried > 1 => Err(format!("{reason} (all {tried} tries)")),
+        v => v,
     };
     Observation {
         probe: probe.name(),
@@ -72,6 +88,9 @@ pub async fn observe(probe: &Probe, lab: &Lab, baseline: Option<Value>) -> Obser
         reason: verdict.err(),
     }
 }
+
+/// The pause between tries of a probe with `attempts`.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 fn value(v: Value) -> Seen {
     Seen {

@@ -486,6 +486,70 @@ async fn a_proxy_down_is_timed_when_the_agent_can_or_brought_back_by_the_rollbac
 }
 
 #[tokio::test]
+async fn a_process_stop_is_timed_and_ended_by_the_rollbacks() {
+    let lab = FakeLab::start().await;
+    let text = PAYMENTS
+        .replace(
+            "fault: { kind: error_rate, target: payments, duration: 30s, params: { rate: 1.0 } }",
+            "process: { target: payments, action: stop, duration: 1h }",
+        )
+        .replace("  - clear_faults: {}\n", "")
+        .replace("rollbacks:", "max_duration: 20s\nrollbacks:");
+    let file = lab.file("stop.yaml", &text);
+    assert_eq!(
+        run_files(&[file], &lab.endpoints, &RunOptions::default(), never()).await,
+        Verdict::Held
+    );
+    let stop = lab
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/agent/chaos/process/payments")
+        .expect("a process fault");
+    assert_eq!(stop.body["action"], "stop");
+    let ms = stop.body["duration_ms"].as_u64().unwrap();
+    assert!(ms <= 20_000 && ms > 15_000, "duration {ms} ms");
+    assert!(lab.called("DELETE", "/agent/chaos/faults/process-1"));
+
+    // Without a duration it is refused before anything runs.
+    let lab = FakeLab::start().await;
+    let file = lab.file("stop.yaml", &text.replace(", duration: 1h", ""));
+    assert_eq!(
+        run_files(&[file], &lab.endpoints, &RunOptions::default(), never()).await,
+        Verdict::Error
+    );
+    assert!(!lab.called("POST", "/agent/chaos/process/payments"));
+}
+
+#[tokio::test]
+async fn an_http_probe_with_attempts_passes_on_a_later_try_and_fails_when_none_does() {
+    let text = PAYMENTS.replace(
+        "    - resilience:",
+        "    - http: { name: product page, path: /api/products/1, attempts: 3, tolerance: { status: 200 }, when: [before] }\n    - resilience:",
+    );
+    let lab = FakeLab::start().await;
+    lab.with(|f| f.failing_product_pages = 2);
+    let file = lab.file("attempts.yaml", &text);
+    assert_eq!(
+        run_files(&[file], &lab.endpoints, &RunOptions::default(), never()).await,
+        Verdict::Held
+    );
+    let tries = |lab: &FakeLab| {
+        lab.calls()
+            .iter()
+            .filter(|c| c.path == "/svc/gateway/api/products/1")
+            .count()
+    };
+    assert_eq!(tries(&lab), 3);
+
+    let lab = FakeLab::start().await;
+    lab.with(|f| f.failing_product_pages = 3);
+    let file = lab.file("attempts.yaml", &text);
+    let journal = run_files_journal(&[file], &lab.endpoints, &RunOptions::default(), never()).await;
+    assert_eq!(journal.verdict, Verdict::Failed);
+    assert_eq!(tries(&lab), 3);
+}
+
+#[tokio::test]
 async fn continuous_checks_run_while_the_method_does_and_time_scale_shortens_waits() {
     let lab = FakeLab::start().await;
     let text = PAYMENTS

@@ -23,7 +23,7 @@ pub enum Action {
     Policy(PolicyAction),
     /// Change a service's request settings (deadlines, idempotency keys).
     Settings(SettingsAction),
-    /// Kill, pause, resume or restart a service's process.
+    /// Kill, stop for a while, pause, resume or restart a service's process.
     Process(ProcessStep),
     /// Set the load generator's rate.
     Load(LoadStep),
@@ -192,6 +192,9 @@ pub enum ProcessKind {
     Pause,
     Resume,
     Restart,
+    /// A timed outage: killed and kept down (no restart) until the fault
+    /// ends or is removed, then started again.
+    Stop,
 }
 
 impl ProcessKind {
@@ -203,6 +206,7 @@ impl ProcessKind {
             ProcessKind::Pause => "pause",
             ProcessKind::Resume => "resume",
             ProcessKind::Restart => "restart",
+            ProcessKind::Stop => "stop",
         }
     }
 }
@@ -213,7 +217,8 @@ impl ProcessKind {
 pub struct ProcessStep {
     pub target: Spanned<String>,
     pub action: ProcessKind,
-    /// Pause: resume after this long (required for pause).
+    /// Pause: resume after this long; stop: stay down this long (required
+    /// for both).
     #[serde(default)]
     pub duration: Option<Dur>,
 }

@@ -154,6 +154,10 @@ pub struct HttpProbe {
     /// How long to wait for the answer (5 s when absent).
     #[serde(default)]
     pub timeout: Option<Dur>,
+    /// Tries, 500 ms apart, until one answer is within tolerance (1 when
+    /// absent): on a busy machine one slow answer is not an outage.
+    #[serde(default)]
+    pub attempts: Option<u32>,
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,

@@ -45,6 +45,8 @@ pub struct Fake {
     pub down_extension: bool,
     /// Proxies that are down.
     pub down: Vec<String>,
+    /// Product pages that answer 503 before the next ones answer 200.
+    pub failing_product_pages: u32,
     /// Services whose `POST /admin/faults` answers 500.
     pub broken_fault_api: Vec<String>,
     next_id: u32,
@@ -74,6 +76,7 @@ impl Fake {
             toxic_extension: true,
             down_extension: true,
             down: Vec::new(),
+            failing_product_pages: 0,
             broken_fault_api: Vec::new(),
             next_id: 1,
         }
@@ -152,6 +155,14 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             ok(json!({"traces": [{"trace_id": "ab", "start_unix_nano": 1u64 << 62}], "matched": 1}))
         }
         // services
+        ("GET", ["svc", _, "api", "products", _]) if f.failing_product_pages > 0 => {
+            f.failing_product_pages -= 1;
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"error": "unavailable"})),
+            )
+                .into_response()
+        }
         ("GET", ["svc", _, "api", "products", _]) => ok(
             json!({"id": 1, "stock": if f.faults.contains_key("inventory") { Value::Null } else { json!(7) }}),
         ),
