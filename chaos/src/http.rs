@@ -1,126 +1,111 @@
 //! The http-mode proxy: parses HTTP/1.1 from the client, applies the proxy's
-//! HTTP faults and latency toxics per request, continues the request's trace,
-//! and forwards to the upstream over kept-alive connections.
+//! HTTP faults and toxics per request, continues the request's trace, and
+//! forwards to the upstream over kept-alive connections.
 //!
 //! ```text
-//!  client ──HTTP/1.1──> [span "proxy <name>": faults, latency] ──hyper client──> upstream
+//!  client ──HTTP/1.1──> [span "proxy <name>": faults, toxics] ──hyper client──> upstream
 //!          traceparent (parent)                       traceparent (the proxy span)
 //! ```
 //!
-//! What applies in http mode: HTTP faults (abort, delay); `latency` toxics
-//! (upstream: before forwarding, downstream: before answering, per request,
-//! toxicity drawn per request); `enabled: false` (the listener closes). Other
-//! toxics are stored and listed but have no effect on http-mode proxies.
-//! Byte counters count the client side: `upstream` received, `downstream` sent.
+//! What applies in http mode: HTTP faults (abort, delay); every toxic, drawn
+//! per request (see [`toxics`]): latency delays, body toxics throttle, slice,
+//! cut or hold back the end of the request or response body, timeout and
+//! reset_peer end the client connection; `enabled: false` closes the listener.
+//! Hop-by-hop headers are not forwarded either way. Byte counters count every
+//! byte on both sockets (client side in [`counted`], server side in [`upstream`]).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use chaoslab_kit::names;
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use opentelemetry::trace::{
-    Span, SpanContext, SpanKind, Status, TraceContextExt, TraceState, Tracer,
-};
-use opentelemetry::{Context, KeyValue, SpanId, TraceFlags, TraceId, global};
+use opentelemetry::trace::{Span, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue, global};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 mod counted;
+pub mod toxic_body;
+mod toxics;
+mod traceparent;
 pub mod upstream;
+
+pub use traceparent::{format_traceparent, parse_traceparent};
 
 use crate::faults::http::HttpAction;
 use crate::proxy::Proxy;
 use crate::proxy::chain::Direction;
+use toxic_body::{BoxError, ProxyBody as Body, ToxicBody};
 
-type Body = BoxBody<Bytes, hyper::Error>;
+/// Per client connection: lets a request end its connection (timeout,
+/// reset_peer, limit_data on the request body).
+pub(crate) struct ConnCtl {
+    end: CancellationToken,
+    /// A second handle on the client socket, to set SO_LINGER 0 for a reset.
+    dup: std::sync::Mutex<Option<std::net::TcpStream>>,
+}
+
+impl ConnCtl {
+    /// Close the client connection (FIN), or reset it (RST).
+    fn finish(&self, reset: bool) {
+        let dup = self.dup.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if reset && let Some(dup) = &dup {
+            let _ = socket2::SockRef::from(dup).set_linger(Some(Duration::ZERO));
+        }
+        self.end.cancel();
+    }
+}
 
 /// Serve one client connection of an http-mode proxy.
 pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: CancellationToken) {
     let _ = socket.set_nodelay(true);
+    let (socket, dup) = match socket.into_std().and_then(|s| {
+        let dup = s.try_clone()?;
+        Ok((TcpStream::from_std(s)?, dup))
+    }) {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::warn!(proxy = %proxy.name, error = %e, "client socket");
+            return;
+        }
+    };
+    let ctl = Arc::new(ConnCtl {
+        end: CancellationToken::new(),
+        dup: std::sync::Mutex::new(Some(dup)),
+    });
     let socket = counted::Counted {
         inner: socket,
         received: proxy.bytes_counter("received", Direction::Upstream),
         sent: proxy.bytes_counter("sent", Direction::Downstream),
     };
-    let service = hyper::service::service_fn(move |req| handle(proxy.clone(), req));
+    let service = {
+        let ctl = ctl.clone();
+        hyper::service::service_fn(move |req| handle(proxy.clone(), ctl.clone(), req))
+    };
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), service);
     tokio::select! {
         _ = conn => {}
         _ = cancel.cancelled() => {}
+        _ = ctl.end.cancelled() => {}
     }
-}
-
-/// Read a W3C `traceparent` header.
-pub fn parse_traceparent(value: &str) -> Option<SpanContext> {
-    let mut parts = value.trim().split('-');
-    let (version, trace, span, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version.len() != 2 || trace.len() != 32 || span.len() != 16 || flags.len() != 2 {
-        return None;
-    }
-    let trace_id = TraceId::from_hex(trace).ok()?;
-    let span_id = SpanId::from_hex(span).ok()?;
-    let flags = u8::from_str_radix(flags, 16).ok()?;
-    let sc = SpanContext::new(
-        trace_id,
-        span_id,
-        TraceFlags::new(flags),
-        true,
-        TraceState::default(),
-    );
-    sc.is_valid().then_some(sc)
-}
-
-/// Write a W3C `traceparent` header.
-pub fn format_traceparent(sc: &SpanContext) -> String {
-    format!(
-        "00-{}-{}-{:02x}",
-        sc.trace_id(),
-        sc.span_id(),
-        sc.trace_flags().to_u8()
-    )
+    // The connection (and its socket) is dropped before the second handle,
+    // so a reset's SO_LINGER 0 applies when the last one closes.
+    drop(ctl.dup.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 fn text(status: u16, body: String) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(
-            Full::new(Bytes::from(body))
-                .map_err(|never| match never {})
-                .boxed(),
-        )
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).map_err(|n| match n {}).boxed()))
-}
-
-/// Extra delay from the latency toxics of one direction, toxicity drawn per request.
-fn toxic_latency(proxy: &Proxy, direction: Direction, rng: &mut StdRng) -> Duration {
-    let mut total = Duration::ZERO;
-    for entry in &proxy.current_chain(direction).entries {
-        if entry.kind != "latency" || rng.random::<f32>() >= entry.toxicity {
-            continue;
-        }
-        let attrs = entry.toxic.attributes();
-        let latency = attrs.get("latency").and_then(|v| v.as_i64()).unwrap_or(0);
-        let jitter = attrs.get("jitter").and_then(|v| v.as_i64()).unwrap_or(0);
-        let ms = latency
-            + if jitter > 0 {
-                rng.random_range(-jitter..jitter)
-            } else {
-                0
-            };
-        total += Duration::from_millis(ms.max(0) as u64);
-        count(&proxy.name, "latency");
-    }
-    total
+        .body(toxic_body::boxed(Full::new(Bytes::from(body))))
+        .unwrap_or_else(|_| Response::new(toxic_body::boxed(Full::new(Bytes::new()))))
 }
 
 fn count(target: &str, kind: &str) {
@@ -129,10 +114,70 @@ fn count(target: &str, kind: &str) {
     .increment(1);
 }
 
+/// Headers that describe one connection, not the message (RFC 9110, 7.6.1):
+/// a proxy does not forward them.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Remove hop-by-hop headers, and the headers `Connection` names.
+pub fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect();
+    for name in HOP_BY_HOP
+        .iter()
+        .copied()
+        .chain(named.iter().map(String::as_str))
+    {
+        headers.remove(name);
+    }
+}
+
+/// Wrap a body in the toxics drawn for it, if any.
+fn with_toxics(
+    body: Body,
+    toxics: Vec<Arc<crate::proxy::chain::ToxicEntry>>,
+    rng: &mut StdRng,
+    on_close: Option<Arc<ConnCtl>>,
+) -> Body {
+    if toxics.is_empty() {
+        return body;
+    }
+    let rng = StdRng::seed_from_u64(rng.random());
+    let on_close = on_close.map(|ctl| Box::new(move || ctl.finish(false)) as _);
+    ToxicBody::new(body, toxics, rng, on_close).boxed()
+}
+
+/// End the client connection as a toxic says, never answering this request.
+async fn finish(
+    proxy: &Proxy,
+    ctl: &ConnCtl,
+    held: &toxics::Hold,
+) -> Result<Response<Body>, BoxError> {
+    let reset = toxics::hold(proxy, held).await;
+    ctl.finish(reset);
+    std::future::pending().await
+}
+
 async fn handle(
     proxy: Arc<Proxy>,
-    mut req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, BoxError> {
     let parent = req
         .headers()
         .get("traceparent")
@@ -186,13 +231,23 @@ async fn handle(
             }
         }
     }
-    let up_delay = toxic_latency(&proxy, Direction::Upstream, &mut rng);
-    if !up_delay.is_zero() {
+
+    let mut drawn = toxics::draw(&proxy, &mut rng);
+    for kind in &drawn.kinds {
+        count(&proxy.name, kind);
         span.add_event(
             "chaos.fault",
-            vec![KeyValue::new("chaos.fault.kind", "latency")],
+            vec![KeyValue::new("chaos.fault.kind", *kind)],
         );
-        tokio::time::sleep(up_delay).await;
+    }
+    let [up, down] = [Direction::Upstream, Direction::Downstream].map(|d| d.index());
+    if !drawn.latency[up].is_zero() {
+        tokio::time::sleep(drawn.latency[up]).await;
+    }
+    if let Some(held) = drawn.hold[up].take() {
+        span.set_status(Status::error("held by a toxic"));
+        span.end();
+        return finish(&proxy, &ctl, &held).await;
     }
 
     let upstream = proxy.lock().upstream.clone();
@@ -202,28 +257,45 @@ async fn handle(
         .map(|p| p.as_str())
         .unwrap_or("/")
         .to_string();
-    let uri = format!("http://{upstream}{pq}");
-    match uri.parse() {
-        Ok(uri) => *req.uri_mut() = uri,
+    let uri: hyper::Uri = match format!("http://{upstream}{pq}").parse() {
+        Ok(uri) => uri,
         Err(e) => {
             span.end();
             return Ok(text(502, serde_json::json!({"error": format!("bad upstream {upstream}: {e}"), "status": 502}).to_string()));
         }
-    }
+    };
+    let (mut parts, body) = req.into_parts();
+    parts.uri = uri;
+    strip_hop_by_hop(&mut parts.headers);
     let sc = span.span_context().clone();
     if sc.is_valid()
         && let Ok(v) = format_traceparent(&sc).parse()
     {
-        req.headers_mut().insert("traceparent", v);
+        parts.headers.insert("traceparent", v);
     }
+    if drawn.body[up].iter().any(|t| t.kind == "slow_close") {
+        // The end of the body must be a frame of its own to be held back.
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+    }
+    // A request body cut by a toxic closes the client connection too.
+    let body = with_toxics(
+        toxic_body::boxed(body),
+        std::mem::take(&mut drawn.body[up]),
+        &mut rng,
+        Some(ctl.clone()),
+    );
     let client = proxy
         .upstream_client
         .get_or_init(|| upstream::client(&proxy))
         .clone();
-    let result = client.request(req).await;
-    let down_delay = toxic_latency(&proxy, Direction::Downstream, &mut rng);
-    if !down_delay.is_zero() {
-        tokio::time::sleep(down_delay).await;
+    let result = client.request(Request::from_parts(parts, body)).await;
+    if !drawn.latency[down].is_zero() {
+        tokio::time::sleep(drawn.latency[down]).await;
+    }
+    if let Some(held) = drawn.hold[down].take() {
+        span.set_status(Status::error("held by a toxic"));
+        span.end();
+        return finish(&proxy, &ctl, &held).await;
     }
     let response = match result {
         Ok(resp) => {
@@ -231,10 +303,26 @@ async fn handle(
                 "http.response.status_code",
                 resp.status().as_u16() as i64,
             ));
-            resp.map(|b| b.boxed())
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            if drawn.body[down].iter().any(|t| t.kind == "slow_close") {
+                // Chunked, so the client sees the end of the body when it comes.
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+            }
+            let body = with_toxics(
+                toxic_body::boxed(body),
+                std::mem::take(&mut drawn.body[down]),
+                &mut rng,
+                None,
+            );
+            Response::from_parts(parts, body)
         }
         Err(e) => {
             span.set_status(Status::error(e.to_string()));
+            if ctl.end.is_cancelled() {
+                span.end();
+                return std::future::pending().await;
+            }
             text(
                 502,
                 serde_json::json!({"error": format!("upstream {upstream}: {e}"), "status": 502})

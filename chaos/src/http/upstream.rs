@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::Uri;
-use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -21,7 +20,7 @@ use crate::proxy::Proxy;
 use crate::proxy::chain::Direction;
 
 /// The client an http-mode proxy forwards with.
-pub type UpstreamClient = Client<CountingConnector, Incoming>;
+pub type UpstreamClient = Client<CountingConnector, super::toxic_body::ProxyBody>;
 
 /// Build the client of one proxy.
 pub(crate) fn client(proxy: &Arc<Proxy>) -> UpstreamClient {

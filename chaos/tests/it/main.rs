@@ -4,6 +4,7 @@ mod api;
 mod chaos_ext;
 mod client;
 mod forwarding;
+mod http_toxics;
 mod lab;
 mod support;
 mod toxics;

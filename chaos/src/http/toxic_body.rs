@@ -1,0 +1,182 @@
+//! A message body run through toxics: each data frame becomes an [`Item`] that
+//! the active toxics of one direction turn into timed pieces, which the body
+//! yields when they are due. This is how `bandwidth`, `slicer`, `limit_data`
+//! and `slow_close` (and `noop`) act on an HTTP request or response body, with
+//! the same computations as on a tcp connection's bytes.
+//!
+//! A `Close` (limit_data) ends the body with an error after what was let
+//! through has been flushed, so the connection closes mid-message; the end of
+//! the body waits for its due time (slow_close).
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+use hyper::body::{Body, Frame, SizeHint};
+use rand::rngs::StdRng;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use crate::proxy::chain::ToxicEntry;
+use crate::toxics::{Item, SlotState, Stage};
+
+/// The error type of proxied bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A proxied body.
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// A body that applies toxics to another body.
+pub struct ToxicBody {
+    inner: ProxyBody,
+    slots: Vec<(Arc<ToxicEntry>, SlotState)>,
+    rng: StdRng,
+    queue: VecDeque<Item>,
+    timer: Option<Pin<Box<Sleep>>>,
+    inner_done: bool,
+    /// Data was yielded since the last pause: let it be flushed before an error.
+    unflushed: bool,
+    /// Called when a toxic closes the connection.
+    on_close: Option<OnClose>,
+}
+
+/// What to do when a toxic closes the connection.
+pub type OnClose = Box<dyn Fn() + Send + Sync>;
+
+impl ToxicBody {
+    /// Wrap `inner`; `toxics` are the ones drawn active for this message.
+    pub fn new(
+        inner: ProxyBody,
+        toxics: Vec<Arc<ToxicEntry>>,
+        rng: StdRng,
+        on_close: Option<OnClose>,
+    ) -> Self {
+        Self {
+            inner,
+            slots: toxics
+                .into_iter()
+                .map(|t| (t, SlotState::default()))
+                .collect(),
+            rng,
+            queue: VecDeque::new(),
+            timer: None,
+            inner_done: false,
+            unflushed: false,
+            on_close,
+        }
+    }
+
+    fn apply(&mut self, item: Item) {
+        let now = Instant::now();
+        let mut items = vec![item];
+        for (entry, state) in &mut self.slots {
+            let mut next = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Item::Data { .. } | Item::Eof { .. } => {
+                        let mut stage = Stage {
+                            now,
+                            rng: &mut self.rng,
+                            state,
+                            origin: entry.id,
+                        };
+                        entry.toxic.apply(&mut stage, item, &mut next);
+                    }
+                    terminal => next.push(terminal),
+                }
+            }
+            items = next;
+        }
+        self.queue.extend(items);
+    }
+}
+
+impl Body for ToxicBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            if let Some(front) = this.queue.front() {
+                let at = front.at();
+                if at > Instant::now() {
+                    let timer = this.timer.get_or_insert_with(|| Box::pin(sleep_until(at)));
+                    timer.as_mut().reset(at);
+                    if timer.as_mut().poll(cx).is_pending() {
+                        this.unflushed = false;
+                        return Poll::Pending;
+                    }
+                }
+                match this.queue.pop_front() {
+                    Some(Item::Data { bytes, .. }) => {
+                        this.unflushed = true;
+                        return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                    }
+                    Some(Item::Eof { .. }) => return Poll::Ready(None),
+                    Some(closing) => {
+                        if this.unflushed {
+                            // Give the connection a turn to write what went before.
+                            this.unflushed = false;
+                            this.queue.push_front(closing);
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        this.queue.clear();
+                        this.inner_done = true;
+                        if let Some(on_close) = &this.on_close {
+                            on_close();
+                        }
+                        return Poll::Ready(Some(Err("connection closed by a toxic".into())));
+                    }
+                    None => continue,
+                }
+            }
+            if this.inner_done {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => {
+                    this.unflushed = false;
+                    return Poll::Pending;
+                }
+                Poll::Ready(None) => {
+                    this.inner_done = true;
+                    this.apply(Item::Eof { at: Instant::now() });
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(frame))) => {
+                    // Trailers are dropped: toxics only know bytes.
+                    if let Ok(bytes) = frame.into_data() {
+                        this.apply(Item::Data {
+                            at: Instant::now(),
+                            bytes,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// Box any body as a [`ProxyBody`].
+pub fn boxed<B>(body: B) -> ProxyBody
+where
+    B: Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed()
+}
