@@ -31,11 +31,13 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 mod counted;
+mod headers;
 pub mod toxic_body;
 mod toxics;
 mod traceparent;
 pub mod upstream;
 
+pub use headers::strip_hop_by_hop;
 pub use traceparent::{format_traceparent, parse_traceparent};
 
 use crate::faults::http::HttpAction;
@@ -112,39 +114,6 @@ fn count(target: &str, kind: &str) {
     metrics::counter!(names::CHAOS_INJECTIONS,
         names::label::TARGET => target.to_string(), names::label::KIND => kind.to_string())
     .increment(1);
-}
-
-/// Headers that describe one connection, not the message (RFC 9110, 7.6.1):
-/// a proxy does not forward them.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// Remove hop-by-hop headers, and the headers `Connection` names.
-pub fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
-    let named: Vec<String> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect();
-    for name in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
-        headers.remove(name);
-    }
 }
 
 /// Wrap a body in the toxics drawn for it, if any.

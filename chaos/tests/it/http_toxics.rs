@@ -24,6 +24,10 @@ async fn upstream() -> SocketAddr {
             axum::routing::get(|Path(n): Path<usize>| async move { payload(n, 7) }),
         )
         .route(
+            "/len",
+            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        )
+        .route(
             "/headers",
             axum::routing::get(|headers: HeaderMap| async move {
                 let names: Vec<String> = headers.keys().map(|k| k.to_string()).collect();
@@ -279,4 +283,45 @@ async fn hop_by_hop_headers_are_not_forwarded() {
     }
     assert!(head.contains("x-answer: yes"), "{head}");
     assert!(!head.contains("keep-alive: timeout=5"), "{head}");
+}
+
+#[tokio::test]
+async fn upstream_toxics_act_on_the_request_body() {
+    let agent = agent();
+    let listen = http_proxy(&agent, "hup").await;
+    let c = reqwest::Client::new();
+    toxic(
+        &agent,
+        "hup",
+        json!({"type": "bandwidth", "name": "bw", "stream": "upstream", "attributes": {"rate": 100}}),
+    )
+    .await;
+    let start = Instant::now();
+    let answer = c
+        .post(format!("http://{listen}/len"))
+        .body(payload(30_000, 1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(answer, "30000");
+    // 30 KB at 100 KB/s: 0.3 s.
+    assert!((0.27..0.4).contains(&took), "took {took:.3} s");
+    call(&agent, "DELETE", "/proxies/hup/toxics/bw", "").await;
+
+    toxic(
+        &agent,
+        "hup",
+        json!({"type": "limit_data", "stream": "upstream", "attributes": {"bytes": 1000}}),
+    )
+    .await;
+    let res = c
+        .post(format!("http://{listen}/len"))
+        .body(payload(30_000, 1))
+        .send()
+        .await;
+    assert!(res.is_err(), "a cut request gets no answer: {res:?}");
 }

@@ -6,5 +6,6 @@ mod client;
 mod forwarding;
 mod http_toxics;
 mod lab;
+mod outages;
 mod support;
 mod toxics;
