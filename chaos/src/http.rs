@@ -120,6 +120,7 @@ fn count(target: &str, kind: &str) {
 fn with_toxics(
     body: Body,
     toxics: Vec<Arc<crate::proxy::chain::ToxicEntry>>,
+    chain: impl FnOnce() -> tokio::sync::watch::Receiver<Arc<crate::proxy::chain::Chain>>,
     rng: &mut StdRng,
     on_close: Option<Arc<ConnCtl>>,
 ) -> Body {
@@ -128,7 +129,7 @@ fn with_toxics(
     }
     let rng = StdRng::seed_from_u64(rng.random());
     let on_close = on_close.map(|ctl| Box::new(move || ctl.finish(false)) as _);
-    ToxicBody::new(body, toxics, rng, on_close).boxed()
+    ToxicBody::new(body, toxics, chain(), rng, on_close).boxed()
 }
 
 /// End the client connection as a toxic says, never answering this request.
@@ -250,6 +251,7 @@ async fn handle(
     let body = with_toxics(
         toxic_body::boxed(body),
         std::mem::take(&mut drawn.body[up]),
+        || proxy.chain(Direction::Upstream),
         &mut rng,
         Some(ctl.clone()),
     );
@@ -281,6 +283,7 @@ async fn handle(
             let body = with_toxics(
                 toxic_body::boxed(body),
                 std::mem::take(&mut drawn.body[down]),
+                || proxy.chain(Direction::Downstream),
                 &mut rng,
                 None,
             );

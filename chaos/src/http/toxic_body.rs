@@ -6,9 +6,12 @@
 //!
 //! A `Close` (limit_data) ends the body with an error after what was let
 //! through has been flushed, so the connection closes mid-message; the end of
-//! the body waits for its due time (slow_close).
+//! the body waits for its due time (slow_close). When one of its toxics is
+//! removed or updated, what it was holding back is released at once (as on a
+//! tcp connection) and it no longer acts on the rest of the body.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,9 +21,10 @@ use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, SizeHint};
 use rand::rngs::StdRng;
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep_until};
 
-use crate::proxy::chain::ToxicEntry;
+use crate::proxy::chain::{Chain, ToxicEntry};
 use crate::toxics::{Item, SlotState, Stage};
 
 /// The error type of proxied bodies.
@@ -40,6 +44,19 @@ pub struct ToxicBody {
     unflushed: bool,
     /// Called when a toxic closes the connection.
     on_close: Option<OnClose>,
+    /// Resolves when the proxy's toxics of this direction change.
+    changed: Pin<Box<dyn Future<Output = watch::Receiver<Arc<Chain>>> + Send + Sync>>,
+}
+
+fn next_change(
+    mut chain: watch::Receiver<Arc<Chain>>,
+) -> Pin<Box<dyn Future<Output = watch::Receiver<Arc<Chain>>> + Send + Sync>> {
+    Box::pin(async move {
+        if chain.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        chain
+    })
 }
 
 /// What to do when a toxic closes the connection.
@@ -50,6 +67,7 @@ impl ToxicBody {
     pub fn new(
         inner: ProxyBody,
         toxics: Vec<Arc<ToxicEntry>>,
+        chain: watch::Receiver<Arc<Chain>>,
         rng: StdRng,
         on_close: Option<OnClose>,
     ) -> Self {
@@ -65,6 +83,33 @@ impl ToxicBody {
             inner_done: false,
             unflushed: false,
             on_close,
+            changed: next_change(chain),
+        }
+    }
+
+    /// Drop the toxics no longer in `chain` and release what they held back.
+    fn sync(&mut self, chain: &Chain) {
+        let before = self.slots.len();
+        let mut gone = Vec::new();
+        self.slots.retain(|(entry, _)| {
+            let kept = chain.entries.iter().any(|e| e.id == entry.id);
+            if !kept {
+                gone.push(entry.id);
+            }
+            kept
+        });
+        if self.slots.len() == before {
+            return;
+        }
+        let now = Instant::now();
+        self.queue.retain(|item| match item {
+            Item::Close { origin, .. } | Item::Reset { origin, .. } => !gone.contains(origin),
+            _ => true,
+        });
+        for item in self.queue.iter_mut() {
+            if let Item::Data { at, .. } | Item::Eof { at } = item {
+                *at = (*at).min(now);
+            }
         }
     }
 
@@ -102,6 +147,12 @@ impl Body for ToxicBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
+        // Until pending, so a waiter for the next change is registered.
+        while let Poll::Ready(mut chain) = this.changed.as_mut().poll(cx) {
+            let current = chain.borrow_and_update().clone();
+            this.sync(&current);
+            this.changed = next_change(chain);
+        }
         loop {
             if let Some(front) = this.queue.front() {
                 let at = front.at();

@@ -325,3 +325,34 @@ async fn upstream_toxics_act_on_the_request_body() {
         .await;
     assert!(res.is_err(), "a cut request gets no answer: {res:?}");
 }
+
+#[tokio::test]
+async fn removing_a_body_toxic_releases_the_body_at_once() {
+    let agent = agent();
+    let listen = http_proxy(&agent, "hrm").await;
+    // 20 KB at 1 KB/s would take 20 s.
+    toxic(
+        &agent,
+        "hrm",
+        json!({"type": "bandwidth", "name": "slow", "attributes": {"rate": 1}}),
+    )
+    .await;
+    let start = Instant::now();
+    let fetch = tokio::spawn(async move {
+        reqwest::get(format!("http://{listen}/bytes/20000"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, _) = call(&agent, "DELETE", "/proxies/hrm/toxics/slow", "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let body = tokio::time::timeout(Duration::from_secs(5), fetch)
+        .await
+        .expect("the body is released when the toxic goes")
+        .unwrap();
+    assert_eq!(&body[..], &payload(20_000, 7)[..]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
