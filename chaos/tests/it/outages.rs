@@ -165,3 +165,37 @@ async fn a_timed_down_closes_the_proxy_and_brings_it_back() {
     let (s, _) = call(&agent, "POST", "/chaos/proxies/nope/down", "{}").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// A supervisor that knows nothing of timed outages (the trait's default).
+struct OldLab;
+
+impl LabControl for OldLab {
+    fn services(&self) -> Vec<String> {
+        vec!["svc".into()]
+    }
+    fn process(&self, _: &str, _: chaoslab_chaos::ProcessAction) -> Result<(), String> {
+        Ok(())
+    }
+    fn admin_url(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_without_stop_for_refuses_a_stop() {
+    let agent = agent_with(Some(Arc::new(OldLab)));
+    let (s, v) = call(
+        &agent,
+        "POST",
+        "/chaos/process/svc",
+        r#"{"action": "stop", "duration_ms": 1000}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("not supported"),
+        "{v}"
+    );
+    let (_, list) = call(&agent, "GET", "/chaos/faults", "").await;
+    assert_eq!(list, json!([]));
+}
