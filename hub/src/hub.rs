@@ -64,6 +64,8 @@ pub struct Hub {
     pub(crate) stats: IngestStats,
     pub(crate) faults: RwLock<FaultSnapshot>,
     pub(crate) http: reqwest::Client,
+    /// The running experiment's live view, as its runner last posted it.
+    pub(crate) experiment: crate::api::experiment::Slot,
 }
 
 /// Unix time now, ms.
@@ -119,6 +121,7 @@ impl Hub {
             targets: RwLock::new(targets),
             stats: IngestStats::default(),
             faults: RwLock::new(FaultSnapshot::default()),
+            experiment: Default::default(),
             started: Instant::now(),
             http,
             cfg,

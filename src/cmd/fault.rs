@@ -41,7 +41,7 @@ pub enum FaultCmd {
     /// Add an HTTP fault to an http-mode proxy, e.g.
     /// '{"type":"abort","status":503,"percent":30,"duration_ms":30000}'.
     Http { proxy: String, json: String },
-    /// kill, terminate, pause, resume or restart a service's process.
+    /// kill, terminate, pause, resume, restart, stop (down for --duration) or start a service.s process.
     Process {
         service: String,
         action: String,
@@ -238,7 +238,7 @@ pub async fn run(url: &str, cmd: FaultCmd) -> anyhow::Result<()> {
             let action: ProcessAction = serde_json::from_value(Value::String(action.clone()))
                 .map_err(|_| {
                     anyhow::anyhow!(
-                        "unknown action {action:?}: kill, terminate, pause, resume or restart"
+                        "unknown action {action:?}: kill, terminate, pause, resume, restart, stop (with --duration) or start"
                     )
                 })?;
             let spec = ProcessFaultSpec {

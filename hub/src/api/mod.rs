@@ -14,10 +14,12 @@
 //! | `GET /api/load` | [`types::LoadResponse`] |
 //! | `GET /api/health` | [`types::HubHealth`] |
 //! | `GET /api/metric?name=&labels=k=v,..&agg=sum\|avg\|max\|rate&window=30s` | [`types::MetricValue`] |
+//! | `GET/PUT/DELETE /api/experiment` | the running experiment's live view ([`experiment`]) |
 //!
 //! Routes with numbers over a window take `window=` (default: the hub's).
 
 pub mod error;
+pub mod experiment;
 mod handlers;
 pub mod params;
 pub mod types;
@@ -46,6 +48,12 @@ pub fn api_router(hub: Arc<Hub>) -> Router {
         .route("/api/load", get(load))
         .route("/api/health", get(health))
         .route("/api/metric", get(metric))
+        .route(
+            "/api/experiment",
+            get(experiment::get)
+                .put(experiment::put)
+                .delete(experiment::delete),
+        )
         .route("/metrics", get(own_metrics))
         .fallback(not_found)
         .with_state(hub)
