@@ -41,7 +41,7 @@ pub enum FaultCmd {
     /// Add an HTTP fault to an http-mode proxy, e.g.
     /// '{"type":"abort","status":503,"percent":30,"duration_ms":30000}'.
     Http { proxy: String, json: String },
-    /// kill, terminate, pause, resume, restart, stop (down for --duration) or start a service.s process.
+    /// kill, terminate, pause, resume, restart, stop (down for --duration) or start a service's process.
     Process {
         service: String,
         action: String,
