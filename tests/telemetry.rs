@@ -140,3 +140,51 @@ async fn every_metrics_page_parses_and_has_the_semconv_histograms() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fault_the_proxy_injects_is_in_the_requests_trace() {
+    let (receiver, endpoint) = otlp::start().await;
+    let lab = Lab::start(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    )
+    .await;
+    let r = lab
+        .http
+        .post(format!("{}/chaos/proxies/inventory/faults", lab.agent()))
+        .json(&json!({"type": "abort", "status": 503, "percent": 100, "match": {"path": "/stock"}, "duration_ms": 30000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let (status, page) = lab
+        .get_json(&format!("{}/api/products/9", lab.gateway()))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page["stock"].is_null(), "served without stock: {page}");
+
+    let (trace, proxy_span) = eventually(
+        Duration::from_secs(20),
+        "the proxy's span with the fault, in the page's trace",
+        || async {
+            let spans = receiver.spans.lock().unwrap().clone();
+            let page = spans
+                .iter()
+                .find(|s| s.service == "gateway" && s.name == "GET /api/products/{id}")?;
+            let faulted = spans.iter().find(|s| {
+                s.trace_id == page.trace_id
+                    && s.service == "agent"
+                    && s.events.iter().any(|e| e == "chaos.fault")
+            })?;
+            Some((page.trace_id.clone(), faulted.name.clone()))
+        },
+    )
+    .await;
+    assert!(
+        proxy_span.contains("inventory"),
+        "the span names the proxy: {proxy_span} in {trace}"
+    );
+}

@@ -67,8 +67,8 @@ pub async fn start(
     supervisor: Arc<Supervisor>,
     service_ports: BTreeMap<&str, u16>,
     seed: Option<u64>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<AgentHost> {
-    let metrics = chaoslab_kit::telemetry::install_metrics("agent")?;
     let control = Control {
         supervisor,
         service_ports: service_ports

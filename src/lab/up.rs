@@ -37,6 +37,7 @@ pub struct RunningLab {
     pub state: LabState,
     pub supervisor: Arc<Supervisor>,
     agent: Option<agent_host::AgentHost>,
+    telemetry: chaoslab_kit::telemetry::Telemetry,
     state_dir: PathBuf,
 }
 
@@ -59,6 +60,7 @@ impl RunningLab {
         if let Some(a) = self.agent {
             a.stop().await;
         }
+        self.telemetry.shutdown().await;
         let _ = std::fs::remove_file(LabState::path(&self.state_dir));
     }
 }
@@ -95,6 +97,19 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     let agent_port = picker.pick(ports::AGENT)?;
 
     let supervisor = Supervisor::new(exe);
+    // This process hosts the agent: its spans (the proxies' spans, with the
+    // faults they inject) go to the hub like every service's; its logs go to
+    // a file, since the terminal belongs to the dashboard.
+    let telemetry = {
+        use chaoslab_kit::telemetry::{self, Protocol, TelemetryOptions};
+        let mut t = TelemetryOptions::from_env("agent");
+        t.endpoint = Some(match Protocol::from_env() {
+            Ok(Protocol::HttpProtobuf) => ports::url(hub[2]),
+            _ => ports::url(hub[1]),
+        });
+        t.log_file = Some(logs.join("agent.log"));
+        telemetry::init(&t)?
+    };
     // The agent, in this process, with a proxy in front of every callee.
     let (agent, proxy_urls) = if opts.direct {
         (None, BTreeMap::new())
@@ -104,6 +119,7 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
             supervisor.clone(),
             service_ports.clone(),
             opts.seed,
+            telemetry.metrics(),
         )
         .await?;
         let mut urls = BTreeMap::new();
@@ -231,6 +247,7 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
         state,
         supervisor,
         agent,
+        telemetry,
         state_dir: opts.state_dir.clone(),
     };
     lab.refresh();

@@ -46,6 +46,11 @@ pub struct TelemetryOptions {
     /// Everything off (`CHAOSLAB_TELEMETRY=off`): no spans, no metrics, warnings
     /// only. The bare baseline that benchmarks compare against.
     pub off: bool,
+    /// The OTLP endpoint when `OTEL_EXPORTER_OTLP_ENDPOINT` is not set.
+    pub endpoint: Option<String>,
+    /// Append logs to this file instead of stderr (the supervisor, whose
+    /// terminal belongs to the dashboard).
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl TelemetryOptions {
@@ -58,7 +63,14 @@ impl TelemetryOptions {
             .map(|v| v.eq_ignore_ascii_case("json"))
             .unwrap_or(false);
         let off = std::env::var("CHAOSLAB_TELEMETRY").is_ok_and(|v| v.eq_ignore_ascii_case("off"));
-        Self { service: service.to_string(), traces: !disabled && !off, json_logs, off }
+        Self {
+            service: service.to_string(),
+            traces: !disabled && !off,
+            json_logs,
+            off,
+            endpoint: None,
+            log_file: None,
+        }
     }
 }
 
@@ -91,20 +103,27 @@ impl Telemetry {
 pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     let metrics = if opts.off {
         // A recorder nobody installed: the metric macros do nothing.
-        metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle()
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .build_recorder()
+            .handle()
     } else {
         install_metrics(&opts.service)?
     };
     let tracer = if opts.traces {
-        Some(traces::provider(&opts.service)?)
+        Some(traces::provider(&opts.service, opts.endpoint.as_deref())?)
     } else {
         None
     };
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
-    let default_filter = if opts.off { "warn" } else { "info,h2=warn,hyper=warn,tonic=warn,tower=warn" };
-    let filter = EnvFilter::try_from_env("CHAOSLAB_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let default_filter = if opts.off {
+        "warn"
+    } else {
+        "info,h2=warn,hyper=warn,tonic=warn,tower=warn"
+    };
+    let filter =
+        EnvFilter::try_from_env("CHAOSLAB_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let otel = tracer.as_ref().map(|p| {
         use opentelemetry::trace::TracerProvider as _;
         opentelemetry::global::set_tracer_provider(p.clone());
@@ -118,6 +137,7 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
             .with_target(false)
     });
     let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let writer = LogWriter::open(opts.log_file.as_deref());
     let result = if opts.json_logs {
         registry
             .with(
@@ -125,15 +145,45 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
                     .json()
                     .with_current_span(true)
                     .with_span_list(false)
-                    .with_writer(std::io::stderr),
+                    .with_writer(writer.clone()),
             )
             .try_init()
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(tracing_subscriber::fmt::layer().with_writer(writer))
             .try_init()
     };
     // A second init in one process (tests) keeps the first subscriber.
     let _ = result;
     Ok(Telemetry { tracer, metrics })
+}
+
+/// Where log lines go: stderr, or a file opened for appending.
+#[derive(Clone)]
+struct LogWriter(Option<std::sync::Arc<std::fs::File>>);
+
+impl LogWriter {
+    fn open(path: Option<&std::path::Path>) -> Self {
+        let file = path.and_then(|p| {
+            if let Some(dir) = p.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        });
+        Self(file.map(std::sync::Arc::new))
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = Box<dyn std::io::Write + 'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        match &self.0 {
+            Some(f) => Box::new(f.as_ref()),
+            None => Box::new(std::io::stderr()),
+        }
+    }
 }

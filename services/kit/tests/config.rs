@@ -110,6 +110,14 @@ fn the_shipped_config_file_is_valid() {
         ("payments", &[]),
     ];
     let cfg = LabConfig::load(&path, topology).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(cfg.service("orders").policies["payments"].timeout.per_attempt_ms, 800);
-    assert_eq!(cfg.service("gateway").settings.request_deadline_ms, Some(3000));
+    assert_eq!(
+        cfg.service("orders").policies["payments"]
+            .timeout
+            .per_attempt_ms,
+        800
+    );
+    assert_eq!(
+        cfg.service("gateway").settings.request_deadline_ms,
+        Some(3000)
+    );
 }

@@ -33,9 +33,21 @@ impl Protocol {
 
 /// Builds the tracer provider. The endpoint, headers and timeout come from
 /// the standard variables, read by the exporter itself.
-pub(super) fn provider(service: &str) -> Result<SdkTracerProvider, TelemetryError> {
+pub(super) fn provider(
+    service: &str,
+    endpoint: Option<&str>,
+) -> Result<SdkTracerProvider, TelemetryError> {
+    let from_env = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some();
+    let endpoint = endpoint.filter(|_| !from_env);
     let exporter = match Protocol::from_env()? {
-        Protocol::Grpc => SpanExporter::builder().with_tonic().build(),
+        Protocol::Grpc => match endpoint {
+            Some(e) => SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(e)
+                .build(),
+            None => SpanExporter::builder().with_tonic().build(),
+        },
         Protocol::HttpProtobuf => {
             let mut b = SpanExporter::builder()
                 .with_http()
@@ -45,6 +57,8 @@ pub(super) fn provider(service: &str) -> Result<SdkTracerProvider, TelemetryErro
                 && std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_err()
             {
                 b = b.with_endpoint(format!("{}/v1/traces", base.trim_end_matches('/')));
+            } else if let Some(e) = endpoint {
+                b = b.with_endpoint(format!("{}/v1/traces", e.trim_end_matches('/')));
             }
             b.build()
         }
