@@ -25,7 +25,8 @@ pub enum Undo {
     Toxic { proxy: String, name: String },
     /// A proxy the runner took down.
     ProxyUp { proxy: String },
-    /// A `/chaos` fault (HTTP fault) by id.
+    /// A `/chaos` fault by id: an HTTP fault, a timed proxy down, a process
+    /// stop (removing it ends the outage).
     AgentFault { id: String },
     /// An in-service fault by id.
     ServiceFault { service: String, id: String },
