@@ -183,7 +183,7 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     let secs = secs.max(2);
     let conns = 16;
     // Every span of every request exported to the hub; one in ten traces
-    // kept (the standard sampler variables); no telemetry at all.
+    // kept (the standard sampler variables); metrics only; no telemetry at all.
     const MODES: [(&str, &[(&str, &str)]); 4] = [
         ("on: every trace to the hub, metrics", &[]),
         (
@@ -192,6 +192,10 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
                 ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
                 ("OTEL_TRACES_SAMPLER_ARG", "0.1"),
             ],
+        ),
+        (
+            "on: metrics only (OTEL_SDK_DISABLED=true)",
+            &[("OTEL_SDK_DISABLED", "true")],
         ),
         (
             "off (CHAOSLAB_TELEMETRY=off)",
