@@ -24,6 +24,7 @@ pub mod error;
 pub mod journal;
 pub mod junit;
 pub mod lab;
+pub mod live;
 pub mod lock;
 pub mod model;
 pub mod observe;

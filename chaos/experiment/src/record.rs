@@ -22,6 +22,8 @@ pub struct Recorder {
     print: bool,
     /// Each probe's reading before the method, by its index in the file.
     baselines: Mutex<BTreeMap<usize, Value>>,
+    /// Posts the live view to the lab's hub after each step.
+    live: Option<crate::live::Live>,
 }
 
 impl Recorder {
@@ -34,6 +36,24 @@ impl Recorder {
             deviated: AtomicBool::new(false),
             print,
             baselines: Mutex::new(BTreeMap::new()),
+            live: None,
+        }
+    }
+
+    /// Also post the live view through `live` after every step.
+    pub fn with_live(mut self, live: Option<crate::live::Live>) -> Self {
+        self.live = live;
+        self
+    }
+
+    /// Posts the final verdict to the live view, if any.
+    pub fn finish(&self, verdict: crate::journal::Verdict) {
+        if let Some(live) = &self.live {
+            live.finish(
+                &self.steps(),
+                self.start.elapsed().as_millis() as u64,
+                verdict,
+            );
         }
     }
 
@@ -77,10 +97,11 @@ impl Recorder {
         if self.print {
             println!("{}", line(&step));
         }
-        self.steps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(step);
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        steps.push(step);
+        if let Some(live) = &self.live {
+            live.publish(&steps, self.start.elapsed().as_millis() as u64);
+        }
     }
 
     /// The reading of probe `index` before the method.

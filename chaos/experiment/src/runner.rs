@@ -258,7 +258,12 @@ async fn run_one<F: Future<Output = ()>>(
     opts: &RunOptions,
     cancel: &mut Cancel<'_, F>,
 ) -> ExperimentRecord {
-    let rec = Recorder::new(true);
+    let live = crate::live::Live::new(
+        lab.endpoints.hub.as_deref(),
+        &exp.title,
+        &file.display().to_string(),
+    );
+    let rec = Recorder::new(true).with_live(live);
     let mut error = None;
     if let Err(e) = preflight(exp, lab) {
         error = Some(e);
@@ -298,6 +303,7 @@ async fn run_one<F: Future<Output = ()>>(
         (None, true) => Verdict::Failed,
         (None, false) => Verdict::Held,
     };
+    rec.finish(verdict);
     if let Some(e) = &error {
         eprintln!("error: {}: {e}", file.display());
     }
