@@ -20,6 +20,7 @@ pub fn tui_config(
         (Some(hub_url), state) => Ok(chaoslab_tui::TuiConfig {
             hub_url,
             agent_url: state.as_ref().ok().and_then(|s| s.agent_url.clone()),
+            loadgen_url: state.as_ref().ok().and_then(|s| s.loadgen_url.clone()),
             services: state.map(|s| services(&s)).unwrap_or_default(),
         }),
         (None, Ok(state)) => Ok(chaoslab_tui::TuiConfig {
@@ -28,6 +29,7 @@ pub fn tui_config(
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("the running lab has no hub"))?,
             agent_url: state.agent_url.clone(),
+            loadgen_url: state.loadgen_url.clone(),
             services: services(&state),
         }),
         (None, Err(e)) => Err(e),

@@ -12,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
         hub_url,
         agent_url,
         services: Vec::new(),
+        loadgen_url: None,
     })
     .await
 }

@@ -19,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
         hub_url,
         agent_url,
         services: Vec::new(),
+        loadgen_url: None,
     };
     print!("{}", chaoslab_tui::snapshot(cfg, &screen, w, h).await?);
     Ok(())

@@ -57,6 +57,8 @@ pub enum Action {
     RemoveSelectedFault,
     /// Toggle the selected dependency's breaker (`b`) or retry (`r`) or timeout (`t`).
     TogglePolicy(&'static str),
+    /// Double (`+`) or halve (`-`) the load generator's rate.
+    ScaleLoad(f64),
     /// One second passed (countdowns, "updated Ns ago").
     Tick,
     /// The terminal changed size.
@@ -84,6 +86,8 @@ pub enum Command {
     },
     /// Poll the hub and the agent now instead of at the next second.
     PollNow,
+    /// Multiply the load generator's rate by this factor.
+    ScaleLoad(f64),
 }
 
 /// Everything the hub answered in one poll.

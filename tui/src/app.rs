@@ -40,6 +40,7 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
         agent: AgentClient::new(cfg.agent_url.as_deref()),
         has_agent: cfg.agent_url.is_some(),
         admin_urls: cfg.services.clone(),
+        loadgen: cfg.loadgen_url.clone(),
         trace_query,
         poll_now: Arc::new(Notify::new()),
         http: reqwest::Client::builder()

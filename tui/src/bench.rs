@@ -184,6 +184,7 @@ fn idle_cpu(window: Duration) -> Result<f64, String> {
         hub_url: format!("http://{addr}"),
         agent_url: None,
         services: Vec::new(),
+        loadgen_url: None,
     };
     let result = rt.block_on(async {
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).map_err(|e| e.to_string())?;

@@ -27,6 +27,8 @@ pub struct Lab {
     pub has_agent: bool,
     /// (service, admin base URL).
     pub admin_urls: Vec<(String, String)>,
+    /// The load generator's control API.
+    pub loadgen: Option<String>,
     /// The trace listing's current query.
     pub trace_query: watch::Sender<TraceQuery>,
     /// Wakes the poller early.
@@ -161,6 +163,7 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
                 lab.poll_now.notify_one();
                 return;
             }
+            Command::ScaleLoad(factor) => DataEvent::Notice(scale_load(&lab, factor).await),
             Command::Agent(req) => {
                 let r = lab.agent.send(&req).await;
                 lab.poll_now.notify_one();
@@ -207,4 +210,42 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
         };
         let _ = tx.send(event).await;
     });
+}
+
+/// Reads the load generator's rate and sets it to `factor` times that
+/// (from 0, a doubling starts at 5/s). The answer is for the status line.
+async fn scale_load(lab: &Lab, factor: f64) -> Result<String, String> {
+    let base = lab
+        .loadgen
+        .as_deref()
+        .ok_or("no load generator in this lab")?;
+    let url = format!("{}/load", base.trim_end_matches('/'));
+    let now: serde_json::Value = lab
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("load generator: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("load generator: {e}"))?;
+    let rate = now["rate"].as_f64().unwrap_or(0.0);
+    let next = if rate <= 0.0 && factor > 1.0 {
+        5.0
+    } else {
+        (rate * factor)
+            .round()
+            .max(if factor > 1.0 { 1.0 } else { 0.0 })
+    };
+    let r = lab
+        .http
+        .put(&url)
+        .json(&serde_json::json!({ "rate": next }))
+        .send()
+        .await
+        .map_err(|e| format!("load generator: {e}"))?;
+    if !r.status().is_success() {
+        return Err(format!("load generator answered {}", r.status()));
+    }
+    Ok(format!("load rate {rate}/s → {next}/s"))
 }

@@ -80,6 +80,8 @@ pub fn handle_key_event(state: &AppState, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('/') => Some(Action::StartFilter),
         KeyCode::Char('f') => Some(Action::OpenPicker),
         KeyCode::Char('x') => Some(Action::ClearFaults),
+        KeyCode::Char('+') | KeyCode::Char('=') => Some(Action::ScaleLoad(2.0)),
+        KeyCode::Char('-') => Some(Action::ScaleLoad(0.5)),
         _ => None,
     };
     if global.is_some() {

@@ -72,6 +72,9 @@ pub struct TuiConfig {
     pub agent_url: Option<String>,
     /// (service name, admin base URL) for resilience policy toggles.
     pub services: Vec<(String, String)>,
+    /// The load generator's control API, e.g. `http://127.0.0.1:9464`;
+    /// `+` and `-` change its rate.
+    pub loadgen_url: Option<String>,
 }
 
 /// Runs the interactive dashboard until `q`, Ctrl-C, SIGTERM or SIGHUP.

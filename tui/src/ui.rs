@@ -164,7 +164,7 @@ fn footer_line(state: &AppState, screen: Screen) -> Line<'static> {
 }
 
 /// The rows of the help overlay.
-pub const HELP: [(&str, &str); 18] = [
+pub const HELP: [(&str, &str); 19] = [
     ("?", "show or hide this help"),
     ("Tab / Shift-Tab", "next / previous screen"),
     ("1 2 3 4 5", "Overview Service Traces Chaos Experiment"),
@@ -175,6 +175,7 @@ pub const HELP: [(&str, &str); 18] = [
     ("/", "filter traces: service errors faults slow >250ms id"),
     ("f", "add a fault (picker)"),
     ("x", "clear every fault"),
+    ("+ / -", "double / halve the load generator's rate"),
     ("c", "overview: calls table instead of services"),
     ("d  Delete", "remove the selected fault (Chaos)"),
     ("b r t", "toggle breaker / retry / timeout of a dependency"),

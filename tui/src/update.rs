@@ -92,6 +92,11 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                 }
             }
         }
+        Action::ScaleLoad(factor) => {
+            let word = if factor > 1.0 { "raising" } else { "lowering" };
+            notice(state, format!("{word} the load"), false);
+            cmds.push(Command::ScaleLoad(factor));
+        }
         Action::ClearFaults => {
             notice(state, "clearing every fault".into(), false);
             cmds.push(Command::ClearFaults);

@@ -197,6 +197,7 @@ fn cfg(lab: &Lab) -> TuiConfig {
         hub_url: lab.hub_url.clone(),
         agent_url: Some(lab.agent_url.clone()),
         services: Vec::new(),
+        loadgen_url: None,
     }
 }
 
@@ -338,6 +339,7 @@ async fn snapshot_says_when_the_hub_is_unreachable() {
         hub_url: url.clone(),
         agent_url: None,
         services: Vec::new(),
+        loadgen_url: None,
     };
     let text = snapshot(cfg, "overview", 80, 24).await.unwrap();
     assert!(text.contains("hub unreachable"), "{text}");
@@ -351,6 +353,7 @@ async fn snapshot_rejects_an_unknown_screen_and_a_tiny_size() {
         hub_url: "http://127.0.0.1:9".into(),
         agent_url: None,
         services: Vec::new(),
+        loadgen_url: None,
     };
     let e = snapshot(cfg.clone(), "dashboard", 80, 24)
         .await

@@ -1,0 +1,49 @@
+//! `+` and `-` change the load generator's rate, on a real generator.
+
+use chaoslab_load::{LoadConfig, LoadGen};
+use chaoslab_tui::{Action, Command, TuiConfig, app, fetch, keys, update};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::Duration;
+
+#[tokio::test]
+async fn plus_and_minus_double_and_halve_the_rate() {
+    let mut cfg = LoadConfig::new("http://127.0.0.1:9");
+    cfg.rate = 4.0;
+    let generator = LoadGen::new(cfg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, generator.router(None)).into_future());
+
+    let tui = TuiConfig {
+        hub_url: "http://127.0.0.1:9".into(),
+        agent_url: None,
+        services: vec![],
+        loadgen_url: Some(url),
+    };
+    let (lab, mut state) = app::prepare(&tui).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+
+    for (key, want) in [('+', 8.0), ('-', 4.0), ('-', 2.0)] {
+        let action = keys::handle_key_event(
+            &state,
+            KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE),
+        )
+        .expect("mapped");
+        assert!(matches!(action, Action::ScaleLoad(_)), "{key}: {action:?}");
+        let cmds = update::update(&mut state, action);
+        let cmd = cmds
+            .into_iter()
+            .find(|c| matches!(c, Command::ScaleLoad(_)))
+            .expect("a load command");
+        fetch::spawn_command(&lab, cmd, tx.clone());
+        let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            format!("{event:?}").contains(&format!("→ {want}/s")),
+            "{key}: {event:?}"
+        );
+        assert_eq!(generator.rate(), want, "after {key}");
+    }
+}
