@@ -262,7 +262,7 @@ pub async fn run(url: &str, cmd: FaultCmd) -> anyhow::Result<()> {
                     .remaining_ms
                     .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
                     .unwrap_or_else(|| "until removed".into());
-                let source = serde_json::to_value(&f.source)?
+                let source = serde_json::to_value(f.source)?
                     .as_str()
                     .unwrap_or_default()
                     .to_string();

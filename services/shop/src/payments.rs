@@ -39,11 +39,14 @@ struct Charge {
     status: &'static str,
 }
 
+/// What one Idempotency-Key came to: the charge, or the refusal.
+type Outcome = Arc<OnceCell<Result<Charge, (StatusCode, String)>>>;
+
 #[derive(Default)]
 struct Ledger {
     charges: Vec<Charge>,
     /// Idempotency-Key -> the one outcome of that key.
-    keys: HashMap<String, Arc<OnceCell<Result<Charge, (StatusCode, String)>>>>,
+    keys: HashMap<String, Outcome>,
 }
 
 #[derive(Clone)]
