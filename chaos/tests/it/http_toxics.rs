@@ -338,15 +338,19 @@ async fn removing_a_body_toxic_releases_the_body_at_once() {
     )
     .await;
     let start = Instant::now();
+    let (headers_in, headers_seen) = tokio::sync::oneshot::channel();
     let fetch = tokio::spawn(async move {
-        reqwest::get(format!("http://{listen}/bytes/20000"))
+        let resp = reqwest::get(format!("http://{listen}/bytes/20000"))
             .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
+            .unwrap();
+        // The headers are through: the body is now held back by the toxic.
+        let _ = headers_in.send(());
+        resp.bytes().await.unwrap()
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::timeout(Duration::from_secs(5), headers_seen)
+        .await
+        .expect("response headers")
+        .unwrap();
     let (status, _) = call(&agent, "DELETE", "/proxies/hrm/toxics/slow", "").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let body = tokio::time::timeout(Duration::from_secs(5), fetch)
