@@ -21,7 +21,7 @@ pub fn tui_config(
             hub_url,
             agent_url: state.as_ref().ok().and_then(|s| s.agent_url.clone()),
             loadgen_url: state.as_ref().ok().and_then(|s| s.loadgen_url.clone()),
-            services: state.map(|s| services(&s)).unwrap_or_default(),
+            services: state.map(|s| s.service_urls()).unwrap_or_default(),
         }),
         (None, Ok(state)) => Ok(chaoslab_tui::TuiConfig {
             hub_url: state
@@ -30,17 +30,8 @@ pub fn tui_config(
                 .ok_or_else(|| anyhow::anyhow!("the running lab has no hub"))?,
             agent_url: state.agent_url.clone(),
             loadgen_url: state.loadgen_url.clone(),
-            services: services(&state),
+            services: state.service_urls(),
         }),
         (None, Err(e)) => Err(e),
     }
-}
-
-fn services(state: &crate::lab::state::LabState) -> Vec<(String, String)> {
-    state
-        .processes
-        .values()
-        .filter(|p| p.role == "service")
-        .map(|p| (p.name.clone(), p.url.clone()))
-        .collect()
 }

@@ -24,12 +24,7 @@ pub fn endpoints(state: &LabState, state_dir: &Path) -> LabEndpoints {
         agent: state.agent_url.clone(),
         hub: state.hub_url.clone(),
         loadgen: state.loadgen_url.clone(),
-        services: state
-            .processes
-            .values()
-            .filter(|p| p.role == "service")
-            .map(|p| (p.name.clone(), p.url.clone()))
-            .collect(),
+        services: state.service_urls().into_iter().collect(),
         state_dir: state_dir.to_path_buf(),
     }
 }

@@ -74,6 +74,15 @@ impl LabState {
         Ok(state)
     }
 
+    /// Each service of the shop and its base URL, in name order.
+    pub fn service_urls(&self) -> Vec<(String, String)> {
+        self.processes
+            .values()
+            .filter(|p| p.role == "service")
+            .map(|p| (p.name.clone(), p.url.clone()))
+            .collect()
+    }
+
     /// Writes atomically (temp file + rename), with the Prometheus targets.
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;

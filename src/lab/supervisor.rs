@@ -284,15 +284,6 @@ impl Supervisor {
             .collect()
     }
 
-    pub fn names(&self) -> Vec<String> {
-        self.children
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-
     /// SIGTERM to every child (resumed first if paused), SIGKILL to any
     /// still running after `grace`.
     pub async fn stop_all(&self, grace: Duration) {

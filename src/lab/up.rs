@@ -44,6 +44,7 @@ pub struct RunningLab {
 impl RunningLab {
     /// Rewrites the state file from the supervisor's view (pids, restarts).
     pub fn refresh(&mut self) {
+        let before = self.state.clone();
         for v in self.supervisor.views() {
             if let Some(p) = self.state.processes.get_mut(&v.spec.name) {
                 p.pid = v.pid;
@@ -51,7 +52,9 @@ impl RunningLab {
                 p.state = v.state.to_string();
             }
         }
-        let _ = self.state.save(&self.state_dir);
+        if self.state != before || !LabState::path(&self.state_dir).exists() {
+            let _ = self.state.save(&self.state_dir);
+        }
     }
 
     /// Stops every child and the agent, and removes the state file.

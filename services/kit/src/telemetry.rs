@@ -17,7 +17,7 @@ mod metrics_setup;
 mod traces;
 
 pub use metrics_setup::{install_metrics, metrics_handle};
-pub use traces::{Protocol, current_trace_id};
+pub use traces::Protocol;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::trace::SdkTracerProvider;

@@ -14,7 +14,7 @@ use chaoslab_resilience::{CallErrorKind, CallOptions, Dependency, Failure};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 use std::{
-    sync::{Arc, RwLock},
+    sync::Arc,
     time::{Duration, Instant},
 };
 use tracing::{Instrument, field::Empty};
@@ -108,7 +108,7 @@ impl Failure for Attempt {
 /// and the HTTP client.
 pub struct Upstream {
     name: String,
-    base: RwLock<String>,
+    base: String,
     dep: Arc<Dependency>,
     faults: Arc<Faults>,
     http: reqwest::Client,
@@ -125,7 +125,7 @@ impl Upstream {
             .unwrap_or_default();
         Self {
             name: dep.name().to_string(),
-            base: RwLock::new(base_url.trim_end_matches('/').into()),
+            base: base_url.trim_end_matches('/').into(),
             dep,
             faults,
             http,
@@ -169,7 +169,7 @@ impl Upstream {
 
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<Reply, Attempt> {
         let _permit = self.faults.pool_permit(&self.name).await;
-        let base = self.base.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let url = format!("{}{}", self.base, call.path);
         let span = tracing::info_span!(
             "HTTP client",
             otel.name = format!("{} {}{}", call.method, self.name, call.route),
@@ -177,7 +177,7 @@ impl Upstream {
             otel.status_code = Empty,
             peer.service = %self.name,
             http.request.method = %call.method,
-            url.full = format!("{base}{}", call.path),
+            url.full = %url,
             http.resend_count = attempt,
             http.response.status_code = Empty,
         );
@@ -191,10 +191,7 @@ impl Upstream {
                 headers.insert(*k, v);
             }
         }
-        let mut req = self
-            .http
-            .request(call.method.clone(), format!("{base}{}", call.path))
-            .headers(headers);
+        let mut req = self.http.request(call.method.clone(), url).headers(headers);
         if let Some(body) = &call.body {
             req = req.json(body);
         }

@@ -1,13 +1,11 @@
 //! The OTLP span exporter and tracer provider.
 
 use super::TelemetryError;
-use opentelemetry::trace::TraceContextExt;
 use opentelemetry_otlp::{SpanExporter, WithExportConfig};
 use opentelemetry_sdk::{
     Resource, runtime,
     trace::{SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
 };
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The OTLP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +71,4 @@ pub(super) fn provider(
         .with_span_processor(processor)
         .with_resource(resource.build())
         .build())
-}
-
-/// The trace id of the current `tracing` span, as 32 hex digits, if any.
-pub fn current_trace_id() -> Option<String> {
-    let cx = tracing::Span::current().context();
-    let sc = cx.span().span_context().clone();
-    sc.is_valid().then(|| sc.trace_id().to_string())
 }
