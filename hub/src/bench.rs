@@ -16,6 +16,7 @@ mod synth;
 mod wire;
 
 pub use queries::{QueryBench, bench_queries};
+pub use wire::grpc_raw_export;
 
 use std::fmt;
 use std::sync::Arc;

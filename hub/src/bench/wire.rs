@@ -81,6 +81,27 @@ impl Sender {
     }
 }
 
+/// Sends `body` as it is (already-encoded, or deliberately malformed) as
+/// one gRPC trace export to `addr`; returns the server's gRPC status.
+pub async fn grpc_raw_export(addr: SocketAddr, body: Vec<u8>) -> Result<(), Status> {
+    let ch = Channel::from_shared(format!("http://{addr}"))
+        .map_err(|e| Status::invalid_argument(e.to_string()))?
+        .connect()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    let mut g = tonic::client::Grpc::new(ch);
+    g.ready()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    g.unary::<Vec<u8>, (), _>(
+        Request::new(body),
+        http::uri::PathAndQuery::from_static(EXPORT),
+        RawCodec,
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Sends bytes as they are; ignores the response body.
 struct RawCodec;
 

@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut};
 use chaoslab_hub::{Hub, HubClient, HubConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -16,7 +15,6 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 /// A hub serving its API, OTLP/gRPC and OTLP/HTTP on 127.0.0.1:0, stopped
 /// when dropped.
@@ -178,55 +176,5 @@ pub fn export(service: &str, spans: &[S]) -> ExportTraceServiceRequest {
     }
 }
 
-/// Sends raw bytes as a gRPC trace export; returns the gRPC status.
-pub async fn grpc_raw_export(addr: SocketAddr, body: Vec<u8>) -> Result<(), tonic::Status> {
-    let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut g = tonic::client::Grpc::new(ch);
-    g.ready().await.unwrap();
-    g.unary::<Vec<u8>, (), _>(
-        tonic::Request::new(body),
-        http::uri::PathAndQuery::from_static(
-            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        ),
-        RawCodec,
-    )
-    .await
-    .map(|_| ())
-}
-
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = ();
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn encode(&mut self, item: Vec<u8>, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        buf.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = ();
-    type Error = tonic::Status;
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
-        buf.advance(buf.remaining());
-        Ok(Some(()))
-    }
-}
+#[allow(unused_imports)] // used by some of the test binaries that share this module
+pub use chaoslab_hub::bench::grpc_raw_export;
