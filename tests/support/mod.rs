@@ -3,7 +3,9 @@
 //! and `eventually`, which waits on a condition with a deadline.
 #![allow(dead_code)]
 
+pub mod metrics;
 pub mod otlp;
+pub mod polyglot;
 
 use serde_json::Value;
 use std::{

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone)]
 pub struct Received {
     pub service: String,
+    /// The sending resource's string attributes (`telemetry.sdk.language`, ...).
+    pub resource: std::collections::BTreeMap<String, String>,
     pub trace_id: String,
     pub name: String,
     pub events: Vec<String>,
@@ -29,24 +31,25 @@ impl TraceService for Receiver {
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let mut out = self.spans.lock().unwrap();
         for rs in request.into_inner().resource_spans {
-            let service = rs
+            let resource: std::collections::BTreeMap<String, String> = rs
                 .resource
-                .as_ref()
-                .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name"))
-                .and_then(|a| a.value.as_ref())
-                .and_then(|v| match &v.value {
-                    Some(
-                        opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s),
-                    ) => Some(s.clone()),
+                .iter()
+                .flat_map(|r| r.attributes.iter())
+                .filter_map(|a| match a.value.as_ref()?.value.as_ref()? {
+                    opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s) => {
+                        Some((a.key.clone(), s.clone()))
+                    }
                     _ => None,
                 })
-                .unwrap_or_default();
+                .collect();
+            let service = resource.get("service.name").cloned().unwrap_or_default();
             for ss in rs.scope_spans {
                 for s in ss.spans {
                     let trace_id = s.trace_id.iter().map(|b| format!("{b:02x}")).collect();
                     let events = s.events.iter().map(|e| e.name.clone()).collect();
                     out.push(Received {
                         service: service.clone(),
+                        resource: resource.clone(),
                         trace_id,
                         name: s.name,
                         events,

@@ -66,7 +66,10 @@ function init(name) {
   if (!enabled()) return;
   const delay = process.env.OTEL_BSP_SCHEDULE_DELAY ? undefined : 200;
   sdk = new NodeSDK({
-    resource: process.env.OTEL_SERVICE_NAME ? undefined : resources.resourceFromAttributes({ 'service.name': name }),
+    // The SDK's own attributes (telemetry.sdk.*) are in the default resource only.
+    resource: process.env.OTEL_SERVICE_NAME
+      ? resources.defaultResource()
+      : resources.defaultResource().merge(resources.resourceFromAttributes({ 'service.name': name })),
     spanProcessors: [new tracing.BatchSpanProcessor(exporter(), { scheduledDelayMillis: delay })],
     textMapPropagator: process.env.OTEL_PROPAGATORS ? undefined : new core.W3CTraceContextPropagator(),
     instrumentations: [
