@@ -544,6 +544,19 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
         span.attributes.get("http.response.status_code"),
         Some(&json!(503))
     );
+
+    // Health checks, scrapes and admin calls (this test made many) get no spans.
+    let query = chaoslab_hub::client::TraceQuery {
+        service: Some(p.name().to_string()),
+        ..Default::default()
+    };
+    let listed = client.traces(&query).await.unwrap();
+    let names: Vec<&str> = listed.traces.iter().map(|t| t.root_name.as_str()).collect();
+    assert_eq!(
+        listed.traces.len(),
+        2,
+        "only the two business requests: {names:?}"
+    );
 }
 
 async fn spans_carry_the_sdk_language_and_are_flushed_on_sigterm(p: Polyglot) {
