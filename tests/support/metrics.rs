@@ -14,8 +14,11 @@ fn label<'a>(s: &'a Sample, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A histogram series' labels without `le`.
+type SeriesKey = Vec<(String, String)>;
+
 /// The labels of `s` without `le`, as a key for grouping one histogram's series.
-fn series_key(s: &Sample) -> Vec<(String, String)> {
+fn series_key(s: &Sample) -> SeriesKey {
     let mut labels: Vec<_> = s
         .labels
         .iter()
@@ -57,7 +60,7 @@ pub fn assert_semconv_server_histogram(service: &str, text: &str) -> Vec<Sample>
         }
     }
     // Per series: exactly the advisory buckets plus +Inf, cumulative, +Inf = count.
-    let mut buckets: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut buckets: BTreeMap<SeriesKey, Vec<(f64, f64)>> = BTreeMap::new();
     for s in samples.iter().filter(|s| s.name == bucket_name) {
         let le = label(s, "le").unwrap_or_else(|| panic!("{service}: bucket without le"));
         let bound = chaoslab_hub::metrics::exposition::parse_value(le)

@@ -15,6 +15,7 @@ import threading
 import time
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from . import admin, catalog, metrics
 from .faults import Faults
@@ -39,6 +40,8 @@ def create_app(service: str, telemetry, admin_token) -> Flask:
     app = Flask(service)
     app.json.sort_keys = False
     app.json.compact = True
+    # Bodies are small JSON documents (fault requests); the Rust services cap theirs too.
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     ready = threading.Event()
     faults = Faults(service)
     app.config.update(SERVICE=service, READY=ready, FAULTS=faults, ADMIN_TOKEN=admin_token)
@@ -112,6 +115,10 @@ def create_app(service: str, telemetry, admin_token) -> Flask:
     @app.errorhandler(405)
     def no_method(_e):
         return json_error(405, "method not allowed", f"{request.path} does not answer {request.method}")
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        return json_error(e.code or 500, (e.name or "error").lower(), e.description or "")
 
     app.register_blueprint(admin.blueprint(json_error))
     return app
