@@ -5,7 +5,7 @@
 #   - a venv for services/recommendations at $CHAOSLAB_ENVS/recommendations
 #     (default target/envs), from requirements.txt with --require-hashes;
 #   - services/shipping/node_modules, with npm ci from package-lock.json.
-# tests/polyglot.rs finds them there.
+# tests/polyglot/ finds them there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
