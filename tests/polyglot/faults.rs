@@ -6,6 +6,7 @@ for_both!(
     bad_faults_are_refused_as_the_rust_services_refuse_them,
     an_error_rate_fault_fails_about_its_rate_and_ends_by_itself,
     a_latency_fault_slows_requests_and_ends_by_itself,
+    slow_storage_and_cpu_burn_act_while_they_last,
 );
 
 /// Bodies the Rust services refuse, each for its own reason.
@@ -269,4 +270,76 @@ async fn a_latency_fault_slows_requests_and_ends_by_itself(p: Polyglot) {
         after < Duration::from_millis(300),
         "after the expiry: {after:?}"
     );
+}
+
+/// CPU seconds `pid` has used (user + system).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat; 12 and 13 after the name.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    ticks / 100.0
+}
+
+async fn slow_storage_and_cpu_burn_act_while_they_last(p: Polyglot) {
+    let Some(svc) = p.start(NO_SPANS).await else {
+        return;
+    };
+    // Every business request of both services reads its (simulated) storage.
+    let (status, view) = post_fault(
+        &svc,
+        r#"{"kind": "slow_storage", "latency_ms": 400, "duration_ms": 1500}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{view}");
+    let started = Instant::now();
+    assert_eq!(business(&svc, p, None).await.0, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = metrics_text(&svc).await;
+    assert_eq!(
+        sample(&text, "chaos_injections_total", &[("kind", "slow_storage")]),
+        Some(1.0)
+    );
+
+    let pid = svc.child.id();
+    let before = cpu_seconds(pid);
+    let (status, view) = post_fault(
+        &svc,
+        r#"{"kind": "cpu_burn", "threads": 1, "percent": 50, "duration_ms": 1000}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{view}");
+    eventually(Duration::from_secs(10), "both faults expire", || async {
+        faults(&svc).await.is_empty().then_some(())
+    })
+    .await;
+    let burnt = cpu_seconds(pid) - before;
+    // Half of one core for a second, less what a busy machine takes from it.
+    assert!(
+        burnt >= 0.2,
+        "only {burnt:.2} CPU seconds during a 1 s burn at 50%"
+    );
+    let started = Instant::now();
+    assert_eq!(business(&svc, p, None).await.0, 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "storage is fast again"
+    );
+    // Over a half second from now on, the process uses little CPU.
+    let mut since = (Instant::now(), cpu_seconds(pid));
+    eventually(Duration::from_secs(5), "the burn has stopped", || {
+        let window = since.0.elapsed().as_secs_f64();
+        let done = window >= 0.5 && (cpu_seconds(pid) - since.1) / window < 0.2;
+        if window >= 0.5 {
+            since = (Instant::now(), cpu_seconds(pid));
+        }
+        async move { done.then_some(()) }
+    })
+    .await;
 }
