@@ -132,7 +132,10 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
         "the faulted span in the hub",
         || async {
             let detail = client.trace(&trace).await.ok()?;
-            detail.spans.into_iter().find(|s| s.service == p.name())
+            detail
+                .spans
+                .into_iter()
+                .find(|s| s.service == p.name() && s.kind == SpanKind::Server)
         },
     )
     .await;
