@@ -1,0 +1,147 @@
+use super::*;
+use std::path::Path;
+
+/// The minimal file of the reference page, as written.
+const MINIMAL: &str = r#"
+[services.api]
+command = ["python3", "api.py", "--port", "{port}"]   # started and supervised
+health = "/healthz"
+metrics = "/metrics"
+depends_on = ["db"]
+
+[services.db]
+url = "http://127.0.0.1:9000"
+
+[load]
+rate = 10
+[[load.journeys]]
+name = "list"
+weight = 3
+steps = [{ method = "GET", path = "/items" }]
+"#;
+
+fn parse(text: &str) -> Lab {
+    Lab::parse("lab.toml", text, Path::new("/tmp/lab")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_minimal_file_reads_as_written() {
+    let lab = parse(MINIMAL);
+    assert_eq!(lab.service_names(), ["api", "db"]);
+    assert_eq!(lab.entry, "api", "nobody depends on api");
+    assert_eq!(lab.proxies(), ["db"]);
+    assert_eq!(lab.proxy_mode("db"), Some(ProxyMode::Http));
+    assert_eq!(lab.supervised(), ["api"]);
+    let order: Vec<&str> = lab.start_order().map(|s| s.name.as_str()).collect();
+    assert_eq!(order, ["db", "api"], "callees first");
+    let db = &lab.services["db"];
+    assert_eq!(db.port, Some(9000));
+    assert!(matches!(&db.run, Run::Url { host, .. } if host == "127.0.0.1"));
+    assert_eq!(lab.load.rate, Some(10.0));
+    assert_eq!(lab.journey_names(), ["list"]);
+    assert_eq!(lab.load.journeys[0].weight, 3.0);
+    assert_eq!(lab.load.journeys[0].steps[0].method, "GET");
+}
+
+#[test]
+fn a_command_gets_its_port_and_its_dependencies_proxy_urls() {
+    let text = MINIMAL.replace(
+        r#"depends_on = ["db"]"#,
+        "depends_on = [\"db\"]\nenv = { DB = \"{dep.db}/v1\" }\ndir = \"svc\"",
+    );
+    let lab = parse(&text);
+    let deps = BTreeMap::from([("db".to_string(), "http://127.0.0.1:5555".to_string())]);
+    let CommandLine { argv, env, dir } = lab.services["api"].command_line(4242, &deps).unwrap();
+    assert_eq!(argv, ["python3", "api.py", "--port", "4242"]);
+    assert!(env.contains(&("CHAOSLAB_DEP_DB".into(), "http://127.0.0.1:5555".into())));
+    assert!(env.contains(&("DB".into(), "http://127.0.0.1:5555/v1".into())));
+    assert_eq!(dir, Path::new("/tmp/lab/svc"));
+}
+
+#[test]
+fn the_shop_file_describes_the_shop() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/shop.toml");
+    let lab = Lab::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lab.entry, "gateway");
+    assert_eq!(lab.services.len(), 6);
+    assert_eq!(
+        lab.dependencies_of("orders"),
+        ["users", "inventory", "payments"]
+    );
+    assert!(!lab.proxies().contains(&"gateway"));
+    let order: Vec<&str> = lab.start_order().map(|s| s.name.as_str()).collect();
+    let at = |n: &str| order.iter().position(|x| *x == n).unwrap();
+    assert!(at("payments") < at("orders") && at("orders") < at("gateway"));
+    assert_eq!(
+        lab.resilience
+            .policy("orders", "payments")
+            .timeout
+            .per_attempt_ms,
+        800
+    );
+    assert_eq!(
+        lab.resilience.settings("gateway").request_deadline_ms,
+        Some(3000)
+    );
+    assert_eq!(
+        lab.services["gateway"].health.as_deref(),
+        Some("/health/ready")
+    );
+    let checkout = lab
+        .load
+        .journeys
+        .iter()
+        .find(|j| j.name == "checkout")
+        .unwrap();
+    assert_eq!(
+        checkout.steps[0].save,
+        [("token".to_string(), vec!["token".to_string()])]
+    );
+}
+
+#[test]
+fn templates_read_saved_values_and_built_ins() {
+    let t = Template::parse("/orders/{order}?n={seq}&p={random:1..3}").unwrap();
+    let mut seen = Vec::new();
+    let out = t.render(&mut |p| {
+        seen.push(p.clone());
+        serde_json::json!(7)
+    });
+    assert_eq!(out, "/orders/7?n=7&p=7");
+    assert_eq!(
+        seen,
+        [
+            TemplatePart::Var("order".into()),
+            TemplatePart::Seq,
+            TemplatePart::Random(1, 3)
+        ]
+    );
+    assert!(Template::parse("{random:5..1}").is_err());
+    assert_eq!(
+        Template::parse("{{x}}").unwrap().parts,
+        [TemplatePart::Text("{x}".into())]
+    );
+}
+
+#[test]
+fn an_overlay_changes_policies_and_refuses_unknown_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lab = parse(MINIMAL);
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[services.api.dependencies.db]\ntimeout = { per_attempt_ms = 70 }\n",
+    )
+    .unwrap();
+    lab.overlay(&good).unwrap();
+    assert_eq!(
+        lab.resilience.policy("api", "db").timeout.per_attempt_ms,
+        70
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[services.gateway]\npropagate_deadline = false\n").unwrap();
+    let e = lab.overlay(&bad).unwrap_err();
+    assert_eq!(e.line, 1);
+    assert_eq!(e.key, "services.gateway");
+    assert!(e.message.contains("the lab has: api, db"), "{e}");
+}
