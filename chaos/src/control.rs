@@ -9,43 +9,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-/// What to do to a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProcessAction {
-    /// SIGKILL.
-    Kill,
-    /// SIGTERM.
-    Terminate,
-    /// SIGSTOP.
-    Pause,
-    /// SIGCONT.
-    Resume,
-    /// Stop and start again.
-    Restart,
-    /// A timed outage: kill the process and keep it down (no restart) until
-    /// the outage ends. The agent carries it out with [`LabControl::stop_for`].
-    Stop,
-    /// End an outage now: start the process again (no-op when it is up).
-    Start,
-}
-
-impl ProcessAction {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProcessAction::Kill => "kill",
-            ProcessAction::Terminate => "terminate",
-            ProcessAction::Pause => "pause",
-            ProcessAction::Resume => "resume",
-            ProcessAction::Restart => "restart",
-            ProcessAction::Stop => "stop",
-            ProcessAction::Start => "start",
-        }
-    }
-}
+pub use chaoslab_contract::ProcessAction;
 
 /// The lab's supervisor, as the agent sees it.
 pub trait LabControl: Send + Sync + 'static {

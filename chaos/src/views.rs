@@ -6,21 +6,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// How a proxy handles its traffic.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProxyMode {
-    /// Bytes, as Toxiproxy: toxics apply to each direction of each connection.
-    #[default]
-    Tcp,
-    /// HTTP/1.1 requests: HTTP faults apply per request, plus latency and down.
-    Http,
-}
+pub use chaoslab_contract::ProxyMode;
 
-impl ProxyMode {
-    fn is_tcp(mode: &ProxyMode) -> bool {
-        *mode == ProxyMode::Tcp
-    }
+fn is_tcp(mode: &ProxyMode) -> bool {
+    *mode == ProxyMode::Tcp
 }
 
 /// A proxy as the API shows it: `{name, listen, upstream, enabled, toxics}`.
@@ -37,7 +26,7 @@ pub struct ProxyView {
     #[serde(default)]
     pub toxics: Vec<ToxicView>,
     /// Only shown for http-mode proxies.
-    #[serde(default, skip_serializing_if = "ProxyMode::is_tcp")]
+    #[serde(default, skip_serializing_if = "is_tcp")]
     pub mode: ProxyMode,
 }
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use crate::error::RunError;
 use crate::lab::Lab;
 use crate::lab::agent::DownHow;
-use crate::model::{Action, FaultAction, FaultKind, Layer, ProcessKind};
+use crate::model::{Action, FaultAction, FaultKind, Layer, ProcessAction};
 
 /// One change to take back.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,14 +153,14 @@ impl Actor<'_> {
                 Ok(None)
             }
             Action::Process(p) => {
-                let timed = matches!(p.action, ProcessKind::Pause | ProcessKind::Stop);
+                let timed = matches!(p.action, ProcessAction::Pause | ProcessAction::Stop);
                 let duration = match p.duration {
                     Some(d) => Some(self.clamp(d.scaled(self.scale))?),
                     None if timed => Some(self.clamp(Duration::MAX)?),
                     None => None,
                 };
                 let agent = self.lab.agent()?;
-                if p.action == ProcessKind::Pause {
+                if p.action == ProcessAction::Pause {
                     self.push(Undo::Resume {
                         service: p.target.value.clone(),
                     });
@@ -170,7 +170,7 @@ impl Actor<'_> {
                     .process(&p.target.value, p.action.as_str(), ms)
                     .await?;
                 // Removing a stop's fault ends the outage: the process starts.
-                if p.action == ProcessKind::Stop && !id.is_empty() {
+                if p.action == ProcessAction::Stop && !id.is_empty() {
                     self.push(Undo::AgentFault { id });
                 }
                 Ok(ms.map(|ms| format!("for {ms} ms")))

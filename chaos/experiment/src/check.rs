@@ -1,5 +1,5 @@
 //! The checks an experiment passes before anything in the lab is touched:
-//! known services, proxies, dependencies and journeys; fault parameters the
+//! services, proxies, dependencies and journeys the lab file names; fault parameters the
 //! kind takes; policy and settings fields that exist; sane tolerances.
 
 use std::collections::BTreeMap;
@@ -8,17 +8,18 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::model::{
-    Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessKind, Tolerance,
+    Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessAction, Tolerance,
 };
 use crate::parse::Issue;
-use crate::topology::{JOURNEYS, PROXIES, SERVICES, dependencies_of, one_of};
+use crate::names::one_of;
+use chaoslab_contract::Lab;
 
 mod fields;
 
 type Checked = Result<(), Issue>;
 
 /// Every check, in file order; the first issue found is returned.
-pub fn experiment(exp: &Experiment) -> Checked {
+pub fn experiment(exp: &Experiment, lab: &Lab) -> Checked {
     if exp.title.trim().is_empty() {
         return Err(Issue {
             line: 1,
@@ -52,13 +53,14 @@ pub fn experiment(exp: &Experiment) -> Checked {
         self::probe(
             probe,
             &format!("steady_state.probes[{i}].{}", probe.value.kind()),
+            lab,
         )?;
     }
     for (i, step) in exp.method.iter().enumerate() {
-        action(step, &format!("method[{i}]"), false)?;
+        action(step, &format!("method[{i}]"), false, lab)?;
     }
     for (i, step) in exp.rollbacks.iter().enumerate() {
-        action(step, &format!("rollbacks[{i}]"), true)?;
+        action(step, &format!("rollbacks[{i}]"), true, lab)?;
     }
     Ok(())
 }
@@ -89,9 +91,9 @@ fn known(value: &Spanned<String>, names: &[&str], field: &str, what: &str) -> Ch
     ))
 }
 
-fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str) -> Checked {
-    known(service, SERVICES, &format!("{base}.service"), "target")?;
-    let deps = dependencies_of(&service.value);
+fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str, lab: &Lab) -> Checked {
+    known(service, &lab.service_names(), &format!("{base}.service"), "target")?;
+    let deps = lab.dependencies_of(&service.value);
     if deps.is_empty() {
         return Err(Issue::at(
             service,
@@ -104,13 +106,13 @@ fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str) -> C
     }
     known(
         dep,
-        deps,
+        &deps,
         &format!("{base}.dependency"),
         &format!("dependency of {}", service.value),
     )
 }
 
-fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
+fn probe(p: &Spanned<Probe>, base: &str, lab: &Lab) -> Checked {
     let http = matches!(p.value, Probe::Http(_));
     let before = p.value.checked_in(crate::model::Phase::Before);
     tolerance(
@@ -120,7 +122,12 @@ fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
         before,
     )?;
     match &p.value {
-        Probe::Slo(s) => known(&s.journey, JOURNEYS, &format!("{base}.journey"), "journey")?,
+        Probe::Slo(s) => known(
+            &s.journey,
+            &lab.journey_names(),
+            &format!("{base}.journey"),
+            "journey",
+        )?,
         Probe::Metric(m) => {
             if m.metric.value.trim().is_empty() {
                 return Err(Issue::at(
@@ -132,7 +139,7 @@ fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
         }
         Probe::Http(h) => {
             if let Some(s) = &h.service {
-                known(s, SERVICES, &format!("{base}.service"), "target")?;
+                known(s, &lab.service_names(), &format!("{base}.service"), "target")?;
             }
             if !h.path.value.starts_with('/') {
                 return Err(Issue::at(
@@ -151,10 +158,10 @@ fn probe(p: &Spanned<Probe>, base: &str) -> Checked {
                 ));
             }
         }
-        Probe::Resilience(r) => dependency(&r.service, &r.dependency, base)?,
+        Probe::Resilience(r) => dependency(&r.service, &r.dependency, base, lab)?,
         Probe::Trace(t) => {
             if let Some(s) = &t.service {
-                known(s, SERVICES, &format!("{base}.service"), "target")?;
+                known(s, &lab.service_names(), &format!("{base}.service"), "target")?;
             }
         }
     }
@@ -208,7 +215,7 @@ fn tolerance(t: &Spanned<Tolerance>, field: &str, http: bool, before: bool) -> C
     Ok(())
 }
 
-fn action(step: &Spanned<Action>, base: &str, rollback: bool) -> Checked {
+fn action(step: &Spanned<Action>, base: &str, rollback: bool, lab: &Lab) -> Checked {
     let field = format!("{base}.{}", step.value.kind());
     match &step.value {
         Action::Fault(_) | Action::Check(_) if rollback => Err(Issue::at(
@@ -219,25 +226,35 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool) -> Checked {
                 step.value.kind()
             ),
         )),
-        Action::Fault(f) => fault(f, step, &field),
+        Action::Fault(f) => fault(f, step, &field, lab),
         Action::ClearFaults(_) | Action::Wait(_) => Ok(()),
         Action::Check(label) if label.trim().is_empty() => {
             Err(Issue::at(step, field, "give the check a label"))
         }
         Action::Check(_) => Ok(()),
         Action::Policy(p) => {
-            dependency(&p.service, &p.dependency, &field)?;
+            dependency(&p.service, &p.dependency, &field, lab)?;
             fields::policy_patch(&p.set, &format!("{field}.set"))
         }
         Action::Settings(s) => {
-            known(&s.service, SERVICES, &format!("{field}.service"), "target")?;
+            known(
+                &s.service,
+                &lab.service_names(),
+                &format!("{field}.service"),
+                "target",
+            )?;
             fields::settings_patch(&s.set, &format!("{field}.set"))
         }
         Action::Process(p) => {
-            known(&p.target, SERVICES, &format!("{field}.target"), "target")?;
+            known(
+                &p.target,
+                &lab.supervised(),
+                &format!("{field}.target"),
+                "target (a service the lab starts)",
+            )?;
             let why = match p.action {
-                ProcessKind::Pause => Some("a pause needs one so the process always resumes"),
-                ProcessKind::Stop => Some("a stop needs one so the process always comes back"),
+                ProcessAction::Pause => Some("a pause needs one so the process always resumes"),
+                ProcessAction::Stop => Some("a stop needs one so the process always comes back"),
                 _ => None,
             };
             if let (Some(why), None) = (why, p.duration) {
@@ -253,7 +270,7 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool) -> Checked {
     }
 }
 
-fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
+fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Checked {
     let layer = f.layer.unwrap_or(f.kind.default_layer());
     let allowed = match (f.kind, layer) {
         (FaultKind::Latency, _) => true,
@@ -274,8 +291,13 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
         ));
     }
     match layer {
-        Layer::Proxy => known(&f.target, PROXIES, &format!("{field}.target"), "target")?,
-        Layer::Service => known(&f.target, SERVICES, &format!("{field}.target"), "target")?,
+        Layer::Proxy => known(&f.target, &lab.proxies(), &format!("{field}.target"), "target")?,
+        Layer::Service => known(
+            &f.target,
+            &lab.service_names(),
+            &format!("{field}.target"),
+            "target",
+        )?,
     }
     if f.duration.0.is_zero() {
         return Err(Issue::at(
@@ -338,7 +360,7 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
             .get("dependency")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let deps = dependencies_of(&f.target.value);
+        let deps = lab.dependencies_of(&f.target.value);
         if !deps.contains(&dep) {
             return Err(Issue::at_location(
                 &at,
@@ -346,7 +368,7 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str) -> Checked {
                 format!(
                     "unknown target `{dep}`: {} depends on {}",
                     f.target.value,
-                    one_of(deps)
+                    one_of(&deps)
                 ),
             ));
         }

@@ -21,10 +21,11 @@ use serde_json::Value;
 
 use crate::error::RunError;
 
-/// Where the lab's parts listen. The CLI builds this from the lab's state file.
+/// Where the lab's parts listen, and what the lab is. The CLI builds this
+/// from the lab's state file and its lab file.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LabEndpoints {
-    /// The gateway's base URL (public API).
+    /// The entry service's base URL (the lab's public API).
     pub gateway: String,
     /// The chaos agent's API base URL.
     #[serde(default)]
@@ -40,6 +41,10 @@ pub struct LabEndpoints {
     pub services: BTreeMap<String, String>,
     /// The lab's state directory, where the experiment lock lives.
     pub state_dir: PathBuf,
+    /// The lab file's model: experiments are checked against its services,
+    /// proxies, dependencies and journeys.
+    #[serde(skip)]
+    pub model: Option<std::sync::Arc<chaoslab_contract::Lab>>,
 }
 
 impl LabEndpoints {

@@ -5,7 +5,7 @@
 //! Layout:
 //! - [`model`]: the file's types; [`parse`] reads them, [`check`] refuses
 //!   what the lab cannot do before anything changes.
-//! - [`topology`]: the services, proxies, dependencies and journeys a file may name.
+//! - [`names`]: name lists in messages (the names themselves come from the lab file).
 //! - [`duration`]: `250ms`, `5s`, `1m30s`.
 //! - [`runner`]: [`run_files`]; [`act`] carries out actions and keeps the
 //!   undo ledger; [`observe`] reads probes; [`tolerance`] judges them.
@@ -33,7 +33,7 @@ pub mod record;
 pub mod report;
 pub mod runner;
 pub mod tolerance;
-pub mod topology;
+pub mod names;
 
 pub use error::{ExperimentError, RunError};
 pub use journal::{Journal, Verdict};

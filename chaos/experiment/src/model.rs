@@ -29,7 +29,7 @@ use serde_json::Value;
 pub use serde_saphyr::Spanned;
 
 pub use actions::{
-    Action, FaultAction, FaultKind, Layer, PolicyAction, ProcessKind, ProcessStep, SettingsAction,
+    Action, FaultAction, FaultKind, Layer, PolicyAction, ProcessAction, ProcessStep, SettingsAction,
 };
 pub use probes::{
     HttpProbe, MetricAgg, MetricProbe, Probe, ResilienceProbe, SloMeasure, SloProbe, TraceProbe,

@@ -1,5 +1,5 @@
 //! Reading an experiment file: YAML into [`Experiment`], then the checks
-//! that need no lab ([`crate::check`]). Every refusal is an
+//! against the lab file's model ([`crate::check`]), before any lab is touched. Every refusal is an
 //! [`ExperimentError`] naming the file, line, column and field.
 
 use std::path::Path;
@@ -7,11 +7,12 @@ use std::path::Path;
 use serde_saphyr::{Location, Spanned};
 
 use crate::check;
+use chaoslab_contract::Lab;
 use crate::error::ExperimentError;
 use crate::model::Experiment;
 
 /// Reads and checks one experiment file.
-pub fn validate_file(path: &Path) -> Result<Experiment, ExperimentError> {
+pub fn validate_file(path: &Path, lab: &Lab) -> Result<Experiment, ExperimentError> {
     let text = std::fs::read_to_string(path).map_err(|e| ExperimentError {
         file: path.to_path_buf(),
         line: 0,
@@ -19,11 +20,11 @@ pub fn validate_file(path: &Path) -> Result<Experiment, ExperimentError> {
         field: ".".to_string(),
         message: format!("cannot read the file: {e}"),
     })?;
-    validate_str(&text, path)
+    validate_str(&text, path, lab)
 }
 
-/// Parses and checks experiment text; `file` is only used in errors.
-pub fn validate_str(text: &str, file: &Path) -> Result<Experiment, ExperimentError> {
+/// Parses and checks experiment text against `lab`; `file` is only used in errors.
+pub fn validate_str(text: &str, file: &Path, lab: &Lab) -> Result<Experiment, ExperimentError> {
     let mut field = String::new();
     let parsed = serde_saphyr::with_deserializer_from_str(text, |de| {
         serde_path_to_error::deserialize::<_, Experiment>(de).map_err(|e| {
@@ -32,7 +33,7 @@ pub fn validate_str(text: &str, file: &Path) -> Result<Experiment, ExperimentErr
         })
     });
     let exp = parsed.map_err(|e| from_yaml(file, &field, &e))?;
-    check::experiment(&exp).map_err(|issue| issue.into_error(file))?;
+    check::experiment(&exp, lab).map_err(|issue| issue.into_error(file))?;
     Ok(exp)
 }
 

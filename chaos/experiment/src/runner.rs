@@ -90,11 +90,18 @@ pub async fn run_files_journal(
     let mut records = Vec::new();
     let mut experiments = Vec::new();
     for file in files {
-        match crate::parse::validate_file(file) {
+        let checked = match lab.model.as_deref() {
+            Some(model) => crate::parse::validate_file(file, model).map_err(|e| e.to_string()),
+            None => Err(format!(
+                "{}: no lab file to check the experiment against",
+                file.display()
+            )),
+        };
+        match checked {
             Ok(exp) => experiments.push((file.clone(), exp)),
             Err(e) => {
                 eprintln!("error: {e}");
-                records.push(not_run(file, "", e.to_string()));
+                records.push(not_run(file, "", e));
             }
         }
     }

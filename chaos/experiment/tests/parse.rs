@@ -6,6 +6,12 @@ use std::path::{Path, PathBuf};
 use chaoslab_experiment::model::{Action, Probe};
 use chaoslab_experiment::{ExperimentError, validate_file, validate_str};
 
+/// The shop's lab file: experiments are checked against it.
+fn shop() -> chaoslab_contract::Lab {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml");
+    chaoslab_contract::Lab::load(&p).unwrap_or_else(|e| panic!("{e}"))
+}
+
 const GOOD: &str = r#"title: Payments failing
 description: |
   The breaker opens and checkout fails fast.
@@ -71,7 +77,7 @@ rollbacks:
 "#;
 
 fn parse(text: &str) -> Result<chaoslab_experiment::Experiment, ExperimentError> {
-    validate_str(text, Path::new("bad.yaml"))
+    validate_str(text, Path::new("bad.yaml"), &shop())
 }
 
 /// Replaces `from` with `to` in the good file, once, and parses it.
@@ -230,7 +236,7 @@ fn unknown_fields_and_bad_patches_are_refused() {
 
 #[test]
 fn an_unreadable_file_is_refused_with_its_name() {
-    let e = validate_file(Path::new("/nonexistent/exp.yaml")).unwrap_err();
+    let e = validate_file(Path::new("/nonexistent/exp.yaml"), &shop()).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("/nonexistent/exp.yaml:0:0: .: cannot read the file"),
@@ -252,12 +258,13 @@ fn experiment_files() -> Vec<PathBuf> {
 #[test]
 fn every_file_under_experiments_is_valid() {
     let files = experiment_files();
+    let lab = shop();
     assert!(
         files.len() >= 6,
         "expected the lesson catalogue, found {files:?}"
     );
     for f in &files {
-        if let Err(e) = validate_file(f) {
+        if let Err(e) = validate_file(f, &lab) {
             panic!("{e}");
         }
     }

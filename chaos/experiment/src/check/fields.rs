@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 use super::Checked;
 use crate::model::{FaultKind, Layer};
 use crate::parse::Issue;
-use crate::topology::one_of;
+use crate::names::one_of;
 
 /// How a field's value must look.
 #[derive(Clone, Copy)]

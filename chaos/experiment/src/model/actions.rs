@@ -183,40 +183,14 @@ pub struct SettingsAction {
     pub set: Spanned<BTreeMap<String, Value>>,
 }
 
-/// What to do to a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProcessKind {
-    Kill,
-    Terminate,
-    Pause,
-    Resume,
-    Restart,
-    /// A timed outage: killed and kept down (no restart) until the fault
-    /// ends or is removed, then started again.
-    Stop,
-}
-
-impl ProcessKind {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProcessKind::Kill => "kill",
-            ProcessKind::Terminate => "terminate",
-            ProcessKind::Pause => "pause",
-            ProcessKind::Resume => "resume",
-            ProcessKind::Restart => "restart",
-            ProcessKind::Stop => "stop",
-        }
-    }
-}
+pub use chaoslab_contract::ProcessAction;
 
 /// `process`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessStep {
     pub target: Spanned<String>,
-    pub action: ProcessKind,
+    pub action: ProcessAction,
     /// Pause: resume after this long; stop: stay down this long (required
     /// for both).
     #[serde(default)]

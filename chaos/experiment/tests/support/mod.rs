@@ -326,6 +326,12 @@ impl FakeLab {
             loadgen: Some(format!("{base}/loadgen")),
             services,
             state_dir: dir.path().join("state"),
+            model: Some(std::sync::Arc::new(
+                chaoslab_contract::Lab::load(
+                    &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml"),
+                )
+                .expect("the shop's lab file"),
+            )),
         };
         Self {
             state,
