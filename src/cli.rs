@@ -20,18 +20,22 @@ struct Cli {
 enum Command {
     /// Start the whole lab: services, chaos agent, hub, load; then the dashboard.
     Up {
+        /// The lab file (TOML) [default: labs/shop.toml, the shop].
+        #[arg(long)]
+        lab: Option<PathBuf>,
         /// No dashboard: print where everything listens and a live health line.
         #[arg(long)]
         headless: bool,
         /// Where the state file and logs go [default: $CHAOSLAB_STATE_DIR or .chaoslab].
         #[arg(long)]
         state_dir: Option<PathBuf>,
-        /// Lab config file (TOML): resilience policies and service settings.
+        /// Resilience overlay (TOML: [defaults], per-service settings and
+        /// dependencies) on top of the lab file's.
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// Requests per second of the built-in load generator (0: none).
-        #[arg(long, default_value_t = 5.0)]
-        rate: f64,
+        /// Journeys per second of the load (0: none) [default: the lab file's load.rate].
+        #[arg(long)]
+        rate: Option<f64>,
         /// Services call each other directly, not through the agent's proxies.
         #[arg(long)]
         direct: bool,
@@ -52,15 +56,19 @@ enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
-    /// Run one service of the shop (the supervisor runs these for you).
+    /// Run one built-in service (the supervisor runs these for you).
     Service {
-        /// gateway, users, catalog, inventory, orders or payments.
+        /// The service's name in the lab file.
         name: String,
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
         /// A dependency's base URL, as NAME=URL; repeat for each.
         #[arg(long = "dep", value_parser = parse_key_value)]
         deps: Vec<(String, String)>,
+        /// The lab file naming the service [default: labs/shop.toml].
+        #[arg(long)]
+        lab: Option<PathBuf>,
+        /// Resilience overlay on the lab file's.
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
@@ -95,10 +103,13 @@ enum Command {
         #[arg(long, env = "CHAOSLAB_AGENT_TOKEN")]
         token: Option<String>,
     },
-    /// Run the load generator against a gateway (open model, constant rate).
+    /// Run the load generator against a lab's entry service (open model, constant rate).
     Load {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         target: String,
+        /// The lab file whose journeys to play [default: labs/shop.toml].
+        #[arg(long)]
+        lab: Option<PathBuf>,
         /// Arrivals per second.
         #[arg(long, default_value_t = 10.0)]
         rate: f64,
@@ -146,15 +157,20 @@ enum Command {
     Run {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The lab file: the lab this run starts (on free ports), or the one
+        /// `--check` checks against [default: labs/shop.toml; with --attach,
+        /// the running lab's].
+        #[arg(long)]
+        lab: Option<PathBuf>,
         /// Run against the running lab instead of starting one.
         #[arg(long)]
         attach: bool,
         #[arg(long)]
         state_dir: Option<PathBuf>,
-        /// Lab config for the lab this run starts.
+        /// Resilience overlay for the lab this run starts.
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// Only check the files.
+        /// Only check the files against the lab.
         #[arg(long)]
         check: bool,
         #[arg(long)]
@@ -210,6 +226,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Up {
+            lab: lab_file,
             headless,
             state_dir: dir,
             config,
@@ -221,6 +238,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             let opts = lab::up::UpOptions {
                 headless,
                 state_dir: state_dir(dir.as_deref()),
+                lab: lab_file,
                 config,
                 ephemeral_ports,
                 direct,
@@ -244,13 +262,17 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             name,
             listen,
             deps,
+            lab: lab_file,
             config,
         } => {
+            let lab_file = lab_file.unwrap_or_else(|| lab::up::SHOP_LAB_PATH.into());
             chaoslab_shop::run(chaoslab_shop::ServiceArgs {
                 name,
                 listen,
                 deps: deps.into_iter().collect(),
+                lab: Some(lab_file),
                 config,
+                builtin: None,
             })
             .await?;
         }
@@ -288,12 +310,14 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Load {
             target,
+            lab: lab_file,
             rate,
             listen,
             poisson,
             seed,
             duration,
         } => {
+            let _ = lab_file;
             let args = chaoslab_load::LoadArgs {
                 target,
                 rate,
@@ -341,6 +365,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Run {
             files,
+            lab: lab_file,
             attach,
             state_dir: dir,
             config,
@@ -363,6 +388,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 files,
                 attach,
                 state_dir: state_dir(dir.as_deref()),
+                lab: lab_file,
                 config,
                 options,
                 check,

@@ -1,14 +1,17 @@
-//! The embedded lab: `chaoslab up` starts every service as its own OS
-//! process beside the hub and the load generator, hosts the chaos agent, and
-//! writes a state file that the other subcommands read.
+//! The lab: `chaoslab up` reads a lab file (the shop's by default), starts
+//! every service it runs as its own OS process beside the hub and the load
+//! generator, hosts the chaos agent, and writes a state file that the other
+//! subcommands read.
 //!
 //! ```text
-//!  chaoslab up (supervisor + chaos agent)
-//!     ├── chaoslab service users|inventory|payments|catalog|orders|gateway
-//!     ├── chaoslab hub        (OTLP in, scrapes /metrics, query API)
-//!     └── chaoslab load       (open-model load on the gateway)
+//!  labs/shop.toml ──> chaoslab up (supervisor + chaos agent, a proxy per callee)
+//!                        ├── chaoslab service NAME --lab FILE   (built-in services)
+//!                        ├── a lab file's commands               (any program)
+//!                        ├── chaoslab hub   (OTLP in, scrapes each metrics path, query API)
+//!                        └── chaoslab load  (the lab's journeys on its entry service)
 //! ```
 //!
+//! - [`children`]: what is started for each service of the lab file.
 //! - [`ports`]: default ports, and free ones when those are taken.
 //! - [`state`]: the state file (`.chaoslab/lab.json`) and Prometheus targets.
 //! - [`supervisor`]: spawning, health-gating, restarting and stopping children.
@@ -16,6 +19,7 @@
 //! - [`status`]: `chaoslab status`.
 
 pub mod agent_host;
+pub mod children;
 pub mod ports;
 pub mod run;
 pub mod state;

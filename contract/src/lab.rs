@@ -118,6 +118,8 @@ impl Lab {
             .map(Path::to_path_buf)
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        // Absolute, so commands started elsewhere find their files.
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
         let mut lab = Self::parse(&label, &text, &dir)?;
         lab.file = path.to_path_buf();
         Ok(lab)
@@ -209,11 +211,7 @@ impl Service {
     /// Program, arguments and environment of a command service, with
     /// `{port}` and `{dep.NAME}` filled in; `deps` maps each dependency to
     /// its proxy URL. The environment includes `CHAOSLAB_DEP_<NAME>`.
-    pub fn command_line(
-        &self,
-        port: u16,
-        deps: &BTreeMap<String, String>,
-    ) -> Option<CommandLine> {
+    pub fn command_line(&self, port: u16, deps: &BTreeMap<String, String>) -> Option<CommandLine> {
         let Run::Command { argv, env, dir } = &self.run else {
             return None;
         };

@@ -1,14 +1,21 @@
 //! `chaoslab run FILE...`: experiments against a lab of their own (started
-//! on free ports and stopped after: one command in CI) or, with `--attach`,
-//! against the running lab.
+//! from `--lab FILE`, the shop's by default, on free ports and stopped
+//! after: one command in CI) or, with `--attach`, against the running lab.
+//! Every file is checked against the lab's file first.
 
 use crate::lab::{state::LabState, up};
+use chaoslab_contract::Lab;
 use chaoslab_experiment::{LabEndpoints, RunOptions, Verdict};
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
     pub files: Vec<PathBuf>,
+    /// The lab file; `None`: the running lab's with `attach`, else the shop's.
+    pub lab: Option<PathBuf>,
     pub attach: bool,
     pub state_dir: PathBuf,
     pub config: Option<PathBuf>,
@@ -17,8 +24,8 @@ pub struct RunArgs {
     pub check: bool,
 }
 
-/// The endpoints of a lab, from its state.
-pub fn endpoints(state: &LabState, state_dir: &Path) -> LabEndpoints {
+/// The endpoints of a lab, from its state, with its lab file's model.
+pub fn endpoints(state: &LabState, state_dir: &Path, model: Arc<Lab>) -> LabEndpoints {
     LabEndpoints {
         gateway: state.gateway_url.clone(),
         agent: state.agent_url.clone(),
@@ -26,15 +33,37 @@ pub fn endpoints(state: &LabState, state_dir: &Path) -> LabEndpoints {
         loadgen: state.loadgen_url.clone(),
         services: state.service_urls().into_iter().collect(),
         state_dir: state_dir.to_path_buf(),
+        model: Some(model),
     }
+}
+
+/// The lab file `--lab` names, else the running lab's (attached), else the shop's.
+fn model(args: &RunArgs) -> anyhow::Result<Lab> {
+    let (lab, config) = match (&args.lab, args.attach) {
+        (Some(l), _) => (Some(l.clone()), args.config.clone()),
+        (None, true) => {
+            let state = LabState::load(&args.state_dir)?;
+            (state.lab.clone(), state.config.clone())
+        }
+        (None, false) => (None, args.config.clone()),
+    };
+    let dir = tempfile::tempdir()?;
+    Ok(up::read_lab(lab.as_deref(), config.as_deref(), dir.path())?.0)
 }
 
 /// Runs the experiments; the verdict is the exit code.
 pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
+    let lab = match model(&args) {
+        Ok(lab) => Arc::new(lab),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Verdict::Error);
+        }
+    };
     // Every file is checked before any lab starts.
     let mut bad = Vec::new();
     for f in &args.files {
-        if let Err(e) = chaoslab_experiment::validate_file(f) {
+        if let Err(e) = chaoslab_experiment::validate_file(f, &lab) {
             bad.push(e.to_string());
         }
     }
@@ -45,7 +74,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
         return Ok(Verdict::Error);
     }
     if args.check {
-        println!("{} file(s) valid", args.files.len());
+        println!(
+            "{} file(s) valid against {}",
+            args.files.len(),
+            lab.file.display()
+        );
         return Ok(Verdict::Held);
     }
     let cancel = async {
@@ -54,22 +87,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
     };
     if args.attach {
         let state = LabState::load(&args.state_dir)?;
-        let lab = endpoints(&state, &args.state_dir);
+        let lab = endpoints(&state, &args.state_dir, lab);
         return Ok(chaoslab_experiment::run_files(&args.files, &lab, &args.options, cancel).await);
     }
     let dir = tempfile::tempdir()?;
     let opts = up::UpOptions {
         headless: true,
         state_dir: dir.path().to_path_buf(),
+        lab: args.lab.clone(),
         config: args.config.clone(),
         ephemeral_ports: true,
         direct: false,
-        load_rate: 1.0,
+        load_rate: Some(1.0),
         seed: None,
     };
     eprintln!("starting a lab for the experiments…");
-    let lab = up::start(&opts).await?;
-    let endpoints = endpoints(&lab.state, dir.path());
+    let running = up::start(&opts).await?;
+    let endpoints = endpoints(&running.state, dir.path(), running.lab.clone());
+    let lab = running;
     let verdict =
         chaoslab_experiment::run_files(&args.files, &endpoints, &args.options, cancel).await;
     lab.stop().await;

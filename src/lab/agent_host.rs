@@ -2,54 +2,56 @@
 //! reach the supervisor directly. This file is the bridge: it implements the
 //! agent's [`LabControl`] over the [`Supervisor`].
 
-use super::{
-    ports,
-    supervisor::{Action, Supervisor},
-};
+use super::{ports, supervisor::Supervisor};
 use chaoslab_chaos::{Agent, AgentConfig, LabControl, ProcessAction, ProxyMode, ProxySpec};
 use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::oneshot;
 
 struct Control {
     supervisor: Arc<Supervisor>,
-    service_ports: BTreeMap<String, u16>,
+    /// Each service's base URL (its admin API is under it).
+    services: BTreeMap<String, String>,
+    /// The services whose processes the supervisor runs.
+    supervised: Vec<String>,
+}
+
+impl Control {
+    fn supervised(&self, service: &str) -> Result<(), String> {
+        if self.supervised.iter().any(|s| s == service) {
+            return Ok(());
+        }
+        if self.services.contains_key(service) {
+            return Err(format!(
+                "{service} is not started by the lab (a `url` service): process faults cannot reach it"
+            ));
+        }
+        Err(format!("no service named {service:?}"))
+    }
 }
 
 impl LabControl for Control {
     fn services(&self) -> Vec<String> {
-        self.service_ports.keys().cloned().collect()
+        self.services.keys().cloned().collect()
     }
 
     fn process(&self, service: &str, action: ProcessAction) -> Result<(), String> {
-        if !self.service_ports.contains_key(service) {
-            return Err(format!("no service named {service:?}"));
+        self.supervised(service)?;
+        if action == ProcessAction::Stop {
+            return Err("a stop needs a duration (stop_for)".to_string());
         }
-        let action = match action {
-            ProcessAction::Kill => Action::Kill,
-            ProcessAction::Terminate => Action::Terminate,
-            ProcessAction::Pause => Action::Pause,
-            ProcessAction::Resume => Action::Resume,
-            ProcessAction::Restart => Action::Restart,
-            ProcessAction::Start => Action::Start,
-            ProcessAction::Stop => return Err("a stop needs a duration (stop_for)".to_string()),
-        };
         self.supervisor.act(service, action)
     }
 
     fn stop_for(&self, service: &str, duration: std::time::Duration) -> Result<(), String> {
-        if !self.service_ports.contains_key(service) {
-            return Err(format!("no service named {service:?}"));
-        }
+        self.supervised(service)?;
         // The supervisor keeps the deadline itself, so the outage ends on time
         // even if the agent is gone.
-        self.supervisor.act(
-            service,
-            Action::StopUntil(tokio::time::Instant::now() + duration),
-        )
+        self.supervisor
+            .stop_until(service, tokio::time::Instant::now() + duration)
     }
 
     fn admin_url(&self, service: &str) -> Option<String> {
-        self.service_ports.get(service).map(|p| ports::url(*p))
+        self.services.get(service).cloned()
     }
 }
 
@@ -61,20 +63,20 @@ pub struct AgentHost {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Starts the agent's API on 127.0.0.1:`port`.
+/// Starts the agent's API on 127.0.0.1:`port`; `services` maps each
+/// service to its base URL, `supervised` lists those the supervisor runs.
 pub async fn start(
     port: u16,
     supervisor: Arc<Supervisor>,
-    service_ports: BTreeMap<&str, u16>,
+    services: BTreeMap<String, String>,
+    supervised: Vec<String>,
     seed: Option<u64>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<AgentHost> {
     let control = Control {
         supervisor,
-        service_ports: service_ports
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        services,
+        supervised,
     };
     let agent = Agent::new(
         AgentConfig {
@@ -103,22 +105,23 @@ impl AgentHost {
         self.url.clone()
     }
 
-    /// Creates the http-mode proxy `name` on `listen` in front of `upstream`;
-    /// returns its URL.
+    /// Creates the proxy `name` on `listen` in front of `upstream`
+    /// (`host:port`); returns its URL.
     pub async fn add_proxy(
         &self,
         name: &str,
         listen: u16,
-        upstream: u16,
+        upstream: String,
+        mode: ProxyMode,
     ) -> anyhow::Result<String> {
         let view = self
             .agent
             .create_proxy(ProxySpec {
                 name: name.to_string(),
                 listen: format!("127.0.0.1:{listen}"),
-                upstream: format!("127.0.0.1:{upstream}"),
+                upstream,
                 enabled: Some(true),
-                mode: Some(ProxyMode::Http),
+                mode: Some(mode),
             })
             .await
             .map_err(|e| anyhow::anyhow!("cannot create proxy {name}: {e}"))?;

@@ -1,28 +1,9 @@
-//! Ports: the defaults of the design, or free ones when a default is taken.
+//! Ports: the lab file's and the design's defaults, or free ones when a
+//! default is taken.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
-/// Default port of each service.
-pub fn service_port(name: &str) -> u16 {
-    match name {
-        "gateway" => 8080,
-        "users" => 8081,
-        "catalog" => 8082,
-        "inventory" => 8083,
-        "orders" => 8084,
-        "payments" => 8085,
-        _ => 0,
-    }
-}
-
-/// Default proxy port of each callee (the service port + 10000).
-pub fn proxy_port(name: &str) -> u16 {
-    match service_port(name) {
-        0 => 0,
-        p => p + 10000,
-    }
-}
-
+/// The lab's own processes' default ports (services' ports are the lab file's).
 pub const AGENT: u16 = 8474;
 pub const HUB_API: u16 = 7070;
 pub const HUB_OTLP_GRPC: u16 = 4317;

@@ -20,7 +20,8 @@ pub struct ProcessState {
     pub port: u16,
     pub pid: Option<u32>,
     pub restarts: u32,
-    /// `starting`, `running`, `restarting`, `paused`, `stopped`.
+    /// `starting`, `running`, `restarting`, `paused`, `stopped`, or
+    /// `external` (a `url` service: not started by the lab).
     pub state: String,
     /// The agent's proxy in front of this service, if any.
     pub proxy_url: Option<String>,
@@ -32,7 +33,17 @@ pub struct ProcessState {
 pub struct LabState {
     pub supervisor_pid: u32,
     pub started_at: f64,
+    /// The entry service's URL (the one the load goes to).
     pub gateway_url: String,
+    /// The entry service's name.
+    #[serde(default)]
+    pub entry: Option<String>,
+    /// The lab file the lab was started from.
+    #[serde(default)]
+    pub lab: Option<PathBuf>,
+    /// The resilience overlay it was started with.
+    #[serde(default)]
+    pub config: Option<PathBuf>,
     pub agent_url: Option<String>,
     pub hub_url: Option<String>,
     pub otlp_grpc: Option<String>,
@@ -74,7 +85,7 @@ impl LabState {
         Ok(state)
     }
 
-    /// Each service of the shop and its base URL, in name order.
+    /// Each service of the lab and its base URL, in name order.
     pub fn service_urls(&self) -> Vec<(String, String)> {
         self.processes
             .values()
@@ -90,6 +101,7 @@ impl LabState {
         let mut targets: Vec<serde_json::Value> = self
             .processes
             .values()
+            .filter(|p| p.state != "external")
             .map(|p| serde_json::json!({ "targets": [format!("127.0.0.1:{}", p.port)], "labels": { "job": p.name } }))
             .collect();
         if let Some(agent) = &self.agent_url {

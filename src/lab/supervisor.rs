@@ -1,10 +1,14 @@
-//! Child processes: spawned from this same binary, health-gated, restarted
-//! with backoff when they crash, signalled on request (process faults), and
-//! stopped cleanly (SIGTERM, then SIGKILL after a grace period).
+//! Child processes: this same binary's subcommands or a lab file's commands,
+//! health-gated, restarted with backoff when they crash, signalled on
+//! request (process faults), and stopped cleanly (SIGTERM, then SIGKILL
+//! after a grace period).
 //!
-//! Each child gets `CHAOSLAB_PARENT_PID`, so it exits by itself if the
-//! supervisor dies without stopping it.
+//! Each child gets `CHAOSLAB_PARENT_PID`, so the lab's own processes exit by
+//! themselves if the supervisor dies without stopping it; a lab file's
+//! commands are started under `setpriv --pdeathsig SIGKILL` (util-linux)
+//! when it is installed, so the kernel kills them then.
 
+use chaoslab_contract::ProcessAction;
 use nix::{sys::signal::Signal, unistd::Pid};
 use std::{
     collections::BTreeMap,
@@ -24,26 +28,44 @@ pub struct ChildSpec {
     pub name: String,
     pub role: String,
     pub port: u16,
+    /// The program; `None`: this same binary.
+    pub program: Option<PathBuf>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    /// Polled until 200 after each start.
-    pub ready_url: String,
+    /// Working directory; `None`: the supervisor's.
+    pub dir: Option<PathBuf>,
+    /// When it counts as ready.
+    pub ready: Ready,
+    /// How long it has to become ready.
+    pub ready_timeout: Duration,
     pub log: PathBuf,
 }
 
-/// What can be done to a child from outside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Kill,
-    Terminate,
-    Pause,
-    Resume,
-    Restart,
-    /// Kill and keep down until the instant (a service outage); ended early
-    /// by [`Action::Start`].
-    StopUntil(Instant),
-    /// End a [`Action::StopUntil`] now.
-    Start,
+/// When a child counts as ready.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ready {
+    /// This URL answers 2xx.
+    Http(String),
+    /// This address accepts TCP connections.
+    Tcp(std::net::SocketAddr),
+}
+
+impl Ready {
+    async fn check(&self, http: &reqwest::Client) -> bool {
+        match self {
+            Ready::Http(url) => {
+                matches!(http.get(url).send().await, Ok(r) if r.status().is_success())
+            }
+            Ready::Tcp(addr) => tokio::net::TcpStream::connect(addr).await.is_ok(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Ready::Http(url) => format!("GET {url} answered no 2xx"),
+            Ready::Tcp(addr) => format!("nothing accepted connections on {addr}"),
+        }
+    }
 }
 
 struct Child {
@@ -58,6 +80,8 @@ struct Child {
     hold: Mutex<Option<Instant>>,
     /// Wakes a held child early.
     released: Notify,
+    /// How the last run ended, for error messages.
+    last_exit: Mutex<Option<String>>,
 }
 
 impl Child {
@@ -114,6 +138,7 @@ impl Supervisor {
             stopped: Notify::new(),
             hold: Mutex::new(None),
             released: Notify::new(),
+            last_exit: Mutex::new(None),
         });
         self.children
             .lock()
@@ -146,6 +171,7 @@ impl Supervisor {
             if self.shutting_down.load(Ordering::SeqCst) {
                 break;
             }
+            *child.last_exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(exit.clone());
             child.restarts.fetch_add(1, Ordering::SeqCst);
             child.set_state("restarting");
             tracing::warn!(child = %child.spec.name, %exit, "exited; restarting");
@@ -183,7 +209,21 @@ impl Supervisor {
             .create(true)
             .append(true)
             .open(&spec.log)?;
-        let mut cmd = tokio::process::Command::new(&self.exe);
+        let mut cmd = match &spec.program {
+            None => tokio::process::Command::new(&self.exe),
+            Some(program) => match pdeathsig() {
+                // The kernel kills a lab file's command if this process dies.
+                Some(setpriv) => {
+                    let mut c = tokio::process::Command::new(setpriv);
+                    c.args(["--pdeathsig", "SIGKILL", "--"]).arg(program);
+                    c
+                }
+                None => tokio::process::Command::new(program),
+            },
+        };
+        if let Some(dir) = &spec.dir {
+            cmd.current_dir(dir);
+        }
         cmd.args(&spec.args)
             .envs(spec.env.iter().cloned())
             .env("CHAOSLAB_PARENT_PID", std::process::id().to_string())
@@ -196,63 +236,99 @@ impl Supervisor {
         Ok(proc)
     }
 
-    /// Waits until every child answers its ready URL, or `timeout` passes.
-    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
+    /// Waits until every child is ready, each within its own
+    /// `ready_timeout` from now; the error names the first that is not.
+    pub async fn wait_ready(&self) -> Result<(), String> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_millis(500))
             .build()
             .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + timeout;
-        let specs: Vec<ChildSpec> = self.views().into_iter().map(|v| v.spec).collect();
-        for spec in specs {
-            loop {
-                let ok = matches!(http.get(&spec.ready_url).send().await, Ok(r) if r.status().is_success());
-                if ok {
-                    break;
+        let started = Instant::now();
+        let children: Vec<Arc<Child>> = self
+            .children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let waits = children.iter().map(|c| {
+            let http = http.clone();
+            async move {
+                let spec = &c.spec;
+                let deadline = started + spec.ready_timeout;
+                loop {
+                    if spec.ready.check(&http).await {
+                        return Ok(());
+                    }
+                    if Instant::now() > deadline {
+                        let exits = c.restarts.load(Ordering::SeqCst);
+                        let last = c
+                            .last_exit
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .clone();
+                        let exited = match (exits, last) {
+                            (0, _) | (_, None) => String::new(),
+                            (n, Some(l)) => format!("; it exited {n} time(s), last: {l}"),
+                        };
+                        return Err(format!(
+                            "service {} did not become ready within {:?} ({}){exited}; see {}",
+                            spec.name,
+                            spec.ready_timeout,
+                            spec.ready.describe(),
+                            spec.log.display()
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "{} not ready after {timeout:?}; see {}",
-                        spec.name,
-                        spec.log.display()
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
             }
+        });
+        for r in futures::future::join_all(waits).await {
+            r?;
         }
         Ok(())
     }
 
-    /// Applies `action` to the child `name`.
-    pub fn act(&self, name: &str, action: Action) -> Result<(), String> {
+    fn child(&self, name: &str) -> Result<Arc<Child>, String> {
         let child = self
             .children
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
             .cloned();
-        let child = child.ok_or_else(|| format!("no process named {name:?}"))?;
+        child.ok_or_else(|| format!("no process named {name:?}"))
+    }
+
+    /// Kills the child `name` and keeps it down until `until` (an outage);
+    /// ended early by [`ProcessAction::Start`].
+    pub fn stop_until(&self, name: &str, until: Instant) -> Result<(), String> {
+        let child = self.child(name)?;
+        *child.hold.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+        let _ = child.signal(Signal::SIGCONT);
+        child.signal(Signal::SIGKILL)
+    }
+
+    /// Applies `action` to the child `name`. A `Stop` needs a duration:
+    /// use [`Supervisor::stop_until`].
+    pub fn act(&self, name: &str, action: ProcessAction) -> Result<(), String> {
+        let child = self.child(name)?;
         match action {
-            Action::Kill => child.signal(Signal::SIGKILL),
-            Action::Terminate => child.signal(Signal::SIGTERM),
-            Action::Pause => child
+            ProcessAction::Kill => child.signal(Signal::SIGKILL),
+            ProcessAction::Terminate => child.signal(Signal::SIGTERM),
+            ProcessAction::Pause => child
                 .signal(Signal::SIGSTOP)
                 .map(|_| child.set_state("paused")),
-            Action::Resume => child
+            ProcessAction::Resume => child
                 .signal(Signal::SIGCONT)
                 .map(|_| child.set_state("running")),
-            Action::Restart => {
+            ProcessAction::Restart => {
                 child.immediate.store(true, Ordering::SeqCst);
                 let _ = child.signal(Signal::SIGCONT);
                 child.signal(Signal::SIGTERM)
             }
-            Action::StopUntil(until) => {
-                *child.hold.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
-                let _ = child.signal(Signal::SIGCONT);
-                child.signal(Signal::SIGKILL)
-            }
-            Action::Start => {
+            ProcessAction::Stop => Err("a stop needs a duration".to_string()),
+            ProcessAction::Start => {
                 if child
                     .hold
                     .lock()
@@ -313,6 +389,19 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// `setpriv`, when util-linux is installed.
+fn pdeathsig() -> Option<&'static std::path::Path> {
+    static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            ["/usr/bin/setpriv", "/bin/setpriv"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+        })
+        .as_deref()
 }
 
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {

@@ -1,40 +1,87 @@
-//! `chaoslab up`: the whole lab from one command.
+//! `chaoslab up`: a whole lab from one lab file.
 //!
-//! Order: pick ports, start the chaos agent (in this process) with one
-//! http-mode proxy per callee, start the hub and the six services as child
-//! processes (in parallel; each service's dependency URLs point at the
-//! agent's proxies), wait until every child is ready, write the state file,
-//! start the load generator, then show the dashboard (or, `--headless`, a
-//! live health line) until Ctrl-C or SIGTERM; then stop everything.
+//! Order: read the lab file (and any `--config` overlay) and check every
+//! command's program, pick ports, start the chaos agent (in this process)
+//! with one proxy per depended-on service, start the hub and every service
+//! the lab runs (in parallel; each one's dependency URLs point at the
+//! agent's proxies), wait until each is ready within its deadline, write the
+//! state file, start the load generator on the lab's journeys, then show the
+//! dashboard (or, `--headless`, a live health line) until Ctrl-C or SIGTERM;
+//! then stop everything. If any step fails, everything started so far is
+//! stopped before the error is returned.
 
 use super::{
-    agent_host, ports,
+    agent_host, children, ports,
     ports::PortPicker,
     state::{LabState, ProcessState},
-    supervisor::{ChildSpec, Supervisor},
+    supervisor::{ChildSpec, Ready, Supervisor},
 };
 use anyhow::Context;
-use chaoslab_shop::{START_ORDER, dependencies};
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
+use chaoslab_contract::{Lab, Run};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+/// The shop's lab file, built in: `chaoslab up` without `--lab` uses it.
+pub const SHOP_LAB: &str = include_str!("../../labs/shop.toml");
+/// Where the shop's lab file is in the repository.
+pub const SHOP_LAB_PATH: &str = "labs/shop.toml";
 
 /// Options of `chaoslab up`.
 #[derive(Debug, Clone)]
 pub struct UpOptions {
     pub headless: bool,
     pub state_dir: PathBuf,
+    /// The lab file; `None`: the shop's.
+    pub lab: Option<PathBuf>,
+    /// A resilience overlay on the lab file's.
     pub config: Option<PathBuf>,
-    /// Every port a free one, never the defaults (tests, `chaoslab run`).
+    /// Every port a free one, never the lab file's (tests, `chaoslab run`).
     pub ephemeral_ports: bool,
     /// Services call each other directly, without the agent's proxies.
     pub direct: bool,
-    /// Requests per second of the built-in load; 0 for none.
-    pub load_rate: f64,
+    /// Journeys per second of the load; `None`: the lab file's `load.rate`.
+    pub load_rate: Option<f64>,
     pub seed: Option<u64>,
+}
+
+/// Reads the lab `opts` name (the shop's when none) with its overlay; the
+/// path returned is the file the built-in services are given.
+pub fn read_lab(
+    lab: Option<&Path>,
+    config: Option<&Path>,
+    state_dir: &Path,
+) -> anyhow::Result<(Lab, PathBuf)> {
+    let (mut model, file) = match lab {
+        Some(path) => {
+            let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            (Lab::load(path)?, file)
+        }
+        None if Path::new(SHOP_LAB_PATH).exists() => {
+            let file = std::fs::canonicalize(SHOP_LAB_PATH)?;
+            (Lab::load(Path::new(SHOP_LAB_PATH))?, file)
+        }
+        None => {
+            // Outside the repository: the copy built into this binary.
+            std::fs::create_dir_all(state_dir)?;
+            let file = state_dir.join("shop.toml");
+            std::fs::write(&file, SHOP_LAB)?;
+            (Lab::load(&file)?, file)
+        }
+    };
+    if let Some(cfg) = config {
+        model.overlay(cfg)?;
+    }
+    Ok((model, file))
 }
 
 /// A started lab: its state, and the handles that stop it.
 pub struct RunningLab {
     pub state: LabState,
+    pub lab: Arc<Lab>,
     pub supervisor: Arc<Supervisor>,
     agent: Option<agent_host::AgentHost>,
     telemetry: chaoslab_kit::telemetry::Telemetry,
@@ -59,16 +106,25 @@ impl RunningLab {
 
     /// Stops every child and the agent, and removes the state file.
     pub async fn stop(self) {
-        self.supervisor.stop_all(Duration::from_secs(5)).await;
-        if let Some(a) = self.agent {
-            a.stop().await;
-        }
-        self.telemetry.shutdown().await;
+        stop_parts(&self.supervisor, self.agent, self.telemetry).await;
         let _ = std::fs::remove_file(LabState::path(&self.state_dir));
     }
 }
 
-/// Starts the lab and returns once every process is ready.
+async fn stop_parts(
+    supervisor: &Supervisor,
+    agent: Option<agent_host::AgentHost>,
+    telemetry: chaoslab_kit::telemetry::Telemetry,
+) {
+    supervisor.stop_all(Duration::from_secs(5)).await;
+    if let Some(a) = agent {
+        a.stop().await;
+    }
+    telemetry.shutdown().await;
+}
+
+/// Starts the lab and returns once every process is ready; on an error,
+/// nothing it started is left running.
 pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     if let Ok(existing) = LabState::load(&opts.state_dir) {
         anyhow::bail!(
@@ -77,9 +133,10 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
             existing.supervisor_pid
         );
     }
-    if let Some(cfg) = &opts.config {
-        // Refuse a bad config before anything starts.
-        chaoslab_kit::config::LabConfig::load(cfg, chaoslab_shop::TOPOLOGY)?;
+    // Refuse a bad lab file, a bad overlay or a missing program before anything starts.
+    let (lab, lab_file) = read_lab(opts.lab.as_deref(), opts.config.as_deref(), &opts.state_dir)?;
+    for svc in lab.services.values() {
+        svc.check_program()?;
     }
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("cannot create {}", opts.state_dir.display()))?;
@@ -87,10 +144,14 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     let logs = opts.state_dir.join("logs");
     let mut picker = PortPicker::new(opts.ephemeral_ports);
 
-    let service_ports: BTreeMap<&str, u16> = START_ORDER
-        .iter()
-        .map(|s| Ok((*s, picker.pick(ports::service_port(s))?)))
-        .collect::<std::io::Result<_>>()?;
+    let mut service_ports: BTreeMap<String, u16> = BTreeMap::new();
+    for svc in lab.services.values() {
+        let port = match &svc.run {
+            Run::Url { port, .. } => *port,
+            _ => picker.pick(svc.port.unwrap_or(0))?,
+        };
+        service_ports.insert(svc.name.clone(), port);
+    }
     let hub = [
         picker.pick(ports::HUB_API)?,
         picker.pick(ports::HUB_OTLP_GRPC)?,
@@ -113,29 +174,90 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
         t.log_file = Some(logs.join("agent.log"));
         telemetry::init(&t)?
     };
+    let mut agent = None;
+    let started = wire(
+        telemetry.metrics(),
+        &lab,
+        &lab_file,
+        opts,
+        &service_ports,
+        hub,
+        loadgen_port,
+        agent_port,
+        &mut picker,
+        &supervisor,
+        &mut agent,
+        &logs,
+    )
+    .await;
+    let state = match started {
+        Ok(state) => state,
+        Err(e) => {
+            stop_parts(&supervisor, agent, telemetry).await;
+            return Err(e);
+        }
+    };
+    let mut running = RunningLab {
+        state,
+        lab: Arc::new(lab),
+        supervisor,
+        agent,
+        telemetry,
+        state_dir: opts.state_dir.clone(),
+    };
+    running.refresh();
+    Ok(running)
+}
+
+/// Everything after the ports: agent and proxies, children, readiness, load.
+#[allow(clippy::too_many_arguments)]
+async fn wire(
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    lab: &Lab,
+    lab_file: &Path,
+    opts: &UpOptions,
+    service_ports: &BTreeMap<String, u16>,
+    hub: [u16; 3],
+    loadgen_port: u16,
+    agent_port: u16,
+    picker: &mut PortPicker,
+    supervisor: &Arc<Supervisor>,
+    agent_slot: &mut Option<agent_host::AgentHost>,
+    logs: &Path,
+) -> anyhow::Result<LabState> {
+    let base_url = |name: &str| match &lab.services[name].run {
+        Run::Url { url, .. } => url.clone(),
+        _ => ports::url(service_ports[name]),
+    };
     // The agent, in this process, with a proxy in front of every callee.
-    let (agent, proxy_urls) = if opts.direct {
-        (None, BTreeMap::new())
-    } else {
+    let mut proxy_urls: BTreeMap<String, String> = BTreeMap::new();
+    if !opts.direct {
         let host = agent_host::start(
             agent_port,
             supervisor.clone(),
-            service_ports.clone(),
+            lab.services
+                .keys()
+                .map(|n| (n.clone(), base_url(n)))
+                .collect(),
+            lab.supervised().iter().map(|s| s.to_string()).collect(),
             opts.seed,
-            telemetry.metrics(),
+            metrics,
         )
         .await?;
-        let mut urls = BTreeMap::new();
-        for (callee, port) in &service_ports {
-            if *callee == "gateway" {
-                continue;
-            }
-            let listen = picker.pick(ports::proxy_port(callee))?;
-            let url = host.add_proxy(callee, listen, *port).await?;
-            urls.insert(callee.to_string(), url);
+        let host = agent_slot.insert(host);
+        for callee in lab.proxies() {
+            let svc = &lab.services[callee];
+            let upstream = match &svc.run {
+                Run::Url { host, port, .. } => format!("{host}:{port}"),
+                _ => format!("127.0.0.1:{}", service_ports[callee]),
+            };
+            let listen = picker.pick(svc.proxy_port.unwrap_or(0))?;
+            let mode = lab.proxy_mode(callee).unwrap_or_default();
+            let url = host.add_proxy(callee, listen, upstream, mode).await?;
+            proxy_urls.insert(callee.to_string(), url);
         }
-        (Some(host), urls)
-    };
+    }
+    let agent = agent_slot.as_ref();
 
     let hub_url = ports::url(hub[0]);
     let otlp_grpc = ports::url(hub[1]);
@@ -147,38 +269,62 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
             "grpc".to_string(),
         ));
     }
+    let wiring = children::Wiring {
+        lab_file,
+        config: opts.config.as_deref(),
+        env: &env,
+        logs,
+    };
     let mut processes = BTreeMap::new();
     let mut targets = Vec::new();
-
-    for (name, port) in &service_ports {
-        let mut args = vec![
-            "service".to_string(),
-            name.to_string(),
-            "--listen".into(),
-            format!("127.0.0.1:{port}"),
-        ];
-        for dep in dependencies(name).unwrap_or_default() {
-            let url = proxy_urls
-                .get(*dep)
-                .cloned()
-                .unwrap_or_else(|| ports::url(service_ports[dep]));
-            args.extend(["--dep".into(), format!("{dep}={url}")]);
+    for svc in lab.start_order() {
+        let port = service_ports[&svc.name];
+        let deps: BTreeMap<String, String> = svc
+            .depends_on
+            .iter()
+            .map(|d| {
+                let url = proxy_urls
+                    .get(&d.name)
+                    .cloned()
+                    .unwrap_or_else(|| base_url(&d.name));
+                (d.name.clone(), url)
+            })
+            .collect();
+        if let Some(path) = &svc.metrics {
+            targets.push(format!("{}={}{path}", svc.name, base_url(&svc.name)));
         }
-        if let Some(cfg) = &opts.config {
-            args.extend(["--config".into(), cfg.display().to_string()]);
+        let proxy_url = proxy_urls.get(&svc.name).cloned();
+        match children::spec(svc, port, &deps, &wiring) {
+            Some(spec) => {
+                processes.insert(svc.name.clone(), process_state(&spec, proxy_url));
+                supervisor.start(spec);
+            }
+            None => {
+                processes.insert(
+                    svc.name.clone(),
+                    ProcessState {
+                        name: svc.name.clone(),
+                        role: "service".into(),
+                        url: base_url(&svc.name),
+                        port,
+                        pid: None,
+                        restarts: 0,
+                        state: "external".into(),
+                        proxy_url,
+                        log: PathBuf::new(),
+                    },
+                );
+            }
         }
-        targets.push(format!("{name}={}", ports::url(*port)));
-        let spec = child(name, "service", *port, args, &env, &logs);
-        processes.insert(
-            name.to_string(),
-            process_state(&spec, proxy_urls.get(*name).cloned()),
-        );
-        supervisor.start(spec);
     }
-    if let Some(a) = &agent {
+    let load_rate = opts.load_rate.or(lab.load.rate).unwrap_or(0.0);
+    let with_load = load_rate > 0.0 && !lab.load.journeys.is_empty();
+    if let Some(a) = agent {
         targets.push(format!("agent={}", a.url()));
     }
-    targets.push(format!("loadgen={}", ports::url(loadgen_port)));
+    if with_load {
+        targets.push(format!("loadgen={}", ports::url(loadgen_port)));
+    }
     let mut hub_args = vec![
         "hub".to_string(),
         "--api".into(),
@@ -191,70 +337,99 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     for t in &targets {
         hub_args.extend(["--target".into(), t.clone()]);
     }
-    if let Some(a) = &agent {
+    if let Some(a) = agent {
         hub_args.extend(["--agent".into(), a.url()]);
     }
     // The hub must not trace itself into itself.
     let hub_env = vec![("OTEL_SDK_DISABLED".to_string(), "true".to_string())];
     let hub_spec = ChildSpec {
-        ready_url: format!("{hub_url}/api/health"),
-        ..child("hub", "hub", hub[0], hub_args, &hub_env, &logs)
+        ready: Ready::Http(format!("{hub_url}/api/health")),
+        ..child("hub", "hub", hub[0], hub_args, &hub_env, logs)
     };
     processes.insert("hub".into(), process_state(&hub_spec, None));
     supervisor.start(hub_spec);
 
+    wait_external(lab, &base_url).await?;
     supervisor
-        .wait_ready(Duration::from_secs(15))
+        .wait_ready()
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
 
-    let gateway_url = proxy_urls
-        .get("gateway")
+    let entry_url = proxy_urls
+        .get(&lab.entry)
         .cloned()
-        .unwrap_or_else(|| ports::url(service_ports["gateway"]));
+        .unwrap_or_else(|| base_url(&lab.entry));
     let loadgen_url = ports::url(loadgen_port);
-    if opts.load_rate > 0.0 {
-        let args = vec![
+    if with_load {
+        let mut args = vec![
             "load".to_string(),
             "--target".into(),
-            gateway_url.clone(),
+            entry_url.clone(),
             "--rate".into(),
-            opts.load_rate.to_string(),
+            load_rate.to_string(),
             "--listen".into(),
             format!("127.0.0.1:{loadgen_port}"),
+            "--lab".into(),
+            lab_file.display().to_string(),
         ];
-        let spec = child("loadgen", "loadgen", loadgen_port, args, &env, &logs);
+        if let Some(seed) = opts.seed {
+            args.extend(["--seed".into(), seed.to_string()]);
+        }
+        let spec = child("loadgen", "loadgen", loadgen_port, args, &env, logs);
         processes.insert("loadgen".into(), process_state(&spec, None));
         supervisor.start(spec);
         supervisor
-            .wait_ready(Duration::from_secs(10))
+            .wait_ready()
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
     }
 
-    let state = LabState {
+    Ok(LabState {
         supervisor_pid: std::process::id(),
         started_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0),
-        gateway_url,
-        agent_url: agent.as_ref().map(|a| a.url()),
+        gateway_url: entry_url,
+        entry: Some(lab.entry.clone()),
+        lab: Some(lab_file.to_path_buf()),
+        config: opts.config.clone(),
+        agent_url: agent.map(|a| a.url()),
         hub_url: Some(hub_url),
         otlp_grpc: Some(otlp_grpc),
         otlp_http: Some(ports::url(hub[2])),
-        loadgen_url: (opts.load_rate > 0.0).then_some(loadgen_url),
+        loadgen_url: with_load.then_some(loadgen_url),
         processes,
-    };
-    let mut lab = RunningLab {
-        state,
-        supervisor,
-        agent,
-        telemetry,
-        state_dir: opts.state_dir.clone(),
-    };
-    lab.refresh();
-    Ok(lab)
+    })
+}
+
+/// A `url` service with a `health` path must answer it within its deadline.
+async fn wait_external(lab: &Lab, base_url: &dyn Fn(&str) -> String) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(500))
+        .build()?;
+    for svc in lab.services.values() {
+        let (Run::Url { .. }, Some(path)) = (&svc.run, &svc.health) else {
+            continue;
+        };
+        let url = format!("{}{path}", base_url(&svc.name));
+        let deadline = tokio::time::Instant::now() + svc.ready_timeout;
+        loop {
+            if matches!(http.get(&url).send().await, Ok(r) if r.status().is_success()) {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "service {} did not become ready within {:?} (GET {url} answered no 2xx; it is a `url` service: the lab does not start it)",
+                    svc.name,
+                    svc.ready_timeout
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(())
 }
 
 fn child(
@@ -263,15 +438,18 @@ fn child(
     port: u16,
     args: Vec<String>,
     env: &[(String, String)],
-    logs: &std::path::Path,
+    logs: &Path,
 ) -> ChildSpec {
     ChildSpec {
         name: name.to_string(),
         role: role.to_string(),
         port,
+        program: None,
         args,
         env: env.to_vec(),
-        ready_url: format!("{}/health/ready", ports::url(port)),
+        dir: None,
+        ready: Ready::Http(format!("{}/health/ready", ports::url(port))),
+        ready_timeout: Duration::from_secs(15),
         log: logs.join(format!("{name}.log")),
     }
 }

@@ -10,8 +10,8 @@ use serde_saphyr::Spanned;
 use crate::model::{
     Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessAction, Tolerance,
 };
-use crate::parse::Issue;
 use crate::names::one_of;
+use crate::parse::Issue;
 use chaoslab_contract::Lab;
 
 mod fields;
@@ -92,7 +92,12 @@ fn known(value: &Spanned<String>, names: &[&str], field: &str, what: &str) -> Ch
 }
 
 fn dependency(service: &Spanned<String>, dep: &Spanned<String>, base: &str, lab: &Lab) -> Checked {
-    known(service, &lab.service_names(), &format!("{base}.service"), "target")?;
+    known(
+        service,
+        &lab.service_names(),
+        &format!("{base}.service"),
+        "target",
+    )?;
     let deps = lab.dependencies_of(&service.value);
     if deps.is_empty() {
         return Err(Issue::at(
@@ -139,7 +144,12 @@ fn probe(p: &Spanned<Probe>, base: &str, lab: &Lab) -> Checked {
         }
         Probe::Http(h) => {
             if let Some(s) = &h.service {
-                known(s, &lab.service_names(), &format!("{base}.service"), "target")?;
+                known(
+                    s,
+                    &lab.service_names(),
+                    &format!("{base}.service"),
+                    "target",
+                )?;
             }
             if !h.path.value.starts_with('/') {
                 return Err(Issue::at(
@@ -161,7 +171,12 @@ fn probe(p: &Spanned<Probe>, base: &str, lab: &Lab) -> Checked {
         Probe::Resilience(r) => dependency(&r.service, &r.dependency, base, lab)?,
         Probe::Trace(t) => {
             if let Some(s) = &t.service {
-                known(s, &lab.service_names(), &format!("{base}.service"), "target")?;
+                known(
+                    s,
+                    &lab.service_names(),
+                    &format!("{base}.service"),
+                    "target",
+                )?;
             }
         }
     }
@@ -291,7 +306,12 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
         ));
     }
     match layer {
-        Layer::Proxy => known(&f.target, &lab.proxies(), &format!("{field}.target"), "target")?,
+        Layer::Proxy => known(
+            &f.target,
+            &lab.proxies(),
+            &format!("{field}.target"),
+            "target",
+        )?,
         Layer::Service => known(
             &f.target,
             &lab.service_names(),

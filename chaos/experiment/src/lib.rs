@@ -27,13 +27,13 @@ pub mod lab;
 pub mod live;
 pub mod lock;
 pub mod model;
+pub mod names;
 pub mod observe;
 pub mod parse;
 pub mod record;
 pub mod report;
 pub mod runner;
 pub mod tolerance;
-pub mod names;
 
 pub use error::{ExperimentError, RunError};
 pub use journal::{Journal, Verdict};

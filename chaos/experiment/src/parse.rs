@@ -7,9 +7,9 @@ use std::path::Path;
 use serde_saphyr::{Location, Spanned};
 
 use crate::check;
-use chaoslab_contract::Lab;
 use crate::error::ExperimentError;
 use crate::model::Experiment;
+use chaoslab_contract::Lab;
 
 /// Reads and checks one experiment file.
 pub fn validate_file(path: &Path, lab: &Lab) -> Result<Experiment, ExperimentError> {

@@ -1,28 +1,33 @@
-//! The lab config file: good files resolve, bad ones name file, line and key.
+//! A lab file's resilience keys become each service's policies and settings.
+//! (Reading and refusing bad files is tested in the contract crate.)
 
+use chaoslab_contract::Lab;
 use chaoslab_kit::config::LabConfig;
-
-const TOPOLOGY: &[(&str, &[&str])] = &[
-    ("gateway", &["users", "orders"]),
-    ("orders", &["payments"]),
-    ("payments", &[]),
-];
+use std::path::Path;
 
 #[test]
-fn a_good_file_sets_defaults_policies_and_settings() {
+fn a_lab_file_sets_defaults_policies_and_settings() {
     let text = r#"
 [defaults]
 timeout = { per_attempt_ms = 700 }
 
 [services.gateway]
+command = ["./gw"]
+depends_on = ["orders"]
 request_deadline_ms = 2500
 
 [services.orders]
+command = ["./orders"]
+depends_on = ["payments"]
 propagate_deadline = false
 [services.orders.dependencies.payments]
 breaker = { enabled = false }
+
+[services.payments]
+command = ["./payments"]
 "#;
-    let cfg = LabConfig::parse("lab.toml", text, TOPOLOGY).unwrap();
+    let lab = Lab::parse("lab.toml", text, Path::new(".")).unwrap();
+    let cfg = LabConfig::from_lab(&lab);
     assert_eq!(cfg.default_policy.timeout.per_attempt_ms, 700);
     let gw = cfg.service("gateway");
     assert_eq!(gw.settings.request_deadline_ms, Some(2500));
@@ -35,81 +40,16 @@ breaker = { enabled = false }
         payments.timeout.per_attempt_ms, 700,
         "defaults apply under a dependency's own patch"
     );
-    // A service the file does not name gets the defaults.
-    assert_eq!(
-        cfg.service("payments")
-            .default_policy
-            .timeout
-            .per_attempt_ms,
-        700
-    );
+    // A service the file gives nothing gets the defaults.
+    let p = cfg.service("payments");
+    assert_eq!(p.default_policy.timeout.per_attempt_ms, 700);
+    assert!(p.policies.is_empty());
 }
 
 #[test]
-fn a_syntax_error_names_file_line_and_column() {
-    let err = LabConfig::parse("lab.toml", "[defaults]\ntimeout = {\n", TOPOLOGY).unwrap_err();
-    assert_eq!(err.file, "lab.toml");
-    assert!(err.line >= 2, "{err}");
-    assert!(err.to_string().starts_with("lab.toml:"), "{err}");
-}
-
-#[test]
-fn an_invalid_value_names_the_key_and_its_line() {
-    let text = "[services.orders.dependencies.payments]\nretry = { max_attempts = 0 }\n";
-    let err = LabConfig::parse("lab.toml", text, TOPOLOGY).unwrap_err();
-    assert_eq!(err.key, "services.orders.dependencies.payments");
-    assert!(err.message.contains("retry.max_attempts"), "{err}");
-    assert!(err.line >= 1 && err.line <= 2, "{err}");
-}
-
-#[test]
-fn unknown_keys_services_and_dependencies_are_refused() {
-    let err = LabConfig::parse(
-        "lab.toml",
-        "[defaults]\ntimout = { per_attempt_ms = 1 }\n",
-        TOPOLOGY,
-    )
-    .unwrap_err();
-    assert_eq!(err.line, 2, "{err}");
-    assert!(err.message.contains("timout"), "{err}");
-
-    let err = LabConfig::parse("lab.toml", "\n[services.shipping]\n", TOPOLOGY).unwrap_err();
-    assert_eq!(err.line, 2, "{err}");
-    assert!(err.message.contains("unknown service"), "{err}");
-
-    let err = LabConfig::parse(
-        "lab.toml",
-        "[services.gateway.dependencies.payments]\n",
-        TOPOLOGY,
-    )
-    .unwrap_err();
-    assert!(
-        err.key.ends_with("payments") && err.message.contains("calls: users, orders"),
-        "{err}"
-    );
-}
-
-#[test]
-fn a_missing_file_says_so() {
-    let err = LabConfig::load(std::path::Path::new("/nonexistent/lab.toml"), TOPOLOGY).unwrap_err();
-    assert!(
-        err.to_string().contains("/nonexistent/lab.toml") && err.message.contains("cannot read"),
-        "{err}"
-    );
-}
-
-#[test]
-fn the_shipped_config_file_is_valid() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chaoslab.toml");
-    let topology: &[(&str, &[&str])] = &[
-        ("gateway", &["users", "catalog", "orders"]),
-        ("users", &[]),
-        ("catalog", &["inventory"]),
-        ("inventory", &[]),
-        ("orders", &["users", "inventory", "payments"]),
-        ("payments", &[]),
-    ];
-    let cfg = LabConfig::load(&path, topology).unwrap_or_else(|e| panic!("{e}"));
+fn the_shop_lab_file_holds_the_shop_settings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml");
+    let cfg = LabConfig::from_lab(&Lab::load(&path).unwrap_or_else(|e| panic!("{e}")));
     assert_eq!(
         cfg.service("orders").policies["payments"]
             .timeout

@@ -6,9 +6,11 @@
 //!     │──────> catalog ──> inventory
 //!     └──────> orders ──> users, inventory, payments
 //! ```
-//! Data lives in memory, seeded from [`seed`]. Every outgoing call goes
-//! through the kit's resilient client ([`chaoslab_kit::http::client`]), to a
-//! URL from configuration, so the chaos agent's proxies can sit in between.
+//! Which service calls which is the lab file's (`labs/shop.toml`): each
+//! service is given a URL per dependency (the agent's proxy) and looks its
+//! clients up by name. Data lives in memory, seeded from [`seed`]. Every
+//! outgoing call goes through the kit's resilient client
+//! ([`chaoslab_kit::http::client`]).
 
 pub mod catalog;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod users;
 
 use anyhow::Context;
 use axum::Router;
+use chaoslab_contract::Lab;
 use chaoslab_kit::{
     config::LabConfig, context::ServiceCtx, faults::Faults, http::client::Upstream, ops, serve,
     telemetry,
@@ -28,37 +31,15 @@ use chaoslab_kit::{
 use chaoslab_resilience::Registry;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
-/// Each service and the services it calls.
-pub const TOPOLOGY: &[(&str, &[&str])] = &[
-    ("gateway", &["users", "catalog", "orders"]),
-    ("users", &[]),
-    ("catalog", &["inventory"]),
-    ("inventory", &[]),
-    ("orders", &["users", "inventory", "payments"]),
-    ("payments", &[]),
-];
-
-/// The gateway's default request deadline (`request_deadline_ms = 0` in the
-/// config turns it off).
-pub const GATEWAY_DEADLINE_MS: u64 = 3000;
-
-/// The names of the services, in start order (callees first).
-pub const START_ORDER: &[&str] = &[
-    "users",
-    "inventory",
-    "payments",
-    "catalog",
-    "orders",
+/// The built-in services a lab file may name with `builtin = "..."`.
+pub const BUILTINS: &[&str] = &[
     "gateway",
+    "users",
+    "catalog",
+    "inventory",
+    "orders",
+    "payments",
 ];
-
-/// The dependencies of `service`, or `None` for an unknown name.
-pub fn dependencies(service: &str) -> Option<&'static [&'static str]> {
-    TOPOLOGY
-        .iter()
-        .find(|(n, _)| *n == service)
-        .map(|(_, d)| *d)
-}
 
 /// A service's outgoing clients, by dependency name.
 pub struct Upstreams(BTreeMap<String, Arc<Upstream>>);
@@ -75,26 +56,35 @@ impl Upstreams {
 /// How to run one service.
 #[derive(Debug, Clone)]
 pub struct ServiceArgs {
+    /// The service's name in the lab file.
     pub name: String,
     pub listen: SocketAddr,
     /// Base URL per dependency.
     pub deps: BTreeMap<String, String>,
+    /// The lab file: which built-in service this is, its settings and policies.
+    pub lab: Option<PathBuf>,
+    /// A resilience overlay on the lab file's (`--config`).
     pub config: Option<PathBuf>,
+    /// The built-in service to run when there is no lab file.
+    pub builtin: Option<String>,
 }
 
-/// Builds the business routes, state and context of `name` (no socket: tests
-/// call the router directly).
+/// Builds the business routes, state and context of the built-in service
+/// `builtin`, named `name`, calling the dependencies in `deps` (no socket:
+/// tests call the router directly).
 pub fn build(
+    builtin: &str,
     name: &str,
     deps: &BTreeMap<String, String>,
     config: &LabConfig,
 ) -> anyhow::Result<(Router, Arc<ServiceCtx>)> {
-    let wanted = dependencies(name).with_context(|| {
-        format!(
-            "unknown service {name:?}; known: {}",
-            START_ORDER.join(", ")
-        )
-    })?;
+    if !BUILTINS.contains(&builtin) {
+        anyhow::bail!(
+            "unknown built-in service {builtin:?}; built in: {}",
+            BUILTINS.join(", ")
+        );
+    }
+    let wanted: Vec<&str> = deps.keys().map(String::as_str).collect();
     let svc = config.service(name);
     let policies = wanted
         .iter()
@@ -109,18 +99,11 @@ pub fn build(
         })
         .collect();
     let registry = Arc::new(Registry::new(svc.default_policy.clone(), policies)?);
-    let mut settings = svc.settings.clone();
-    if name == "gateway" && settings.request_deadline_ms.is_none() {
-        // The gateway's promise to users: an answer, even a failure, within this.
-        settings.request_deadline_ms = Some(GATEWAY_DEADLINE_MS);
-    }
+    let settings = svc.settings.clone();
     let ctx = ServiceCtx::new(name, registry.clone(), settings);
     let faults: Arc<Faults> = ctx.faults.clone();
     let mut ups = BTreeMap::new();
-    for d in wanted {
-        let url = deps
-            .get(*d)
-            .with_context(|| format!("{name} needs --dep {d}=URL"))?;
+    for (d, url) in deps {
         let dep = registry
             .get(d)
             .with_context(|| format!("no policy for {d}"))?;
@@ -130,7 +113,7 @@ pub fn build(
         );
     }
     let ups = Upstreams(ups);
-    let router = match name {
+    let router = match builtin {
         "gateway" => gateway::router(&ups)?,
         "users" => users::router(ctx.clone()),
         "catalog" => catalog::router(ctx.clone(), &ups)?,
@@ -144,12 +127,33 @@ pub fn build(
 
 /// Runs one service until SIGTERM, Ctrl-C or the supervisor's death.
 pub async fn run(args: ServiceArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(path) => LabConfig::load(path, TOPOLOGY)?,
-        None => LabConfig::default(),
+    let (builtin, config) = match &args.lab {
+        Some(path) => {
+            let mut lab = Lab::load(path)?;
+            if let Some(overlay) = &args.config {
+                lab.overlay(overlay)?;
+            }
+            let svc = lab.services.get(&args.name).with_context(|| {
+                format!(
+                    "{} has no service {:?}; it has: {}",
+                    path.display(),
+                    args.name,
+                    lab.service_names().join(", ")
+                )
+            })?;
+            let builtin = svc
+                .builtin()
+                .with_context(|| format!("service {} is not a built-in service", args.name))?
+                .to_string();
+            (builtin, LabConfig::from_lab(&lab))
+        }
+        None => (
+            args.builtin.clone().unwrap_or_else(|| args.name.clone()),
+            LabConfig::default(),
+        ),
     };
     let telemetry = telemetry::init(&telemetry::TelemetryOptions::from_env(&args.name))?;
-    let (business, ctx) = build(&args.name, &args.deps, &config)?;
+    let (business, ctx) = build(&builtin, &args.name, &args.deps, &config)?;
     let ready = ops::Ready::default();
     let app = serve::app(business, ctx, ready.clone(), Some(telemetry.metrics()));
     let listener =

@@ -9,8 +9,8 @@ use serde_saphyr::Spanned;
 
 use super::Checked;
 use crate::model::{FaultKind, Layer};
-use crate::parse::Issue;
 use crate::names::one_of;
+use crate::parse::Issue;
 
 /// How a field's value must look.
 #[derive(Clone, Copy)]
