@@ -107,9 +107,6 @@ enum Command {
     Load {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         target: String,
-        /// The lab file whose journeys to play [default: labs/shop.toml].
-        #[arg(long)]
-        lab: Option<PathBuf>,
         /// Arrivals per second.
         #[arg(long, default_value_t = 10.0)]
         rate: f64,
@@ -310,14 +307,12 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Load {
             target,
-            lab: lab_file,
             rate,
             listen,
             poisson,
             seed,
             duration,
         } => {
-            let _ = lab_file;
             let args = chaoslab_load::LoadArgs {
                 target,
                 rate,

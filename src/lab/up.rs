@@ -318,7 +318,17 @@ async fn wire(
         }
     }
     let load_rate = opts.load_rate.or(lab.load.rate).unwrap_or(0.0);
-    let with_load = load_rate > 0.0 && !lab.load.journeys.is_empty();
+    // The load generator still plays its own journeys against a built-in
+    // entry service; a lab file's journeys for other entries are checked
+    // but not yet played.
+    let builtin_entry = lab.services[&lab.entry].builtin().is_some();
+    let with_load = load_rate > 0.0 && !lab.load.journeys.is_empty() && builtin_entry;
+    if load_rate > 0.0 && !lab.load.journeys.is_empty() && !builtin_entry {
+        tracing::warn!(
+            entry = %lab.entry,
+            "the load generator plays journeys against built-in entry services only; no load started"
+        );
+    }
     if let Some(a) = agent {
         targets.push(format!("agent={}", a.url()));
     }
@@ -369,8 +379,6 @@ async fn wire(
             load_rate.to_string(),
             "--listen".into(),
             format!("127.0.0.1:{loadgen_port}"),
-            "--lab".into(),
-            lab_file.display().to_string(),
         ];
         if let Some(seed) = opts.seed {
             args.extend(["--seed".into(), seed.to_string()]);

@@ -48,11 +48,27 @@ pub struct LabEndpoints {
 }
 
 impl LabEndpoints {
-    /// The base URL of a service (the gateway's own field counts for `gateway`).
+    /// The base URL of a service (the entry URL counts for the entry service).
     pub fn service(&self, name: &str) -> Option<&str> {
         self.services.get(name).map(String::as_str).or_else(|| {
-            (name == "gateway" && !self.gateway.is_empty()).then_some(self.gateway.as_str())
+            (name == self.entry() && !self.gateway.is_empty()).then_some(self.gateway.as_str())
         })
+    }
+
+    /// The entry service's name (empty without a lab model).
+    pub fn entry(&self) -> &str {
+        self.model
+            .as_deref()
+            .map(|m| m.entry.as_str())
+            .unwrap_or("")
+    }
+
+    /// The URL of `service`, or of the entry service when `None`.
+    pub fn service_or_entry(&self, service: Option<&str>) -> Option<&str> {
+        match service {
+            Some(s) => self.service(s),
+            None => (!self.gateway.is_empty()).then_some(self.gateway.as_str()),
+        }
     }
 }
 

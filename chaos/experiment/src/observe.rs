@@ -163,15 +163,13 @@ async fn metric(p: &MetricProbe, lab: &Lab) -> Result<Seen, RunError> {
 }
 
 async fn http(p: &HttpProbe, lab: &Lab) -> Result<Seen, RunError> {
-    let service = p
-        .service
-        .as_ref()
-        .map(|s| s.value.as_str())
-        .unwrap_or("gateway");
-    let base = lab
-        .endpoints
-        .service(service)
-        .ok_or_else(|| RunError::Lab(format!("the lab runs no service `{service}`")))?;
+    let service = p.service.as_ref().map(|s| s.value.as_str());
+    let base = lab.endpoints.service_or_entry(service).ok_or_else(|| {
+        RunError::Lab(format!(
+            "the lab runs no service `{}`",
+            service.unwrap_or("(entry)")
+        ))
+    })?;
     let mut headers: Vec<(String, String)> = p.headers.clone().into_iter().collect();
     if p.login {
         headers.push((
@@ -204,13 +202,14 @@ async fn http(p: &HttpProbe, lab: &Lab) -> Result<Seen, RunError> {
     })
 }
 
-/// Logs in as the lab's demo user through the gateway.
+/// Logs in as the shop's demo user through the entry service (`login: true`
+/// is the shop's `POST /api/login`).
 async fn login(lab: &Lab) -> Result<String, RunError> {
     let body = json!({"email": "alice@example.com", "password": "alice"});
     let base = lab
         .endpoints
-        .service("gateway")
-        .ok_or_else(|| RunError::Lab("the lab has no gateway".into()))?;
+        .service_or_entry(None)
+        .ok_or_else(|| RunError::Lab("the lab has no entry service".into()))?;
     let reply = lab
         .http
         .expect(Method::POST, &url(base, "/api/login"), Some(&body))

@@ -194,7 +194,7 @@ pub fn preflight(exp: &Experiment, lab: &Lab) -> Result<(), RunError> {
                 h.service
                     .as_ref()
                     .map(|s| s.value.as_str())
-                    .unwrap_or("gateway"),
+                    .unwrap_or(lab.endpoints.entry()),
             ),
             Probe::Resilience(r) => services.push(&r.service.value),
         }

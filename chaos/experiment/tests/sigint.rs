@@ -57,7 +57,9 @@ rollbacks:
 "#,
     );
     let journal = lab.out("journal.json");
+    let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml");
     let mut child = Command::new(bin)
+        .arg(&shop)
         .arg(&endpoints)
         .arg(&journal)
         .arg(&file)

@@ -130,7 +130,7 @@ pub struct MetricProbe {
 pub struct HttpProbe {
     #[serde(default)]
     pub name: Option<String>,
-    /// The service to call; the gateway when absent.
+    /// The service to call; the lab's entry service when absent.
     #[serde(default)]
     pub service: Option<Spanned<String>>,
     /// GET when absent.

@@ -1,0 +1,217 @@
+//! Any lab file works: the worked example under `examples/` (two Python
+//! services) gets opposite verdicts from its fragile/resilient pair with
+//! JUnit written, experiments are checked against the lab they name, and a
+//! lab that cannot start says which service and leaves nothing running.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use support::{eventually, exe};
+
+fn chaoslab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(exe())
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chaoslab")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Pids of the processes whose working directory is `dir`.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == dir))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_example_pair_gets_opposite_verdicts_with_junit() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let junit = out.path().join(format!("{name}.xml"));
+        let exp = format!("examples/experiments/slow-store-{name}.yaml");
+        let o = chaoslab(
+            &[
+                "run",
+                "--lab",
+                "examples/lab.toml",
+                "--junit",
+                junit.to_str().unwrap(),
+                &exp,
+            ],
+            &root(),
+        );
+        let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+        (o, xml)
+    };
+    let (fragile, fragile_xml) = run("fragile");
+    let text = String::from_utf8_lossy(&fragile.stdout);
+    assert_eq!(
+        fragile.status.code(),
+        Some(1),
+        "fragile: {text}{}",
+        String::from_utf8_lossy(&fragile.stderr)
+    );
+    assert!(fragile_xml.contains("<failure"), "{fragile_xml}");
+    let (resilient, resilient_xml) = run("resilient");
+    let text = String::from_utf8_lossy(&resilient.stdout);
+    assert_eq!(
+        resilient.status.code(),
+        Some(0),
+        "resilient: {text}{}",
+        String::from_utf8_lossy(&resilient.stderr)
+    );
+    assert!(text.contains("restore settings of api"), "{text}");
+    assert!(
+        resilient_xml.contains("<testsuite") && !resilient_xml.contains("<failure"),
+        "{resilient_xml}"
+    );
+    // The runs' own labs are gone with them: no example service is left.
+    let examples = root().join("examples");
+    eventually(
+        Duration::from_secs(5),
+        "the example services to be gone",
+        || {
+            let left = processes_in(&examples);
+            async move { left.is_empty().then_some(()) }
+        },
+    )
+    .await;
+}
+
+#[test]
+fn experiments_are_checked_against_the_lab_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("shop-names.yaml");
+    std::fs::write(
+        &exp,
+        "title: t\nsteady_state:\n  probes:\n    - http: { path: /items, tolerance: { status: 200 } }\nmethod:\n  - fault: { kind: latency, target: payments, duration: 1s, params: { latency: 1 } }\n",
+    )
+    .unwrap();
+    let exp = exp.to_str().unwrap();
+    let o = chaoslab(
+        &["run", "--check", "--lab", "examples/lab.toml", exp],
+        &root(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("method[0].fault.target: unknown target `payments`, expected store"),
+        "{err}"
+    );
+    // The same file is fine against the shop, where payments is a proxy.
+    let o = chaoslab(&["run", "--check", "--lab", "labs/shop.toml", exp], &root());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A service that answers its port but never its health check, beside one
+/// that is healthy: `up` gives up at the deadline naming the first, and the
+/// second (and the hub) are stopped.
+#[test]
+fn a_service_that_never_becomes_healthy_is_named_and_nothing_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = |status: u16| {
+        format!(
+            r#"["python3", "-c", "import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(s):\n    s.send_response({status}); s.end_headers()\nh.HTTPServer(('127.0.0.1', {{port}}), H).serve_forever()"]"#
+        )
+    };
+    let lab = format!(
+        "[services.front]\ncommand = {}\nhealth = \"/\"\ndepends_on = [\"back\"]\nready_timeout_ms = 1500\n\n[services.back]\ncommand = {}\nhealth = \"/\"\n",
+        server(500),
+        server(200)
+    );
+    std::fs::write(dir.path().join("lab.toml"), lab).unwrap();
+    let state = dir.path().join("state");
+    let started = std::time::Instant::now();
+    let o = chaoslab(
+        &[
+            "up",
+            "--headless",
+            "--ephemeral-ports",
+            "--lab",
+            "lab.toml",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("service front did not become ready within 1.5s"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(processes_in(dir.path()), Vec::<u32>::new(), "left running");
+    assert!(
+        !state.join("lab.json").exists(),
+        "no state file for a lab that did not start"
+    );
+}
+
+#[test]
+fn a_command_that_does_not_exist_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lab.toml"),
+        "[services.api]\ncommand = [\"no-such-program-here\", \"--port\", \"{port}\"]\n",
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let o = chaoslab(
+        &[
+            "up",
+            "--headless",
+            "--ephemeral-ports",
+            "--lab",
+            "lab.toml",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("service api: command `no-such-program-here` not found on PATH"),
+        "{err}"
+    );
+    assert!(!state.join("logs").exists(), "nothing was started");
+}
+
+#[test]
+fn a_bad_lab_file_is_refused_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lab.toml"),
+        "[services.api]\ncommand = [\"./api\"]\ndepends_on = [\"db\"]\n",
+    )
+    .unwrap();
+    let o = chaoslab(&["up", "--headless", "--lab", "lab.toml"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        err.contains(
+            "lab.toml:3:15: services.api.depends_on: unknown service `db`; the lab has: api"
+        ),
+        "{err}"
+    );
+}
