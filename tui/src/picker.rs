@@ -8,6 +8,7 @@
 //!  duration  < 30 s >
 //! ```
 
+use chaoslab_contract::ProcessAction;
 use serde_json::json;
 
 use crate::agent::AgentRequest;
@@ -284,8 +285,8 @@ impl FaultPicker {
                 body,
             }
         };
-        let process = |action: &str| {
-            let mut body = json!({ "action": action });
+        let process = |action: ProcessAction| {
+            let mut body = json!({ "action": action.as_str() });
             if let Some(ms) = duration_ms {
                 body["duration_ms"] = json!(ms);
             }
@@ -304,9 +305,9 @@ impl FaultPicker {
             FaultKind::HttpDelay => {
                 http(json!({ "type": "delay", "delay": { "distribution": "fixed", "ms": p } }))
             }
-            FaultKind::Kill => process("kill"),
-            FaultKind::Restart => process("restart"),
-            FaultKind::Pause => process("pause"),
+            FaultKind::Kill => process(ProcessAction::Kill),
+            FaultKind::Restart => process(ProcessAction::Restart),
+            FaultKind::Pause => process(ProcessAction::Pause),
             FaultKind::ErrorRate => {
                 service(json!({ "kind": "error_rate", "rate": p as f64 / 100.0 }))
             }

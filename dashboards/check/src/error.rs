@@ -19,6 +19,8 @@ pub enum CheckError {
     },
     #[error("{path}: invalid YAML: {message}")]
     Yaml { path: PathBuf, message: String },
+    #[error(transparent)]
+    Lab(#[from] chaoslab_contract::FileError),
     #[error("prometheus at {url}: {message}")]
     Prometheus { url: String, message: String },
 }

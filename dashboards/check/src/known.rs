@@ -1,9 +1,11 @@
 //! The lab's vocabulary: which metric names, label names and label values a
-//! query may use. Built from `chaoslab_kit::names` (the contract) plus the
-//! names of the recording rules shipped beside the dashboards.
+//! query may use. Built from `chaoslab_kit::names` (the metric contract),
+//! the lab file (services, proxies, journeys) and the names of the recording
+//! rules shipped beside the dashboards.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chaoslab_contract::{Lab, lab::RESERVED_NAMES};
 use chaoslab_kit::names::{ALL_METRICS, HTTP_DURATION_BUCKETS, label};
 
 /// Labels Prometheus itself adds, the histogram bucket label, and
@@ -17,22 +19,6 @@ const OTHER_LABELS: &[&str] = &[
     "proxy",
     "upstream",
 ];
-
-/// The processes of the lab, as they appear in `service` and `job`.
-pub const PROCESSES: &[&str] = &[
-    "gateway",
-    "users",
-    "catalog",
-    "inventory",
-    "orders",
-    "payments",
-    "agent",
-    "hub",
-    "loadgen",
-];
-
-/// The services that are called by others (proxy names, dependencies, callees).
-pub const CALLEES: &[&str] = &["users", "catalog", "inventory", "orders", "payments"];
 
 /// Outcomes of a call through a resilience policy.
 pub const OUTCOMES: &[&str] = &[
@@ -54,9 +40,6 @@ pub const LOADGEN_OUTCOMES: &[&str] = &[
     "dropped",
 ];
 
-/// The journeys the load generator plays.
-pub const JOURNEYS: &[&str] = &["browse", "view_product", "checkout", "view_order"];
-
 /// What a query may refer to.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
@@ -70,8 +53,8 @@ pub struct Vocabulary {
 
 impl Vocabulary {
     /// The contract's metrics (with `_bucket`, `_count`, `_sum`), `up`, and
-    /// the given recording-rule names.
-    pub fn new(recorded: &[String]) -> Self {
+    /// the given recording-rule names; label values from `lab`.
+    pub fn new(recorded: &[String], lab: &Lab) -> Self {
         let mut metrics: BTreeSet<String> = BTreeSet::from(["up".to_string()]);
         for m in ALL_METRICS {
             metrics.insert(m.to_string());
@@ -98,19 +81,26 @@ impl Vocabulary {
         .map(|s| s.to_string())
         .collect();
         let set = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        // The processes, as they appear in `service` and `job`: the lab's
+        // services and its own processes (agent, hub, loadgen).
+        let mut processes = lab.service_names();
+        processes.extend(RESERVED_NAMES);
+        let processes: &[&str] = &processes;
+        let callees: &[&str] = &lab.proxies();
+        let journeys: &[&str] = &lab.journey_names();
         let values = BTreeMap::from([
             (label::OUTCOME.to_string(), set(OUTCOMES)),
-            (label::SERVICE.to_string(), set(PROCESSES)),
-            ("job".to_string(), set(PROCESSES)),
-            (label::DEPENDENCY.to_string(), set(CALLEES)),
-            (label::SERVER_ADDRESS.to_string(), set(CALLEES)),
-            ("proxy".to_string(), set(CALLEES)),
+            (label::SERVICE.to_string(), set(processes)),
+            ("job".to_string(), set(processes)),
+            (label::DEPENDENCY.to_string(), set(callees)),
+            (label::SERVER_ADDRESS.to_string(), set(callees)),
+            ("proxy".to_string(), set(callees)),
             // The HTTP histograms' bucket bounds, as the exporter writes them.
             ("le".to_string(), http_bucket_bounds()),
         ]);
         let loadgen_values = BTreeMap::from([
             (label::OUTCOME.to_string(), set(LOADGEN_OUTCOMES)),
-            (label::JOURNEY.to_string(), set(JOURNEYS)),
+            (label::JOURNEY.to_string(), set(journeys)),
         ]);
         Self {
             metrics,

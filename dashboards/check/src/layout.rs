@@ -24,6 +24,8 @@ pub struct Layout {
     pub rules: PathBuf,
     pub prometheus_docker: PathBuf,
     pub compose: PathBuf,
+    /// The lab file the dashboards are for: its services, proxies and journeys.
+    pub lab: PathBuf,
 }
 
 impl Layout {
@@ -36,6 +38,7 @@ impl Layout {
             rules: root.join("prometheus/rules"),
             prometheus_docker: root.join("prometheus/prometheus.yml"),
             compose: root.join("../docker-compose.yml"),
+            lab: root.join("../labs/shop.toml"),
         }
     }
 }

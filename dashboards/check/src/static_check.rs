@@ -64,7 +64,8 @@ pub fn check(layout: &Layout) -> Result<StaticReport, CheckError> {
     let dashboards = dashboard::load_dir(&layout.dashboards)?;
     let rule_files = rules::load_dir(&layout.rules)?;
     let uids = provisioning::datasource_uids(&layout.datasources)?;
-    Ok(check_loaded(&dashboards, &rule_files, &uids))
+    let lab = chaoslab_contract::Lab::load(&layout.lab)?;
+    Ok(check_loaded(&dashboards, &rule_files, &uids, &lab))
 }
 
 /// The checks on already loaded files (the unit tests call this).
@@ -72,8 +73,9 @@ pub fn check_loaded(
     dashboards: &[Dashboard],
     rule_files: &[rules::RuleFile],
     datasource_uids: &BTreeSet<String>,
+    lab: &chaoslab_contract::Lab,
 ) -> StaticReport {
-    let mut vocab = Vocabulary::new(&rules::recorded_names(rule_files));
+    let mut vocab = Vocabulary::new(&rules::recorded_names(rule_files), lab);
     for r in rule_files
         .iter()
         .flat_map(|f| &f.groups)

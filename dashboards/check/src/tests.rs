@@ -55,7 +55,7 @@ fn a_panel_with_an_unknown_metric_is_named_with_its_panel_and_query() {
     let d = dashboard::load(&fixture("bad-dashboard.json")).unwrap();
     let uids = provisioning::datasource_uids(&layout.datasources).unwrap();
     let rules = rules::load_dir(&layout.rules).unwrap();
-    let report = check_loaded(&[d], &rules, &uids);
+    let report = check_loaded(&[d], &rules, &uids, &shop());
     let text = report.to_string();
     let hit = report
         .findings
@@ -83,7 +83,7 @@ fn a_panel_with_an_unknown_metric_is_named_with_its_panel_and_query() {
 #[test]
 fn a_rule_with_an_unknown_metric_is_named() {
     let bad = rules::load(&fixture("bad-rules.yml")).unwrap();
-    let report = check_loaded(&[], &[bad], &Default::default());
+    let report = check_loaded(&[], &[bad], &Default::default(), &shop());
     assert_eq!(report.findings.len(), 1, "{report}");
     let f = &report.findings[0];
     assert!(f.message.contains("metric breaker_open_total"), "{report}");
@@ -100,7 +100,7 @@ fn a_broken_json_file_says_where() {
 
 #[test]
 fn histogram_suffixes_recordings_and_up_are_known() {
-    let vocab = Vocabulary::new(&["service:x:rate1m".to_string()]);
+    let vocab = Vocabulary::new(&["service:x:rate1m".to_string()], &shop());
     let vars = promql::builtin_vars();
     for ok in [
         "sum(rate(loadgen_request_duration_seconds_bucket[$__rate_interval]))",
@@ -183,4 +183,9 @@ fn a_compose_flag_the_binary_does_not_take_is_named() {
             .any(|t| t.contains("`chaoslab serve` is not a subcommand")),
         "{text:#?}"
     );
+}
+
+/// The lab file the dashboards are for.
+fn shop() -> chaoslab_contract::Lab {
+    chaoslab_contract::Lab::load(&Layout::new(&root()).lab).unwrap_or_else(|e| panic!("{e}"))
 }
