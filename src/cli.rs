@@ -262,7 +262,11 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             lab: lab_file,
             config,
         } => {
-            let lab_file = lab_file.unwrap_or_else(|| lab::up::SHOP_LAB_PATH.into());
+            // No --lab: the shop's file, or its built-in copy (containers).
+            let lab_file = match lab_file {
+                Some(f) => f,
+                None => lab::up::read_lab(None, None, &state_dir(None))?.1,
+            };
             chaoslab_shop::run(chaoslab_shop::ServiceArgs {
                 name,
                 listen,
