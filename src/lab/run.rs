@@ -57,8 +57,12 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
 /// Where everything listens.
 pub fn summary(state: &super::state::LabState) -> String {
     let mut s = format!(
-        "gateway   {}   (try: curl {}/api/products)\n",
-        state.gateway_url, state.gateway_url
+        "entry     {}   ({})\n",
+        state.gateway_url,
+        state
+            .entry
+            .as_deref()
+            .unwrap_or("the service the load goes to")
     );
     if let Some(a) = &state.agent_url {
         s += &format!("agent     {a}   (Toxiproxy API; /chaos/faults)\n");

@@ -25,6 +25,10 @@ pub struct ProcessState {
     pub state: String,
     /// The agent's proxy in front of this service, if any.
     pub proxy_url: Option<String>,
+    /// The URL that answers 2xx when it is ready; `None`: ready when its
+    /// port accepts connections.
+    #[serde(default)]
+    pub ready_url: Option<String>,
     pub log: PathBuf,
 }
 

@@ -14,8 +14,10 @@ pub async fn status(dir: &Path) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(
         out,
-        "lab supervisor pid {}   gateway {}",
-        state.supervisor_pid, state.gateway_url
+        "lab supervisor pid {}   {} {}",
+        state.supervisor_pid,
+        state.entry.as_deref().unwrap_or("entry"),
+        state.gateway_url
     )?;
     if let Some(a) = &state.agent_url {
         writeln!(
@@ -30,14 +32,26 @@ pub async fn status(dir: &Path) -> anyhow::Result<String> {
         "PROCESS", "ROLE", "PORT", "PID", "HEALTH", "RESTARTS", "PROXY"
     )?;
     for p in state.processes.values() {
-        let path = if p.role == "hub" {
-            "/api/health"
-        } else {
-            "/health/ready"
+        let answered = match &p.ready_url {
+            Some(url) => http
+                .get(url)
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .map_err(|_| ()),
+            None => match tokio::time::timeout(
+                Duration::from_millis(800),
+                tokio::net::TcpStream::connect(("127.0.0.1", p.port)),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Ok(true),
+                _ => Err(()),
+            },
         };
-        let health = match http.get(format!("{}{path}", p.url)).send().await {
-            Ok(r) if r.status().is_success() => "ready",
-            Ok(_) => "unready",
+        let health = match answered {
+            Ok(true) => "ready",
+            Ok(false) => "unready",
             Err(_) if p.state == "paused" => "paused",
             Err(_) => "down",
         };

@@ -311,6 +311,10 @@ async fn wire(
                         restarts: 0,
                         state: "external".into(),
                         proxy_url,
+                        ready_url: svc
+                            .health
+                            .as_ref()
+                            .map(|h| format!("{}{h}", base_url(&svc.name))),
                         log: PathBuf::new(),
                     },
                 );
@@ -472,6 +476,10 @@ fn process_state(spec: &ChildSpec, proxy_url: Option<String>) -> ProcessState {
         restarts: 0,
         state: "starting".into(),
         proxy_url,
+        ready_url: match &spec.ready {
+            Ready::Http(url) => Some(url.clone()),
+            Ready::Tcp(_) => None,
+        },
         log: spec.log.clone(),
     }
 }
