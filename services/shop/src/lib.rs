@@ -141,6 +141,13 @@ pub async fn run(args: ServiceArgs) -> anyhow::Result<()> {
                     lab.service_names().join(", ")
                 )
             })?;
+            if let Some(d) = svc
+                .depends_on
+                .iter()
+                .find(|d| !args.deps.contains_key(&d.name))
+            {
+                anyhow::bail!("{} needs --dep {}=URL", args.name, d.name);
+            }
             let builtin = svc
                 .builtin()
                 .with_context(|| format!("service {} is not a built-in service", args.name))?
