@@ -116,6 +116,9 @@ pub trait Toxic: Send + Sync + fmt::Debug {
     fn on_activate(&self, _stage: &mut Stage<'_>) {}
     /// Handle one `Data` or `Eof` item, pushing what comes out onto `out`.
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>);
+    /// Check the attribute values: the one set of rules for this toxic, used
+    /// by the API when a toxic is added or updated and by `chaoslab run --check`.
+    fn validate(&self) -> Result<(), String>;
     /// Whether removing the toxic closes the connections it was active on
     /// (Toxiproxy's `timeout` does: the stream has lost data).
     fn closes_on_removal(&self) -> bool {
@@ -178,7 +181,38 @@ where
             )));
         }
     };
+    toxic
+        .validate()
+        .map_err(|e| BuildError::BadAttributes(format!("attributes: {e}")))?;
     Ok(Arc::new(toxic))
+}
+
+/// The longest time, in ms, any toxic attribute may hold a connection (an hour).
+pub const MAX_MS: i64 = 3_600_000;
+/// The highest bandwidth `rate`, in KB/s (1 TB/s: beyond that nothing is limited).
+pub const MAX_RATE_KB: i64 = 1_000_000_000;
+
+/// `field` must be within `min..=max`.
+pub(crate) fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<(), String> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{field} must be from {min} to {max}, got {value}"))
+    }
+}
+
+/// `field` is milliseconds: from 0 to [`MAX_MS`].
+pub(crate) fn check_ms(field: &str, value: i64) -> Result<(), String> {
+    check_range(field, value, 0, MAX_MS)
+}
+
+/// A toxic's `toxicity`: the chance it acts, from 0 to 1.
+pub fn check_toxicity(toxicity: f32) -> Result<(), String> {
+    if toxicity.is_finite() && (0.0..=1.0).contains(&toxicity) {
+        Ok(())
+    } else {
+        Err(format!("toxicity must be from 0 to 1, got {toxicity}"))
+    }
 }
 
 /// Serialise a toxic's attributes (helper for the [`Toxic::attributes`] impls).

@@ -20,6 +20,9 @@ pub struct Bandwidth {
 }
 
 impl Toxic for Bandwidth {
+    fn validate(&self) -> Result<(), String> {
+        super::check_range("rate", self.rate, 1, super::MAX_RATE_KB)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

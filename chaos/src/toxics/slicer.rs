@@ -42,6 +42,11 @@ impl Slicer {
 }
 
 impl Toxic for Slicer {
+    fn validate(&self) -> Result<(), String> {
+        super::check_range("average_size", self.average_size, 1, i64::from(u32::MAX))?;
+        super::check_range("size_variation", self.size_variation, 0, i64::from(u32::MAX))?;
+        super::check_range("delay", self.delay, 0, super::MAX_MS * 1000)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }
