@@ -48,6 +48,14 @@ impl LabControl for Control {
         )
     }
 
+    fn pause_for(&self, service: &str, duration: std::time::Duration) -> Result<(), String> {
+        if !self.service_ports.contains_key(service) {
+            return Err(format!("no service named {service:?}"));
+        }
+        // A guard process resumes it on time, even if this process dies.
+        self.supervisor.act(service, Action::PauseFor(duration))
+    }
+
     fn admin_url(&self, service: &str) -> Option<String> {
         self.service_ports.get(service).map(|p| ports::url(*p))
     }

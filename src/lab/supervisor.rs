@@ -36,7 +36,10 @@ pub struct ChildSpec {
 pub enum Action {
     Kill,
     Terminate,
+    /// SIGSTOP until resumed; a guard resumes it if the supervisor dies.
     Pause,
+    /// SIGSTOP for a while, resumed by a guard process on its own clock.
+    PauseFor(Duration),
     Resume,
     Restart,
     /// Kill and keep down until the instant (a service outage); ended early
@@ -58,6 +61,8 @@ struct Child {
     hold: Mutex<Option<Instant>>,
     /// Wakes a held child early.
     released: Notify,
+    /// The guard of the current pause (see [`super::pause_guard`]).
+    guard: Mutex<Option<tokio::process::Child>>,
 }
 
 impl Child {
@@ -66,6 +71,12 @@ impl Child {
     }
     fn state(&self) -> &'static str {
         *self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Ends the guard of a pause that is over (resumed, killed, restarted).
+    fn end_guard(&self) {
+        if let Some(mut guard) = self.guard.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = guard.start_kill();
+        }
     }
     fn signal(&self, sig: Signal) -> Result<(), String> {
         match self.pid.load(Ordering::SeqCst) {
@@ -114,6 +125,7 @@ impl Supervisor {
             stopped: Notify::new(),
             hold: Mutex::new(None),
             released: Notify::new(),
+            guard: Mutex::new(None),
         });
         self.children
             .lock()
@@ -233,12 +245,14 @@ impl Supervisor {
             .get(name)
             .cloned();
         let child = child.ok_or_else(|| format!("no process named {name:?}"))?;
+        if !matches!(action, Action::Terminate | Action::Start) {
+            child.end_guard();
+        }
         match action {
             Action::Kill => child.signal(Signal::SIGKILL),
             Action::Terminate => child.signal(Signal::SIGTERM),
-            Action::Pause => child
-                .signal(Signal::SIGSTOP)
-                .map(|_| child.set_state("paused")),
+            Action::Pause => self.pause(&child, None),
+            Action::PauseFor(d) => self.pause(&child, Some(d)),
             Action::Resume => child
                 .signal(Signal::SIGCONT)
                 .map(|_| child.set_state("running")),
@@ -263,6 +277,38 @@ impl Supervisor {
                     child.released.notify_one();
                 }
                 Ok(())
+            }
+        }
+    }
+
+    /// SIGSTOP, then a guard that resumes the child when the pause ends
+    /// (or, for a pause without end, when the supervisor is gone). Without a
+    /// guard there is no pause: the child is resumed and the error returned.
+    fn pause(&self, child: &Child, duration: Option<Duration>) -> Result<(), String> {
+        let pid = child.pid.load(Ordering::SeqCst);
+        let start = super::pause_guard::proc_stat(pid)
+            .map(|(_, start)| start)
+            .ok_or_else(|| format!("{} is not running", child.spec.name))?;
+        child.signal(Signal::SIGSTOP)?;
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.arg("pause-guard")
+            .args(["--pid", &pid.to_string(), "--start", &start.to_string()])
+            .args(["--parent", &std::process::id().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(d) = duration {
+            cmd.args(["--for-ms", &d.as_millis().to_string()]);
+        }
+        match cmd.spawn() {
+            Ok(guard) => {
+                *child.guard.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+                child.set_state("paused");
+                Ok(())
+            }
+            Err(e) => {
+                let _ = child.signal(Signal::SIGCONT);
+                Err(format!("{}: cannot start the pause guard: {e}", child.spec.name))
             }
         }
     }
@@ -296,6 +342,7 @@ impl Supervisor {
             .cloned()
             .collect();
         for c in &children {
+            c.end_guard();
             c.stopped.notify_one();
             let _ = c.signal(Signal::SIGTERM);
             let _ = c.signal(Signal::SIGCONT);

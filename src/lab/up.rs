@@ -41,6 +41,10 @@ pub struct RunningLab {
     state_dir: PathBuf,
 }
 
+/// How long children get to stop after SIGTERM before SIGKILL: their own
+/// drain and flush caps, with a little room.
+const STOP_GRACE: Duration = Duration::from_millis(900);
+
 impl RunningLab {
     /// Rewrites the state file from the supervisor's view (pids, restarts).
     pub fn refresh(&mut self) {
@@ -59,11 +63,12 @@ impl RunningLab {
 
     /// Stops every child and the agent, and removes the state file.
     pub async fn stop(self) {
-        self.supervisor.stop_all(Duration::from_secs(5)).await;
+        // Children drain for the kit's cap; any still there are killed.
+        self.supervisor.stop_all(STOP_GRACE).await;
         if let Some(a) = self.agent {
             a.stop().await;
         }
-        self.telemetry.shutdown().await;
+        let _ = tokio::time::timeout(chaoslab_kit::serve::FLUSH_CAP, self.telemetry.shutdown()).await;
         let _ = std::fs::remove_file(LabState::path(&self.state_dir));
     }
 }
