@@ -16,6 +16,15 @@ use serde::{Deserialize, Serialize};
 /// The longest delay a request may be held, in ms (an hour).
 pub const MAX_DELAY_MS: f64 = 3_600_000.0;
 
+/// A number as a person reads it: `1e30`, not thirty-one digits.
+fn shown(v: f64) -> String {
+    if v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// How long to hold a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "distribution", rename_all = "lowercase")]
@@ -38,7 +47,7 @@ impl Delay {
             if (0.0..=MAX_DELAY_MS).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("delay.{field} must be from 0 to {MAX_DELAY_MS}, got {v}"))
+                Err(format!("delay.{field} must be from 0 to {MAX_DELAY_MS}, got {}", shown(v)))
             }
         };
         match *self {
@@ -62,7 +71,7 @@ impl Delay {
                 if (0.1..=100.0).contains(&shape) {
                     Ok(())
                 } else {
-                    Err(format!("delay.shape must be from 0.1 to 100, got {shape}"))
+                    Err(format!("delay.shape must be from 0.1 to 100, got {}", shown(shape)))
                 }
             }
         }
