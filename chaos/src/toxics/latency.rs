@@ -30,7 +30,7 @@ impl Latency {
 }
 
 impl Toxic for Latency {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
         super::check_ms("latency", self.latency)?;
         super::check_ms("jitter", self.jitter)
     }

@@ -10,7 +10,7 @@ use super::{Item, Stage, Toxic};
 pub struct Noop {}
 
 impl Toxic for Noop {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
         Ok(())
     }
     fn attributes(&self) -> Value {

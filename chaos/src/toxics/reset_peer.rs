@@ -16,7 +16,7 @@ pub struct ResetPeer {
 }
 
 impl Toxic for ResetPeer {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
         super::check_ms("timeout", self.timeout)
     }
     fn attributes(&self) -> Value {

@@ -14,7 +14,7 @@ pub struct SlowClose {
 }
 
 impl Toxic for SlowClose {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
         super::check_ms("delay", self.delay)
     }
     fn attributes(&self) -> Value {

@@ -25,7 +25,7 @@ impl Timeout {
 }
 
 impl Toxic for Timeout {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
         super::check_ms("timeout", self.timeout)
     }
     fn attributes(&self) -> Value {
