@@ -111,9 +111,13 @@ fn from_yaml(file: &Path, path: &str, e: &serde_saphyr::Error) -> ExperimentErro
         .map(|l| (l.line() as u32, l.column() as u32))
         .unwrap_or((0, 0));
     let mut message = match e {
-        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(&format!("{breach:?}")),
         _ => clean_message(e),
     };
+    // Raised inside a value, the breach comes back as text.
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        message = budget_message(breach);
+    }
     let mut field = clean_path(path);
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(name) = rest.split('`').next()
@@ -145,19 +149,19 @@ fn from_yaml(file: &Path, path: &str, e: &serde_saphyr::Error) -> ExperimentErro
 
 /// What a YAML size limit is, in words: the limits are the YAML reader's
 /// defaults, which keep a hostile file from eating the machine.
-fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
-    use serde_saphyr::budget::BudgetBreach as B;
+fn budget_message(breach: &str) -> String {
     let limits = serde_saphyr::Budget::default();
-    let (what, limit) = match breach {
-        B::Nodes { .. } => ("values (keys, items and scalars)", limits.max_nodes),
-        B::Events { .. } => ("YAML events", limits.max_events),
-        B::Aliases { .. } => ("aliases (`*name`)", limits.max_aliases),
-        B::Anchors { .. } => ("anchors (`&name`)", limits.max_anchors),
-        B::Depth { .. } => ("levels of nesting", limits.max_depth),
-        B::Documents { .. } => ("YAML documents", limits.max_documents),
-        B::ScalarBytes { .. } => ("bytes of text in values", limits.max_total_scalar_bytes),
-        B::MergeKeys { .. } => ("merge keys (`<<`)", limits.max_merge_keys),
-        other => return format!("the file is too large for the YAML reader's limits ({other:?})"),
+    let kind = breach.split([' ', '{']).next().unwrap_or("");
+    let (what, limit) = match kind {
+        "Nodes" => ("values (keys, items and scalars)", limits.max_nodes),
+        "Events" => ("YAML events", limits.max_events),
+        "Aliases" => ("aliases (`*name`)", limits.max_aliases),
+        "Anchors" => ("anchors (`&name`)", limits.max_anchors),
+        "Depth" => ("levels of nesting", limits.max_depth),
+        "Documents" => ("YAML documents", limits.max_documents),
+        "ScalarBytes" => ("bytes of text in values", limits.max_total_scalar_bytes),
+        "MergeKeys" => ("merge keys (`<<`)", limits.max_merge_keys),
+        _ => return format!("the file is too large for the YAML reader's limits ({breach})"),
     };
     format!("the file is too large: an experiment may have at most {limit} {what}")
 }
