@@ -63,9 +63,17 @@ pub async fn run_cli(
             .into_future(),
     );
     tracing::info!(listen = %bound, rate = args.rate, "load generator running");
-    // Journeys in flight and open connections get the kit's drain cap, no more.
+    // Once stopping, journeys in flight and open connections get the kit's
+    // drain cap, no more.
     let cap = chaoslab_kit::serve::DRAIN_CAP;
-    let _ = tokio::time::timeout(cap, generator.clone().run(stopped(stop_rx))).await;
+    let capped = |rx: watch::Receiver<bool>| async move {
+        stopped(rx).await;
+        tokio::time::sleep(cap).await;
+    };
+    tokio::select! {
+        _ = generator.clone().run(stopped(stop_rx.clone())) => {}
+        _ = capped(stop_rx.clone()) => {}
+    }
     let Ok(server) = tokio::time::timeout(cap, server).await else {
         tracing::warn!("control API connections still open after shutdown: dropping them");
         println!("{}", generator.report());
