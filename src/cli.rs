@@ -122,6 +122,20 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration)]
         duration: Option<std::time::Duration>,
     },
+    /// Resume a paused child on its own clock (the supervisor starts one per pause).
+    #[command(hide = true)]
+    PauseGuard {
+        #[arg(long)]
+        pid: u32,
+        /// The child's start time from /proc/PID/stat.
+        #[arg(long)]
+        start: u64,
+        #[arg(long)]
+        for_ms: Option<u64>,
+        /// The supervisor's pid.
+        #[arg(long)]
+        parent: u32,
+    },
     /// The terminal dashboard of the running lab.
     Tui {
         #[arg(long)]
@@ -200,6 +214,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -211,13 +226,37 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let code = match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    // Tasks still running (a connection being dropped, a blocking flush) do
+    // not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+/// std's print macros panic when the reader of stdout (or stderr) has gone
+/// (`chaoslab fault list | head -1`). Such a reader wants no more output:
+/// exit quietly instead. SIGPIPE is left ignored (Rust's default), since
+/// resetting it needs `unsafe` and would kill servers on a closed socket.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
 }
 
 async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -326,6 +365,20 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 duration,
             };
             chaoslab_load::run_cli(args, crate::cmd::shutdown()).await?;
+        }
+        Command::PauseGuard {
+            pid,
+            start,
+            for_ms,
+            parent,
+        } => {
+            lab::pause_guard::run(lab::pause_guard::GuardArgs {
+                pid,
+                start,
+                for_ms,
+                parent,
+            })
+            .await;
         }
         Command::Tui {
             state_dir: dir,

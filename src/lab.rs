@@ -14,12 +14,14 @@
 //! - [`children`]: what is started for each service of the lab file.
 //! - [`ports`]: default ports, and free ones when those are taken.
 //! - [`state`]: the state file (`.chaoslab/lab.json`) and Prometheus targets.
+//! - [`pause_guard`]: the process that ends a pause even if the supervisor died.
 //! - [`supervisor`]: spawning, health-gating, restarting and stopping children.
 //! - [`up`]: the whole start-up and shut-down sequence.
 //! - [`status`]: `chaoslab status`.
 
 pub mod agent_host;
 pub mod children;
+pub mod pause_guard;
 pub mod ports;
 pub mod run;
 pub mod state;

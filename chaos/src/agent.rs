@@ -169,6 +169,15 @@ impl Agent {
     ) -> Result<Vec<ProxyView>, (ApiError, Vec<ProxyView>)> {
         for (i, spec) in specs.iter().enumerate() {
             Self::check_spec(spec, Some(i)).map_err(|e| (e, Vec::new()))?;
+            if let Some(first) = specs[..i].iter().position(|s| s.name == spec.name) {
+                let e = ApiError::bad_body(format!(
+                    "duplicate proxy name {:?} at proxies {} and {}",
+                    spec.name,
+                    first + 1,
+                    i + 1
+                ));
+                return Err((e, Vec::new()));
+            }
         }
         let _guard = self.registry.lock().await;
         let mut done = Vec::new();

@@ -5,6 +5,8 @@
 mod chaos;
 mod toxiproxy;
 
+pub use chaos::UNANSWERED_HEADER;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -100,12 +102,28 @@ async fn guard(State(agent): State<Arc<Agent>>, req: Request, next: Next) -> Res
     } else if !authorized(&agent, &req) {
         ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response()
     } else {
-        next.run(req).await
+        json_too_large(next.run(req).await)
     };
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     response
+}
+
+/// The largest request body the API reads (axum's default limit).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// axum answers a body over the limit with a plain-text 413; answer it in
+/// the API's one error shape instead.
+fn json_too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body too large: the limit is {BODY_LIMIT} bytes"),
+    )
+    .into_response()
 }
 
 /// Reads are open; with a token configured, every change needs `Authorization: Bearer <token>`.

@@ -27,6 +27,13 @@ pub trait LabControl: Send + Sync + 'static {
         let _ = (service, duration);
         Err("not supported".to_string())
     }
+    /// Pause (SIGSTOP) the service's process for `duration`, resumed on a
+    /// clock that does not depend on the agent or the supervisor staying
+    /// alive. The default pauses and leaves the resume to the agent.
+    fn pause_for(&self, service: &str, duration: Duration) -> Result<(), String> {
+        let _ = duration;
+        self.process(service, ProcessAction::Pause)
+    }
     /// Base URL of the service's admin API, e.g. `http://127.0.0.1:8084`
     /// (the agent POSTs to `{url}/admin/faults`).
     fn admin_url(&self, service: &str) -> Option<String>;

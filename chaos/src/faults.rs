@@ -13,6 +13,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use process::ProcessFault;
 
+/// The longest any fault may last (an hour): the same bound as the services'
+/// own faults, so one rule holds everywhere.
+pub use chaoslab_kit::faults::spec::MAX_DURATION;
+
+/// A fault's `duration_ms`: from 1 ms to [`MAX_DURATION`]. A fault of 0 ms
+/// would do nothing, and one without end should say so by leaving the
+/// duration out.
+pub fn check_duration_ms(ms: u64) -> Result<std::time::Duration, String> {
+    let d = std::time::Duration::from_millis(ms);
+    if ms == 0 || d > MAX_DURATION {
+        return Err(format!(
+            "duration_ms must be from 1 to {}, got {ms}",
+            MAX_DURATION.as_millis()
+        ));
+    }
+    Ok(d)
+}
+
+/// [`check_duration_ms`] for an optional duration.
+pub fn check_optional_duration(ms: Option<u64>) -> Result<Option<std::time::Duration>, String> {
+    ms.map(check_duration_ms).transpose()
+}
+
 /// The agent's own record of process faults, and the id counter for all faults.
 #[derive(Debug)]
 pub struct FaultBook {

@@ -186,7 +186,7 @@ async fn handle(
         );
         count(&proxy.name, fault.kind());
         match &spec.action {
-            HttpAction::Delay { delay } => tokio::time::sleep(delay.sample(&mut rng)).await,
+            HttpAction::Delay { delay } => fault.hold(delay.sample(&mut rng)).await,
             HttpAction::Abort { status, body } => {
                 let body = body.clone().unwrap_or_else(|| {
                     serde_json::json!({"error": format!("injected by chaos fault {}", fault.id), "status": status}).to_string()

@@ -22,9 +22,15 @@ pub async fn serve(
             format!("the agent API listens on {addr}, beyond loopback: set a token"),
         ));
     }
-    axum::serve(listener, agent.router())
+    // Graceful for open API requests up to the kit's cap, then dropped.
+    let (shutdown, cap) = chaoslab_kit::serve::capped(shutdown);
+    let server = axum::serve(listener, agent.router())
         .with_graceful_shutdown(shutdown)
-        .await
+        .into_future();
+    tokio::select! {
+        r = server => r,
+        _ = cap => Ok(()),
+    }
 }
 
 /// Install a global Prometheus recorder once per process and return its

@@ -116,6 +116,12 @@ pub trait Toxic: Send + Sync + fmt::Debug {
     fn on_activate(&self, _stage: &mut Stage<'_>) {}
     /// Handle one `Data` or `Eof` item, pushing what comes out onto `out`.
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>);
+    /// Check the attribute values: the one set of rules for this toxic, used
+    /// by the API when a toxic is added or updated and by `chaoslab run --check`.
+    /// `given` tells which attributes the request named: a few of
+    /// Toxiproxy's defaults make no sense as values (bandwidth `rate` 0,
+    /// slicer `average_size` 0) but are kept when left out, for its clients.
+    fn validate(&self, given: &Given) -> Result<(), String>;
     /// Whether removing the toxic closes the connections it was active on
     /// (Toxiproxy's `timeout` does: the stream has lost data).
     fn closes_on_removal(&self) -> bool {
@@ -134,17 +140,46 @@ pub enum BuildError {
     BadAttributes(String),
 }
 
+/// The attribute names a request gave (the others take their defaults).
+#[derive(Debug, Default)]
+pub struct Given(Vec<String>);
+
+impl Given {
+    /// The names in `attributes` (an object; anything else names none).
+    pub fn of(attributes: &Value) -> Self {
+        Given(
+            attributes
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+        )
+    }
+    /// Whether the request named `field`.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|f| f == field)
+    }
+    /// The lowest value of `field`: `min` when given, `default` when left
+    /// out (a Toxiproxy default kept for compatibility).
+    pub fn min_or_default(&self, field: &str, min: i64, default: i64) -> i64 {
+        if self.has(field) { min } else { min.min(default) }
+    }
+}
+
 /// Build a toxic of `kind` from `attributes` (null or an object; missing fields take defaults).
 pub fn build(kind: &str, attributes: &Value) -> Result<Arc<dyn Toxic>, BuildError> {
+    build_given(kind, attributes, &Given::of(attributes))
+}
+
+fn build_given(kind: &str, attributes: &Value, given: &Given) -> Result<Arc<dyn Toxic>, BuildError> {
     match kind {
-        "latency" => decode::<Latency>(attributes),
-        "bandwidth" => decode::<Bandwidth>(attributes),
-        "slow_close" => decode::<SlowClose>(attributes),
-        "timeout" => decode::<Timeout>(attributes),
-        "reset_peer" => decode::<ResetPeer>(attributes),
-        "slicer" => decode::<Slicer>(attributes),
-        "limit_data" => decode::<LimitData>(attributes),
-        "noop" => decode::<Noop>(attributes),
+        "latency" => decode::<Latency>(attributes, given),
+        "bandwidth" => decode::<Bandwidth>(attributes, given),
+        "slow_close" => decode::<SlowClose>(attributes, given),
+        "timeout" => decode::<Timeout>(attributes, given),
+        "reset_peer" => decode::<ResetPeer>(attributes, given),
+        "slicer" => decode::<Slicer>(attributes, given),
+        "limit_data" => decode::<LimitData>(attributes, given),
+        "noop" => decode::<Noop>(attributes, given),
         _ => Err(BuildError::UnknownKind),
     }
 }
@@ -161,10 +196,12 @@ pub fn rebuild(kind: &str, current: &Value, patch: &Value) -> Result<Arc<dyn Tox
             )));
         }
     }
-    build(kind, &Value::Object(merged))
+    // Only the patched attributes count as given: the others were checked
+    // when they were set.
+    build_given(kind, &Value::Object(merged), &Given::of(patch))
 }
 
-fn decode<T>(attributes: &Value) -> Result<Arc<dyn Toxic>, BuildError>
+fn decode<T>(attributes: &Value, given: &Given) -> Result<Arc<dyn Toxic>, BuildError>
 where
     T: Toxic + DeserializeOwned + Default + Serialize + 'static,
 {
@@ -178,7 +215,38 @@ where
             )));
         }
     };
+    toxic
+        .validate(given)
+        .map_err(|e| BuildError::BadAttributes(format!("attributes: {e}")))?;
     Ok(Arc::new(toxic))
+}
+
+/// The longest time, in ms, any toxic attribute may hold a connection (an hour).
+pub const MAX_MS: i64 = 3_600_000;
+/// The highest bandwidth `rate`, in KB/s (1 TB/s: beyond that nothing is limited).
+pub const MAX_RATE_KB: i64 = 1_000_000_000;
+
+/// `field` must be within `min..=max`.
+pub(crate) fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<(), String> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{field} must be from {min} to {max}, got {value}"))
+    }
+}
+
+/// `field` is milliseconds: from 0 to [`MAX_MS`].
+pub(crate) fn check_ms(field: &str, value: i64) -> Result<(), String> {
+    check_range(field, value, 0, MAX_MS)
+}
+
+/// A toxic's `toxicity`: the chance it acts, from 0 to 1.
+pub fn check_toxicity(toxicity: f32) -> Result<(), String> {
+    if toxicity.is_finite() && (0.0..=1.0).contains(&toxicity) {
+        Ok(())
+    } else {
+        Err(format!("toxicity must be from 0 to 1, got {toxicity}"))
+    }
 }
 
 /// Serialise a toxic's attributes (helper for the [`Toxic::attributes`] impls).

@@ -135,6 +135,10 @@ pub struct ProxyPatch {
 /// A partial update of a toxic: attributes merge, toxicity replaces.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToxicPatch {
+    /// Toxiproxy's clients send the toxic whole; a `type` other than the
+    /// toxic's own is refused (a toxic's type never changes).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub attributes: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]

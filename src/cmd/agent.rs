@@ -48,6 +48,6 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     eprintln!("chaos agent API on {}", listener.local_addr()?);
     chaoslab_chaos::serve(listener, agent, super::shutdown()).await?;
-    telemetry.shutdown().await;
+    let _ = tokio::time::timeout(chaoslab_kit::serve::FLUSH_CAP, telemetry.shutdown()).await;
     Ok(())
 }

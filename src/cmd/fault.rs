@@ -216,6 +216,7 @@ pub async fn run(url: &str, cmd: FaultCmd) -> anyhow::Result<()> {
                     &ToxicPatch {
                         attributes: attrs,
                         toxicity,
+                        kind: None,
                     },
                 )
                 .await?,

@@ -60,7 +60,15 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     );
     super::shutdown().await;
     let _ = tx.send(true);
-    let _ = tokio::join!(tasks.0, tasks.1, tasks.2, tasks.3);
+    // An idle OTLP connection (gRPC keeps them open) must not hold the hub:
+    // graceful up to the kit's cap, then the runtime drops what is left.
+    let all = async { tokio::join!(tasks.0, tasks.1, tasks.2, tasks.3) };
+    if tokio::time::timeout(chaoslab_kit::serve::DRAIN_CAP, all)
+        .await
+        .is_err()
+    {
+        tracing::warn!("hub connections still open after shutdown: dropping them");
+    }
     Ok(())
 }
 

@@ -50,6 +50,12 @@ impl LabControl for Control {
             .stop_until(service, tokio::time::Instant::now() + duration)
     }
 
+    fn pause_for(&self, service: &str, duration: std::time::Duration) -> Result<(), String> {
+        self.supervised(service)?;
+        // A guard process resumes it on time, even if this process dies.
+        self.supervisor.pause_for(service, duration)
+    }
+
     fn admin_url(&self, service: &str) -> Option<String> {
         self.services.get(service).cloned()
     }

@@ -82,6 +82,8 @@ struct Child {
     released: Notify,
     /// How the last run ended, for error messages.
     last_exit: Mutex<Option<String>>,
+    /// The guard of the current pause (see [`super::pause_guard`]).
+    guard: Mutex<Option<tokio::process::Child>>,
 }
 
 impl Child {
@@ -90,6 +92,12 @@ impl Child {
     }
     fn state(&self) -> &'static str {
         *self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Ends the guard of a pause that is over (resumed, killed, restarted).
+    fn end_guard(&self) {
+        if let Some(mut guard) = self.guard.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = guard.start_kill();
+        }
     }
     fn signal(&self, sig: Signal) -> Result<(), String> {
         match self.pid.load(Ordering::SeqCst) {
@@ -139,6 +147,7 @@ impl Supervisor {
             hold: Mutex::new(None),
             released: Notify::new(),
             last_exit: Mutex::new(None),
+            guard: Mutex::new(None),
         });
         self.children
             .lock()
@@ -304,21 +313,34 @@ impl Supervisor {
     /// ended early by [`ProcessAction::Start`].
     pub fn stop_until(&self, name: &str, until: Instant) -> Result<(), String> {
         let child = self.child(name)?;
+        child.end_guard();
         *child.hold.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
         let _ = child.signal(Signal::SIGCONT);
         child.signal(Signal::SIGKILL)
+    }
+
+    /// SIGSTOPs the child `name` for `duration`; a guard process resumes it on
+    /// its own clock, even if the supervisor is gone by then.
+    pub fn pause_for(&self, name: &str, duration: Duration) -> Result<(), String> {
+        let child = self.child(name)?;
+        child.end_guard();
+        self.pause(&child, Some(duration))
     }
 
     /// Applies `action` to the child `name`. A `Stop` needs a duration:
     /// use [`Supervisor::stop_until`].
     pub fn act(&self, name: &str, action: ProcessAction) -> Result<(), String> {
         let child = self.child(name)?;
+        if !matches!(
+            action,
+            ProcessAction::Terminate | ProcessAction::Start | ProcessAction::Stop
+        ) {
+            child.end_guard();
+        }
         match action {
             ProcessAction::Kill => child.signal(Signal::SIGKILL),
             ProcessAction::Terminate => child.signal(Signal::SIGTERM),
-            ProcessAction::Pause => child
-                .signal(Signal::SIGSTOP)
-                .map(|_| child.set_state("paused")),
+            ProcessAction::Pause => self.pause(&child, None),
             ProcessAction::Resume => child
                 .signal(Signal::SIGCONT)
                 .map(|_| child.set_state("running")),
@@ -339,6 +361,38 @@ impl Supervisor {
                     child.released.notify_one();
                 }
                 Ok(())
+            }
+        }
+    }
+
+    /// SIGSTOP, then a guard that resumes the child when the pause ends
+    /// (or, for a pause without end, when the supervisor is gone). Without a
+    /// guard there is no pause: the child is resumed and the error returned.
+    fn pause(&self, child: &Child, duration: Option<Duration>) -> Result<(), String> {
+        let pid = child.pid.load(Ordering::SeqCst);
+        let start = super::pause_guard::proc_stat(pid)
+            .map(|(_, start)| start)
+            .ok_or_else(|| format!("{} is not running", child.spec.name))?;
+        child.signal(Signal::SIGSTOP)?;
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.arg("pause-guard")
+            .args(["--pid", &pid.to_string(), "--start", &start.to_string()])
+            .args(["--parent", &std::process::id().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(d) = duration {
+            cmd.args(["--for-ms", &d.as_millis().to_string()]);
+        }
+        match cmd.spawn() {
+            Ok(guard) => {
+                *child.guard.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+                child.set_state("paused");
+                Ok(())
+            }
+            Err(e) => {
+                let _ = child.signal(Signal::SIGCONT);
+                Err(format!("{}: cannot start the pause guard: {e}", child.spec.name))
             }
         }
     }
@@ -372,6 +426,7 @@ impl Supervisor {
             .cloned()
             .collect();
         for c in &children {
+            c.end_guard();
             c.stopped.notify_one();
             let _ = c.signal(Signal::SIGTERM);
             let _ = c.signal(Signal::SIGCONT);

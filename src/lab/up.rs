@@ -88,6 +88,10 @@ pub struct RunningLab {
     state_dir: PathBuf,
 }
 
+/// How long children get to stop after SIGTERM before SIGKILL: their own
+/// drain and flush caps, with a little room.
+const STOP_GRACE: Duration = Duration::from_millis(900);
+
 impl RunningLab {
     /// Rewrites the state file from the supervisor's view (pids, restarts).
     pub fn refresh(&mut self) {
@@ -116,11 +120,12 @@ async fn stop_parts(
     agent: Option<agent_host::AgentHost>,
     telemetry: chaoslab_kit::telemetry::Telemetry,
 ) {
-    supervisor.stop_all(Duration::from_secs(5)).await;
+    // Children drain for the kit's cap; any still there are killed.
+    supervisor.stop_all(STOP_GRACE).await;
     if let Some(a) = agent {
         a.stop().await;
     }
-    telemetry.shutdown().await;
+    let _ = tokio::time::timeout(chaoslab_kit::serve::FLUSH_CAP, telemetry.shutdown()).await;
 }
 
 /// Starts the lab and returns once every process is ready; on an error,

@@ -102,6 +102,16 @@ impl Lab {
         lab
     }
 
+    /// The supervisor's pid.
+    pub fn child_pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the supervisor to exit (after a signal the test sent).
+    pub fn wait_child(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait()
+    }
+
     pub fn state_dir(&self) -> &Path {
         self.dir.path()
     }

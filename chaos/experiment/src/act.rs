@@ -88,6 +88,41 @@ impl Undo {
     }
 }
 
+/// The request body a fault step sends: for a service, its admin API's
+/// fault; for an HTTP fault, the agent's; for a toxic, Toxiproxy's toxic
+/// (plus `duration_ms`). `chaoslab run --check` validates this same body with
+/// the rules of whoever receives it.
+pub fn fault_request(f: &FaultAction, params: &Map<String, Value>, duration: Duration) -> Value {
+    let ms = (duration.as_millis() as u64).max(1);
+    let layer = f.layer.unwrap_or(f.kind.default_layer());
+    let mut body = params.clone();
+    match (f.kind, layer) {
+        (_, Layer::Service) => {
+            body.insert("kind".into(), json!(f.kind.as_str()));
+        }
+        (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
+            let kind = if f.kind == FaultKind::HttpAbort { "abort" } else { "delay" };
+            body.insert("type".into(), json!(kind));
+        }
+        (FaultKind::Down, _) => body.clear(),
+        (kind, _) => {
+            let stream = match f.stream {
+                Some(crate::model::actions::Stream::Upstream) => "upstream",
+                _ => "downstream",
+            };
+            return json!({
+                "type": kind.as_str(),
+                "stream": stream,
+                "toxicity": f.toxicity.unwrap_or(1.0),
+                "attributes": Value::Object(body),
+                "duration_ms": ms,
+            });
+        }
+    }
+    body.insert("duration_ms".into(), json!(ms));
+    Value::Object(body)
+}
+
 /// What actions need: the lab, the ledger, the time left.
 #[derive(Debug)]
 pub struct Actor<'a> {
@@ -212,12 +247,10 @@ impl Actor<'_> {
             .map(|p| p.value.clone().into_iter().collect())
             .unwrap_or_default();
         let layer = f.layer.unwrap_or(f.kind.default_layer());
+        let body = fault_request(f, &params, Duration::from_millis(ms));
         if layer == Layer::Service {
-            let mut spec = params;
-            spec.insert("kind".into(), json!(f.kind.as_str()));
-            spec.insert("duration_ms".into(), json!(ms));
             let svc = self.lab.service(&target)?;
-            let id = svc.add_fault(&Value::Object(spec)).await?;
+            let id = svc.add_fault(&body).await?;
             self.push(Undo::ServiceFault {
                 service: target,
                 id: id.clone(),
@@ -247,32 +280,18 @@ impl Actor<'_> {
                 }
             }
             FaultKind::HttpAbort | FaultKind::HttpDelay => {
-                let mut spec = params;
-                let kind = if f.kind == FaultKind::HttpAbort {
-                    "abort"
-                } else {
-                    "delay"
-                };
-                spec.insert("type".into(), json!(kind));
-                spec.insert("duration_ms".into(), json!(ms));
-                let id = agent.add_http_fault(&target, &Value::Object(spec)).await?;
+                let id = agent.add_http_fault(&target, &body).await?;
                 self.push(Undo::AgentFault { id: id.clone() });
                 Ok(format!("{note}, id {id}"))
             }
-            kind => {
+            _ => {
+                let mut toxic = body;
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
-                let name = format!("experiment_{}_{n}", kind.as_str());
-                let stream = match f.stream {
-                    Some(crate::model::actions::Stream::Upstream) => "upstream",
-                    _ => "downstream",
-                };
-                let toxic = json!({
-                    "name": name,
-                    "type": kind.as_str(),
-                    "stream": stream,
-                    "toxicity": f.toxicity.unwrap_or(1.0),
-                    "attributes": Value::Object(params),
-                });
+                let name = format!("experiment_{}_{n}", f.kind.as_str());
+                toxic["name"] = json!(name);
+                if let Some(obj) = toxic.as_object_mut() {
+                    obj.remove("duration_ms");
+                }
                 self.push(Undo::Toxic {
                     proxy: target.clone(),
                     name: name.clone(),

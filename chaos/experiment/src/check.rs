@@ -1,6 +1,8 @@
 //! The checks an experiment passes before anything in the lab is touched:
-//! services, proxies, dependencies and journeys the lab file names; fault parameters the
-//! kind takes; policy and settings fields that exist; sane tolerances.
+//! services, proxies, dependencies and journeys the lab file names; fault
+//! parameters the kind takes, with values checked by the very functions the
+//! agent, the services and the resilience crate apply (no copy of their rules
+//! here); policy and settings fields that exist; sane tolerances.
 
 use std::collections::BTreeMap;
 
@@ -249,7 +251,8 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool, lab: &Lab) -> Chec
         Action::Check(_) => Ok(()),
         Action::Policy(p) => {
             dependency(&p.service, &p.dependency, &field, lab)?;
-            fields::policy_patch(&p.set, &format!("{field}.set"))
+            fields::policy_patch(&p.set, &format!("{field}.set"))?;
+            fields::policy_values(&p.set, &format!("{field}.set"))
         }
         Action::Settings(s) => {
             known(
@@ -374,6 +377,15 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
                 f.kind.as_str()
             ),
         ));
+    }
+    let body = crate::act::fault_request(f, &params.clone().into_iter().collect(), f.duration.0);
+    if let Err(why) = fields::fault_values(f.kind, layer, &body) {
+        let name = params
+            .keys()
+            .find(|k| why.starts_with(k.as_str()) || why.starts_with(&format!("delay.{k}")))
+            .or_else(|| params.keys().find(|k| why.contains(&format!("`{k}`")) || why.contains(k.as_str())));
+        let at_field = name.map_or(format!("{field}.params"), |n| format!("{field}.params.{n}"));
+        return Err(Issue::at_location(&at, at_field, why));
     }
     if f.kind == FaultKind::PoolShrink {
         let dep = params

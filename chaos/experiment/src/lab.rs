@@ -166,9 +166,15 @@ impl Default for Http {
 }
 
 /// The `error` field of a JSON error body, or the body itself (shortened).
+/// A service's body also has a `reason` (`{"error": "bad request",
+/// "reason": "rate must be between 0 and 1"}`): the callee's own words are
+/// quoted with it.
 pub fn error_text(reply: &Reply) -> String {
     if let Some(e) = reply.body.get("error").and_then(Value::as_str) {
-        return e.to_string();
+        return match reply.body.get("reason").and_then(Value::as_str) {
+            Some(reason) if !reason.is_empty() => format!("{e}: {reason}"),
+            _ => e.to_string(),
+        };
     }
     reply.text.chars().take(200).collect()
 }

@@ -13,14 +13,41 @@ use chaoslab_contract::Lab;
 
 /// Reads and checks one experiment file.
 pub fn validate_file(path: &Path, lab: &Lab) -> Result<Experiment, ExperimentError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ExperimentError {
+    let error = |line, column, message| ExperimentError {
         file: path.to_path_buf(),
-        line: 0,
-        column: 0,
+        line,
+        column,
         field: ".".to_string(),
-        message: format!("cannot read the file: {e}"),
+        message,
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| error(0, 0, format!("cannot read the file: {e}")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let (line, column) = line_column(&bytes[..e.valid_up_to()]);
+        let byte = bytes[e.valid_up_to()];
+        error(
+            line,
+            column,
+            format!("not a text file: byte 0x{byte:02x} is not UTF-8 (experiment files are YAML text)"),
+        )
     })?;
-    validate_str(&text, path, lab)
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_column(&bytes[..at]);
+        return Err(error(
+            line,
+            column,
+            "not a text file: a NUL byte (experiment files are YAML text)".into(),
+        ));
+    }
+    validate_str(text, path, lab)
+}
+
+/// The 1-based line and column just after `before` (columns count characters).
+fn line_column(before: &[u8]) -> (u32, u32) {
+    let text = String::from_utf8_lossy(before);
+    let line = text.matches('\n').count() + 1;
+    let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line as u32, column as u32)
 }
 
 /// Parses and checks experiment text against `lab`; `file` is only used in errors.
@@ -84,7 +111,14 @@ fn from_yaml(file: &Path, path: &str, e: &serde_saphyr::Error) -> ExperimentErro
         .location()
         .map(|l| (l.line() as u32, l.column() as u32))
         .unwrap_or((0, 0));
-    let mut message = clean_message(e);
+    let mut message = match e {
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(&format!("{breach:?}")),
+        _ => clean_message(e),
+    };
+    // Raised inside a value, the breach comes back as text.
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        message = budget_message(breach);
+    }
     let mut field = clean_path(path);
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(name) = rest.split('`').next()
@@ -112,6 +146,25 @@ fn from_yaml(file: &Path, path: &str, e: &serde_saphyr::Error) -> ExperimentErro
         field,
         message,
     }
+}
+
+/// What a YAML size limit is, in words: the limits are the YAML reader's
+/// defaults, which keep a hostile file from eating the machine.
+fn budget_message(breach: &str) -> String {
+    let limits = serde_saphyr::Budget::default();
+    let kind = breach.split([' ', '{']).next().unwrap_or("");
+    let (what, limit) = match kind {
+        "Nodes" => ("values (keys, items and scalars)", limits.max_nodes),
+        "Events" => ("YAML events", limits.max_events),
+        "Aliases" => ("aliases (`*name`)", limits.max_aliases),
+        "Anchors" => ("anchors (`&name`)", limits.max_anchors),
+        "Depth" => ("levels of nesting", limits.max_depth),
+        "Documents" => ("YAML documents", limits.max_documents),
+        "ScalarBytes" => ("bytes of text in values", limits.max_total_scalar_bytes),
+        "MergeKeys" => ("merge keys (`<<`)", limits.max_merge_keys),
+        _ => return format!("the file is too large for the YAML reader's limits ({breach})"),
+    };
+    format!("the file is too large: an experiment may have at most {limit} {what}")
 }
 
 /// `method[2]` or `rollbacks[0]`: a step itself, not a field inside it.

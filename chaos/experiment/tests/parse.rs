@@ -297,3 +297,32 @@ fn unchanged_needs_a_reading_before_the_method() {
     assert_eq!(e.field, "steady_state.probes[3].resilience.tolerance");
     assert!(e.message.contains("must be checked `before`"), "{e}");
 }
+
+#[test]
+fn a_file_over_the_size_limit_says_what_the_limit_is() {
+    let mut text = String::from(
+        "title: huge\nsteady_state:\n  probes:\n    - slo: { journey: checkout, measure: error_rate, tolerance: { max: 0.1 } }\nmethod:\n",
+    );
+    for _ in 0..400_000 {
+        text.push_str("  - wait: 1s\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    std::fs::write(&path, text).unwrap();
+    let e = validate_file(&path, &shop()).unwrap_err();
+    assert!(
+        e.message.contains("at most 250000 values"),
+        "the limit in words: {e}"
+    );
+    assert!(!e.message.contains("Nodes {"), "{e}");
+}
+
+#[test]
+fn a_binary_file_is_reported_at_its_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bin.yaml");
+    std::fs::write(&path, b"title: x\nsteady\xc3\x28: 1\n").unwrap();
+    let e = validate_file(&path, &shop()).unwrap_err();
+    assert_eq!((e.line, e.column), (2, 7), "{e}");
+    assert!(e.message.contains("not UTF-8"), "{e}");
+}

@@ -63,13 +63,28 @@ pub async fn run_cli(
             .into_future(),
     );
     tracing::info!(listen = %bound, rate = args.rate, "load generator running");
-    generator.clone().run(stopped(stop_rx)).await;
-    match server.await {
+    // Once stopping, journeys in flight and open connections get the kit's
+    // drain cap, no more.
+    let cap = chaoslab_kit::serve::DRAIN_CAP;
+    let capped = |rx: watch::Receiver<bool>| async move {
+        stopped(rx).await;
+        tokio::time::sleep(cap).await;
+    };
+    tokio::select! {
+        _ = generator.clone().run(stopped(stop_rx.clone())) => {}
+        _ = capped(stop_rx.clone()) => {}
+    }
+    let Ok(server) = tokio::time::timeout(cap, server).await else {
+        tracing::warn!("control API connections still open after shutdown: dropping them");
+        println!("{}", generator.report());
+        return Ok(());
+    };
+    match server {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "control API stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "control API task failed"),
     }
     println!("{}", generator.report());
-    telemetry.shutdown().await;
+    let _ = tokio::time::timeout(chaoslab_kit::serve::FLUSH_CAP, telemetry.shutdown()).await;
     Ok(())
 }

@@ -95,6 +95,7 @@ impl Agent {
         spec.validate().map_err(ApiError::bad_body)?;
         let duration = spec.duration_ms.map(Duration::from_millis);
         let fault = Arc::new(HttpFault {
+            ended: Default::default(),
             id: self.book.next_id("http"),
             expires: duration.map(|d| Instant::now() + d),
             spec,
@@ -124,17 +125,13 @@ impl Agent {
         service: &str,
         spec: ProcessFaultSpec,
     ) -> Result<ActiveFault, ApiError> {
+        spec.validate().map_err(ApiError::bad_body)?;
         let duration = spec.duration_ms.map(Duration::from_millis);
-        if spec.action == ProcessAction::Stop && duration.is_none_or(|d| d.is_zero()) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "stop needs duration_ms: how long the process stays down",
-            ));
-        }
         let control = self.lab(service)?.clone();
         let (name, action) = (service.to_string(), spec.action);
         tokio::task::spawn_blocking(move || match (action, duration) {
             (ProcessAction::Stop, Some(d)) => control.stop_for(&name, d),
+            (ProcessAction::Pause, Some(d)) => control.pause_for(&name, d),
             _ => control.process(&name, action),
         })
         .await
@@ -202,6 +199,12 @@ impl Agent {
 
     /// Every active fault of every kind.
     pub async fn faults(&self) -> Vec<ActiveFault> {
+        self.faults_report().await.0
+    }
+
+    /// Every active fault of every kind, and the services that did not say
+    /// what faults they hold (paused, down, or slower than the short timeout).
+    pub async fn faults_report(&self) -> (Vec<ActiveFault>, Vec<String>) {
         let mut out = Vec::new();
         for proxy in self.all() {
             let toxics = proxy.lock().toxics.clone();
@@ -222,8 +225,9 @@ impl Agent {
             out.extend(super::down_ops::down_entry(&proxy));
         }
         out.extend(self.book.processes().iter().map(process_entry));
-        out.extend(self.service_faults().await);
-        out
+        let (service, silent) = self.service_faults().await;
+        out.extend(service);
+        (out, silent)
     }
 
     /// Remove one fault by its id (from `GET /chaos/faults`).

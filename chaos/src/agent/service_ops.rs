@@ -8,6 +8,10 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::fault_ops::count_injection;
+
+/// How long `GET /chaos/faults` waits for a service's own list: a paused
+/// service never answers, and the list must come back at once anyway.
+pub const SERVICE_TIMEOUT: Duration = Duration::from_millis(80);
 use super::{ActiveFault, Agent, FaultSource};
 use crate::error::ApiError;
 
@@ -47,24 +51,32 @@ impl Agent {
         Ok(url.trim_end_matches('/').to_string())
     }
 
-    pub(super) async fn service_faults(&self) -> Vec<ActiveFault> {
+    /// Every service's faults, asked in parallel with a short timeout, so a
+    /// paused or dead service costs [`SERVICE_TIMEOUT`] at most; the second
+    /// list names the services that did not answer.
+    pub(super) async fn service_faults(&self) -> (Vec<ActiveFault>, Vec<String>) {
         let Some(control) = self.control() else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        let mut out = Vec::new();
-        for service in control.services() {
-            let Some(url) = control.admin_url(&service) else {
-                continue;
-            };
+        let asks = control.services().into_iter().filter_map(|service| {
+            let url = control.admin_url(&service)?;
             let url = format!("{}/admin/faults", url.trim_end_matches('/'));
-            let got = self
-                .http
-                .get(&url)
-                .timeout(Duration::from_secs(1))
-                .send()
-                .await;
-            let Ok(resp) = got else { continue };
-            let Ok(Value::Array(items)) = resp.json::<Value>().await else {
+            let http = self.http.clone();
+            Some(async move {
+                let got = async {
+                    let resp = http.get(&url).timeout(SERVICE_TIMEOUT).send().await.ok()?;
+                    match resp.json::<Value>().await.ok()? {
+                        Value::Array(items) => Some(items),
+                        _ => None,
+                    }
+                };
+                (service, got.await)
+            })
+        });
+        let (mut out, mut silent) = (Vec::new(), Vec::new());
+        for (service, items) in futures::future::join_all(asks).await {
+            let Some(items) = items else {
+                silent.push(service);
                 continue;
             };
             for item in items {
@@ -87,7 +99,7 @@ impl Agent {
                 });
             }
         }
-        out
+        (out, silent)
     }
 
     /// Remove one in-service fault by the service's own id.
@@ -114,20 +126,21 @@ impl Agent {
         }
     }
 
-    /// Ask every service to clear its faults (best effort).
+    /// Ask every service to clear its faults (best effort, in parallel).
     pub(super) async fn clear_service_faults(&self) {
-        if let Some(control) = self.control() {
-            for service in control.services() {
-                if let Some(url) = control.admin_url(&service) {
-                    let url = format!("{}/admin/faults", url.trim_end_matches('/'));
-                    let _ = self
-                        .http
-                        .delete(url)
-                        .timeout(Duration::from_secs(1))
-                        .send()
-                        .await;
-                }
-            }
-        }
+        let Some(control) = self.control() else {
+            return;
+        };
+        let asks = control.services().into_iter().filter_map(|service| {
+            let url = format!(
+                "{}/admin/faults",
+                control.admin_url(&service)?.trim_end_matches('/')
+            );
+            let http = self.http.clone();
+            Some(async move {
+                let _ = http.delete(url).timeout(Duration::from_secs(1)).send().await;
+            })
+        });
+        futures::future::join_all(asks).await;
     }
 }

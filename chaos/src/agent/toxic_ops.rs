@@ -71,6 +71,7 @@ impl Agent {
                 return Err(ApiError::toxic_exists());
             }
             let toxic = toxics::build(&spec.kind, &spec.attributes).map_err(build_error)?;
+            toxics::check_toxicity(spec.toxicity).map_err(ApiError::bad_body)?;
             let entry = Arc::new(ToxicEntry {
                 id: next_toxic_id(),
                 name: name.clone(),
@@ -132,6 +133,15 @@ impl Agent {
             .position(|t| t.name == name)
             .ok_or_else(ApiError::toxic_not_found)?;
         let old = st.toxics[index].clone();
+        if let Some(kind) = patch.kind.as_deref().filter(|k| *k != old.kind) {
+            return Err(ApiError::bad_body(format!(
+                "type cannot be changed (toxic {name} is {}, got {kind}): remove it and add a new one",
+                old.kind
+            )));
+        }
+        if let Some(t) = patch.toxicity {
+            toxics::check_toxicity(t).map_err(ApiError::bad_body)?;
+        }
         let toxic = toxics::rebuild(&old.kind, &old.toxic.attributes(), &patch.attributes)
             .map_err(build_error)?;
         let entry = Arc::new(ToxicEntry {

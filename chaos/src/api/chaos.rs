@@ -2,7 +2,6 @@
 //! in-service faults, and the list of every active fault.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,14 +14,26 @@ use serde_json::Value;
 use super::parse;
 use crate::agent::Agent;
 use crate::error::ApiError;
+use crate::faults::check_optional_duration;
 use crate::faults::http::HttpFaultSpec;
 use crate::faults::process::ProcessFaultSpec;
 use crate::views::ToxicSpec;
 
 type ApiResult = Result<Response, ApiError>;
 
+/// The header of `GET /chaos/faults` that names the services (comma
+/// separated) that did not answer in time: their faults are not in the list.
+pub const UNANSWERED_HEADER: &str = "x-chaos-unanswered";
+
 pub(super) async fn list_faults(State(agent): State<Arc<Agent>>) -> Response {
-    Json(agent.faults().await).into_response()
+    let (faults, silent) = agent.faults_report().await;
+    let mut resp = Json(faults).into_response();
+    if !silent.is_empty()
+        && let Ok(v) = axum::http::HeaderValue::from_str(&silent.join(","))
+    {
+        resp.headers_mut().insert(UNANSWERED_HEADER, v);
+    }
+    resp
 }
 
 pub(super) async fn clear_faults(State(agent): State<Arc<Agent>>) -> Response {
@@ -68,7 +79,7 @@ pub(super) async fn add_toxic(
 ) -> ApiResult {
     agent.proxy(&proxy)?;
     let timed: TimedToxic = parse(&body)?;
-    let duration = timed.duration_ms.map(Duration::from_millis);
+    let duration = check_optional_duration(timed.duration_ms).map_err(ApiError::bad_body)?;
     Ok((
         StatusCode::CREATED,
         Json(agent.add_toxic(&proxy, timed.toxic, duration)?),
@@ -94,7 +105,7 @@ pub(super) async fn proxy_down(
     } else {
         parse(&body)?
     };
-    let duration = spec.duration_ms.map(Duration::from_millis);
+    let duration = check_optional_duration(spec.duration_ms).map_err(ApiError::bad_body)?;
     Ok((
         StatusCode::CREATED,
         Json(agent.proxy_down(&proxy, duration).await?),

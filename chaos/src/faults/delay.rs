@@ -13,6 +13,18 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+/// The longest delay a request may be held, in ms (an hour).
+pub const MAX_DELAY_MS: f64 = 3_600_000.0;
+
+/// A number as a person reads it: `1e30`, not thirty-one digits.
+fn shown(v: f64) -> String {
+    if v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// How long to hold a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "distribution", rename_all = "lowercase")]
@@ -28,18 +40,40 @@ pub enum Delay {
 }
 
 impl Delay {
-    /// Check the parameters.
+    /// Check the parameters: every time from 0 to [`MAX_DELAY_MS`], a
+    /// Pareto shape from 0.1 to 100 (smaller is a tail that is all outliers).
     pub fn validate(&self) -> Result<(), String> {
-        let ok = match *self {
-            Delay::Fixed { ms } => ms >= 0.0,
-            Delay::Uniform { min_ms, max_ms } => min_ms >= 0.0 && max_ms >= min_ms,
-            Delay::Normal { mean_ms, stddev_ms } => mean_ms >= 0.0 && stddev_ms >= 0.0,
-            Delay::Pareto { scale_ms, shape } => scale_ms >= 0.0 && shape > 0.0,
+        let ms = |field: &str, v: f64| {
+            if (0.0..=MAX_DELAY_MS).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("delay.{field} must be from 0 to {MAX_DELAY_MS}, got {}", shown(v)))
+            }
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("invalid delay parameters: {self:?}"))
+        match *self {
+            Delay::Fixed { ms: v } => ms("ms", v),
+            Delay::Uniform { min_ms, max_ms } => {
+                ms("min_ms", min_ms)?;
+                ms("max_ms", max_ms)?;
+                if max_ms < min_ms {
+                    return Err(format!(
+                        "delay.max_ms must be at least min_ms ({min_ms}), got {max_ms}"
+                    ));
+                }
+                Ok(())
+            }
+            Delay::Normal { mean_ms, stddev_ms } => {
+                ms("mean_ms", mean_ms)?;
+                ms("stddev_ms", stddev_ms)
+            }
+            Delay::Pareto { scale_ms, shape } => {
+                ms("scale_ms", scale_ms)?;
+                if (0.1..=100.0).contains(&shape) {
+                    Ok(())
+                } else {
+                    Err(format!("delay.shape must be from 0.1 to 100, got {}", shown(shape)))
+                }
+            }
         }
     }
 
@@ -63,6 +97,6 @@ impl Delay {
                 scale_ms * u.powf(-1.0 / shape)
             }
         };
-        Duration::from_secs_f64((ms.clamp(0.0, 3_600_000.0)) / 1000.0)
+        Duration::from_secs_f64(ms.clamp(0.0, MAX_DELAY_MS) / 1000.0)
     }
 }

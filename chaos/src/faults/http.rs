@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::delay::Delay;
 use super::matcher::Match;
@@ -52,8 +53,10 @@ fn hundred() -> f64 {
 }
 
 impl HttpFaultSpec {
-    /// Check the values.
+    /// Check the values: the one set of rules, used by the agent's API and
+    /// by `chaoslab run --check`.
     pub fn validate(&self) -> Result<(), String> {
+        super::check_optional_duration(self.duration_ms)?;
         if !(0.0..=100.0).contains(&self.percent) {
             return Err(format!(
                 "percent must be within 0..=100, got {}",
@@ -62,8 +65,9 @@ impl HttpFaultSpec {
         }
         match &self.action {
             HttpAction::Abort { status, .. } => {
-                if !(100..=599).contains(status) {
-                    return Err(format!("status must be within 100..=599, got {status}"));
+                // An abort answers instead of the upstream: an error status.
+                if !(400..=599).contains(status) {
+                    return Err(format!("status must be within 400..=599, got {status}"));
                 }
             }
             HttpAction::Delay { delay } => delay.validate()?,
@@ -78,6 +82,8 @@ pub struct HttpFault {
     pub id: String,
     pub spec: HttpFaultSpec,
     pub expires: Option<Instant>,
+    /// Cancelled when the fault is removed or expires: requests it delays go on.
+    pub ended: CancellationToken,
 }
 
 impl HttpFault {
@@ -91,6 +97,19 @@ impl HttpFault {
 
     fn live(&self, now: Instant) -> bool {
         self.expires.is_none_or(|e| e > now)
+    }
+
+    /// Hold a request for `delay`, or less: the hold ends when the fault
+    /// expires or is removed, and the request then goes on to the upstream.
+    pub async fn hold(&self, delay: std::time::Duration) {
+        let mut until = Instant::now() + delay;
+        if let Some(expires) = self.expires {
+            until = until.min(expires);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => {}
+            _ = self.ended.cancelled() => {}
+        }
     }
 }
 
@@ -127,14 +146,17 @@ impl HttpFaults {
     /// Remove one by id; true if it was there.
     pub fn remove(&self, id: &str) -> bool {
         let mut all = self.lock();
-        let next: Vec<_> = all.iter().filter(|f| f.id != id).cloned().collect();
-        let removed = next.len() != all.len();
+        let (gone, next): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|f| f.id == id);
+        let removed = !gone.is_empty();
+        gone.iter().for_each(|f| f.ended.cancel());
         *all = Arc::new(next);
         removed
     }
 
     /// Remove all.
     pub fn clear(&self) {
-        *self.lock() = Arc::new(Vec::new());
+        let mut all = self.lock();
+        all.iter().for_each(|f| f.ended.cancel());
+        *all = Arc::new(Vec::new());
     }
 }

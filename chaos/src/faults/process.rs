@@ -20,6 +20,17 @@ pub struct ProcessFaultSpec {
     pub duration_ms: Option<u64>,
 }
 
+impl ProcessFaultSpec {
+    /// Check the values: a duration within bounds, and one for a stop.
+    pub fn validate(&self) -> Result<(), String> {
+        super::check_optional_duration(self.duration_ms)?;
+        if self.action == ProcessAction::Stop && self.duration_ms.is_none() {
+            return Err("stop needs duration_ms: how long the process stays down".into());
+        }
+        Ok(())
+    }
+}
+
 /// A process fault the agent has carried out.
 #[derive(Debug, Clone)]
 pub struct ProcessFault {

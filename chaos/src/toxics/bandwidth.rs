@@ -15,11 +15,15 @@ use super::{Item, Stage, Toxic};
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Bandwidth {
-    /// KB (1000 bytes) per second; 0 or less lets everything through.
+    /// KB (1000 bytes) per second, from 1; left out, Toxiproxy's 0 (no limit).
     pub rate: i64,
 }
 
 impl Toxic for Bandwidth {
+    fn validate(&self, given: &super::Given) -> Result<(), String> {
+        // Toxiproxy's default rate 0 (no limit) is kept when rate is left out.
+        super::check_range("rate", self.rate, given.min_or_default("rate", 1, 0), super::MAX_RATE_KB)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

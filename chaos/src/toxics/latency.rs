@@ -30,6 +30,10 @@ impl Latency {
 }
 
 impl Toxic for Latency {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        super::check_ms("latency", self.latency)?;
+        super::check_ms("jitter", self.jitter)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

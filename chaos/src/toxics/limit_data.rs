@@ -14,6 +14,9 @@ pub struct LimitData {
 }
 
 impl Toxic for LimitData {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        super::check_range("bytes", self.bytes, 0, i64::MAX)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

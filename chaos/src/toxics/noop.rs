@@ -10,6 +10,9 @@ use super::{Item, Stage, Toxic};
 pub struct Noop {}
 
 impl Toxic for Noop {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        Ok(())
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

@@ -16,6 +16,9 @@ pub struct ResetPeer {
 }
 
 impl Toxic for ResetPeer {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        super::check_ms("timeout", self.timeout)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

@@ -14,6 +14,9 @@ pub struct SlowClose {
 }
 
 impl Toxic for SlowClose {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        super::check_ms("delay", self.delay)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

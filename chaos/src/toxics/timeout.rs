@@ -25,6 +25,9 @@ impl Timeout {
 }
 
 impl Toxic for Timeout {
+    fn validate(&self, _given: &super::Given) -> Result<(), String> {
+        super::check_ms("timeout", self.timeout)
+    }
     fn attributes(&self) -> Value {
         super::to_value(self)
     }

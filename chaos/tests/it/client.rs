@@ -55,6 +55,7 @@ async fn the_client_drives_the_whole_api() {
             &ToxicPatch {
                 attributes: json!({"jitter": 1}),
                 toxicity: None,
+                kind: None,
             },
         )
         .await

@@ -3,6 +3,7 @@
 mod api;
 mod chaos_ext;
 mod client;
+mod fault_ends;
 mod forwarding;
 mod http_toxics;
 mod lab;

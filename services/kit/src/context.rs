@@ -14,7 +14,8 @@ pub struct ServiceSettings {
     /// left on to every outgoing call.
     pub propagate_deadline: bool,
     /// A deadline of this service's own for every request it serves (the
-    /// gateway's promise to the user), in milliseconds.
+    /// gateway's promise to the user), in milliseconds. A service that has one
+    /// is an edge: it ignores a caller's `x-request-deadline-ms`.
     pub request_deadline_ms: Option<u64>,
     /// payments: charge once per `Idempotency-Key` (off shows duplicate charges).
     pub honour_idempotency_keys: bool,

@@ -57,6 +57,8 @@ pub struct Faults {
     service: String,
     active: RwLock<Vec<Active>>,
     next_id: AtomicU64,
+    /// Bumped whenever a fault ends, so requests it holds can go on.
+    ended: tokio::sync::watch::Sender<u64>,
 }
 
 impl Faults {
@@ -68,6 +70,7 @@ impl Faults {
             service: service.into(),
             active: RwLock::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            ended: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -129,6 +132,7 @@ impl Faults {
             before != list.len()
         };
         self.publish();
+        self.ended.send_modify(|n| *n += 1);
         removed
     }
 
@@ -138,6 +142,7 @@ impl Faults {
             a.stop.store(true, Ordering::Relaxed);
         }
         self.publish();
+        self.ended.send_modify(|n| *n += 1);
     }
 
     /// The faults still running.
@@ -154,6 +159,7 @@ impl Faults {
     pub async fn before_request(&self, route: &str) -> Option<axum::response::Response> {
         let now = Instant::now();
         let (mut delay, mut error) = (Duration::ZERO, None);
+        let mut holders = Vec::new();
         for a in self.read().iter().filter(|a| a.expires > now) {
             match &a.spec {
                 FaultSpec::Latency {
@@ -166,7 +172,10 @@ impl Faults {
                     } else {
                         0
                     };
-                    delay += Duration::from_millis(latency_ms + jitter);
+                    delay = delay.saturating_add(Duration::from_millis(
+                        latency_ms.saturating_add(jitter),
+                    ));
+                    holders.push(a.id.clone());
                     self.injected(&a.id, "latency");
                 }
                 FaultSpec::ErrorRate {
@@ -182,9 +191,7 @@ impl Faults {
                 _ => {}
             }
         }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        self.hold(delay, holders).await;
         error.map(|status| {
             crate::error::json_error(
                 http::StatusCode::from_u16(status)
@@ -202,15 +209,15 @@ impl Faults {
     pub async fn storage(&self) {
         let now = Instant::now();
         let mut delay = Duration::ZERO;
+        let mut holders = Vec::new();
         for a in self.read().iter().filter(|a| a.expires > now) {
             if let FaultSpec::SlowStorage { latency_ms } = a.spec {
-                delay += Duration::from_millis(latency_ms);
+                delay = delay.saturating_add(Duration::from_millis(latency_ms));
+                holders.push(a.id.clone());
                 self.injected(&a.id, "slow_storage");
             }
         }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        self.hold(delay, holders).await;
     }
 
     /// Outgoing-call hook: while a `pool_shrink` fault is on `dependency`,
@@ -225,6 +232,34 @@ impl Faults {
             _ => None,
         })?;
         pool.acquire_owned().await.ok()
+    }
+
+    /// Wait `delay`, or less: the wait ends as soon as none of the faults
+    /// that caused it (`holders`) is in force any more (expired or removed).
+    async fn hold(&self, delay: Duration, holders: Vec<String>) {
+        if delay.is_zero() {
+            return;
+        }
+        let until = Instant::now()
+            .checked_add(delay)
+            .unwrap_or_else(|| Instant::now() + spec::MAX_DURATION);
+        let mut ended = self.ended.subscribe();
+        loop {
+            let now = Instant::now();
+            let last_end = self
+                .read()
+                .iter()
+                .filter(|a| a.expires > now && holders.contains(&a.id))
+                .map(|a| a.expires)
+                .max();
+            let Some(last_end) = last_end else { return };
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.min(last_end)) => {
+                    if until <= last_end { return }
+                }
+                _ = ended.changed() => {}
+            }
+        }
     }
 
     fn injected(&self, id: &str, kind: &'static str) {

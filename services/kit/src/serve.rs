@@ -19,7 +19,31 @@ pub fn app(
         .route_layer(axum::middleware::from_fn_with_state(ctx.clone(), observe))
         .merge(admin::router(ctx))
         .merge(ops::router(ready, metrics))
+        .layer(axum::middleware::map_response(json_too_large))
 }
+
+/// The largest request body a service reads (axum's default limit).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// axum answers a body over the limit with a plain-text 413; every other
+/// error of a service is JSON, so this one is too.
+async fn json_too_large(response: axum::response::Response) -> axum::response::Response {
+    if response.status() != http::StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    crate::error::json_error(
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload too large",
+        &format!("the request body is over the {BODY_LIMIT}-byte limit"),
+    )
+}
+
+/// How long open requests may finish once shutdown is asked for; then the
+/// remaining connections are dropped. With the telemetry flush capped at
+/// [`FLUSH_CAP`], a service is gone within a second of being asked.
+pub const DRAIN_CAP: Duration = Duration::from_millis(500);
+/// How long the last spans may take to leave.
+pub const FLUSH_CAP: Duration = Duration::from_millis(300);
 
 /// Serves `app` on `listener` until `shutdown`, then flushes `telemetry`.
 pub async fn serve(
@@ -31,19 +55,50 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     ready.set(true);
     let flag = ready.clone();
-    let result = axum::serve(
+    let (shutdown, cap) = capped(async move {
+        shutdown.await;
+        flag.set(false);
+    });
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        flag.set(false);
-    })
-    .await;
+    .with_graceful_shutdown(shutdown)
+    .into_future();
+    let result = tokio::select! {
+        r = server => r,
+        // Graceful up to the cap, then the open connections are dropped.
+        _ = cap => Ok(()),
+    };
     if let Some(t) = telemetry {
-        t.shutdown().await;
+        let _ = tokio::time::timeout(FLUSH_CAP, t.shutdown()).await;
     }
     result
+}
+
+/// Splits a shutdown signal in two: the signal itself (for a server's
+/// graceful shutdown) and a cap that resolves [`DRAIN_CAP`] after it, when
+/// whoever serves stops waiting for open connections and drops them.
+pub fn capped(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    };
+    let cap = async move {
+        if rx.wait_for(|asked| *asked).await.is_err() {
+            // The signal was dropped unsent: never asked to stop.
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(DRAIN_CAP).await;
+        tracing::warn!("connections still open {DRAIN_CAP:?} after shutdown: dropping them");
+    };
+    (signal, cap)
 }
 
 /// Resolves on Ctrl-C, SIGTERM, or — when `CHAOSLAB_PARENT_PID` is set — when
@@ -72,7 +127,7 @@ pub async fn shutdown_signal() {
                 tracing::warn!(parent, "supervisor is gone; shutting down");
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     };
     tokio::select! {

@@ -7,7 +7,7 @@
 //!                                              (order failed)   (order failed)
 //! ```
 //! `Idempotency-Key` on the request makes a repeated checkout return the
-//! first order; the charge carries `order-<id>` as its key, so a retried
+//! first order (the same key with other items answers 422); the charge carries `order-<id>` as its key, so a retried
 //! charge happens once.
 
 use crate::{
@@ -234,6 +234,22 @@ async fn checkout(
             .and_then(|k| b.by_key.get(&(user_id, k.clone())))
             .and_then(|id| b.orders.get(id))
         {
+            // One key, one request: the same key with other items is a
+            // client bug, not a retry (as payment APIs answer it).
+            let mut asked: Vec<_> = req.items.iter().map(|i| (i.product_id, i.quantity)).collect();
+            let mut first = existing.items.clone();
+            asked.sort_unstable();
+            first.sort_unstable();
+            if asked != first {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency key reused",
+                    format!(
+                        "this Idempotency-Key was first used for order {} with other items; use a new key for a new order",
+                        existing.order_id
+                    ),
+                ));
+            }
             return answer(existing.clone());
         }
         b.next += 1;

@@ -173,3 +173,40 @@ pub fn fault_params(
         (FaultKind::PoolShrink, _) => (&["dependency"], &["size"]),
     }
 }
+
+/// The values of a fault request (the body [`crate::act::fault_request`]
+/// sends), checked by the rules of whoever applies it: the agent's toxic and
+/// HTTP fault rules, the services' in-service fault rules.
+pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), String> {
+    use chaoslab_chaos::faults::http::HttpFaultSpec;
+    match (kind, layer) {
+        (FaultKind::Down, _) => Ok(()),
+        (_, Layer::Service) => chaoslab_kit::faults::FaultSpec::parse(body.to_string().as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
+            let spec: HttpFaultSpec = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+            spec.validate()
+        }
+        _ => {
+            let spec: chaoslab_chaos::ToxicSpec =
+                serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+            chaoslab_chaos::toxics::build(&spec.kind, &spec.attributes)
+                .map(|_| ())
+                .map_err(|e| e.to_string().trim_start_matches("bad request body: ").trim_start_matches("attributes: ").to_string())?;
+            chaoslab_chaos::toxics::check_toxicity(spec.toxicity)
+        }
+    }
+}
+
+/// A policy patch's values, by the resilience crate's own rules, applied to
+/// the default policy (a service's current policy is only known at run time).
+pub fn policy_values(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Checked {
+    let patch: chaoslab_resilience::PolicyPatch =
+        serde_json::from_value(Value::Object(set.value.clone().into_iter().collect()))
+            .map_err(|e| Issue::at(set, base, e.to_string()))?;
+    chaoslab_resilience::Policy::default()
+        .apply(&patch)
+        .map(|_| ())
+        .map_err(|e| Issue::at(set, format!("{base}.{}", e.field), e.problem))
+}

@@ -122,7 +122,9 @@ impl FaultSpec {
         Ok((spec, duration))
     }
 
-    fn validate(&self) -> Result<(), SpecError> {
+    /// Check the values: the one set of rules for in-service faults, used by
+    /// the admin API ([`FaultSpec::parse`]) and by `chaoslab run --check`.
+    pub fn validate(&self) -> Result<(), SpecError> {
         let bad = |m: &str| Err(SpecError(m.into()));
         match self {
             Self::ErrorRate { rate, status, .. } => {
@@ -137,7 +139,7 @@ impl FaultSpec {
                 latency_ms,
                 jitter_ms,
                 ..
-            } if latency_ms + jitter_ms > 600_000 => {
+            } if latency_ms.checked_add(*jitter_ms).is_none_or(|t| t > 600_000) => {
                 return bad("latency_ms + jitter_ms must be at most 600000");
             }
             Self::SlowStorage { latency_ms } if *latency_ms > 600_000 => {

@@ -29,7 +29,7 @@ pub fn current() -> Option<Instant> {
 /// Parses the header value into a deadline measured from now.
 pub fn from_header(value: Option<&http::HeaderValue>) -> Option<Instant> {
     let ms: u64 = value?.to_str().ok()?.trim().parse().ok()?;
-    Some(Instant::now() + Duration::from_millis(ms))
+    Instant::now().checked_add(Duration::from_millis(ms))
 }
 
 /// Milliseconds left until `deadline` (0 when passed).

@@ -92,21 +92,19 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
     response.into_response()
 }
 
-/// The deadline for this request: the caller's (when propagation is on) and
-/// the service's own budget for public requests, whichever comes first.
+/// The deadline for this request. A service with a deadline of its own
+/// (`request_deadline_ms`: the gateway's promise to users) is the lab's edge:
+/// it keeps its own promise and ignores a deadline header sent from outside
+/// (a client's `x-request-deadline-ms: 0` must not turn every answer into a
+/// 504). Other services adopt the caller's deadline when propagation is on.
 fn request_deadline(ctx: &ServiceCtx, req: &Request) -> Option<tokio::time::Instant> {
     let settings = ctx.settings();
-    let inherited = if settings.propagate_deadline {
+    if let Some(ms) = settings.request_deadline_ms.filter(|ms| *ms > 0) {
+        return tokio::time::Instant::now().checked_add(std::time::Duration::from_millis(ms));
+    }
+    if settings.propagate_deadline {
         deadline::from_header(req.headers().get(deadline::HEADER))
     } else {
         None
-    };
-    let own = settings
-        .request_deadline_ms
-        .filter(|ms| *ms > 0)
-        .map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
-    match (inherited, own) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }

@@ -1,0 +1,272 @@
+//! Every fault ends on time, even when whoever asked for it died, and every
+//! process stops when asked: real labs from `chaoslab up`, real signals,
+//! process states read from /proc.
+
+mod support;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::{Lab, eventually};
+
+/// The state letter of a process (`R`, `S`, `T`...), None once it is gone
+/// (a zombie counts as gone: it has exited).
+fn state(pid: u32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let c = text[text.rfind(')')? + 2..].chars().next()?;
+    (c != 'Z' && c != 'X').then_some(c)
+}
+
+/// Every child the lab started, by name and pid.
+fn children(lab: &Lab) -> Vec<(String, u32)> {
+    let state = lab.reload();
+    state["processes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(name, p)| Some((name.clone(), p["pid"].as_u64()? as u32)))
+        .collect()
+}
+
+/// Pids of the pause guards watching `pid`.
+fn guards_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmd) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
+        let args: Vec<String> = cmd
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let watches = args.windows(2).any(|w| w[0] == "--pid" && w[1] == pid.to_string());
+        if args.iter().any(|a| a == "pause-guard") && watches && state(p).is_some() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+async fn post(lab: &Lab, path: &str, body: Value) -> (u16, Value) {
+    let r = lab
+        .http
+        .post(format!("{}{path}", lab.agent()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
+    let mut lab = Lab::start(&[], &[]).await;
+    let payments = lab.pid_of("payments").unwrap();
+    let others: Vec<(String, u32)> = children(&lab).into_iter().filter(|(n, _)| n != "payments").collect();
+    let (s, v) = post(&lab, "/chaos/process/payments", json!({"action": "pause", "duration_ms": 3000})).await;
+    assert_eq!(s, 201, "{v}");
+    let paused_at = Instant::now();
+    eventually(Duration::from_secs(2), "payments stopped (state T)", || async {
+        (state(payments) == Some('T')).then_some(())
+    })
+    .await;
+    assert_eq!(guards_of(payments).len(), 1, "one guard watches the pause");
+
+    kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGKILL).unwrap();
+    let _ = lab.wait_child();
+
+    // The other children notice their supervisor is gone and exit.
+    eventually(Duration::from_secs(3), "the other children exited", || {
+        let others = others.clone();
+        async move { others.iter().all(|(_, p)| state(*p).is_none()).then_some(()) }
+    })
+    .await;
+    if paused_at.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(state(payments), Some('T'), "still paused before the pause's end");
+    }
+    // The guard resumes it when the pause ends; then it exits as an orphan.
+    eventually(Duration::from_secs(8), "payments resumed and exited", || async {
+        state(payments).is_none().then_some(())
+    })
+    .await;
+    let ended = paused_at.elapsed();
+    assert!(ended >= Duration::from_millis(2900), "resumed before the pause's end: {ended:?}");
+    eventually(Duration::from_secs(2), "the guard is gone", || async {
+        guards_of(payments).is_empty().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_without_end_is_resumed_when_the_supervisor_dies() {
+    let mut lab = Lab::start(&[], &[]).await;
+    let payments = lab.pid_of("payments").unwrap();
+    let (s, v) = post(&lab, "/chaos/process/payments", json!({"action": "pause"})).await;
+    assert_eq!(s, 201, "{v}");
+    eventually(Duration::from_secs(2), "payments stopped", || async {
+        (state(payments) == Some('T')).then_some(())
+    })
+    .await;
+    kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGKILL).unwrap();
+    let _ = lab.wait_child();
+    eventually(Duration::from_secs(5), "payments resumed and exited", || async {
+        state(payments).is_none().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_process_stops_within_a_second_of_being_asked() {
+    let mut lab = Lab::start(&[], &[]).await;
+    let pids = children(&lab);
+    // A request held by a long fault, and an idle OTLP gRPC connection.
+    let (s, v) = post(
+        &lab,
+        "/chaos/services/inventory/faults",
+        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let held = tokio::spawn(
+        reqwest::Client::new()
+            .get(format!("{}/stock/1", lab.url_of("inventory")))
+            .timeout(Duration::from_secs(30))
+            .send(),
+    );
+    let grpc = lab.state["otlp_grpc"].as_str().unwrap().to_string();
+    let idle = tonic::transport::Endpoint::from_shared(grpc).unwrap().connect().await.unwrap();
+    eventually(Duration::from_secs(5), "the request is held", || async {
+        let (_, f) = lab.get_json(&format!("{}/chaos/faults", lab.agent())).await;
+        let injected = f.as_array()?.iter().any(|x| x["target"] == "inventory");
+        injected.then_some(())
+    })
+    .await;
+
+    let asked = Instant::now();
+    kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGTERM).unwrap();
+    let _ = lab.wait_child();
+    let supervisor = asked.elapsed();
+    eventually(Duration::from_secs(3), "every child is gone", || {
+        let pids = pids.clone();
+        async move { pids.iter().all(|(_, p)| state(*p).is_none()).then_some(()) }
+    })
+    .await;
+    let all = asked.elapsed();
+    eprintln!("supervisor gone after {supervisor:?}, every process after {all:?}");
+    // Each process gets 1 s; the supervisor asks its children at once.
+    assert!(all < Duration::from_millis(1900), "took {all:?}");
+    // The held request ended with its server, not 590 s later.
+    let ended = tokio::time::timeout(Duration::from_secs(2), held).await;
+    assert!(ended.is_ok(), "the held request is still open");
+    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fault_list_answers_at_once_with_services_paused_and_names_them() {
+    let lab = Lab::start(&[], &[]).await;
+    for svc in ["payments", "users", "inventory"] {
+        let (s, v) = post(&lab, &format!("/chaos/process/{svc}"), json!({"action": "pause", "duration_ms": 8000})).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let started = Instant::now();
+    let resp = lab.http.get(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    let took = started.elapsed();
+    let silent = resp
+        .headers()
+        .get("x-chaos-unanswered")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let faults: Vec<Value> = resp.json().await.unwrap();
+    eprintln!("GET /chaos/faults with three services paused: {took:?}");
+    // It waited 1 s for each before; now all are asked together, briefly.
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    for svc in ["payments", "users", "inventory"] {
+        assert!(silent.split(',').any(|s| s == svc), "{svc} not named in {silent:?}");
+        assert!(
+            faults.iter().any(|f| f["target"] == svc && f["kind"] == "pause"),
+            "the pause of {svc} is listed"
+        );
+    }
+    let (_, _) = lab.get_json(&format!("{}/chaos/faults", lab.agent())).await;
+    let resp = lab.http.delete(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
+    let lab = Lab::start(&[], &[]).await;
+    let url = format!("{}/stock/1", lab.url_of("inventory"));
+    // Expiring: held at most until the fault's end.
+    let (s, v) = post(
+        &lab,
+        "/chaos/services/inventory/faults",
+        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 800}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let started = Instant::now();
+    let r = lab.http.get(&url).timeout(Duration::from_secs(20)).send().await;
+    assert_eq!(r.expect("released when the fault expired").status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(700));
+
+    // Removed: held until the removal.
+    let (s, v) = post(
+        &lab,
+        "/chaos/services/inventory/faults",
+        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let held = tokio::spawn(lab.http.get(&url).timeout(Duration::from_secs(20)).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!held.is_finished(), "the request is held");
+    let r = lab.http.delete(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = held.await.unwrap().expect("released when the fault was removed");
+    assert_eq!(r.status(), 200);
+
+    // And a latency that overflows with its jitter is refused, not added.
+    let (s, v) = post(
+        &lab,
+        "/chaos/services/payments/faults",
+        json!({"kind": "latency", "latency_ms": 18446744073709551605u64, "jitter_ms": 11, "duration_ms": 2000}),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("latency_ms + jitter_ms"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_fault_quotes_the_services_reason() {
+    let lab = Lab::start(&[], &[]).await;
+    let svc = chaoslab_experiment::lab::service::ServiceClient::new(
+        "payments",
+        &lab.url_of("payments"),
+        chaoslab_experiment::lab::Http::new(),
+    );
+    let err = svc
+        .add_fault(&json!({"kind": "error_rate", "rate": 7, "duration_ms": 1000}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("answered 400"), "{err}");
+    assert!(err.contains("rate must be between 0 and 1"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reused_idempotency_key_with_other_items_answers_422() {
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let first = json!([{"product_id": 2, "quantity": 1}]);
+    let (s, order) = lab.checkout(&token, Some("key-422"), first.clone()).await;
+    assert_eq!(s, 201, "{order}");
+    let (s, body) = lab
+        .checkout(&token, Some("key-422"), json!([{"product_id": 3, "quantity": 2}]))
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+    // The same request again is still a replay of the first order.
+    let (s, again) = lab.checkout(&token, Some("key-422"), first).await;
+    assert_eq!((s, &again["order_id"]), (201, &order["order_id"]));
+}
