@@ -138,6 +138,14 @@ impl Hub {
         .collect()
     }
 
+    fn proxies(&self) -> Vec<String> {
+        self.derived
+            .spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .proxies()
+    }
+
     /// Every service name the hub knows: scrape targets, senders of OTLP,
     /// and services with server-side HTTP series.
     fn known_services(&self, store: &SeriesStore) -> BTreeSet<String> {
@@ -176,6 +184,7 @@ impl Hub {
             names.insert(e.to.clone());
         }
         let seen = self.derived.seen();
+        let proxies = self.proxies();
         let nodes = names
             .into_iter()
             .map(|name| {
@@ -185,6 +194,7 @@ impl Hub {
                     source: stats.as_ref().map(|s| s.1.name().to_string()).unwrap_or_default(),
                     stats: stats.map(|s| s.0).unwrap_or_default(),
                     sdk_language: seen.get(&name).and_then(|s| s.sdk_language.clone()),
+                    role: role(&proxies, &name),
                     name,
                 }
             })
@@ -226,6 +236,7 @@ impl Hub {
         );
         let names = self.known_services(&store);
         let seen = self.derived.seen();
+        let proxies = self.proxies();
         let services = names
             .into_iter()
             .map(|name| {
@@ -249,6 +260,7 @@ impl Hub {
                     signals: heard
                         .map(|s| s.signals.iter().map(|x| x.to_string()).collect())
                         .unwrap_or_default(),
+                    role: role(&proxies, &name),
                     name,
                 }
             })
@@ -341,6 +353,14 @@ impl Hub {
             faults: snap.faults.clone(),
             note: snap.note.clone(),
         }
+    }
+}
+
+fn role(proxies: &[String], name: &str) -> String {
+    if proxies.iter().any(|p| p == name) {
+        "proxy".to_string()
+    } else {
+        String::new()
     }
 }
 

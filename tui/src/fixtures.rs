@@ -110,6 +110,10 @@ pub fn hub_data(points: usize) -> HubData {
                 stats: red(rate, err, p50),
                 routes: routes(n),
                 series: Some(series(n, points)),
+                source: "prometheus".into(),
+                sdk_language: Some("rust".into()),
+                signals: vec!["traces".into(), "logs".into()],
+                role: String::new(),
             }
         })
         .collect();
@@ -123,6 +127,7 @@ pub fn hub_data(points: usize) -> HubData {
         } else {
             Vec::new()
         },
+        source: "prometheus".into(),
     };
     let edges = vec![
         edge("catalog", "inventory", 25.0, 0.0, 2.0, false),
@@ -140,6 +145,9 @@ pub fn hub_data(points: usize) -> HubData {
                 name: s.name.clone(),
                 health: s.health,
                 stats: s.stats.clone(),
+                source: s.source.clone(),
+                sdk_language: s.sdk_language.clone(),
+                role: String::new(),
             })
             .collect(),
         edges,

@@ -4,13 +4,13 @@
 
 mod data;
 
-pub use data::{INFRASTRUCTURE, apply, is_infrastructure};
+pub use data::{PROXY_ROLE, apply};
 
 use std::time::Instant;
 
 use crate::action::{Action, Command};
 use crate::filter::TraceFilter;
-use crate::picker::{DEFAULT_PROXIES, FaultPicker};
+use crate::picker::FaultPicker;
 use crate::screen::Screen;
 use crate::state::{AppState, ChaosFocus, FilterInput, NOTICE_FOR, Notice, TraceFocus};
 
@@ -267,12 +267,10 @@ fn new_picker(state: &AppState) -> FaultPicker {
             v
         })
         .unwrap_or_default();
+    let services = state.service_names();
     if proxies.is_empty() {
-        proxies = DEFAULT_PROXIES.iter().map(|s| s.to_string()).collect();
-    }
-    let mut services = state.service_names();
-    if services.is_empty() {
-        services = proxies.clone();
+        // No call seen yet: every service the hub knows may have a proxy.
+        proxies = services.clone();
     }
     let mut p = FaultPicker::new(proxies, services);
     if let Some(i) = state

@@ -128,7 +128,7 @@ fn span_details_show_attributes_and_the_fault_event() {
         press(&mut state, KeyCode::Down);
     }
     let text = render_to_string(&state, Screen::Traces, 120, 40);
-    assert!(text.contains("chaos.latency"), "{text}");
+    assert!(text.contains("chaos.fault"), "{text}");
     assert!(text.contains("latency_ms=300"), "{text}");
     assert!(text.contains("attempt 1 timed out"), "{text}");
 }

@@ -48,6 +48,9 @@ pub struct SpanRed {
     servers: BTreeMap<Labels, Hist>,
     edges: BTreeMap<Labels, Hist>,
     pending: VecDeque<(u64, TraceId, SpanId)>,
+    /// Per service, server spans seen forwarding to a server span of
+    /// another service with no client span between (what a proxy does).
+    forwarded: BTreeMap<String, u64>,
     /// Candidates dropped because too many waited.
     pub dropped: u64,
 }
@@ -128,11 +131,21 @@ impl SpanRed {
         }
         let ids: Vec<TraceId> = due.keys().copied().collect();
         let mut found: Vec<(String, String, f64, bool)> = Vec::new();
+        let mut forwards: Vec<String> = Vec::new();
         store.with_traces(&ids, |tid, trace| {
             for sid in &due[&tid] {
-                found.extend(edge_of(trace, *sid));
+                match edge_of(trace, *sid) {
+                    Found::Edge(from, to, latency, error) => found.push((from, to, latency, error)),
+                    Found::Forwards(service) => forwards.push(service),
+                    Found::Nothing => {}
+                }
             }
         });
+        for s in forwards {
+            if self.forwarded.len() < MAX_STREAMS || self.forwarded.contains_key(&s) {
+                *self.forwarded.entry(s).or_default() += 1;
+            }
+        }
         for (from, to, latency, error) in found {
             let l = labels([
                 (label::SERVICE, Some(from)),
@@ -147,6 +160,11 @@ impl SpanRed {
                 .or_insert_with(|| Hist::with_bounds(&names::HTTP_DURATION_BUCKETS))
                 .observe(latency);
         }
+    }
+
+    /// Services seen forwarding calls as a proxy does (see the module doc).
+    pub fn proxies(&self) -> Vec<String> {
+        self.forwarded.keys().cloned().collect()
     }
 
     /// Every histogram as series: servers under the server duration name,
@@ -168,9 +186,27 @@ fn find(trace: &Trace, id: SpanId) -> Option<&StoredSpan> {
     trace.spans.iter().find(|s| s.span_id == id)
 }
 
-/// The edge a server or consumer span closes: (caller, callee, latency s,
-/// failed), or `None` when it is no cross-service call or it forwards.
-fn edge_of(trace: &Trace, sid: SpanId) -> Option<(String, String, f64, bool)> {
+/// What resolving one server or consumer span found.
+enum Found {
+    /// (caller, callee, latency s, failed).
+    Edge(String, String, f64, bool),
+    /// The span forwards to another service's server span: its service
+    /// acts as a proxy.
+    Forwards(String),
+    Nothing,
+}
+
+fn edge_of(trace: &Trace, sid: SpanId) -> Found {
+    match edge_parts(trace, sid) {
+        Some(Ok((from, to, l, e))) => Found::Edge(from, to, l, e),
+        Some(Err(service)) => Found::Forwards(service),
+        None => Found::Nothing,
+    }
+}
+
+/// The edge a server or consumer span closes, `Err(service)` when it
+/// forwards, `None` when it is no cross-service call.
+fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64, bool), String>> {
     let s = find(trace, sid)?;
     let p = find(trace, s.parent_id)?;
     if p.service == s.service {
@@ -180,7 +216,7 @@ fn edge_of(trace: &Trace, sid: SpanId) -> Option<(String, String, f64, bool)> {
         x.parent_id == s.span_id && (x.kind == SERVER || x.kind == CONSUMER) && x.service != s.service
     });
     if forwards {
-        return None;
+        return Some(Err(s.service.to_string()));
     }
     let to = s.service.to_string();
     let edge = |caller: &StoredSpan| {
@@ -204,7 +240,7 @@ fn edge_of(trace: &Trace, sid: SpanId) -> Option<(String, String, f64, bool)> {
         },
         _ => (p.service.to_string(), secs(s), failed(s)),
     };
-    (from != to).then_some((from, to, latency, error))
+    (from != to).then_some(Ok((from, to, latency, error)))
 }
 
 #[cfg(test)]

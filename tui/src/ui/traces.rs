@@ -192,7 +192,7 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
         )));
     }
     for (k, v) in &s.attributes {
-        let style = if k.starts_with("chaos.") {
+        let style = if k.starts_with("fault.") {
             Style::new().fg(Color::Magenta)
         } else {
             Style::new()
@@ -203,7 +203,7 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
         ]));
     }
     for e in &s.events {
-        let style = if e.name.starts_with("chaos.") {
+        let style = if e.name == crate::trace_tree::FAULT_EVENT {
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(Color::Yellow)

@@ -170,7 +170,7 @@ impl Widget for Waterfall<'_> {
             }
             for e in &s.events {
                 let x = col(e.time_unix_nano);
-                let es = if e.name.starts_with("chaos.") {
+                let es = if e.name == crate::trace_tree::FAULT_EVENT {
                     Style::new()
                         .fg(Color::White)
                         .bg(Color::Magenta)

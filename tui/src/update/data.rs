@@ -9,15 +9,10 @@ use crate::trace_tree;
 
 use super::notice;
 
-/// The lab's own processes the hub also scrapes. They are not part of the
-/// shop, so the map and the service tables leave them out (the load
-/// generator's numbers have their own table, the hub's state the title bar).
-pub const INFRASTRUCTURE: [&str; 3] = ["agent", "hub", "loadgen"];
-
-/// Whether `name` is one of [`INFRASTRUCTURE`].
-pub fn is_infrastructure(name: &str) -> bool {
-    INFRASTRUCTURE.contains(&name)
-}
+/// The hub's role for a service whose spans show it forwarding calls (the
+/// agent's proxies). Its calls are already drawn caller → callee, so the
+/// map and the tables leave it out; nothing else is left out by name.
+pub const PROXY_ROLE: &str = "proxy";
 
 /// Applies what a background task sent back; may ask to refetch the open
 /// trace when more of its spans have arrived.
@@ -28,13 +23,20 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
             state.hub = HubStatus::Up;
             let data = *data;
             let mut topology = data.topology;
-            topology.nodes.retain(|n| !is_infrastructure(&n.name));
+            let proxies: Vec<String> = topology
+                .nodes
+                .iter()
+                .filter(|n| n.role == PROXY_ROLE)
+                .map(|n| n.name.clone())
+                .collect();
+            let is_proxy = |n: &str| proxies.iter().any(|p| p == n);
+            topology.nodes.retain(|n| !is_proxy(&n.name));
             topology
                 .edges
-                .retain(|e| !is_infrastructure(&e.from) && !is_infrastructure(&e.to));
+                .retain(|e| !is_proxy(&e.from) && !is_proxy(&e.to));
             state.data.topology = Some(topology);
             let mut services = data.services.services;
-            services.retain(|s| !is_infrastructure(&s.name));
+            services.retain(|s| s.role != PROXY_ROLE && !is_proxy(&s.name));
             services.sort_by(|a, b| a.name.cmp(&b.name));
             // Series come every few polls; keep the last ones in between.
             for s in services.iter_mut().filter(|s| s.series.is_none()) {

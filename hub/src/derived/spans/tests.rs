@@ -71,4 +71,5 @@ fn a_proxy_in_the_middle_is_skipped_and_same_service_calls_are_no_edge() {
         .map(|s| s.labels.iter().find(|(k, _)| k == "service").unwrap().1.clone())
         .collect();
     assert_eq!(servers, vec!["mailer", "proxy-agent", "users", "web"]);
+    assert_eq!(red.proxies(), vec!["proxy-agent"]);
 }
