@@ -125,6 +125,9 @@ enum Command {
         /// A Prometheus target to scrape, as NAME=URL; repeat for each.
         #[arg(long = "scrape", value_parser = parse_key_value)]
         scrape: Vec<(String, String)>,
+        /// Free ports only, never 4317, 4318 and 7070.
+        #[arg(long)]
+        ephemeral_ports: bool,
         #[command(flatten)]
         limits: StoreLimits,
     },
@@ -322,12 +325,14 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             headless,
             bind,
             scrape,
+            ephemeral_ports,
             limits,
         } => {
             crate::cmd::watch::run(crate::cmd::watch::WatchArgs {
                 headless,
                 bind,
                 scrape,
+                ephemeral_ports,
                 limits: limits.into(),
             })
             .await?;

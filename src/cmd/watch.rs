@@ -22,6 +22,8 @@ pub struct WatchArgs {
     /// Prometheus targets, NAME=URL.
     pub scrape: Vec<(String, String)>,
     pub limits: Limits,
+    /// Free ports only, never the standard ones (tests).
+    pub ephemeral_ports: bool,
 }
 
 /// The standard OTLP ports and the hub API's.
@@ -44,10 +46,11 @@ async fn bind_or_free(ip: IpAddr, port: u16) -> anyhow::Result<TcpListener> {
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<()> {
     let hub = super::hub::build(&args.scrape, None, args.limits)?;
+    let port = |p: u16| if args.ephemeral_ports { 0 } else { p };
     let l = Listeners {
-        api: bind_or_free(args.bind, API_PORT).await?,
-        grpc: bind_or_free(args.bind, OTLP_GRPC_PORT).await?,
-        http: bind_or_free(args.bind, OTLP_HTTP_PORT).await?,
+        api: bind_or_free(args.bind, port(API_PORT)).await?,
+        grpc: bind_or_free(args.bind, port(OTLP_GRPC_PORT)).await?,
+        http: bind_or_free(args.bind, port(OTLP_HTTP_PORT)).await?,
     };
     let api_url = format!("http://{}", l.api.local_addr()?);
     let grpc = l.grpc.local_addr()?;
@@ -60,6 +63,8 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<()> {
         println!("{}", l.describe());
         println!("{hint}");
         println!("dashboard: chaoslab tui --hub {api_url}   (Ctrl-C stops)");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
         return super::hub::serve(hub, l, super::shutdown()).await;
     }
     // The dashboard owns the terminal: say where things are before it opens
