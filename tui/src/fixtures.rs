@@ -213,6 +213,7 @@ pub fn hub_data(points: usize) -> HubData {
         window_s: 30.0,
     };
     HubData {
+        logs: Some(logs()),
         topology,
         services: ServicesResponse {
             services,
@@ -250,6 +251,45 @@ pub fn lab_state_with(points: usize, trace: TraceDetail) -> AppState {
     update::apply(&mut state, DataEvent::Faults(Ok(faults())));
     state.chaos.fetched_at = None;
     state.now = None;
+    let id = trace.summary.trace_id.clone();
     update::apply(&mut state, DataEvent::Trace(Ok(Box::new(trace))));
+    let mut mine: Vec<_> = logs()
+        .logs
+        .into_iter()
+        .filter(|l| l.trace_id.as_deref() == Some(id.as_str()))
+        .collect();
+    mine.reverse();
+    update::apply(&mut state, DataEvent::TraceLogs(id, mine));
     state
+}
+
+/// Log records of the fixture lab, newest first.
+pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
+    use chaoslab_hub::api::types::{LogView, LogsResponse};
+    let trace = traces::checkout_trace();
+    let tid = trace.summary.trace_id.clone();
+    let rec = |seq: u64, level: &str, n: u8, service: &str, body: &str, span: Option<&str>| LogView {
+        seq,
+        time_unix_nano: NOW_MS * 1_000_000 - (10 - seq) * 150_000_000,
+        severity_number: n,
+        level: level.into(),
+        body: body.into(),
+        service: service.into(),
+        trace_id: span.map(|_| tid.clone()),
+        span_id: span.map(str::to_string),
+        attributes: Default::default(),
+    };
+    let pay = trace.spans.get(5).map(|s| s.span_id.clone());
+    let mut logs = vec![
+        rec(1, "INFO", 9, "gateway", "checkout started", trace.spans.first().map(|s| s.span_id.as_str())),
+        rec(2, "WARN", 13, "payments", "payments slow: retrying the charge", pay.as_deref()),
+        rec(3, "INFO", 9, "orders", "order 1042 placed", None),
+        rec(4, "ERROR", 17, "payments", "charge declined: card expired", None),
+    ];
+    logs.reverse();
+    LogsResponse {
+        matched: logs.len(),
+        last_seq: 4,
+        logs,
+    }
 }

@@ -52,8 +52,17 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Open => open(state, &mut cmds),
         Action::Back => back(state),
         Action::StartFilter => {
-            state.screen = Screen::Traces;
-            state.input = Some(FilterInput::default());
+            if state.screen != Screen::Logs {
+                state.screen = Screen::Traces;
+            }
+            state.input = Some(FilterInput {
+                text: if state.screen == Screen::Logs {
+                    state.logs.text.clone()
+                } else {
+                    String::new()
+                },
+                error: None,
+            });
         }
         Action::FilterChar(c) => {
             if let Some(i) = &mut state.input {
@@ -121,6 +130,28 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.notice = None;
             }
         }
+        Action::LogsService(d) => {
+            let mut names: Vec<Option<String>> = vec![None];
+            names.extend(state.service_names().into_iter().map(Some));
+            let i = names.iter().position(|n| *n == state.logs.service).unwrap_or(0);
+            let n = names.len() as i32;
+            state.logs.service = names[((i as i32 + d).rem_euclid(n)) as usize].clone();
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        Action::LogsLevel(d) => {
+            let n = crate::state::LOG_LEVELS.len() as i32;
+            state.logs.level = ((state.logs.level as i32 + d).rem_euclid(n)) as usize;
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        Action::ToggleFollow => {
+            state.logs.follow = !state.logs.follow;
+            if state.logs.follow {
+                state.logs.selected = 0;
+                cmds.push(Command::PollNow);
+            }
+        }
         Action::Resize => {}
     }
     cmds
@@ -163,6 +194,13 @@ fn move_selection(state: &mut AppState, d: i32) {
                     step(state.traces.span_selected, d, state.traces.rows.len())
             }
         },
+        Screen::Logs => {
+            state.logs.selected = step(state.logs.selected, d, state.logs.list.len());
+            // Moving off the newest record pauses following, as `less +F` does.
+            if d != 0 && state.logs.selected > 0 {
+                state.logs.follow = false;
+            }
+        }
         Screen::Chaos => match state.chaos.focus {
             ChaosFocus::Faults => {
                 state.chaos.selected = step(state.chaos.selected, d, state.chaos.faults.len())
@@ -179,6 +217,18 @@ fn move_selection(state: &mut AppState, d: i32) {
 fn open(state: &mut AppState, cmds: &mut Vec<Command>) {
     match state.screen {
         Screen::Overview => state.screen = Screen::Service,
+        Screen::Logs => {
+            let trace = state
+                .logs
+                .list
+                .get(state.logs.selected)
+                .and_then(|r| r.trace_id.clone());
+            if let Some(id) = trace {
+                state.screen = Screen::Traces;
+                state.traces.focus = TraceFocus::Waterfall;
+                cmds.push(Command::FetchTrace(id));
+            }
+        }
         Screen::Service => {
             if let Some(name) = state.selected_service().map(|s| s.name.clone()) {
                 state.screen = Screen::Traces;
@@ -234,6 +284,14 @@ fn back(state: &mut AppState) {
 }
 
 fn apply_filter(state: &mut AppState, cmds: &mut Vec<Command>) {
+    if state.screen == Screen::Logs {
+        if let Some(input) = state.input.take() {
+            state.logs.text = input.text.trim().to_string();
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        return;
+    }
     let known = state.service_names();
     let Some(input) = &mut state.input else {
         return;

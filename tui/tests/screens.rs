@@ -129,8 +129,16 @@ fn span_details_show_attributes_and_the_fault_event() {
     }
     let text = render_to_string(&state, Screen::Traces, 120, 40);
     assert!(text.contains("chaos.fault"), "{text}");
-    assert!(text.contains("latency_ms=300"), "{text}");
+    assert!(text.contains("fault.kind=latency"), "{text}");
     assert!(text.contains("attempt 1 timed out"), "{text}");
+    // Who sent it, and the span's own log line under it in the waterfall.
+    assert!(text.contains("telemetry.sdk.language = rust"), "{text}");
+    let row = text
+        .lines()
+        .position(|l| l.contains("▲ orders: POST payments"))
+        .unwrap();
+    let under = text.lines().nth(row + 1).unwrap();
+    assert!(under.contains("┆ WARN  payments slow: retrying the charge"), "{text}");
 }
 
 #[test]
@@ -234,7 +242,7 @@ fn every_screen_fits_80x24_with_key_labels_and_never_panics() {
         for key in [
             "? help",
             "q quit",
-            "Tab/1-5 screen",
+            "Tab/1-6 screen",
             "/ filter",
             "f fault",
             "x clear",

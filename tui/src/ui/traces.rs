@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             rows: &t.rows,
             selected: t.span_selected,
             focused: focus,
+            logs: &t.logs,
         },
         inner,
     );
@@ -224,6 +225,21 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
             Span::styled(e.name.clone(), style),
             Span::raw(format!(" {}", attrs.join(" "))),
         ]));
+    }
+    // Who sent it: the resource, its SDK first (a trace may cross languages).
+    if !s.resource.is_empty() {
+        lines.push(Line::styled("resource", key));
+        let first = ["telemetry.sdk.language", "telemetry.sdk.name", "telemetry.sdk.version"];
+        let ordered = first
+            .iter()
+            .filter_map(|k| s.resource.get_key_value(*k))
+            .chain(s.resource.iter().filter(|(k, _)| !first.contains(&k.as_str())));
+        for (k, v) in ordered {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k} = "), key),
+                Span::raw(scalar(v)),
+            ]));
+        }
     }
     lines
 }

@@ -19,6 +19,16 @@ pub const PROXY_ROLE: &str = "proxy";
 pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
     let mut cmds = Vec::new();
     match event {
+        DataEvent::TraceLogs(id, logs) => {
+            if state
+                .traces
+                .detail
+                .as_ref()
+                .is_none_or(|d| d.summary.trace_id == id)
+            {
+                state.traces.logs = logs;
+            }
+        }
         DataEvent::Hub(data) => {
             state.hub = HubStatus::Up;
             let data = *data;
@@ -56,6 +66,17 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
                 .filter(|l| !l.journeys.is_empty() || l.total.rate > 0.0);
             if data.health.is_some() {
                 state.data.health = data.health;
+            }
+            if let Some(l) = data.logs {
+                // Paused (not following), the list stays as the person left it.
+                if state.logs.follow || state.logs.list.is_empty() {
+                    state.logs.matched = l.matched;
+                    state.logs.list = l.logs;
+                    state.logs.selected = state
+                        .logs
+                        .selected
+                        .min(state.logs.list.len().saturating_sub(1));
+                }
             }
             if let Some(t) = data.traces {
                 set_traces(state, t);
