@@ -4,7 +4,7 @@
 //! [`DataEvent`]s are what those tasks and the hub poller send back.
 
 use chaoslab_hub::api::types::{
-    HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse, Topology,
+    Heatmap, HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse, Topology,
     TraceDetail, TracesResponse,
 };
 
@@ -78,6 +78,8 @@ pub enum Command {
     FetchTrace(String),
     /// Change the trace listing's query and poll now.
     SetTraceQuery(chaoslab_hub::client::TraceQuery),
+    /// Fetch this service's latency heatmap at every poll.
+    SetHeatmapService(String),
     /// Change the log listing's query and poll now.
     SetLogQuery(chaoslab_hub::client::LogQuery),
     /// Send a request to the agent (add a fault, a process action).
@@ -108,6 +110,7 @@ pub struct HubData {
     pub health: Option<HubHealth>,
     pub traces: Option<TracesResponse>,
     pub logs: Option<LogsResponse>,
+    pub heatmap: Option<Heatmap>,
 }
 
 /// What background tasks send back.

@@ -36,6 +36,7 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
     state.admin_urls = cfg.services.clone();
     let (trace_query, _) = watch::channel(state.traces.filter.query(TRACE_LIMIT));
     let (log_query, _) = watch::channel(state.logs.query());
+    let (heatmap_service, _) = watch::channel(None);
     let lab = Lab {
         hub,
         agent: AgentClient::new(cfg.agent_url.as_deref()),
@@ -44,6 +45,7 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
         loadgen: cfg.loadgen_url.clone(),
         trace_query,
         log_query,
+        heatmap_service,
         poll_now: Arc::new(Notify::new()),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(2))

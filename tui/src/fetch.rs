@@ -31,6 +31,8 @@ pub struct Lab {
     pub loadgen: Option<String>,
     /// The trace listing's current query.
     pub trace_query: watch::Sender<TraceQuery>,
+    /// The service whose heatmap each poll fetches.
+    pub heatmap_service: watch::Sender<Option<String>>,
     /// The log listing's current query.
     pub log_query: watch::Sender<LogQuery>,
     /// Wakes the poller early.
@@ -49,6 +51,7 @@ pub const SERIES_EVERY: u64 = 5;
 pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: bool) -> bool {
     let query = lab.trace_query.borrow().clone();
     let log_query = lab.log_query.borrow().clone();
+    let heatmap_service = lab.heatmap_service.borrow().clone();
     let hub = &lab.hub;
     let (topology, services, resilience, load, health, traces, logs) = tokio::join!(
         hub.topology(),
@@ -59,6 +62,10 @@ pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: boo
         hub.traces(&query),
         hub.logs(&log_query),
     );
+    let heatmap = match &heatmap_service {
+        Some(name) => hub.heatmap(name).await.ok(),
+        None => None,
+    };
     let event = match (topology, services) {
         (Ok(topology), Ok(services)) => DataEvent::Hub(Box::new(HubData {
             topology,
@@ -68,6 +75,7 @@ pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: boo
             health: health.ok(),
             traces: traces.ok(),
             logs: logs.ok(),
+            heatmap,
         })),
         (Err(e), _) | (_, Err(e)) => DataEvent::HubDown(short_error(&e)),
     };
@@ -168,6 +176,11 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
                         .map(Box::new)
                         .map_err(|e| format!("trace {id}: {}", short_error(&e))),
                 )
+            }
+            Command::SetHeatmapService(name) => {
+                lab.heatmap_service.send_replace(Some(name));
+                lab.poll_now.notify_one();
+                return;
             }
             Command::SetLogQuery(q) => {
                 lab.log_query.send_replace(q);

@@ -214,6 +214,7 @@ pub fn hub_data(points: usize) -> HubData {
     };
     HubData {
         logs: Some(logs()),
+        heatmap: Some(heatmap()),
         topology,
         services: ServicesResponse {
             services,
@@ -291,5 +292,32 @@ pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
         matched: logs.len(),
         last_seq: 4,
         logs,
+    }
+}
+
+/// A latency heatmap of the first fixture service: most requests fast, a
+/// slow band late in the range.
+pub fn heatmap() -> chaoslab_hub::api::types::Heatmap {
+    use chaoslab_hub::api::types::{Heatmap, HeatmapColumn};
+    let bounds = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+    let columns = (0..60u64)
+        .map(|i| HeatmapColumn {
+            t_unix_ms: NOW_MS - (60 - i) * 5000,
+            rates: (0..=bounds.len())
+                .map(|b| match b {
+                    1 | 2 => 20.0,
+                    6 if i > 40 => 8.0,
+                    _ => 0.5,
+                })
+                .collect(),
+        })
+        .collect();
+    Heatmap {
+        // The service the dashboard selects first: the first by name.
+        service: SERVICES.iter().min().map(|s| s.to_string()).unwrap_or_default(),
+        source: "prometheus".into(),
+        step_s: 5.0,
+        bounds_ms: bounds.iter().map(|b| Some(*b)).chain([None]).collect(),
+        columns,
     }
 }

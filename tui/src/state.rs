@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use chaoslab_hub::api::types::{
-    HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology, TraceDetail,
+    Heatmap, HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology, TraceDetail,
     TraceSummary,
 };
 
@@ -45,6 +45,8 @@ pub struct LabData {
     /// `None` when the load generator reports nothing.
     pub load: Option<LoadResponse>,
     pub health: Option<HubHealth>,
+    /// The latency heatmap of [`AppState::heatmap_for`].
+    pub heatmap: Option<Heatmap>,
 }
 
 /// Which pane of the Traces screen has the keys.
@@ -191,6 +193,8 @@ pub struct AppState {
     /// Selected dependency of the selected service.
     pub dependency_selected: usize,
     pub traces: TracesState,
+    /// The service whose heatmap the poller fetches.
+    pub heatmap_for: Option<String>,
     pub logs: LogsState,
     pub chaos: ChaosState,
     pub experiment: Option<ExperimentView>,
@@ -222,6 +226,7 @@ impl AppState {
             dependency_focus: false,
             dependency_selected: 0,
             traces: TracesState::default(),
+            heatmap_for: None,
             logs: LogsState::default(),
             chaos: ChaosState::default(),
             experiment: None,

@@ -15,6 +15,7 @@
 pub mod chaos;
 pub mod experiment;
 pub mod fmt;
+pub mod heatmap;
 pub mod logs;
 pub mod overview;
 pub mod service;

@@ -27,7 +27,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Show(s) => state.screen = s,
         Action::NextScreen => state.screen = state.screen.next(),
         Action::PrevScreen => state.screen = state.screen.prev(),
-        Action::Move(d) => move_selection(state, d),
+        Action::Move(d) => move_selection(state, d, &mut cmds),
         Action::Focus(d) => match state.screen {
             Screen::Traces if state.traces.detail.is_some() => {
                 state.traces.focus = if d > 0 {
@@ -46,7 +46,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Screen::Service => {
                 state.dependency_focus = d > 0 && !state.selected_dependencies().is_empty()
             }
-            Screen::Overview => move_selection(state, d),
+            Screen::Overview => move_selection(state, d, &mut cmds),
             _ => {}
         },
         Action::Open => open(state, &mut cmds),
@@ -172,7 +172,7 @@ fn step(cur: usize, delta: i32, len: usize) -> usize {
     (cur as i64 + delta as i64).clamp(0, len as i64 - 1) as usize
 }
 
-fn move_selection(state: &mut AppState, d: i32) {
+fn move_selection(state: &mut AppState, d: i32, cmds: &mut Vec<Command>) {
     match state.screen {
         Screen::Service if state.dependency_focus => {
             let n = state.selected_dependencies().len();
@@ -183,6 +183,11 @@ fn move_selection(state: &mut AppState, d: i32) {
             state.service_selected = step(state.service_selected, d, state.data.services.len());
             if before != state.service_selected {
                 state.dependency_selected = 0;
+                if let Some(name) = state.selected_service().map(|s| s.name.clone()) {
+                    state.heatmap_for = Some(name.clone());
+                    state.data.heatmap = None;
+                    cmds.push(Command::SetHeatmapService(name));
+                }
             }
         }
         Screen::Traces => match state.traces.focus {

@@ -80,6 +80,32 @@ fn service_screen_shows_routes_and_an_open_breaker() {
 }
 
 #[test]
+fn service_screen_draws_the_latency_heatmap_of_the_selected_service() {
+    let state = fixtures::lab_state();
+    let first = &state.data.services[0].name;
+    assert_eq!(state.heatmap_for.as_deref(), Some(first.as_str()));
+    let buf = render_buffer(&state, Screen::Service, 140, 40);
+    let text = ratatui_text(&buf);
+    assert!(text.contains("latency heatmap"), "{text}");
+    // The fast band is busy (full blocks), the slow band lights up late.
+    let (_, fast) = find(&buf, "≤10ms").unwrap_or_else(|| panic!("{text}"));
+    let row: String = (0..140).map(|x| buf[(x, fast)].symbol().to_string()).collect();
+    assert!(row.contains("████"), "{row}");
+    // Another service selected: the poller is asked for its heatmap, and
+    // the old one is not drawn under the new name.
+    let mut state = state;
+    let cmds = press(&mut state, KeyCode::Down);
+    let second = state.data.services[1].name.clone();
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, chaoslab_tui::Command::SetHeatmapService(n) if *n == second)),
+        "{cmds:?}"
+    );
+    let text = render_to_string(&state, Screen::Service, 140, 40);
+    assert!(!text.contains("latency heatmap"), "{text}");
+}
+
+#[test]
 fn waterfall_highlights_the_span_with_the_injected_fault() {
     let mut state = fixtures::lab_state();
     state.traces.focus = TraceFocus::Waterfall;

@@ -67,6 +67,15 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
             if data.health.is_some() {
                 state.data.health = data.health;
             }
+            if data.heatmap.is_some() {
+                state.data.heatmap = data.heatmap;
+            }
+            let selected = state.selected_service().map(|s| s.name.clone());
+            if selected.is_some() && selected != state.heatmap_for {
+                state.heatmap_for = selected.clone();
+                state.data.heatmap = None;
+                cmds.extend(selected.map(Command::SetHeatmapService));
+            }
             if let Some(l) = data.logs {
                 // Paused (not following), the list stays as the person left it.
                 if state.logs.follow || state.logs.list.is_empty() {
