@@ -73,7 +73,6 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
             let selected = state.selected_service().map(|s| s.name.clone());
             if selected.is_some() && selected != state.heatmap_for {
                 state.heatmap_for = selected.clone();
-                state.data.heatmap = None;
                 cmds.extend(selected.map(Command::SetHeatmapService));
             }
             if let Some(l) = data.logs {
