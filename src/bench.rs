@@ -2,6 +2,7 @@
 //! tables. Ratios (instrumented vs bare, proxied vs direct) are measured
 //! side by side, so a noisy machine moves both. Build with `--release`.
 
+pub mod freshness;
 pub mod shop;
 
 /// Every benchmark, by name.
@@ -10,6 +11,7 @@ pub const NAMES: &[&str] = &[
     "shop",
     "proxy",
     "hub",
+    "freshness",
     "tui",
     "load",
     "resilience",
@@ -42,6 +44,7 @@ pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
                 "{}",
                 chaoslab_hub::bench_ingest(chaoslab_hub::BenchOptions::default()).await
             ),
+            "freshness" => println!("{}", freshness::freshness().await?),
             "tui" => println!(
                 "{}",
                 tokio::task::spawn_blocking(chaoslab_tui::bench_render).await?

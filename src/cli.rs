@@ -16,6 +16,38 @@ struct Cli {
     command: Command,
 }
 
+/// The hub's store limits (`hub`, `watch`).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct StoreLimits {
+    /// Most spans kept; the oldest traces are evicted first.
+    #[arg(long, default_value_t = 100_000)]
+    span_budget: usize,
+    /// Most bytes the trace store holds (e.g. 256MB); oldest traces go first.
+    #[arg(long, default_value = "256MB", value_parser = parse_size)]
+    trace_bytes: usize,
+    /// Most bytes the log store holds (e.g. 64MB); oldest records go first.
+    #[arg(long, default_value = "64MB", value_parser = parse_size)]
+    log_bytes: usize,
+    /// Longest string value kept in a span or log record; longer ones are cut.
+    #[arg(long, default_value = "4KB", value_parser = parse_size)]
+    attr_value_max: usize,
+}
+
+impl From<StoreLimits> for crate::cmd::hub::Limits {
+    fn from(l: StoreLimits) -> Self {
+        Self {
+            span_budget: l.span_budget,
+            trace_bytes: l.trace_bytes,
+            log_bytes: l.log_bytes,
+            attr_value_max: l.attr_value_max,
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    chaoslab_hub::config::parse_bytes(s)
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start the whole lab: services, chaos agent, hub, load; then the dashboard.
@@ -86,9 +118,26 @@ enum Command {
         /// The chaos agent's API, for active faults.
         #[arg(long)]
         agent: Option<String>,
-        /// Most spans kept; the oldest traces are evicted first.
-        #[arg(long, default_value_t = 100_000)]
-        span_budget: usize,
+        #[command(flatten)]
+        limits: StoreLimits,
+    },
+    /// Watch any system: the hub and the dashboard alone, no lab. Point any
+    /// OpenTelemetry SDK at the standard OTLP ports (4317 gRPC, 4318 HTTP).
+    Watch {
+        /// No dashboard: the hub alone, printing where it listens.
+        #[arg(long)]
+        headless: bool,
+        /// Address to listen on (0.0.0.0 for senders on other hosts).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// A Prometheus target to scrape, as NAME=URL; repeat for each.
+        #[arg(long = "scrape", value_parser = parse_key_value)]
+        scrape: Vec<(String, String)>,
+        /// Free ports only, never 4317, 4318 and 7070.
+        #[arg(long)]
+        ephemeral_ports: bool,
+        #[command(flatten)]
+        limits: StoreLimits,
     },
     /// Run the chaos agent on its own (Toxiproxy-compatible API).
     Agent {
@@ -322,7 +371,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             otlp_http,
             targets,
             agent,
-            span_budget,
+            limits,
         } => {
             crate::cmd::hub::run(crate::cmd::hub::HubArgs {
                 api,
@@ -330,7 +379,23 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 otlp_http,
                 targets,
                 agent,
-                span_budget,
+                limits: limits.into(),
+            })
+            .await?;
+        }
+        Command::Watch {
+            headless,
+            bind,
+            scrape,
+            ephemeral_ports,
+            limits,
+        } => {
+            crate::cmd::watch::run(crate::cmd::watch::WatchArgs {
+                headless,
+                bind,
+                scrape,
+                ephemeral_ports,
+                limits: limits.into(),
             })
             .await?;
         }

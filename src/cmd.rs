@@ -1,10 +1,12 @@
-//! Subcommands that run one component of the lab on its own: the hub and
-//! the standalone chaos agent (the services run through `chaoslab_shop::run`).
+//! Subcommands that run one component of the lab on its own: the hub, the
+//! standalone chaos agent, and `watch` (hub and dashboard for any OTLP
+//! sender); the services run through `chaoslab_shop::run`.
 
 pub mod agent;
 pub mod fault;
 pub mod hub;
 pub mod run;
+pub mod watch;
 
 /// Ctrl-C or SIGTERM, or the supervisor's death when supervised.
 pub async fn shutdown() {

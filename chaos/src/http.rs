@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chaoslab_kit::names;
+use chaoslab_kit::names::span as span_names;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -162,7 +163,7 @@ async fn handle(
         .with_attributes([
             KeyValue::new("http.request.method", req.method().to_string()),
             KeyValue::new("url.path", req.uri().path().to_string()),
-            KeyValue::new("chaos.proxy", proxy.name.clone()),
+            KeyValue::new(span_names::PROXY_NAME, proxy.name.clone()),
         ])
         .start_with_context(&tracer, &parent);
 
@@ -178,10 +179,11 @@ async fn handle(
             continue;
         }
         span.add_event(
-            "chaos.fault",
+            span_names::FAULT_EVENT,
             vec![
-                KeyValue::new("chaos.fault.kind", fault.kind()),
-                KeyValue::new("chaos.fault.id", fault.id.clone()),
+                KeyValue::new(span_names::FAULT_KIND, fault.kind()),
+                KeyValue::new(span_names::FAULT_ID, fault.id.clone()),
+                KeyValue::new(span_names::FAULT_TARGET, proxy.name.clone()),
             ],
         );
         count(&proxy.name, fault.kind());
@@ -206,8 +208,11 @@ async fn handle(
     for kind in &drawn.kinds {
         count(&proxy.name, kind);
         span.add_event(
-            "chaos.fault",
-            vec![KeyValue::new("chaos.fault.kind", *kind)],
+            span_names::FAULT_EVENT,
+            vec![
+                KeyValue::new(span_names::FAULT_KIND, *kind),
+                KeyValue::new(span_names::FAULT_TARGET, proxy.name.clone()),
+            ],
         );
     }
     let [up, down] = [Direction::Upstream, Direction::Downstream].map(|d| d.index());

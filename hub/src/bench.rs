@@ -43,6 +43,10 @@ pub struct BenchOptions {
     pub budget: usize,
     /// Scrapes per service in the query bench's series store.
     pub query_points: usize,
+    /// Spans with a 1 MB attribute in each flood case.
+    pub flood_spans: usize,
+    /// The trace store's byte budget in the flood cases.
+    pub flood_budget: usize,
 }
 
 impl Default for BenchOptions {
@@ -53,6 +57,8 @@ impl Default for BenchOptions {
             connections: 4,
             budget: HubConfig::default().span_budget,
             query_points: HubConfig::default().points_per_series(),
+            flood_spans: 400,
+            flood_budget: 64 << 20,
         }
     }
 }
@@ -87,6 +93,23 @@ pub struct BenchReport {
     pub rss_growth_bytes: Option<u64>,
     /// The series store and query costs.
     pub queries: QueryBench,
+    /// Spans with one 1 MB attribute each, against a small byte budget.
+    pub flood: Vec<FloodRow>,
+}
+
+/// A flood of spans that each carry a 1 MB attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloodRow {
+    pub what: String,
+    pub spans: usize,
+    /// The trace store's byte budget.
+    pub budget: usize,
+    /// What the store says it holds at the end.
+    pub store_bytes: usize,
+    /// VmRSS growth over the flood (this process), if readable.
+    pub rss_growth_bytes: Option<u64>,
+    pub traces_evicted: u64,
+    pub values_truncated: u64,
 }
 
 impl fmt::Display for BenchReport {
@@ -122,7 +145,96 @@ impl fmt::Display for BenchReport {
             write!(f, ", VmRSS growth {:.1} MiB", mb(rss as f64))?;
         }
         writeln!(f)?;
+        writeln!(
+            f,
+            "flood of 1 MB attributes (goal: VmRSS growth under budget + 50 MiB)\n{:<40} {:>7} {:>10} {:>10} {:>12} {:>8} {:>9}",
+            "case", "spans", "budget", "store", "VmRSS growth", "evicted", "truncated"
+        )?;
+        for r in &self.flood {
+            writeln!(
+                f,
+                "{:<40} {:>7} {:>6.0} MiB {:>6.1} MiB {:>8} MiB {:>8} {:>9}",
+                r.what,
+                r.spans,
+                mb(r.budget as f64),
+                mb(r.store_bytes as f64),
+                r.rss_growth_bytes
+                    .map(|b| format!("{:.1}", mb(b as f64)))
+                    .unwrap_or_else(|| "-".into()),
+                r.traces_evicted,
+                r.values_truncated
+            )?;
+        }
         write!(f, "{}", self.queries)
+    }
+}
+
+/// Sends `spans` exports of one span with a 1 MB attribute through the
+/// OTLP/HTTP decoder path (protobuf decode, convert, store).
+pub fn bench_flood(spans: usize, budget: usize, attr_value_max: usize, what: &str) -> FloodRow {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let h = Hub::new(HubConfig {
+        trace_bytes: budget,
+        attr_value_max,
+        ..HubConfig::default()
+    });
+    let big = "x".repeat(1 << 20);
+    let rss0 = vm_rss_bytes();
+    for i in 0..spans {
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("flood".into())),
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
+                        span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+                        name: "GET /big".into(),
+                        kind: 2,
+                        start_time_unix_nano: 1,
+                        end_time_unix_nano: 2,
+                        attributes: vec![KeyValue {
+                            key: "payload".into(),
+                            value: Some(AnyValue {
+                                value: Some(any_value::Value::StringValue(big.clone())),
+                            }),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let bytes = req.encode_to_vec();
+        drop(req);
+        let req = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("own encoding");
+        h.ingest_traces(req);
+    }
+    let rss = match (rss0, vm_rss_bytes()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let health = h.health();
+    FloodRow {
+        what: what.to_string(),
+        spans,
+        budget,
+        store_bytes: health.trace_store_bytes,
+        rss_growth_bytes: rss,
+        traces_evicted: health.traces_evicted,
+        values_truncated: health.values_truncated,
     }
 }
 
@@ -205,6 +317,15 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
 
     rows.push(network_row(&opts, &b, n, per, Transport::Grpc).await);
     rows.push(network_row(&opts, &b, n, per, Transport::Http).await);
+    let (fs, fb) = (opts.flood_spans, opts.flood_budget);
+    let flood = tokio::task::spawn_blocking(move || {
+        vec![
+            bench_flood(fs, fb, HubConfig::default().attr_value_max, "default value cap (4 KiB)"),
+            bench_flood(fs, fb, 2 << 20, "value cap raised to 2 MiB"),
+        ]
+    })
+    .await
+    .expect("flood bench");
     let points = opts.query_points;
     let queries = tokio::task::spawn_blocking(move || bench_queries(points))
         .await
@@ -217,6 +338,7 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
         stored_spans,
         store_bytes,
         rss_growth_bytes,
+        flood,
     }
 }
 

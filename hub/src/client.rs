@@ -19,7 +19,8 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::api::types::{
-    Aggregation, EdgesResponse, ErrorBody, FaultsResponse, HubHealth, LoadResponse, MetricValue,
+    Aggregation, EdgesResponse, ErrorBody, FaultsResponse, Heatmap, HubHealth, LoadResponse,
+    LogsResponse, MetricValue,
     ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
 };
 
@@ -49,9 +50,26 @@ pub struct TraceQuery {
     pub errors_only: bool,
     /// Only traces at least this long, ms.
     pub min_duration_ms: Option<f64>,
-    /// Only traces that carry a `chaos.` event or attribute (`fault=1`).
+    /// Only traces with an injected fault: a `chaos.fault` event (`fault=1`).
     pub faults_only: bool,
     /// At most this many (the hub's default is 100).
+    pub limit: Option<usize>,
+}
+
+/// Filters for `GET /api/logs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogQuery {
+    pub service: Option<String>,
+    /// At least this level (`info`, `warn`, `error`, ...).
+    pub level: Option<String>,
+    /// 32 hex digits.
+    pub trace_id: Option<String>,
+    /// 16 hex digits.
+    pub span_id: Option<String>,
+    /// Text in the body, any case.
+    pub text: Option<String>,
+    /// Only records with a larger `seq` (follow mode).
+    pub after: Option<u64>,
     pub limit: Option<usize>,
 }
 
@@ -139,6 +157,36 @@ impl HubClient {
     pub async fn service(&self, name: &str) -> Result<ServiceStats, ClientError> {
         self.get(&format!("api/services/{}", encode_segment(name)), &[])
             .await
+    }
+
+    /// `GET /api/services/{name}/heatmap`: latency bucket rates over time.
+    pub async fn heatmap(&self, name: &str) -> Result<Heatmap, ClientError> {
+        self.get(&format!("api/services/{}/heatmap", encode_segment(name)), &[])
+            .await
+    }
+
+    /// `GET /api/logs` with filters.
+    pub async fn logs(&self, q: &LogQuery) -> Result<LogsResponse, ClientError> {
+        let mut params = Vec::new();
+        let pairs = [
+            ("service", &q.service),
+            ("level", &q.level),
+            ("trace_id", &q.trace_id),
+            ("span_id", &q.span_id),
+            ("q", &q.text),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                params.push((k, v.clone()));
+            }
+        }
+        if let Some(a) = q.after {
+            params.push(("after", a.to_string()));
+        }
+        if let Some(l) = q.limit {
+            params.push(("limit", l.to_string()));
+        }
+        self.get("api/logs", &params).await
     }
 
     /// `GET /api/edges`.

@@ -10,6 +10,14 @@ use crate::api::types::Target;
 pub struct HubConfig {
     /// Most spans the trace store holds; the oldest traces go first.
     pub span_budget: usize,
+    /// Most bytes the trace store holds (about; see `traces::store`); the
+    /// oldest traces go first.
+    pub trace_bytes: usize,
+    /// Most bytes the log store holds; the oldest records go first.
+    pub log_bytes: usize,
+    /// Longest string value kept in a span or log record (attributes,
+    /// bodies, status messages), in bytes; longer ones are cut and counted.
+    pub attr_value_max: usize,
     /// How long scraped samples are kept.
     pub retention: Duration,
     /// How often every target's `/metrics` is read.
@@ -30,6 +38,9 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             span_budget: 100_000,
+            trace_bytes: DEFAULT_TRACE_BYTES,
+            log_bytes: DEFAULT_LOG_BYTES,
+            attr_value_max: 4096,
             retention: Duration::from_secs(15 * 60),
             scrape_interval: Duration::from_secs(1),
             scrape_timeout: Duration::from_millis(900),
@@ -38,6 +49,31 @@ impl Default for HubConfig {
             extra_targets: Vec::new(),
         }
     }
+}
+
+/// The trace store's default byte budget: sized for a laptop.
+pub const DEFAULT_TRACE_BYTES: usize = 256 << 20;
+/// The log store's default byte budget.
+pub const DEFAULT_LOG_BYTES: usize = 64 << 20;
+
+/// Reads a byte size: `256MB`, `64MiB`, `512k`, `1G` or a plain number of
+/// bytes (K/M/G are powers of 1024 either way).
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 256MB, 64MiB, 1048576)"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("{s:?}: unknown unit {other:?} (use KB, MB or GB)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 /// A configuration value that cannot work.
@@ -59,6 +95,15 @@ impl HubConfig {
         };
         if self.span_budget == 0 {
             return err("span_budget", "must be at least 1");
+        }
+        if self.trace_bytes < 1 << 20 {
+            return err("trace_bytes", "must be at least 1MB");
+        }
+        if self.log_bytes < 1 << 20 {
+            return err("log_bytes", "must be at least 1MB");
+        }
+        if self.attr_value_max < 64 {
+            return err("attr_value_max", "must be at least 64 bytes");
         }
         if self.scrape_interval < Duration::from_millis(10) {
             return err("scrape_interval", "must be at least 10ms");
@@ -138,6 +183,24 @@ mod tests {
             "extra_targets"
         );
         assert_eq!(HubConfig::default().points_per_series(), 901);
+        assert_eq!(
+            bad(HubConfig {
+                trace_bytes: 1000,
+                ..Default::default()
+            }),
+            "trace_bytes"
+        );
+    }
+
+    #[test]
+    fn sizes_parse_with_units_and_bad_ones_say_why() {
+        assert_eq!(parse_bytes("256MB"), Ok(256 << 20));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("12 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_bytes("MB").unwrap_err().contains("not a size"));
     }
 
     #[test]

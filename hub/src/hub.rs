@@ -5,11 +5,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 
 use crate::api::types::{HubHealth, Target, TargetStatus};
 use crate::config::{ConfigError, HubConfig};
+use crate::derived::{Derived, Source};
+use crate::logs::{self, LogStore};
 use crate::metrics::series::SeriesStore;
+use crate::traces::convert::{Limits, ResourceCache};
+use crate::traces::span::AttrValue;
 use crate::traces::{TraceStore, convert};
 
 /// Counters of what arrived over OTLP.
@@ -19,6 +26,8 @@ pub struct IngestStats {
     pub log_records: AtomicU64,
     pub rejected_payloads: AtomicU64,
     pub rejected_spans: AtomicU64,
+    /// String values cut to the attribute value limit.
+    pub truncated_values: AtomicU64,
 }
 
 /// A scrape target and its last result.
@@ -59,6 +68,10 @@ pub struct Hub {
     pub(crate) cfg: HubConfig,
     started: Instant,
     pub(crate) traces: TraceStore,
+    pub(crate) logs: LogStore,
+    /// RED and edges from spans and OTLP metrics, and who sent what.
+    pub(crate) derived: Derived,
+    pub(crate) resources: ResourceCache,
     pub(crate) series: RwLock<SeriesStore>,
     pub(crate) targets: RwLock<Vec<TargetState>>,
     pub(crate) stats: IngestStats,
@@ -116,7 +129,10 @@ impl Hub {
             .map(TargetState::new)
             .collect();
         Ok(Arc::new(Self {
-            traces: TraceStore::new(cfg.span_budget),
+            traces: TraceStore::new(cfg.span_budget, cfg.trace_bytes),
+            logs: LogStore::new(cfg.log_bytes),
+            derived: Derived::default(),
+            resources: ResourceCache::default(),
             series: RwLock::new(SeriesStore::new(cfg.points_per_series())),
             targets: RwLock::new(targets),
             stats: IngestStats::default(),
@@ -178,17 +194,119 @@ impl Hub {
         self.series.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stores the spans of one OTLP trace export; returns how many spans
-    /// were rejected for invalid ids.
+    fn limits(&self) -> Limits {
+        Limits {
+            attr_value_max: self.cfg.attr_value_max,
+        }
+    }
+
+    /// Stores the spans of one OTLP trace export and counts them into the
+    /// spans-derived RED numbers; returns how many spans were rejected for
+    /// invalid ids.
     pub fn ingest_traces(&self, req: ExportTraceServiceRequest) -> usize {
-        let c = convert::convert_request(req);
+        let c = convert::convert_request(req, self.limits(), &self.resources);
         if c.rejected > 0 {
             self.stats
                 .rejected_spans
                 .fetch_add(c.rejected as u64, Ordering::Relaxed);
         }
+        self.stats
+            .truncated_values
+            .fetch_add(c.truncated as u64, Ordering::Relaxed);
+        let now = now_ms();
+        let mut last: Option<&std::sync::Arc<str>> = None;
+        for (_, s) in &c.spans {
+            if last.is_some_and(|l| std::sync::Arc::ptr_eq(l, &s.service)) {
+                continue;
+            }
+            last = Some(&s.service);
+            let lang = s.resource.iter().find_map(|a| match &a.value {
+                AttrValue::Str(v) if &*a.key == "telemetry.sdk.language" => Some(&**v),
+                _ => None,
+            });
+            self.derived.saw(&s.service, "traces", lang, now);
+        }
+        self.derived
+            .spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(now, &c.spans);
         self.traces.insert(c.spans);
         c.rejected
+    }
+
+    /// Counts an OTLP metrics export and keeps its HTTP duration
+    /// histograms; returns the points it held.
+    pub fn ingest_metrics(&self, req: &ExportMetricsServiceRequest) -> usize {
+        let points: usize = req
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .map(|m| match &m.data {
+                Some(Data::Gauge(g)) => g.data_points.len(),
+                Some(Data::Sum(s)) => s.data_points.len(),
+                Some(Data::Histogram(h)) => h.data_points.len(),
+                Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+                Some(Data::Summary(s)) => s.data_points.len(),
+                None => 0,
+            })
+            .sum();
+        self.stats
+            .metric_points
+            .fetch_add(points as u64, Ordering::Relaxed);
+        let now = now_ms();
+        for rm in &req.resource_metrics {
+            let attrs = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]);
+            let lang = convert::string_attr(attrs, "telemetry.sdk.language");
+            self.derived
+                .saw(convert::service_name(attrs), "metrics", lang.as_deref(), now);
+        }
+        self.derived
+            .metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .ingest(req);
+        points
+    }
+
+    /// Stores the records of an OTLP logs export; returns how many.
+    pub fn ingest_logs(&self, req: ExportLogsServiceRequest) -> usize {
+        let c = logs::convert(req, self.limits(), &self.resources);
+        let now = now_ms();
+        for (service, lang) in &c.services {
+            self.derived.saw(service, "logs", lang.as_deref(), now);
+        }
+        self.stats
+            .truncated_values
+            .fetch_add(c.truncated as u64, Ordering::Relaxed);
+        let n = c.records.len();
+        self.stats
+            .log_records
+            .fetch_add(n as u64, Ordering::Relaxed);
+        self.logs.insert(c.records);
+        n
+    }
+
+    /// Writes the derived histograms (spans, OTLP metrics) into the series
+    /// store as of `t_ms`; called at every scrape tick.
+    pub(crate) fn record_derived(&self, series: &mut SeriesStore, t_ms: u64) {
+        let spans = {
+            let mut g = self.derived.spans.lock().unwrap_or_else(|e| e.into_inner());
+            g.resolve(t_ms, &self.traces);
+            g.render()
+        };
+        let metrics = self
+            .derived
+            .metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .render();
+        for (source, samples) in [(Source::Spans, spans), (Source::OtlpMetrics, metrics)] {
+            if let Some(key) = source.target_key() {
+                series.record(key, "", t_ms, samples);
+            }
+        }
     }
 
     /// Counts a payload rejected as malformed.
@@ -199,6 +317,7 @@ impl Hub {
     /// The hub's own numbers (`/api/health`).
     pub fn health(&self) -> HubHealth {
         let t = self.traces.stats();
+        let l = self.logs.stats();
         HubHealth {
             uptime_s: self.started.elapsed().as_secs_f64(),
             span_budget: t.budget,
@@ -218,6 +337,13 @@ impl Hub {
                 .collect(),
             rejected_spans: self.stats.rejected_spans.load(Ordering::Relaxed),
             trace_store_bytes: t.approx_bytes,
+            trace_byte_budget: t.byte_budget,
+            log_records_stored: l.records,
+            log_store_bytes: l.bytes,
+            log_byte_budget: l.byte_budget,
+            log_records_evicted: l.evicted,
+            values_truncated: self.stats.truncated_values.load(Ordering::Relaxed),
+            attr_value_max: self.cfg.attr_value_max,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! chaoslab-hub: the lab's telemetry hub.
 //!
 //! ```text
-//!  services ──OTLP gRPC/HTTP──> otlp ──> traces::TraceStore (span budget)
-//!  /metrics <──scraper (1 s)──  scraper ──> metrics::SeriesStore (15 min)
+//!  any sender ──OTLP gRPC/HTTP──> otlp ──> traces::TraceStore (span + byte budget)
+//!                                    ├──> logs::LogStore (byte budget)
+//!                                    └──> derived (RED + edges from spans, OTLP metrics)
+//!  /metrics <──scraper (1 s)──  scraper ──> metrics::SeriesStore (15 min) <── derived, each tick
 //!                                   │
 //!  TUI, experiment runner, CLI ──HTTP──> api (axum) ──> query / traces::view
 //!                 └── client::HubClient (typed)
@@ -17,7 +19,9 @@ pub mod api;
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod derived;
 mod hub;
+pub mod logs;
 pub mod metrics;
 pub mod otlp;
 pub mod query;

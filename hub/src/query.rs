@@ -10,14 +10,17 @@ use chaoslab_kit::names::label;
 use crate::api::types::{
     EdgeStats, EdgesResponse, FaultsResponse, Health, JourneyStats, LoadResponse, RedStats,
     ResilienceResponse, RouteSeries, RouteStats, SeriesPoint, ServiceSeries, ServiceStats,
-    ServicesResponse, Topology, TopologyNode,
+    ServicesResponse, Topology, TopologyNode, Heatmap, HeatmapColumn,
 };
 use crate::hub::{Hub, now_ms};
 use crate::metrics::derive::{self, HTTP_CLIENT, HTTP_SERVER, LOADGEN, Prepared, Window};
+use crate::derived::Source;
 use crate::metrics::series::{SeriesKey, SeriesStore};
 
 /// Error ratio at or above which a node that answers scrapes is degraded.
 pub const DEGRADED_ERROR_RATIO: f64 = 0.01;
+/// An OTLP-only service counts as up while it sent anything this recently.
+pub const OTLP_SILENCE_MS: u64 = 30_000;
 
 /// Which time series to compute: `range` back from now, one point a `step`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,9 +68,16 @@ impl Hub {
             .filter(|t| t.target.name == name)
             .map(|t| t.status.up)
             .collect();
+        let heard = self
+            .derived
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .is_some_and(|s| s.last_unix_ms + OTLP_SILENCE_MS >= now_ms());
         if ups.contains(&Some(false)) {
             Health::Down
-        } else if ups.contains(&Some(true)) {
+        } else if ups.contains(&Some(true)) || heard {
             if stats.is_some_and(|s| s.error_ratio >= DEGRADED_ERROR_RATIO) {
                 Health::Degraded
             } else {
@@ -103,41 +113,88 @@ impl Hub {
 
     fn edges_in(&self, store: &SeriesStore, w: Window) -> Vec<EdgeStats> {
         let faults = self.faults_by_target(store, w);
-        derive::red_by(store, HTTP_CLIENT, w, edge_key)
-            .into_iter()
-            .map(|((from, to), stats)| {
-                let kinds = faults.get(&to).cloned().unwrap_or_default();
-                EdgeStats {
-                    fault_active: !kinds.is_empty(),
-                    faults: kinds,
-                    from,
-                    to,
-                    stats,
-                }
-            })
-            .collect()
+        let known = self.known_services(store);
+        derive::red_merged(
+            store,
+            HTTP_CLIENT,
+            w,
+            edge_key,
+            |k| k.clone(),
+            // OTLP client metrics name a host more often than a service.
+            |src, (_, to)| src != Source::OtlpMetrics || known.contains(to),
+        )
+        .into_iter()
+        .map(|((from, to), (stats, src))| {
+            let kinds = faults.get(&to).cloned().unwrap_or_default();
+            EdgeStats {
+                fault_active: !kinds.is_empty(),
+                faults: kinds,
+                from,
+                to,
+                stats,
+                source: src.name().to_string(),
+            }
+        })
+        .collect()
+    }
+
+    fn proxies(&self) -> Vec<String> {
+        self.derived
+            .spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .proxies()
+    }
+
+    /// Every service name the hub knows: scrape targets, senders of OTLP,
+    /// and services with server-side HTTP series.
+    fn known_services(&self, store: &SeriesStore) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = self.targets().into_iter().map(|t| t.name).collect();
+        names.extend(self.derived.seen().into_keys());
+        for (k, _) in store.named(HTTP_SERVER.count) {
+            if let Some(s) = k.label(label::SERVICE) {
+                names.insert(s.to_string());
+            }
+        }
+        names
+    }
+
+    /// Server-side RED per service, one source each.
+    fn service_totals(&self, store: &SeriesStore, w: Window) -> BTreeMap<String, (RedStats, Source)> {
+        derive::red_merged(
+            store,
+            HTTP_SERVER,
+            w,
+            |k| owned(k, label::SERVICE),
+            |k| k.clone(),
+            |_, _| true,
+        )
     }
 
     /// `/api/topology`.
     pub fn topology(&self, window: Option<Duration>) -> Topology {
         let w = self.window(window);
         let store = self.read_series();
-        let services = derive::red_by(&store, HTTP_SERVER, w, |k| owned(k, label::SERVICE));
+        let services = self.service_totals(&store, w);
         let edges = self.edges_in(&store, w);
+        let mut names = self.known_services(&store);
         drop(store);
-        let mut names: BTreeSet<String> = services.keys().cloned().collect();
-        names.extend(self.targets().into_iter().map(|t| t.name));
         for e in &edges {
             names.insert(e.from.clone());
             names.insert(e.to.clone());
         }
+        let seen = self.derived.seen();
+        let proxies = self.proxies();
         let nodes = names
             .into_iter()
             .map(|name| {
                 let stats = services.get(&name).cloned();
                 TopologyNode {
-                    health: self.node_health(&name, stats.as_ref()),
-                    stats: stats.unwrap_or_default(),
+                    health: self.node_health(&name, stats.as_ref().map(|s| &s.0)),
+                    source: stats.as_ref().map(|s| s.1.name().to_string()).unwrap_or_default(),
+                    stats: stats.map(|s| s.0).unwrap_or_default(),
+                    sdk_language: seen.get(&name).and_then(|s| s.sdk_language.clone()),
+                    role: role(&proxies, &name),
                     name,
                 }
             })
@@ -168,27 +225,42 @@ impl Hub {
     ) -> ServicesResponse {
         let w = self.window(window);
         let store = self.read_series();
-        let totals = derive::red_by(&store, HTTP_SERVER, w, |k| owned(k, label::SERVICE));
-        let routes = derive::red_by(&store, HTTP_SERVER, w, route_key);
-        let mut names: BTreeSet<String> = totals.keys().cloned().collect();
-        names.extend(self.targets().into_iter().map(|t| t.name));
+        let totals = self.service_totals(&store, w);
+        let routes = derive::red_merged(
+            &store,
+            HTTP_SERVER,
+            w,
+            route_key,
+            |k| k.0.clone(),
+            |_, _| true,
+        );
+        let names = self.known_services(&store);
+        let seen = self.derived.seen();
+        let proxies = self.proxies();
         let services = names
             .into_iter()
             .map(|name| {
                 let stats = totals.get(&name).cloned();
+                let heard = seen.get(&name);
                 ServiceStats {
-                    health: self.node_health(&name, stats.as_ref()),
-                    stats: stats.unwrap_or_default(),
+                    health: self.node_health(&name, stats.as_ref().map(|s| &s.0)),
+                    source: stats.as_ref().map(|s| s.1.name().to_string()).unwrap_or_default(),
+                    stats: stats.map(|s| s.0).unwrap_or_default(),
                     routes: routes
                         .iter()
                         .filter(|((s, _, _), _)| *s == name)
-                        .map(|((_, route, method), stats)| RouteStats {
+                        .map(|((_, route, method), (stats, _))| RouteStats {
                             method: method.clone(),
                             route: route.clone(),
                             stats: stats.clone(),
                         })
                         .collect(),
                     series: series.map(|spec| service_series(&store, &name, w.to_ms, spec)),
+                    sdk_language: heard.and_then(|s| s.sdk_language.clone()),
+                    signals: heard
+                        .map(|s| s.signals.iter().map(|x| x.to_string()).collect())
+                        .unwrap_or_default(),
+                    role: role(&proxies, &name),
                     name,
                 }
             })
@@ -284,14 +356,24 @@ impl Hub {
     }
 }
 
+fn role(proxies: &[String], name: &str) -> String {
+    if proxies.iter().any(|p| p == name) {
+        "proxy".to_string()
+    } else {
+        String::new()
+    }
+}
+
 /// Points for a service and its routes, one per step, oldest first.
 fn service_series(store: &SeriesStore, name: &str, end_ms: u64, spec: SeriesSpec) -> ServiceSeries {
     let step = spec.step.as_millis().max(1) as u64;
     let n = (spec.range.as_millis() as u64 / step).max(1);
     // Pick and group the service's series once, then compute every step.
+    let source = derive::best_source(store, HTTP_SERVER, |k| k.label(label::SERVICE) == Some(name))
+        .unwrap_or(Source::Scraped);
     let mine = || {
         store
-            .all()
+            .from_source(source)
             .filter(|(k, _)| k.label(label::SERVICE) == Some(name))
     };
     let total = Prepared::new(mine(), HTTP_SERVER, |_| Some(()));
@@ -328,5 +410,79 @@ fn service_series(store: &SeriesStore, name: &str, end_ms: u64, spec: SeriesSpec
                 points,
             })
             .collect(),
+    }
+}
+
+impl Hub {
+    /// `/api/services/{name}/heatmap`: requests per second in each latency
+    /// bucket of the service's server histogram, one column per step, from
+    /// the same source as its RED numbers. `None` for an unknown service.
+    pub fn heatmap(&self, name: &str, spec: SeriesSpec) -> Option<Heatmap> {
+        let store = self.read_series();
+        if !self.known_services(&store).contains(name) {
+            return None;
+        }
+        let mine = |k: &SeriesKey| k.label(label::SERVICE) == Some(name);
+        let Some(source) = derive::best_source(&store, HTTP_SERVER, mine) else {
+            return Some(Heatmap {
+                service: name.to_string(),
+                step_s: spec.step.as_secs_f64(),
+                ..Default::default()
+            });
+        };
+        let buckets: Vec<(f64, crate::metrics::series::SeriesRef<'_>)> = store
+            .from_source(source)
+            .filter(|(k, _)| k.name == HTTP_SERVER.bucket && mine(k))
+            .filter_map(|(k, s)| {
+                Some((
+                    k.label("le").and_then(crate::metrics::exposition::parse_value)?,
+                    s,
+                ))
+            })
+            .collect();
+        let mut bounds: Vec<f64> = buckets.iter().map(|(le, _)| *le).collect();
+        bounds.sort_by(f64::total_cmp);
+        bounds.dedup();
+        let step = spec.step.as_millis().max(1) as u64;
+        let n = (spec.range.as_millis() as u64 / step).max(1);
+        let end = now_ms();
+        let columns = (0..n)
+            .rev()
+            .map(|i| {
+                let w = Window::ending(end.saturating_sub(i * step), step);
+                let mut cum = vec![0.0; bounds.len()];
+                for (le, s) in &buckets {
+                    if let (Ok(j), Some(inc)) = (
+                        bounds.binary_search_by(|b| b.total_cmp(le)),
+                        s.increase(w.from_ms, w.to_ms),
+                    ) {
+                        cum[j] += inc.rate();
+                    }
+                }
+                let mut prev = 0.0;
+                let rates = cum
+                    .iter()
+                    .map(|c| {
+                        let r = (c - prev).max(0.0);
+                        prev = prev.max(*c);
+                        r
+                    })
+                    .collect();
+                HeatmapColumn {
+                    t_unix_ms: w.to_ms,
+                    rates,
+                }
+            })
+            .collect();
+        Some(Heatmap {
+            service: name.to_string(),
+            source: source.name().to_string(),
+            step_s: step as f64 / 1000.0,
+            bounds_ms: bounds
+                .iter()
+                .map(|b| b.is_finite().then_some(b * 1000.0))
+                .collect(),
+            columns,
+        })
     }
 }

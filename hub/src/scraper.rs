@@ -57,6 +57,7 @@ pub async fn scrape_once(hub: &Hub) {
                 }
             }
         }
+        hub.record_derived(&mut series, now_ms());
         let oldest = now_ms().saturating_sub(hub.cfg.retention.as_millis() as u64);
         series.prune(oldest);
     }

@@ -11,6 +11,8 @@ async fn bench_runs_every_path() {
         connections: 2,
         budget: 1_000,
         query_points: 20,
+        flood_spans: 12,
+        flood_budget: 4 << 20,
     })
     .await;
     assert_eq!(r.rows.len(), 4);
@@ -24,6 +26,13 @@ async fn bench_runs_every_path() {
     assert_eq!(r.queries.points_per_series, 20);
     assert!(r.queries.series > 1_000);
     assert_eq!(r.queries.calls.len(), 4);
+    // The flood: the cap cuts every 1 MB value; with a cap above 1 MB the
+    // byte budget holds, evicting.
+    assert_eq!(r.flood.len(), 2);
+    assert_eq!(r.flood[0].values_truncated, 12);
+    assert_eq!(r.flood[0].traces_evicted, 0);
+    assert!(r.flood[1].store_bytes <= 4 << 20, "{:?}", r.flood[1]);
+    assert!(r.flood[1].traces_evicted >= 8, "{:?}", r.flood[1]);
     let table = r.to_string();
     assert!(
         table.contains("OTLP/gRPC") && table.contains("spans/s"),

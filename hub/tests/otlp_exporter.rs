@@ -85,7 +85,7 @@ async fn two_services_one_trace(t: Transport) {
         .with_kind(SpanKind::Server)
         .with_attributes(vec![KeyValue::new("http.response.status_code", 503)])
         .start_with_context(&users_tracer, &call_cx);
-    served.add_event("chaos.latency", vec![KeyValue::new("chaos.delay_ms", 250)]);
+    served.add_event("chaos.fault", vec![KeyValue::new("fault.kind", "latency"), KeyValue::new("delay_ms", 250)]);
     served.set_status(Status::error("upstream down"));
     let served_id = served.span_context().span_id().to_string();
     served.end();
@@ -133,8 +133,8 @@ async fn two_services_one_trace(t: Transport) {
     assert_eq!(u.status, StatusCode::Error);
     assert_eq!(u.status_message, "upstream down");
     assert_eq!(u.attributes["http.response.status_code"], 503);
-    assert_eq!(u.events[0].name, "chaos.latency");
-    assert_eq!(u.events[0].attributes["chaos.delay_ms"], 250);
+    assert_eq!(u.events[0].name, "chaos.fault");
+    assert_eq!(u.events[0].attributes["delay_ms"], 250);
     assert!(r.start_unix_nano <= u.start_unix_nano && u.end_unix_nano <= r.end_unix_nano);
 
     // The listing finds it by service, error and fault.

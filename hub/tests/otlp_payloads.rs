@@ -28,8 +28,8 @@ fn json_traces() -> serde_json::Value {
                     {"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "a"}]}}}
                  ],
                  "status": {"code": 2, "message": "bad"},
-                 "events": [{"timeUnixNano": "1544712660500000000", "name": "chaos.abort",
-                             "attributes": [{"key": "chaos.status", "value": {"intValue": 500}}]}]},
+                 "events": [{"timeUnixNano": "1544712660500000000", "name": "chaos.fault",
+                             "attributes": [{"key": "fault.kind", "value": {"stringValue": "abort"}}, {"key": "http.response.status_code", "value": {"intValue": 500}}]}]},
                 {"traceId": TRACE, "spanId": "eee19b7ec3c1b175", "parentSpanId": "eee19b7ec3c1b174",
                  "name": "SELECT", "kind": 3,
                  "startTimeUnixNano": 1544712660100000000u64, "endTimeUnixNano": "1544712660200000000"},
@@ -74,7 +74,7 @@ async fn otlp_json_is_accepted_for_traces_metrics_and_logs() {
     assert_eq!(root.attributes["ratio"], 0.5);
     assert_eq!(root.attributes["tags"], json!(["a"]));
     assert_eq!(root.duration_ms, 1000.0);
-    assert_eq!(root.events[0].attributes["chaos.status"], 500);
+    assert_eq!(root.events[0].attributes["http.response.status_code"], 500);
     assert_eq!(
         t.spans[1].parent_span_id.as_deref(),
         Some("eee19b7ec3c1b174")

@@ -17,15 +17,15 @@ use std::{
 };
 
 /// A lab started by the bench; stopped on drop.
-struct BenchLab {
+pub(crate) struct BenchLab {
     child: Child,
     dir: tempfile::TempDir,
-    state: Value,
+    pub(crate) state: Value,
     ready_ms: u128,
 }
 
 impl BenchLab {
-    fn start(rate: f64, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+    pub(crate) fn start(rate: f64, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let started = Instant::now();
         let mut child = Command::new(std::env::current_exe()?)
@@ -70,7 +70,7 @@ impl BenchLab {
         })
     }
 
-    fn gateway(&self) -> String {
+    pub(crate) fn gateway(&self) -> String {
         self.state["gateway_url"]
             .as_str()
             .unwrap_or_default()

@@ -1,8 +1,19 @@
-//! `chaoslab hub`: the telemetry hub on its own listeners.
+//! `chaoslab hub`: the telemetry hub on its own listeners. [`serve`] is
+//! shared with `chaoslab watch`.
 
 use chaoslab_hub::{Hub, HubConfig, Target};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
+
+/// The hub's store limits, from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub span_budget: usize,
+    pub trace_bytes: usize,
+    pub log_bytes: usize,
+    pub attr_value_max: usize,
+}
 
 /// Arguments of `chaoslab hub`.
 #[derive(Debug, Clone)]
@@ -13,18 +24,51 @@ pub struct HubArgs {
     /// NAME=URL; a URL without a path gets `/metrics`.
     pub targets: Vec<(String, String)>,
     pub agent: Option<String>,
-    pub span_budget: usize,
+    pub limits: Limits,
 }
 
-pub async fn run(args: HubArgs) -> anyhow::Result<()> {
+/// The hub's three listeners, already bound.
+#[derive(Debug)]
+pub struct Listeners {
+    pub api: TcpListener,
+    pub grpc: TcpListener,
+    pub http: TcpListener,
+}
+
+impl Listeners {
+    /// The line that says where the hub listens.
+    pub fn describe(&self) -> String {
+        let a = |l: &TcpListener| {
+            l.local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| "?".into())
+        };
+        format!(
+            "hub API on http://{}, OTLP gRPC on {}, OTLP HTTP on http://{}",
+            a(&self.api),
+            a(&self.grpc),
+            a(&self.http)
+        )
+    }
+}
+
+/// A hub configured from the command line, with its scrape targets set.
+pub fn build(
+    targets: &[(String, String)],
+    agent: Option<String>,
+    limits: Limits,
+) -> anyhow::Result<Arc<Hub>> {
     let cfg = HubConfig {
-        span_budget: args.span_budget,
-        agent_url: args.agent.clone(),
+        span_budget: limits.span_budget,
+        trace_bytes: limits.trace_bytes,
+        log_bytes: limits.log_bytes,
+        attr_value_max: limits.attr_value_max,
+        agent_url: agent,
         ..HubConfig::default()
     };
     let hub = Hub::try_new(cfg)?;
     hub.set_targets(
-        args.targets
+        targets
             .iter()
             .map(|(name, url)| Target {
                 name: name.clone(),
@@ -32,33 +76,30 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
             })
             .collect(),
     );
-    let api = TcpListener::bind(args.api)
-        .await
-        .map_err(|e| anyhow::anyhow!("hub API cannot listen on {}: {e}", args.api))?;
-    let grpc = TcpListener::bind(args.otlp_grpc)
-        .await
-        .map_err(|e| anyhow::anyhow!("OTLP gRPC cannot listen on {}: {e}", args.otlp_grpc))?;
-    let http = TcpListener::bind(args.otlp_http)
-        .await
-        .map_err(|e| anyhow::anyhow!("OTLP HTTP cannot listen on {}: {e}", args.otlp_http))?;
-    eprintln!(
-        "hub API on {}, OTLP gRPC on {}, OTLP HTTP on {}",
-        args.api, args.otlp_grpc, args.otlp_http
-    );
+    Ok(hub)
+}
+
+/// Serves the API, both OTLP receivers and the scraper until `stop`
+/// completes.
+pub async fn serve(
+    hub: Arc<Hub>,
+    l: Listeners,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let stop = move || {
+    let stopped = move || {
         let mut rx = rx.clone();
         async move {
             let _ = rx.wait_for(|v| *v).await;
         }
     };
     let tasks = (
-        tokio::spawn(chaoslab_hub::serve_api(api, hub.clone(), stop())),
-        tokio::spawn(chaoslab_hub::serve_otlp_grpc(grpc, hub.clone(), stop())),
-        tokio::spawn(chaoslab_hub::serve_otlp_http(http, hub.clone(), stop())),
-        tokio::spawn(chaoslab_hub::run_scraper(hub.clone(), stop())),
+        tokio::spawn(chaoslab_hub::serve_api(l.api, hub.clone(), stopped())),
+        tokio::spawn(chaoslab_hub::serve_otlp_grpc(l.grpc, hub.clone(), stopped())),
+        tokio::spawn(chaoslab_hub::serve_otlp_http(l.http, hub.clone(), stopped())),
+        tokio::spawn(chaoslab_hub::run_scraper(hub.clone(), stopped())),
     );
-    super::shutdown().await;
+    stop.await;
     let _ = tx.send(true);
     // An idle OTLP connection (gRPC keeps them open) must not hold the hub:
     // graceful up to the kit's cap, then the runtime drops what is left.
@@ -70,6 +111,22 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         tracing::warn!("hub connections still open after shutdown: dropping them");
     }
     Ok(())
+}
+
+pub async fn run(args: HubArgs) -> anyhow::Result<()> {
+    let hub = build(&args.targets, args.agent.clone(), args.limits)?;
+    let bind = |addr: SocketAddr, what: &'static str| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("{what} cannot listen on {addr}: {e}"))
+    };
+    let l = Listeners {
+        api: bind(args.api, "hub API").await?,
+        grpc: bind(args.otlp_grpc, "OTLP gRPC").await?,
+        http: bind(args.otlp_http, "OTLP HTTP").await?,
+    };
+    eprintln!("{}", l.describe());
+    serve(hub, l, super::shutdown()).await
 }
 
 fn metrics_url(url: &str) -> String {

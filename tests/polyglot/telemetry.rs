@@ -145,12 +145,12 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
         .find(|e| e.name == "chaos.fault")
         .unwrap_or_else(|| panic!("no chaos.fault event: {span:?}"));
     assert_eq!(
-        event.attributes.get("chaos.fault.kind"),
+        event.attributes.get("fault.kind"),
         Some(&json!("error_rate"))
     );
-    assert_eq!(event.attributes.get("chaos.fault.id"), Some(&view["id"]));
+    assert_eq!(event.attributes.get("fault.id"), Some(&view["id"]));
     assert_eq!(
-        event.attributes.get("chaos.fault.target"),
+        event.attributes.get("fault.target"),
         Some(&json!(p.name()))
     );
     assert_eq!(

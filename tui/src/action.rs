@@ -4,8 +4,8 @@
 //! [`DataEvent`]s are what those tasks and the hub poller send back.
 
 use chaoslab_hub::api::types::{
-    HubHealth, LoadResponse, ResilienceResponse, ServicesResponse, Topology, TraceDetail,
-    TracesResponse,
+    Heatmap, HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse, Topology,
+    TraceDetail, TracesResponse,
 };
 
 use crate::agent::{AgentRequest, FaultRow};
@@ -57,6 +57,12 @@ pub enum Action {
     RemoveSelectedFault,
     /// Toggle the selected dependency's breaker (`b`) or retry (`r`) or timeout (`t`).
     TogglePolicy(&'static str),
+    /// Logs: the next (+1) or previous service to show (`s`), all first.
+    LogsService(i32),
+    /// Logs: the next lowest level to show (`v`).
+    LogsLevel(i32),
+    /// Logs: pause or resume following the newest records (Space).
+    ToggleFollow,
     /// Double (`+`) or halve (`-`) the load generator's rate.
     ScaleLoad(f64),
     /// One second passed (countdowns, "updated Ns ago").
@@ -72,6 +78,10 @@ pub enum Command {
     FetchTrace(String),
     /// Change the trace listing's query and poll now.
     SetTraceQuery(chaoslab_hub::client::TraceQuery),
+    /// Fetch this service's latency heatmap at every poll.
+    SetHeatmapService(String),
+    /// Change the log listing's query and poll now.
+    SetLogQuery(chaoslab_hub::client::LogQuery),
     /// Send a request to the agent (add a fault, a process action).
     Agent(AgentRequest),
     /// `DELETE /chaos/faults`.
@@ -99,6 +109,8 @@ pub struct HubData {
     pub load: Option<LoadResponse>,
     pub health: Option<HubHealth>,
     pub traces: Option<TracesResponse>,
+    pub logs: Option<LogsResponse>,
+    pub heatmap: Option<Heatmap>,
 }
 
 /// What background tasks send back.
@@ -112,6 +124,8 @@ pub enum DataEvent {
     Faults(Result<Vec<FaultRow>, String>),
     /// A trace asked for with [`Command::FetchTrace`].
     Trace(Result<Box<TraceDetail>, String>),
+    /// The log records of that trace (trace id, records oldest first).
+    TraceLogs(String, Vec<LogView>),
     /// The running experiment, if any.
     Experiment(Option<Box<ExperimentView>>),
     /// The outcome of a command, for the status line.

@@ -35,6 +35,8 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
     state.agent_url = cfg.agent_url.clone();
     state.admin_urls = cfg.services.clone();
     let (trace_query, _) = watch::channel(state.traces.filter.query(TRACE_LIMIT));
+    let (log_query, _) = watch::channel(state.logs.query());
+    let (heatmap_service, _) = watch::channel(None);
     let lab = Lab {
         hub,
         agent: AgentClient::new(cfg.agent_url.as_deref()),
@@ -42,6 +44,8 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
         admin_urls: cfg.services.clone(),
         loadgen: cfg.loadgen_url.clone(),
         trace_query,
+        log_query,
+        heatmap_service,
         poll_now: Arc::new(Notify::new()),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(2))

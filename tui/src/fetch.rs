@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_hub::client::{HubClient, TraceQuery};
+use chaoslab_hub::client::{HubClient, LogQuery, TraceQuery};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::action::{Command, DataEvent, HubData};
@@ -31,6 +31,10 @@ pub struct Lab {
     pub loadgen: Option<String>,
     /// The trace listing's current query.
     pub trace_query: watch::Sender<TraceQuery>,
+    /// The service whose heatmap each poll fetches.
+    pub heatmap_service: watch::Sender<Option<String>>,
+    /// The log listing's current query.
+    pub log_query: watch::Sender<LogQuery>,
     /// Wakes the poller early.
     pub poll_now: Arc<Notify>,
     /// For the routes the typed hub client does not know (the experiment).
@@ -46,15 +50,22 @@ pub const SERIES_EVERY: u64 = 5;
 /// `with_series` also fetches the services' time series.
 pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: bool) -> bool {
     let query = lab.trace_query.borrow().clone();
+    let log_query = lab.log_query.borrow().clone();
+    let heatmap_service = lab.heatmap_service.borrow().clone();
     let hub = &lab.hub;
-    let (topology, services, resilience, load, health, traces) = tokio::join!(
+    let (topology, services, resilience, load, health, traces, logs) = tokio::join!(
         hub.topology(),
         hub.services(with_series),
         hub.resilience(),
         hub.load(),
         hub.health(),
         hub.traces(&query),
+        hub.logs(&log_query),
     );
+    let heatmap = match &heatmap_service {
+        Some(name) => hub.heatmap(name).await.ok(),
+        None => None,
+    };
     let event = match (topology, services) {
         (Ok(topology), Ok(services)) => DataEvent::Hub(Box::new(HubData {
             topology,
@@ -63,6 +74,8 @@ pub async fn poll_once(lab: &Lab, tx: &mpsc::Sender<DataEvent>, with_series: boo
             load: load.ok(),
             health: health.ok(),
             traces: traces.ok(),
+            logs: logs.ok(),
+            heatmap,
         })),
         (Err(e), _) | (_, Err(e)) => DataEvent::HubDown(short_error(&e)),
     };
@@ -147,13 +160,33 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
     let lab = lab.clone();
     tokio::spawn(async move {
         let event = match cmd {
-            Command::FetchTrace(id) => DataEvent::Trace(
-                lab.hub
-                    .trace(&id)
-                    .await
-                    .map(Box::new)
-                    .map_err(|e| format!("trace {id}: {}", short_error(&e))),
-            ),
+            Command::FetchTrace(id) => {
+                let q = LogQuery {
+                    trace_id: Some(id.clone()),
+                    limit: Some(1000),
+                    ..Default::default()
+                };
+                let (trace, logs) = tokio::join!(lab.hub.trace(&id), lab.hub.logs(&q));
+                if let Ok(mut l) = logs {
+                    l.logs.reverse();
+                    let _ = tx.send(DataEvent::TraceLogs(id.clone(), l.logs)).await;
+                }
+                DataEvent::Trace(
+                    trace
+                        .map(Box::new)
+                        .map_err(|e| format!("trace {id}: {}", short_error(&e))),
+                )
+            }
+            Command::SetHeatmapService(name) => {
+                lab.heatmap_service.send_replace(Some(name));
+                lab.poll_now.notify_one();
+                return;
+            }
+            Command::SetLogQuery(q) => {
+                lab.log_query.send_replace(q);
+                lab.poll_now.notify_one();
+                return;
+            }
             Command::SetTraceQuery(q) => {
                 lab.trace_query.send_replace(q);
                 lab.poll_now.notify_one();

@@ -110,6 +110,10 @@ pub fn hub_data(points: usize) -> HubData {
                 stats: red(rate, err, p50),
                 routes: routes(n),
                 series: Some(series(n, points)),
+                source: "prometheus".into(),
+                sdk_language: Some("rust".into()),
+                signals: vec!["traces".into(), "logs".into()],
+                role: String::new(),
             }
         })
         .collect();
@@ -123,6 +127,7 @@ pub fn hub_data(points: usize) -> HubData {
         } else {
             Vec::new()
         },
+        source: "prometheus".into(),
     };
     let edges = vec![
         edge("catalog", "inventory", 25.0, 0.0, 2.0, false),
@@ -140,6 +145,9 @@ pub fn hub_data(points: usize) -> HubData {
                 name: s.name.clone(),
                 health: s.health,
                 stats: s.stats.clone(),
+                source: s.source.clone(),
+                sdk_language: s.sdk_language.clone(),
+                role: String::new(),
             })
             .collect(),
         edges,
@@ -205,6 +213,8 @@ pub fn hub_data(points: usize) -> HubData {
         window_s: 30.0,
     };
     HubData {
+        logs: Some(logs()),
+        heatmap: Some(heatmap()),
         topology,
         services: ServicesResponse {
             services,
@@ -242,6 +252,72 @@ pub fn lab_state_with(points: usize, trace: TraceDetail) -> AppState {
     update::apply(&mut state, DataEvent::Faults(Ok(faults())));
     state.chaos.fetched_at = None;
     state.now = None;
+    let id = trace.summary.trace_id.clone();
     update::apply(&mut state, DataEvent::Trace(Ok(Box::new(trace))));
+    let mut mine: Vec<_> = logs()
+        .logs
+        .into_iter()
+        .filter(|l| l.trace_id.as_deref() == Some(id.as_str()))
+        .collect();
+    mine.reverse();
+    update::apply(&mut state, DataEvent::TraceLogs(id, mine));
     state
+}
+
+/// Log records of the fixture lab, newest first.
+pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
+    use chaoslab_hub::api::types::{LogView, LogsResponse};
+    let trace = traces::checkout_trace();
+    let tid = trace.summary.trace_id.clone();
+    let rec = |seq: u64, level: &str, n: u8, service: &str, body: &str, span: Option<&str>| LogView {
+        seq,
+        time_unix_nano: NOW_MS * 1_000_000 - (10 - seq) * 150_000_000,
+        severity_number: n,
+        level: level.into(),
+        body: body.into(),
+        service: service.into(),
+        trace_id: span.map(|_| tid.clone()),
+        span_id: span.map(str::to_string),
+        attributes: Default::default(),
+    };
+    let pay = trace.spans.get(5).map(|s| s.span_id.clone());
+    let mut logs = vec![
+        rec(1, "INFO", 9, "gateway", "checkout started", trace.spans.first().map(|s| s.span_id.as_str())),
+        rec(2, "WARN", 13, "payments", "payments slow: retrying the charge", pay.as_deref()),
+        rec(3, "INFO", 9, "orders", "order 1042 placed", None),
+        rec(4, "ERROR", 17, "payments", "charge declined: card expired", None),
+    ];
+    logs.reverse();
+    LogsResponse {
+        matched: logs.len(),
+        last_seq: 4,
+        logs,
+    }
+}
+
+/// A latency heatmap of the first fixture service: most requests fast, a
+/// slow band late in the range.
+pub fn heatmap() -> chaoslab_hub::api::types::Heatmap {
+    use chaoslab_hub::api::types::{Heatmap, HeatmapColumn};
+    let bounds = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+    let columns = (0..60u64)
+        .map(|i| HeatmapColumn {
+            t_unix_ms: NOW_MS - (60 - i) * 5000,
+            rates: (0..=bounds.len())
+                .map(|b| match b {
+                    1 | 2 => 20.0,
+                    6 if i > 40 => 8.0,
+                    _ => 0.5,
+                })
+                .collect(),
+        })
+        .collect();
+    Heatmap {
+        // The service the dashboard selects first: the first by name.
+        service: SERVICES.iter().min().map(|s| s.to_string()).unwrap_or_default(),
+        source: "prometheus".into(),
+        step_s: 5.0,
+        bounds_ms: bounds.iter().map(|b| Some(*b)).chain([None]).collect(),
+        columns,
+    }
 }

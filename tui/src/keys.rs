@@ -4,7 +4,7 @@
 //! | key | everywhere |
 //! |---|---|
 //! | `?` | help |
-//! | Tab, Shift-Tab, `1`-`5` | screens |
+//! | Tab, Shift-Tab, `1`-`6` | screens |
 //! | ↑↓ / `k` `j`, PgUp PgDn | move the selection |
 //! | ←→ / `h` `l` | change pane |
 //! | Enter | open (drill in) |
@@ -18,6 +18,8 @@
 //! the services table goes, on terminals too narrow for both.
 //! On the Chaos screen: `d` or Delete removes the selected fault, `b`, `r`,
 //! `t` toggle the selected dependency's breaker, retry or timeout.
+//! On the Logs screen: `/` filters the text, `s` cycles the service, `v`
+//! the lowest level shown, Space pauses or resumes following.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -66,7 +68,7 @@ pub fn handle_key_event(state: &AppState, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('?') => Some(Action::ToggleHelp),
         KeyCode::Tab => Some(Action::NextScreen),
         KeyCode::BackTab => Some(Action::PrevScreen),
-        KeyCode::Char(c @ '1'..='5') => Screen::from_number(c.to_digit(10)?).map(Action::Show),
+        KeyCode::Char(c @ '1'..='6') => Screen::from_number(c.to_digit(10)?).map(Action::Show),
         KeyCode::Up | KeyCode::Char('k') => Some(Action::Move(-1)),
         KeyCode::Down | KeyCode::Char('j') => Some(Action::Move(1)),
         KeyCode::PageUp => Some(Action::Move(-10)),
@@ -88,6 +90,9 @@ pub fn handle_key_event(state: &AppState, key: KeyEvent) -> Option<Action> {
         return global;
     }
     match (state.screen, key.code) {
+        (Screen::Logs, KeyCode::Char('s')) => Some(Action::LogsService(1)),
+        (Screen::Logs, KeyCode::Char('v')) => Some(Action::LogsLevel(1)),
+        (Screen::Logs, KeyCode::Char(' ')) => Some(Action::ToggleFollow),
         (Screen::Chaos, KeyCode::Char('d') | KeyCode::Delete) => Some(Action::RemoveSelectedFault),
         (Screen::Overview, KeyCode::Char('c')) => Some(Action::ToggleCalls),
         (Screen::Chaos | Screen::Service, KeyCode::Char('b')) => {
@@ -123,7 +128,7 @@ pub fn footer_keys(state: &AppState, screen: Screen) -> Vec<(&'static str, &'sta
     let mut keys = vec![
         ("?", "help"),
         ("q", "quit"),
-        ("Tab/1-5", "screen"),
+        ("Tab/1-6", "screen"),
         ("↑↓", "move"),
         ("/", "filter"),
         ("f", "fault"),
@@ -135,6 +140,7 @@ pub fn footer_keys(state: &AppState, screen: Screen) -> Vec<(&'static str, &'sta
         Screen::Traces => keys.extend([("Enter", "open"), ("Esc", "back")]),
         Screen::Chaos => keys.extend([("d", "remove"), ("b/r/t", "policy")]),
         Screen::Experiment => {}
+        Screen::Logs => keys.extend([("s", "service"), ("v", "level"), ("Space", "follow")]),
     }
     keys
 }

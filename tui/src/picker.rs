@@ -111,9 +111,6 @@ impl FaultKind {
 /// Duration presets, seconds; 0 means until removed.
 pub const DURATIONS_S: [u64; 5] = [30, 60, 300, 10, 0];
 
-/// Proxies the shop's calls go through (named after the callee).
-pub const DEFAULT_PROXIES: [&str; 5] = ["users", "catalog", "inventory", "orders", "payments"];
-
 /// The picker's fields, top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickerField {

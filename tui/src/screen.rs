@@ -1,4 +1,4 @@
-//! The five screens of the dashboard and their names (for tabs, the number
+//! The six screens of the dashboard and their names (for tabs, the number
 //! keys and `--screen NAME`).
 
 use std::fmt;
@@ -18,16 +18,20 @@ pub enum Screen {
     Chaos,
     /// A running experiment's steps and hypothesis.
     Experiment,
+    /// Log records of every sender: filters by service, level and text,
+    /// follow mode.
+    Logs,
 }
 
 impl Screen {
     /// Every screen in tab order.
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
         Screen::Overview,
         Screen::Service,
         Screen::Traces,
         Screen::Chaos,
         Screen::Experiment,
+        Screen::Logs,
     ];
 
     /// The lowercase name used by `--screen`.
@@ -38,6 +42,7 @@ impl Screen {
             Screen::Traces => "traces",
             Screen::Chaos => "chaos",
             Screen::Experiment => "experiment",
+            Screen::Logs => "logs",
         }
     }
 
@@ -49,6 +54,7 @@ impl Screen {
             Screen::Traces => "Traces",
             Screen::Chaos => "Chaos",
             Screen::Experiment => "Experiment",
+            Screen::Logs => "Logs",
         }
     }
 
@@ -57,7 +63,7 @@ impl Screen {
         Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
 
-    /// The screen a number key (1-5) stands for.
+    /// The screen a number key (1-6) stands for.
     pub fn from_number(n: u32) -> Option<Screen> {
         Screen::ALL.get((n as usize).checked_sub(1)?).copied()
     }
@@ -82,7 +88,7 @@ impl fmt::Display for Screen {
 /// `--screen` named something that is not a screen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown screen {0:?}; expected one of overview, service, traces, chaos, experiment (or 1-5)"
+    "unknown screen {0:?}; expected one of overview, service, traces, chaos, experiment, logs (or 1-6)"
 )]
 pub struct UnknownScreen(pub String);
 

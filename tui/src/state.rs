@@ -7,7 +7,8 @@
 use std::time::Instant;
 
 use chaoslab_hub::api::types::{
-    HubHealth, LoadResponse, ResilienceEntry, ServiceStats, Topology, TraceDetail, TraceSummary,
+    Heatmap, HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology, TraceDetail,
+    TraceSummary,
 };
 
 use crate::agent::FaultRow;
@@ -44,6 +45,8 @@ pub struct LabData {
     /// `None` when the load generator reports nothing.
     pub load: Option<LoadResponse>,
     pub health: Option<HubHealth>,
+    /// The latency heatmap of [`AppState::heatmap_for`].
+    pub heatmap: Option<Heatmap>,
 }
 
 /// Which pane of the Traces screen has the keys.
@@ -74,6 +77,56 @@ pub struct TracesState {
     pub focus: TraceFocus,
     /// Why the last trace fetch failed.
     pub error: Option<String>,
+    /// The open trace's log records, oldest first.
+    pub logs: Vec<LogView>,
+}
+
+/// The Logs screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsState {
+    /// Newest first, as last fetched.
+    pub list: Vec<LogView>,
+    /// How many matched on the hub.
+    pub matched: usize,
+    /// Only this service (`None`: all).
+    pub service: Option<String>,
+    /// Index into [`LOG_LEVELS`]: the lowest level shown.
+    pub level: usize,
+    /// Text the bodies must contain.
+    pub text: String,
+    /// Replace the list with the newest records at every poll.
+    pub follow: bool,
+    pub selected: usize,
+}
+
+impl Default for LogsState {
+    fn default() -> Self {
+        Self {
+            list: Vec::new(),
+            matched: 0,
+            service: None,
+            level: 0,
+            text: String::new(),
+            follow: true,
+            selected: 0,
+        }
+    }
+}
+
+/// The lowest levels the Logs screen can show, in the order `v` cycles.
+pub const LOG_LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
+
+impl LogsState {
+    /// The hub query for the current filters.
+    pub fn query(&self) -> chaoslab_hub::client::LogQuery {
+        chaoslab_hub::client::LogQuery {
+            service: self.service.clone(),
+            level: (self.level > 0).then(|| LOG_LEVELS[self.level].to_string()),
+            text: (!self.text.is_empty()).then(|| self.text.clone()),
+            limit: Some(500),
+            ..Default::default()
+        }
+    }
 }
 
 /// Which list of the Chaos screen has the keys.
@@ -140,6 +193,9 @@ pub struct AppState {
     /// Selected dependency of the selected service.
     pub dependency_selected: usize,
     pub traces: TracesState,
+    /// The service whose heatmap the poller fetches.
+    pub heatmap_for: Option<String>,
+    pub logs: LogsState,
     pub chaos: ChaosState,
     pub experiment: Option<ExperimentView>,
     /// The help overlay is shown.
@@ -170,6 +226,8 @@ impl AppState {
             dependency_focus: false,
             dependency_selected: 0,
             traces: TracesState::default(),
+            heatmap_for: None,
+            logs: LogsState::default(),
             chaos: ChaosState::default(),
             experiment: None,
             help: false,

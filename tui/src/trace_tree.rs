@@ -20,11 +20,13 @@ pub struct SpanRow {
     pub fault: bool,
 }
 
-/// Whether a span carries an injected fault (`chaos.` event or attribute).
+/// Whether a span carries an injected fault: the one documented event
+/// ([`FAULT_EVENT`]); no attribute or other event counts.
 pub fn has_fault(span: &SpanView) -> bool {
-    span.events.iter().any(|e| e.name.starts_with("chaos."))
-        || span.attributes.keys().any(|k| k.starts_with("chaos."))
+    span.events.iter().any(|e| e.name == FAULT_EVENT)
 }
+
+pub use chaoslab_hub::traces::span::FAULT_EVENT;
 
 /// The rows of a trace, parents before children, siblings by start.
 pub fn rows(trace: &TraceDetail) -> Vec<SpanRow> {

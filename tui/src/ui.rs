@@ -2,7 +2,7 @@
 //! key footer, the help overlay, the filter line) and one module per screen.
 //!
 //! ```text
-//!  chaoslab  1 Overview  2 Service  3 Traces  4 Chaos  5 Experiment   hub ● up
+//!  chaoslab  1 Overview  2 Service  3 Traces  4 Chaos  5 Experiment  6 Logs  hub ● up
 //!  ! hub unreachable at http://127.0.0.1:7070: ... retrying every second
 //!  <screen body>
 //!  / filter: orders errors_
@@ -15,6 +15,8 @@
 pub mod chaos;
 pub mod experiment;
 pub mod fmt;
+pub mod heatmap;
+pub mod logs;
 pub mod overview;
 pub mod service;
 pub mod service_map;
@@ -58,6 +60,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, screen: Screen) {
         Screen::Traces => traces::draw(frame, body, state),
         Screen::Chaos => chaos::draw(frame, body, state),
         Screen::Experiment => experiment::draw(frame, body, state),
+        Screen::Logs => logs::draw(frame, body, state),
     }
     if notice {
         frame.render_widget(Paragraph::new(notice_line(state)), notice_area);
@@ -91,9 +94,20 @@ fn tab_line(state: &AppState, screen: Screen, width: u16) -> Line<'static> {
         spans.push(Span::styled(format!("{} {title}", s.index() + 1), style));
     }
     let (word, color) = match &state.hub {
-        HubStatus::Up => ("● hub up", Color::Green),
-        HubStatus::Connecting => ("○ hub…", Color::Yellow),
-        HubStatus::Unreachable { .. } => ("✗ hub down", Color::Red),
+        HubStatus::Up => ("● hub up".to_string(), Color::Green),
+        HubStatus::Connecting => ("○ hub…".to_string(), Color::Yellow),
+        HubStatus::Unreachable { .. } => ("✗ hub down".to_string(), Color::Red),
+    };
+    // What the hub dropped to stay within its byte budgets.
+    let (word, color) = match (&state.hub, state.data.health.as_ref()) {
+        (HubStatus::Up, Some(h)) if h.traces_evicted + h.log_records_evicted > 0 => (
+            format!(
+                "evicted {} traces {} logs {word}",
+                h.traces_evicted, h.log_records_evicted
+            ),
+            Color::Yellow,
+        ),
+        _ => (word, color),
     };
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let pad = (width as usize).saturating_sub(used + word.chars().count() + 1);
@@ -164,10 +178,10 @@ fn footer_line(state: &AppState, screen: Screen) -> Line<'static> {
 }
 
 /// The rows of the help overlay.
-pub const HELP: [(&str, &str); 19] = [
+pub const HELP: [(&str, &str); 20] = [
     ("?", "show or hide this help"),
     ("Tab / Shift-Tab", "next / previous screen"),
-    ("1 2 3 4 5", "Overview Service Traces Chaos Experiment"),
+    ("1 2 3 4 5 6", "Overview Service Traces Chaos Experiment Logs"),
     ("↑ ↓  k j", "move the selection (PgUp PgDn g G)"),
     ("← →  h l", "switch pane"),
     ("Enter", "drill in: service, its traces, a trace"),
@@ -179,6 +193,7 @@ pub const HELP: [(&str, &str); 19] = [
     ("c", "overview: calls table instead of services"),
     ("d  Delete", "remove the selected fault (Chaos)"),
     ("b r t", "toggle breaker / retry / timeout of a dependency"),
+    ("s v Space", "logs: service, lowest level, follow or pause"),
     ("q  Ctrl-C", "quit"),
     ("", ""),
     (

@@ -4,13 +4,13 @@
 
 mod data;
 
-pub use data::{INFRASTRUCTURE, apply, is_infrastructure};
+pub use data::{PROXY_ROLE, apply};
 
 use std::time::Instant;
 
 use crate::action::{Action, Command};
 use crate::filter::TraceFilter;
-use crate::picker::{DEFAULT_PROXIES, FaultPicker};
+use crate::picker::FaultPicker;
 use crate::screen::Screen;
 use crate::state::{AppState, ChaosFocus, FilterInput, NOTICE_FOR, Notice, TraceFocus};
 
@@ -27,7 +27,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Show(s) => state.screen = s,
         Action::NextScreen => state.screen = state.screen.next(),
         Action::PrevScreen => state.screen = state.screen.prev(),
-        Action::Move(d) => move_selection(state, d),
+        Action::Move(d) => move_selection(state, d, &mut cmds),
         Action::Focus(d) => match state.screen {
             Screen::Traces if state.traces.detail.is_some() => {
                 state.traces.focus = if d > 0 {
@@ -46,14 +46,23 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Screen::Service => {
                 state.dependency_focus = d > 0 && !state.selected_dependencies().is_empty()
             }
-            Screen::Overview => move_selection(state, d),
+            Screen::Overview => move_selection(state, d, &mut cmds),
             _ => {}
         },
         Action::Open => open(state, &mut cmds),
         Action::Back => back(state),
         Action::StartFilter => {
-            state.screen = Screen::Traces;
-            state.input = Some(FilterInput::default());
+            if state.screen != Screen::Logs {
+                state.screen = Screen::Traces;
+            }
+            state.input = Some(FilterInput {
+                text: if state.screen == Screen::Logs {
+                    state.logs.text.clone()
+                } else {
+                    String::new()
+                },
+                error: None,
+            });
         }
         Action::FilterChar(c) => {
             if let Some(i) = &mut state.input {
@@ -121,6 +130,28 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.notice = None;
             }
         }
+        Action::LogsService(d) => {
+            let mut names: Vec<Option<String>> = vec![None];
+            names.extend(state.service_names().into_iter().map(Some));
+            let i = names.iter().position(|n| *n == state.logs.service).unwrap_or(0);
+            let n = names.len() as i32;
+            state.logs.service = names[((i as i32 + d).rem_euclid(n)) as usize].clone();
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        Action::LogsLevel(d) => {
+            let n = crate::state::LOG_LEVELS.len() as i32;
+            state.logs.level = ((state.logs.level as i32 + d).rem_euclid(n)) as usize;
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        Action::ToggleFollow => {
+            state.logs.follow = !state.logs.follow;
+            if state.logs.follow {
+                state.logs.selected = 0;
+                cmds.push(Command::PollNow);
+            }
+        }
         Action::Resize => {}
     }
     cmds
@@ -141,7 +172,7 @@ fn step(cur: usize, delta: i32, len: usize) -> usize {
     (cur as i64 + delta as i64).clamp(0, len as i64 - 1) as usize
 }
 
-fn move_selection(state: &mut AppState, d: i32) {
+fn move_selection(state: &mut AppState, d: i32, cmds: &mut Vec<Command>) {
     match state.screen {
         Screen::Service if state.dependency_focus => {
             let n = state.selected_dependencies().len();
@@ -152,6 +183,11 @@ fn move_selection(state: &mut AppState, d: i32) {
             state.service_selected = step(state.service_selected, d, state.data.services.len());
             if before != state.service_selected {
                 state.dependency_selected = 0;
+                if let Some(name) = state.selected_service().map(|s| s.name.clone()) {
+                    state.heatmap_for = Some(name.clone());
+                    state.data.heatmap = None;
+                    cmds.push(Command::SetHeatmapService(name));
+                }
             }
         }
         Screen::Traces => match state.traces.focus {
@@ -163,6 +199,13 @@ fn move_selection(state: &mut AppState, d: i32) {
                     step(state.traces.span_selected, d, state.traces.rows.len())
             }
         },
+        Screen::Logs => {
+            state.logs.selected = step(state.logs.selected, d, state.logs.list.len());
+            // Moving off the newest record pauses following, as `less +F` does.
+            if d != 0 && state.logs.selected > 0 {
+                state.logs.follow = false;
+            }
+        }
         Screen::Chaos => match state.chaos.focus {
             ChaosFocus::Faults => {
                 state.chaos.selected = step(state.chaos.selected, d, state.chaos.faults.len())
@@ -179,6 +222,18 @@ fn move_selection(state: &mut AppState, d: i32) {
 fn open(state: &mut AppState, cmds: &mut Vec<Command>) {
     match state.screen {
         Screen::Overview => state.screen = Screen::Service,
+        Screen::Logs => {
+            let trace = state
+                .logs
+                .list
+                .get(state.logs.selected)
+                .and_then(|r| r.trace_id.clone());
+            if let Some(id) = trace {
+                state.screen = Screen::Traces;
+                state.traces.focus = TraceFocus::Waterfall;
+                cmds.push(Command::FetchTrace(id));
+            }
+        }
         Screen::Service => {
             if let Some(name) = state.selected_service().map(|s| s.name.clone()) {
                 state.screen = Screen::Traces;
@@ -234,6 +289,14 @@ fn back(state: &mut AppState) {
 }
 
 fn apply_filter(state: &mut AppState, cmds: &mut Vec<Command>) {
+    if state.screen == Screen::Logs {
+        if let Some(input) = state.input.take() {
+            state.logs.text = input.text.trim().to_string();
+            state.logs.selected = 0;
+            cmds.push(Command::SetLogQuery(state.logs.query()));
+        }
+        return;
+    }
     let known = state.service_names();
     let Some(input) = &mut state.input else {
         return;
@@ -267,12 +330,10 @@ fn new_picker(state: &AppState) -> FaultPicker {
             v
         })
         .unwrap_or_default();
+    let services = state.service_names();
     if proxies.is_empty() {
-        proxies = DEFAULT_PROXIES.iter().map(|s| s.to_string()).collect();
-    }
-    let mut services = state.service_names();
-    if services.is_empty() {
-        services = proxies.clone();
+        // No call seen yet: every service the hub knows may have a proxy.
+        proxies = services.clone();
     }
     let mut p = FaultPicker::new(proxies, services);
     if let Some(i) = state

@@ -19,5 +19,5 @@ async fn bench_runs_from_spawn_blocking_and_prints_a_table() {
         "{table}"
     );
     assert!(report.idle_cpu_pct.is_some(), "{table}");
-    assert_eq!(report.frames.len(), 15);
+    assert_eq!(report.frames.len(), 3 * chaoslab_tui::Screen::ALL.len());
 }

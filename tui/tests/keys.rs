@@ -19,18 +19,20 @@ fn tab_and_numbers_move_between_screens() {
         Screen::Traces,
         Screen::Chaos,
         Screen::Experiment,
+        Screen::Logs,
         Screen::Overview,
     ] {
         press(&mut s, KeyCode::Tab);
         assert_eq!(s.screen, want);
     }
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(s.screen, Screen::Experiment);
+    assert_eq!(s.screen, Screen::Logs);
     for (k, want) in [
         ('1', Screen::Overview),
         ('3', Screen::Traces),
         ('4', Screen::Chaos),
         ('5', Screen::Experiment),
+        ('6', Screen::Logs),
         ('2', Screen::Service),
     ] {
         press(&mut s, KeyCode::Char(k));
@@ -258,4 +260,41 @@ fn a_word_that_is_no_service_filters_by_root_name() {
     assert_eq!(s.traces.list.len(), 1, "{:?}", s.traces.list);
     assert_eq!(s.traces.list[0].root_name, "GET /api/products");
     assert!(render_to_string(&s, Screen::Traces, 120, 40).contains("filter: ~products"));
+}
+
+#[test]
+fn logs_screen_filters_by_service_level_and_text_and_pauses_following() {
+    use chaoslab_tui::Command;
+    let mut s = fixtures::lab_state();
+    press(&mut s, KeyCode::Char('6'));
+    assert_eq!(s.screen, Screen::Logs);
+    let text = chaoslab_tui::render_to_string(&s, Screen::Logs, 120, 20);
+    assert!(text.contains("charge declined: card expired"), "{text}");
+    assert!(text.contains("following"), "{text}");
+    // `s` picks the first service the hub knows; the query asks for it.
+    let cmds = press(&mut s, KeyCode::Char('s'));
+    let service = s.logs.service.clone().expect("a service");
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::SetLogQuery(q) if q.service.as_deref() == Some(service.as_str()))),
+        "{cmds:?}"
+    );
+    // `v` raises the lowest level shown: debug, info, ...
+    press(&mut s, KeyCode::Char('v'));
+    press(&mut s, KeyCode::Char('v'));
+    assert_eq!(s.logs.query().level.as_deref(), Some("info"));
+    // `/` types the text filter on this screen (not the trace filter).
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "declined");
+    let cmds = press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Logs);
+    assert_eq!(s.logs.text, "declined");
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::SetLogQuery(q) if q.text.as_deref() == Some("declined"))),
+        "{cmds:?}"
+    );
+    // Space pauses following, and the title says so.
+    press(&mut s, KeyCode::Char(' '));
+    assert!(!s.logs.follow);
+    let text = chaoslab_tui::render_to_string(&s, Screen::Logs, 120, 20);
+    assert!(text.contains("paused"), "{text}");
 }

@@ -80,7 +80,7 @@ fn kv(k: &str, v: &str) -> KeyValue {
     }
 }
 
-/// A checkout trace: gateway root, orders child with a `chaos.latency` event.
+/// A checkout trace: gateway root, orders child with a `chaos.fault` event.
 fn checkout_export(
     service: &str,
     span_id: u64,
@@ -112,7 +112,7 @@ fn checkout_export(
                     end_time_unix_nano: base + 300_000_000 / span_id,
                     events: if fault {
                         vec![span::Event {
-                            name: "chaos.latency".into(),
+                            name: "chaos.fault".into(),
                             time_unix_nano: base,
                             ..Default::default()
                         }]
@@ -155,7 +155,7 @@ async fn start_lab() -> Lab {
             .into_future(),
     );
     let client = AgentClient::new(Some(&agent_url));
-    for name in chaoslab_tui::picker::DEFAULT_PROXIES {
+    for name in ["users", "catalog", "inventory", "orders", "payments"] {
         client
             .send(&AgentRequest {
                 method: "POST",
@@ -304,15 +304,21 @@ async fn the_interactive_loop_adds_a_fault_from_keys_and_quits() {
     });
     let key = |c: KeyCode| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
     // f opens the picker on the selected service's proxy; Enter adds a
-    // 100 ms latency for 30 s.
-    keys.send(key(KeyCode::Char('f'))).await.unwrap();
-    keys.send(key(KeyCode::Enter)).await.unwrap();
+    // 100 ms latency for 30 s. The picker's targets are the services the
+    // hub discovered, so until the first poll has answered there is
+    // nothing to pick: a person would look and try again, and so does this.
     let agent = AgentClient::new(Some(&lab.agent_url));
     eventually("the fault the keys asked for", DEADLINE, || async {
         let f = agent.faults().await.ok()?;
-        f.iter()
+        if f.iter()
             .any(|f| f.kind == "latency" && f.detail.contains("latency=100"))
-            .then_some(())
+        {
+            return Some(());
+        }
+        for k in [KeyCode::Esc, KeyCode::Char('f'), KeyCode::Enter] {
+            keys.send(key(k)).await.unwrap();
+        }
+        None
     })
     .await;
     keys.send(key(KeyCode::Char('x'))).await.unwrap();

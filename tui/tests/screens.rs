@@ -80,6 +80,32 @@ fn service_screen_shows_routes_and_an_open_breaker() {
 }
 
 #[test]
+fn service_screen_draws_the_latency_heatmap_of_the_selected_service() {
+    let state = fixtures::lab_state();
+    let first = &state.data.services[0].name;
+    assert_eq!(state.heatmap_for.as_deref(), Some(first.as_str()));
+    let buf = render_buffer(&state, Screen::Service, 140, 40);
+    let text = ratatui_text(&buf);
+    assert!(text.contains("latency heatmap"), "{text}");
+    // The fast band is busy (full blocks), the slow band lights up late.
+    let (_, fast) = find(&buf, "≤10ms").unwrap_or_else(|| panic!("{text}"));
+    let row: String = (0..140).map(|x| buf[(x, fast)].symbol().to_string()).collect();
+    assert!(row.contains("████"), "{row}");
+    // Another service selected: the poller is asked for its heatmap, and
+    // the old one is not drawn under the new name.
+    let mut state = state;
+    let cmds = press(&mut state, KeyCode::Down);
+    let second = state.data.services[1].name.clone();
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, chaoslab_tui::Command::SetHeatmapService(n) if *n == second)),
+        "{cmds:?}"
+    );
+    let text = render_to_string(&state, Screen::Service, 140, 40);
+    assert!(!text.contains("latency heatmap"), "{text}");
+}
+
+#[test]
 fn waterfall_highlights_the_span_with_the_injected_fault() {
     let mut state = fixtures::lab_state();
     state.traces.focus = TraceFocus::Waterfall;
@@ -128,9 +154,17 @@ fn span_details_show_attributes_and_the_fault_event() {
         press(&mut state, KeyCode::Down);
     }
     let text = render_to_string(&state, Screen::Traces, 120, 40);
-    assert!(text.contains("chaos.latency"), "{text}");
-    assert!(text.contains("latency_ms=300"), "{text}");
+    assert!(text.contains("chaos.fault"), "{text}");
+    assert!(text.contains("fault.kind=latency"), "{text}");
     assert!(text.contains("attempt 1 timed out"), "{text}");
+    // Who sent it, and the span's own log line under it in the waterfall.
+    assert!(text.contains("telemetry.sdk.language = rust"), "{text}");
+    let row = text
+        .lines()
+        .position(|l| l.contains("▲ orders: POST payments"))
+        .unwrap();
+    let under = text.lines().nth(row + 1).unwrap();
+    assert!(under.contains("┆ WARN  payments slow: retrying the charge"), "{text}");
 }
 
 #[test]
@@ -234,7 +268,7 @@ fn every_screen_fits_80x24_with_key_labels_and_never_panics() {
         for key in [
             "? help",
             "q quit",
-            "Tab/1-5 screen",
+            "Tab/1-6 screen",
             "/ filter",
             "f fault",
             "x clear",

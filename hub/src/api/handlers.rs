@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use super::error::ApiError;
 use super::params::Params;
 use super::types::{
-    EdgesResponse, FaultsResponse, HubHealth, LoadResponse, MetricValue, ResilienceResponse,
+    EdgesResponse, FaultsResponse, Heatmap, HubHealth, LoadResponse, MetricValue, ResilienceResponse,
     ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
 };
 use crate::hub::{Hub, now_ms};
@@ -95,6 +95,20 @@ pub async fn service(
         .ok_or_else(|| ApiError::NotFound(format!("no service named {name:?}")))
 }
 
+pub async fn heatmap(
+    State(hub): State<Arc<Hub>>,
+    Path(name): Path<String>,
+    Query(q): Q,
+) -> Result<Heatmap> {
+    let p = Params(q);
+    let spec = series_spec(&hub, &p)?;
+    let n = name.clone();
+    blocking(move || hub.heatmap(&n, spec))
+        .await
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no service named {name:?}")))
+}
+
 pub async fn edges(State(hub): State<Arc<Hub>>, Query(q): Q) -> Result<EdgesResponse> {
     let p = Params(q);
     Ok(Json(hub.edges(window(&hub, &p)?)))
@@ -166,7 +180,7 @@ pub async fn metric(State(hub): State<Arc<Hub>>, Query(q): Q) -> Result<MetricVa
     let agg = p.aggregation("agg")?;
     let len = window(&hub, &p)?.unwrap_or(Duration::from_secs(30));
     let w = Window::ending(now_ms(), len.as_millis() as u64);
-    let (value, series_matched) = derive::query(&hub.read_series(), &name, &labels, agg, w);
+    let (value, series_matched) = derive::query_sources(&hub.read_series(), &name, &labels, agg, w);
     Ok(Json(MetricValue {
         name,
         labels,

@@ -6,7 +6,9 @@
 //! | `GET /api/topology` | [`types::Topology`] |
 //! | `GET /api/services[?series=1&range=5m&step=5s]` | [`types::ServicesResponse`] |
 //! | `GET /api/services/{name}` | [`types::ServiceStats`] with series |
+//! | `GET /api/services/{name}/heatmap[?range=5m&step=5s]` | [`types::Heatmap`] |
 //! | `GET /api/edges` | [`types::EdgesResponse`] |
+//! | `GET /api/logs?service=&level=&trace_id=&span_id=&q=&after=&limit=` | [`types::LogsResponse`] ([`logs`]) |
 //! | `GET /api/traces?service=&status=error&min_duration_ms=&fault=1&limit=` | [`types::TracesResponse`] |
 //! | `GET /api/traces/{trace_id}` | [`types::TraceDetail`] |
 //! | `GET /api/resilience` | [`types::ResilienceResponse`] |
@@ -21,6 +23,7 @@
 pub mod error;
 pub mod experiment;
 mod handlers;
+pub mod logs;
 pub mod params;
 pub mod types;
 
@@ -40,7 +43,9 @@ pub fn api_router(hub: Arc<Hub>) -> Router {
         .route("/api/topology", get(topology))
         .route("/api/services", get(services))
         .route("/api/services/{name}", get(service))
+        .route("/api/services/{name}/heatmap", get(heatmap))
         .route("/api/edges", get(edges))
+        .route("/api/logs", get(logs::logs))
         .route("/api/traces", get(traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/resilience", get(resilience))

@@ -87,6 +87,16 @@ pub struct TopologyNode {
     pub health: Health,
     /// Server-side numbers for the whole service.
     pub stats: RedStats,
+    /// Where `stats` came from: `prometheus`, `otlp_metrics`, `spans`, or
+    /// empty when nothing measured it in the window.
+    #[serde(default)]
+    pub source: String,
+    /// `telemetry.sdk.language` of its OTLP resource, when it sent any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_language: Option<String>,    /// `proxy` when its spans show it forwarding calls to other services
+    /// (the agent's proxies); empty for a plain service.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
 }
 
 /// `GET /api/edges` items (and topology edges): caller -> callee, measured
@@ -104,6 +114,9 @@ pub struct EdgeStats {
     /// Short descriptions of those faults (kind names), empty when none.
     #[serde(default)]
     pub faults: Vec<String>,
+    /// Where `stats` came from: `prometheus`, `otlp_metrics` or `spans`.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// `GET /api/edges`.
@@ -142,6 +155,19 @@ pub struct ServiceStats {
     /// Time series, present with `?series=1` or on `/api/services/{name}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<ServiceSeries>,
+    /// Where `stats` came from: `prometheus`, `otlp_metrics`, `spans`, or
+    /// empty when nothing measured it in the window.
+    #[serde(default)]
+    pub source: String,
+    /// `telemetry.sdk.language` of its OTLP resource, when it sent any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_language: Option<String>,
+    /// The OTLP signals it sent (`traces`, `metrics`, `logs`).
+    #[serde(default)]
+    pub signals: Vec<String>,    /// `proxy` when its spans show it forwarding calls to other services
+    /// (the agent's proxies); empty for a plain service.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
 }
 
 /// `GET /api/services`.
@@ -280,17 +306,85 @@ pub struct SpanView {
     pub attributes: BTreeMap<String, serde_json::Value>,
     /// Span events, in time order.
     pub events: Vec<SpanEventView>,
+    /// Attributes of the resource that sent it (`service.name`,
+    /// `telemetry.sdk.language`, `telemetry.sdk.name`, ...).
+    #[serde(default)]
+    pub resource: BTreeMap<String, serde_json::Value>,
 }
 
 /// A span event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanEventView {
-    /// Event name (a fault injection is named `chaos.<kind>`).
+    /// Event name (an injected fault is `chaos.fault`, with `fault.kind`).
     pub name: String,
     /// When, Unix ns.
     pub time_unix_nano: u64,
     /// Event attributes.
     pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+// ---------------------------------------------------------------- logs
+
+/// A stored log record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogView {
+    /// Arrival number; `after=` pages on it.
+    pub seq: u64,
+    /// The record's time (else when it was observed), Unix ns.
+    pub time_unix_nano: u64,
+    /// OTLP severity number (1-24, 0 unknown).
+    pub severity_number: u8,
+    /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL (or empty).
+    pub level: String,
+    /// The body; non-string bodies as JSON text.
+    pub body: String,
+    /// `service.name` of the sender.
+    pub service: String,
+    /// 32 hex digits, when the record belongs to a trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    /// 16 hex digits, when the record belongs to a span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_id: Option<String>,
+    /// Record attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// `GET /api/logs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogsResponse {
+    /// Newest first.
+    pub logs: Vec<LogView>,
+    /// How many matched (may exceed `logs.len()`).
+    pub matched: usize,
+    /// The newest sequence number in the store: pass it as `after=` to get
+    /// only what arrives next.
+    pub last_seq: u64,
+}
+
+// ---------------------------------------------------------------- heatmap
+
+/// `GET /api/services/{name}/heatmap`: requests per second in each latency
+/// bucket, per step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heatmap {
+    pub service: String,
+    /// Where the numbers came from: `prometheus`, `otlp_metrics` or `spans`.
+    pub source: String,
+    pub step_s: f64,
+    /// Bucket upper bounds, ms (the last is `f64::INFINITY` as `null`).
+    pub bounds_ms: Vec<Option<f64>>,
+    /// One column per step, oldest first.
+    pub columns: Vec<HeatmapColumn>,
+}
+
+/// One step of a heatmap.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapColumn {
+    pub t_unix_ms: u64,
+    /// Requests per second per bucket (`bounds_ms` order; not cumulative).
+    pub rates: Vec<f64>,
 }
 
 // ---------------------------------------------------------------- resilience
@@ -415,9 +509,9 @@ pub struct HubHealth {
     pub spans_evicted: u64,
     /// Traces dropped to stay within the budget.
     pub traces_evicted: u64,
-    /// Metric data points accepted over OTLP (counted, not stored).
+    /// Metric data points accepted over OTLP (HTTP durations kept, all counted).
     pub metric_points_received: u64,
-    /// Log records accepted over OTLP (counted, not stored).
+    /// Log records accepted over OTLP.
     pub log_records_received: u64,
     /// OTLP payloads rejected as malformed (both protocols).
     pub rejected_payloads: u64,
@@ -431,6 +525,27 @@ pub struct HubHealth {
     /// Approximate bytes the trace store holds (spans and their strings).
     #[serde(default)]
     pub trace_store_bytes: usize,
+    /// The trace store's byte budget.
+    #[serde(default)]
+    pub trace_byte_budget: usize,
+    /// Log records held now.
+    #[serde(default)]
+    pub log_records_stored: usize,
+    /// Approximate bytes the log store holds.
+    #[serde(default)]
+    pub log_store_bytes: usize,
+    /// The log store's byte budget.
+    #[serde(default)]
+    pub log_byte_budget: usize,
+    /// Log records dropped to stay within the budget.
+    #[serde(default)]
+    pub log_records_evicted: u64,
+    /// String values (attributes, bodies) cut to `attr_value_max`.
+    #[serde(default)]
+    pub values_truncated: u64,
+    /// Longest string value kept, bytes.
+    #[serde(default)]
+    pub attr_value_max: usize,
 }
 
 // ---------------------------------------------------------------- metric query

@@ -90,8 +90,8 @@ pub fn request(rng: &mut Rng, service_ix: usize, spans: usize) -> ExportTraceSer
             events: if error {
                 vec![span::Event {
                     time_unix_nano: start + 1_000_000,
-                    name: "chaos.abort".into(),
-                    attributes: vec![kv("chaos.status", any_value::Value::IntValue(500))],
+                    name: chaoslab_kit::names::span::FAULT_EVENT.into(),
+                    attributes: vec![kv("fault.kind", any_value::Value::StringValue("abort".into()))],
                     ..Default::default()
                 }]
             } else {

@@ -16,6 +16,7 @@ use crate::api::types::{Aggregation, CircuitState, RedStats, ResilienceEntry};
 use super::exposition::parse_value;
 use super::quantile::{Bucket, histogram_quantile};
 use super::series::{SeriesKey, SeriesRef, SeriesStore};
+use crate::derived::Source;
 
 /// A time range, Unix ms, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,9 +350,42 @@ pub fn query(
     agg: Aggregation,
     w: Window,
 ) -> (Option<f64>, usize) {
+    query_over(store.named(name), matchers, agg, w)
+}
+
+/// [`query`] over one source only: the first in [`Source::ALL`] with a
+/// matching series, so a value is never the sum of a scraped series and
+/// the hub's own copy of it from spans.
+pub fn query_sources(
+    store: &SeriesStore,
+    name: &str,
+    matchers: &BTreeMap<String, String>,
+    agg: Aggregation,
+    w: Window,
+) -> (Option<f64>, usize) {
+    for source in Source::ALL {
+        let r = query_over(
+            store.from_source(source).filter(|(k, _)| k.name == name),
+            matchers,
+            agg,
+            w,
+        );
+        if r.1 > 0 {
+            return r;
+        }
+    }
+    (None, 0)
+}
+
+fn query_over<'a>(
+    series: impl Iterator<Item = (&'a SeriesKey, SeriesRef<'a>)>,
+    matchers: &BTreeMap<String, String>,
+    agg: Aggregation,
+    w: Window,
+) -> (Option<f64>, usize) {
     let mut values = Vec::new();
     let mut matched = 0;
-    for (k, s) in store.named(name) {
+    for (k, s) in series {
         if !matchers
             .iter()
             .all(|(mk, mv)| k.label(mk) == Some(mv.as_str()))
@@ -374,4 +408,51 @@ pub fn query(
         Aggregation::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     };
     (Some(v), matched)
+}
+
+/// [`red_by`] with every source, one per owner: for each owner (a service,
+/// an edge) the numbers of the first source in [`Source::ALL`] that has
+/// any, so a service both scraped and sending spans is counted once.
+/// `keep` can refuse a group of a given source.
+pub fn red_merged<K: Ord, O: Ord>(
+    store: &SeriesStore,
+    src: RedSource<'_>,
+    w: Window,
+    key: impl Fn(&SeriesKey) -> Option<K>,
+    owner: impl Fn(&K) -> O,
+    keep: impl Fn(Source, &K) -> bool,
+) -> BTreeMap<K, (RedStats, Source)> {
+    let mut out = BTreeMap::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for source in Source::ALL {
+        let m = red_over(store.from_source(source), src, w, &key);
+        let mut here = Vec::new();
+        for (k, v) in m {
+            if !keep(source, &k) {
+                continue;
+            }
+            let o = owner(&k);
+            if taken.contains(&o) {
+                continue;
+            }
+            here.push(o);
+            out.insert(k, (v, source));
+        }
+        taken.extend(here);
+    }
+    out
+}
+
+/// The first source in [`Source::ALL`] with `src` series for which `pick`
+/// holds (e.g. one service's), if any.
+pub fn best_source(
+    store: &SeriesStore,
+    src: RedSource<'_>,
+    pick: impl Fn(&SeriesKey) -> bool,
+) -> Option<Source> {
+    Source::ALL.into_iter().find(|s| {
+        store
+            .from_source(*s)
+            .any(|(k, _)| k.name == src.count && pick(k))
+    })
 }

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::exposition::Sample;
+use crate::derived::Source;
 
 /// Labels of a series, sorted by name (always including `service`).
 pub type Labels = Vec<(String, String)>;
@@ -231,9 +232,32 @@ impl SeriesStore {
         });
     }
 
-    /// Forgets targets not in `keep`.
+    /// Forgets scrape targets not in `keep` (the hub's own derived
+    /// targets stay).
     pub fn retain_targets(&mut self, keep: &[String]) {
-        self.targets.retain(|k, _| keep.contains(k));
+        self.targets
+            .retain(|k, _| keep.contains(k) || Source::of_target(k) != Source::Scraped);
+    }
+
+    /// Every series from one source.
+    pub fn from_source(
+        &self,
+        source: Source,
+    ) -> impl Iterator<Item = (&SeriesKey, SeriesRef<'_>)> + '_ {
+        self.targets
+            .iter()
+            .filter(move |(k, _)| Source::of_target(k) == source)
+            .flat_map(|(_, d)| {
+                d.series.iter().map(move |(k, v)| {
+                    (
+                        k,
+                        SeriesRef {
+                            times: &d.times,
+                            values: v,
+                        },
+                    )
+                })
+            })
     }
 
     /// Series held.

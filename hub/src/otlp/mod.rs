@@ -1,5 +1,10 @@
 //! OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`]) for traces, metrics
-//! and logs. Traces are stored; metric points and log records are counted.
+//! and logs. Spans and log records are stored; HTTP duration metrics feed
+//! the RED numbers ([`crate::derived`]), every metric point is counted.
+//!
+//! Size limits: one export may be at most [`MAX_PAYLOAD_BYTES`] decoded
+//! (gRPC answers RESOURCE_EXHAUSTED past it, HTTP 413), and each string
+//! value is cut to the hub's `attr_value_max` (4 KiB by default).
 //!
 //! Both transports share [`Signal`], which says for each kind of export
 //! what its request and response are and what the hub does with it.
@@ -16,8 +21,6 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use std::sync::atomic::Ordering;
 
 use crate::hub::Hub;
 
@@ -36,9 +39,9 @@ pub trait Signal: Send + Sync + 'static {
 
 /// `TraceService/Export`: spans are stored.
 pub struct Traces;
-/// `MetricsService/Export`: data points are counted.
+/// `MetricsService/Export`: HTTP duration histograms are kept, every point counted.
 pub struct Metrics;
-/// `LogsService/Export`: log records are counted.
+/// `LogsService/Export`: log records are stored.
 pub struct Logs;
 
 impl Signal for Traces {
@@ -63,23 +66,7 @@ impl Signal for Metrics {
     const SERVICE: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
 
     fn export(hub: &Hub, req: Self::Req) -> Self::Resp {
-        let points: usize = req
-            .resource_metrics
-            .iter()
-            .flat_map(|r| &r.scope_metrics)
-            .flat_map(|s| &s.metrics)
-            .map(|m| match &m.data {
-                Some(Data::Gauge(g)) => g.data_points.len(),
-                Some(Data::Sum(s)) => s.data_points.len(),
-                Some(Data::Histogram(h)) => h.data_points.len(),
-                Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
-                Some(Data::Summary(s)) => s.data_points.len(),
-                None => 0,
-            })
-            .sum();
-        hub.stats
-            .metric_points
-            .fetch_add(points as u64, Ordering::Relaxed);
+        hub.ingest_metrics(&req);
         ExportMetricsServiceResponse::default()
     }
 }
@@ -90,15 +77,7 @@ impl Signal for Logs {
     const SERVICE: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
 
     fn export(hub: &Hub, req: Self::Req) -> Self::Resp {
-        let records: usize = req
-            .resource_logs
-            .iter()
-            .flat_map(|r| &r.scope_logs)
-            .map(|s| s.log_records.len())
-            .sum();
-        hub.stats
-            .log_records
-            .fetch_add(records as u64, Ordering::Relaxed);
+        hub.ingest_logs(req);
         ExportLogsServiceResponse::default()
     }
 }

@@ -1,6 +1,6 @@
 //! The span as the store keeps it: compact, with interned strings, and only
-//! what the query API shows (resource attributes other than `service.name`
-//! are dropped).
+//! what the query API shows. Resource attributes are kept once per
+//! resource and shared by its spans ([`Resource`]).
 
 use std::sync::Arc;
 
@@ -27,7 +27,11 @@ pub enum AttrValue {
     Json(Box<serde_json::Value>),
 }
 
-/// A span event (a fault injection appears as `chaos.<kind>`).
+/// The attributes of the resource that sent a span (`service.name`,
+/// `telemetry.sdk.language`, `host.name`, ...), shared by its spans.
+pub type Resource = Arc<[Attribute]>;
+
+/// A span event (an injected fault appears as [`FAULT_EVENT`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub name: Arc<str>,
@@ -43,6 +47,8 @@ pub struct StoredSpan {
     pub parent_id: SpanId,
     /// `service.name` of the sending resource.
     pub service: Arc<str>,
+    /// Every attribute of the sending resource.
+    pub resource: Resource,
     pub name: Arc<str>,
     /// OTLP span kind number (0 unspecified .. 5 consumer).
     pub kind: u8,
@@ -59,8 +65,8 @@ pub struct StoredSpan {
 /// span); longer ones (URLs with ids, statements) rarely repeat.
 pub const INTERN_MAX_LEN: usize = 64;
 
-/// The prefix that marks a chaos fault on a span (event or attribute name).
-pub const FAULT_PREFIX: &str = "chaos.";
+/// The event that records an injected fault; nothing else marks one.
+pub use chaoslab_kit::names::span::FAULT_EVENT;
 
 impl StoredSpan {
     /// The span's status is Error.
@@ -68,13 +74,29 @@ impl StoredSpan {
         self.status == 2
     }
 
-    /// An event or attribute name starts with `chaos.`.
+    /// The span carries a [`FAULT_EVENT`] event: a fault was injected into
+    /// it. Other names (a proxy's `proxy.name`, anyone's `chaos.*`
+    /// attributes) never count.
     pub fn has_fault(&self) -> bool {
-        self.events.iter().any(|e| e.name.starts_with(FAULT_PREFIX))
-            || self
-                .attributes
-                .iter()
-                .any(|a| a.key.starts_with(FAULT_PREFIX))
+        self.events.iter().any(|e| &*e.name == FAULT_EVENT)
+    }
+
+    /// A string attribute's value.
+    pub fn str_attr(&self, key: &str) -> Option<&str> {
+        self.attributes.iter().find_map(|a| match &a.value {
+            AttrValue::Str(s) if &*a.key == key => Some(&**s),
+            _ => None,
+        })
+    }
+
+    /// An integer attribute's value (also from a numeric string).
+    pub fn int_attr(&self, key: &str) -> Option<i64> {
+        self.attributes.iter().find_map(|a| match &a.value {
+            _ if &*a.key != key => None,
+            AttrValue::Int(i) => Some(*i),
+            AttrValue::Str(s) => s.parse().ok(),
+            _ => None,
+        })
     }
 
     /// The heap bytes this span owns (its strings, attribute and event

@@ -1,10 +1,14 @@
-//! The trace store: spans grouped by trace id, bounded by a span budget.
+//! The trace store: spans grouped by trace id, bounded by a span budget
+//! and a byte budget.
 //!
 //! Spans are appended to their trace as they arrive, in any order (a parent
 //! may come after its child); the per-trace summary is kept up to date on
 //! every insert so listings never walk the spans. When the total number of
-//! spans exceeds the budget, whole traces are evicted oldest-first (by the
-//! arrival of their first span) and counted.
+//! spans or the bytes held exceed their budget, whole traces are evicted
+//! oldest-first (by the arrival of their first span) and counted. Bytes
+//! are what the spans own on the heap ([`StoredSpan::heap_bytes`]) plus
+//! the span lists and map slots; string values are cut at conversion
+//! ([`super::convert::Limits`]), so one span cannot exceed the budget alone.
 //!
 //! One mutex guards the store; an insert holds it once per export request,
 //! and the conversion from OTLP happens before, outside the lock.
@@ -113,6 +117,7 @@ pub struct StoreStats {
     pub spans_evicted: u64,
     pub traces_evicted: u64,
     pub approx_bytes: usize,
+    pub byte_budget: usize,
 }
 
 #[derive(Debug, Default)]
@@ -131,14 +136,17 @@ struct Inner {
 #[derive(Debug)]
 pub struct TraceStore {
     budget: usize,
+    byte_budget: usize,
     inner: Mutex<Inner>,
 }
 
 impl TraceStore {
-    /// A store that holds at most `budget` spans (at least 1).
-    pub fn new(budget: usize) -> Self {
+    /// A store that holds at most `budget` spans and about `byte_budget`
+    /// bytes (each at least 1).
+    pub fn new(budget: usize, byte_budget: usize) -> Self {
         Self {
             budget: budget.max(1),
+            byte_budget: byte_budget.max(1),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -165,7 +173,9 @@ impl TraceStore {
             inner.bytes += trace.push(span);
             inner.spans += 1;
         }
-        while inner.spans > self.budget {
+        while inner.spans > self.budget
+            || inner.bytes + inner.traces.len() * PER_TRACE_BYTES > self.byte_budget
+        {
             let Some(old) = inner.order.pop_front() else {
                 break;
             };
@@ -189,6 +199,7 @@ impl TraceStore {
             spans_evicted: g.evicted_spans,
             traces_evicted: g.evicted_traces,
             approx_bytes: g.bytes + g.traces.len() * PER_TRACE_BYTES,
+            byte_budget: self.byte_budget,
         }
     }
 
@@ -209,6 +220,16 @@ impl TraceStore {
             }
         }
         matched
+    }
+
+    /// Runs `f` on several traces under one lock (those stored).
+    pub fn with_traces(&self, ids: &[TraceId], mut f: impl FnMut(TraceId, &Trace)) {
+        let g = self.lock();
+        for id in ids {
+            if let Some(t) = g.traces.get(id) {
+                f(*id, t);
+            }
+        }
     }
 
     /// Runs `f` on one trace, if stored.

@@ -65,6 +65,7 @@ pub fn detail(store: &TraceStore, id: TraceId) -> Option<TraceDetail> {
                 },
                 status_message: s.status_message.to_string(),
                 attributes: attrs(&s.attributes),
+                resource: attrs(&s.resource),
                 events: {
                     let mut ev: Vec<SpanEventView> = s
                         .events
@@ -99,7 +100,8 @@ fn kind(k: u8) -> SpanKind {
     }
 }
 
-fn attrs(a: &[Attribute]) -> BTreeMap<String, serde_json::Value> {
+/// Attributes as a JSON map.
+pub fn attrs(a: &[Attribute]) -> BTreeMap<String, serde_json::Value> {
     a.iter()
         .map(|a| {
             let v = match &a.value {

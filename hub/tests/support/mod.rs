@@ -147,8 +147,9 @@ pub fn export(service: &str, spans: &[S]) -> ExportTraceServiceRequest {
             attributes: vec![kv("http.route", str_val("/x"))],
             events: if s.fault_event {
                 vec![span::Event {
-                    name: "chaos.latency".into(),
+                    name: chaoslab_kit::names::span::FAULT_EVENT.into(),
                     time_unix_nano: base + s.start_ms * 1_000_000,
+                    attributes: vec![kv("fault.kind", str_val("latency"))],
                     ..Default::default()
                 }]
             } else {

@@ -265,11 +265,11 @@ impl Faults {
     fn injected(&self, id: &str, kind: &'static str) {
         metrics::counter!(names::CHAOS_INJECTIONS, names::label::TARGET => self.service.clone(), names::label::KIND => kind).increment(1);
         tracing::Span::current().add_event(
-            "chaos.fault",
+            names::span::FAULT_EVENT,
             vec![
-                KeyValue::new("chaos.fault.kind", kind),
-                KeyValue::new("chaos.fault.id", id.to_string()),
-                KeyValue::new("chaos.fault.target", self.service.clone()),
+                KeyValue::new(names::span::FAULT_KIND, kind),
+                KeyValue::new(names::span::FAULT_ID, id.to_string()),
+                KeyValue::new(names::span::FAULT_TARGET, self.service.clone()),
             ],
         );
     }

@@ -59,6 +59,25 @@ pub mod label {
     pub const JOURNEY: &str = "journey";
 }
 
+/// Names on spans. The rule: an injected fault is recorded as one span
+/// event named [`span::FAULT_EVENT`] on the span it hit (the proxy's span
+/// for proxy faults, the request span for in-service faults); no other
+/// event or attribute name starts with `chaos.`, so a reader (the hub's
+/// FAULT mark, the faults-only filter) can trust that name alone. The
+/// event's attributes say which fault it was.
+pub mod span {
+    /// The event that records an injected fault.
+    pub const FAULT_EVENT: &str = "chaos.fault";
+    /// On the fault event: the fault's kind (`latency`, `abort`, `error_rate`, ...).
+    pub const FAULT_KIND: &str = "fault.kind";
+    /// On the fault event: the fault's id, when it has one.
+    pub const FAULT_ID: &str = "fault.id";
+    /// On the fault event: the service or proxy it was set on.
+    pub const FAULT_TARGET: &str = "fault.target";
+    /// On a proxy's span: the proxy's name (its callee).
+    pub const PROXY_NAME: &str = "proxy.name";
+}
+
 /// Every metric name above, for checks that a dashboard or rule refers only
 /// to metrics the lab emits.
 pub const ALL_METRICS: &[&str] = &[

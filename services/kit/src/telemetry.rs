@@ -3,25 +3,31 @@
 //! ```text
 //!  tracing spans ──tracing-opentelemetry──> SDK tracer ──OTLP (gRPC | HTTP/protobuf)──> hub / Collector
 //!  tracing events ──fmt layer (text | JSON, with trace_id/span_id from the request span)──> stderr
+//!  tracing events ──opentelemetry-appender-tracing──> SDK logger ──OTLP──> hub (trace/span ids kept)
 //!  metrics! macros ──metrics-exporter-prometheus recorder──> GET /metrics (Prometheus text)
 //! ```
 //!
 //! Standard `OTEL_*` variables are honoured: `OTEL_SDK_DISABLED`,
 //! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_EXPORTER_OTLP_{,TRACES_}ENDPOINT`, `OTEL_EXPORTER_OTLP_{,TRACES_}PROTOCOL`
-//! (`grpc`, the default, or `http/protobuf`), `..._HEADERS`, `..._TIMEOUT`.
+//! (`grpc`, the default, or `http/protobuf`), `..._HEADERS`, `..._TIMEOUT`,
+//! `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, and the batch delays
+//! `OTEL_BSP_SCHEDULE_DELAY` / `OTEL_BLRP_SCHEDULE_DELAY` (200 ms here
+//! unless set: a live lab). `OTEL_LOGS_EXPORTER=none` keeps logs local.
 //! `CHAOSLAB_LOG` sets the log filter (`RUST_LOG` syntax) and
 //! `CHAOSLAB_LOG_FORMAT=json` switches logs to JSON.
 
+mod logs;
 mod metrics_setup;
 mod traces;
 
 pub use metrics_setup::{install_metrics, metrics_handle};
-pub use traces::Protocol;
+pub use traces::{LIVE_EXPORT_DELAY, Protocol};
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Errors while setting telemetry up.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +83,7 @@ impl TelemetryOptions {
 /// Holds what must be flushed at exit. Call [`Telemetry::shutdown`].
 pub struct Telemetry {
     tracer: Option<SdkTracerProvider>,
+    logger: Option<SdkLoggerProvider>,
     metrics: PrometheusHandle,
 }
 
@@ -86,15 +93,24 @@ impl Telemetry {
         self.metrics.clone()
     }
 
-    /// Flushes and stops the span exporter. Safe on any runtime flavour.
+    /// Flushes and stops the span and log exporters. Safe on any runtime
+    /// flavour.
     pub async fn shutdown(self) {
-        if let Some(provider) = self.tracer {
-            let _ = tokio::task::spawn_blocking(move || {
-                let _ = provider.force_flush();
-                let _ = provider.shutdown();
-            })
-            .await;
+        let (tracer, logger) = (self.tracer, self.logger);
+        if tracer.is_none() && logger.is_none() {
+            return;
         }
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(p) = tracer {
+                let _ = p.force_flush();
+                let _ = p.shutdown();
+            }
+            if let Some(p) = logger {
+                let _ = p.force_flush();
+                let _ = p.shutdown();
+            }
+        })
+        .await;
     }
 }
 
@@ -109,8 +125,15 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     } else {
         install_metrics(&opts.service)?
     };
+    let resource = traces::resource(&opts.service);
     let tracer = if opts.traces {
-        Some(traces::provider(&opts.service, opts.endpoint.as_deref())?)
+        Some(traces::provider(resource.clone(), opts.endpoint.as_deref())?)
+    } else {
+        None
+    };
+    let logs_off = std::env::var("OTEL_LOGS_EXPORTER").is_ok_and(|v| v.eq_ignore_ascii_case("none"));
+    let logger = if opts.traces && !logs_off {
+        Some(logs::provider(resource, opts.endpoint.as_deref())?)
     } else {
         None
     };
@@ -136,7 +159,25 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
             .with_tracked_inactivity(false)
             .with_target(false)
     });
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    // The bridge's own filter keeps the exporters' logs out of the export
+    // (they would log about exporting their own logs).
+    let otel_logs = logger.as_ref().map(|p| {
+        opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(p).with_filter(
+            tracing_subscriber::filter::filter_fn(|m| {
+                let t = m.target();
+                !(t.starts_with("opentelemetry")
+                    || t.starts_with("h2")
+                    || t.starts_with("hyper")
+                    || t.starts_with("tonic")
+                    || t.starts_with("tower")
+                    || t.starts_with("reqwest"))
+            }),
+        )
+    });
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(otel)
+        .with(otel_logs);
     let writer = LogWriter::open(opts.log_file.as_deref());
     let result = if opts.json_logs {
         registry
@@ -155,7 +196,11 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     };
     // A second init in one process (tests) keeps the first subscriber.
     let _ = result;
-    Ok(Telemetry { tracer, metrics })
+    Ok(Telemetry {
+        tracer,
+        logger,
+        metrics,
+    })
 }
 
 /// Where log lines go: stderr, or a file opened for appending.

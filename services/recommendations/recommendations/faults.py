@@ -114,9 +114,9 @@ class Faults:
         trace.get_current_span().add_event(
             "chaos.fault",
             {
-                "chaos.fault.kind": kind,
-                "chaos.fault.id": fault_id,
-                "chaos.fault.target": self.service,
+                "fault.kind": kind,
+                "fault.id": fault_id,
+                "fault.target": self.service,
             },
         )
 

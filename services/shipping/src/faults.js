@@ -120,7 +120,7 @@ class Faults {
   injected(id, kind, span) {
     this.metrics.chaosInjections.inc({ target: this.service, kind });
     if (span) {
-      span.addEvent('chaos.fault', { 'chaos.fault.kind': kind, 'chaos.fault.id': id, 'chaos.fault.target': this.service });
+      span.addEvent('chaos.fault', { 'fault.kind': kind, 'fault.id': id, 'fault.target': this.service });
     }
   }
 

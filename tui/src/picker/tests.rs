@@ -4,7 +4,10 @@ use super::*;
 
 fn picker() -> FaultPicker {
     FaultPicker::new(
-        DEFAULT_PROXIES.iter().map(|s| s.to_string()).collect(),
+        ["users", "catalog", "inventory", "orders", "payments"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         vec!["gateway".into(), "orders".into()],
     )
 }

@@ -2,7 +2,7 @@
 //! RED table with sparklines per service, and what the load generator's
 //! users see.
 
-use chaoslab_hub::api::types::{EdgeStats, RedStats};
+use chaoslab_hub::api::types::EdgeStats;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -13,39 +13,15 @@ use super::fmt;
 use super::service_map::{MapEdge, MapNode, ServiceMap};
 use crate::state::AppState;
 
-/// The shop's calls, drawn before the hub has seen any client metrics.
-pub const SHOP_CALLS: [(&str, &str); 7] = [
-    ("gateway", "users"),
-    ("gateway", "catalog"),
-    ("gateway", "orders"),
-    ("catalog", "inventory"),
-    ("orders", "users"),
-    ("orders", "inventory"),
-    ("orders", "payments"),
-];
-
-/// The edges to show: the hub's, or the shop's calls without numbers.
+/// The edges to show: what the hub found (no built-in picture: a lab
+/// that has not called anything yet has no arrows).
 pub fn edges(state: &AppState) -> Vec<EdgeStats> {
-    let hub = state
+    let mut edges = state
         .data
         .topology
         .as_ref()
         .map(|t| t.edges.clone())
         .unwrap_or_default();
-    let mut edges = if hub.is_empty() {
-        SHOP_CALLS
-            .iter()
-            .map(|(a, b)| EdgeStats {
-                from: a.to_string(),
-                to: b.to_string(),
-                stats: RedStats::default(),
-                fault_active: false,
-                faults: Vec::new(),
-            })
-            .collect()
-    } else {
-        hub
-    };
     // The agent's own list is fresher than the hub's flag.
     for e in &mut edges {
         let kinds: Vec<String> = state
@@ -90,7 +66,6 @@ pub fn service_map(state: &AppState) -> ServiceMap {
     }
     let edges = edges(state)
         .into_iter()
-        .filter(|e| e.from != "loadgen")
         .map(|e| MapEdge {
             from: e.from,
             to: e.to,

@@ -1,5 +1,6 @@
 //! The Service screen: one service's routes with their numbers, its latency
-//! percentiles over time, and each dependency with its breaker, retries,
+//! percentiles over time beside a latency heatmap (requests per bucket over
+//! time, from the hub), and each dependency with its breaker, retries,
 //! timeouts, bulkhead and fallbacks.
 
 use chaoslab_hub::api::types::{ResilienceEntry, ServiceStats};
@@ -39,7 +40,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     .areas(main);
     frame.render_widget(Paragraph::new(header(svc)), head);
     draw_routes(frame, routes, svc);
-    draw_latency(frame, chart, svc);
+    let heat = state
+        .data
+        .heatmap
+        .as_ref()
+        .filter(|h| h.service == svc.name && !h.columns.is_empty());
+    match heat {
+        Some(h) if chart.width >= 70 => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(chart);
+            draw_latency(frame, left, svc);
+            let block = titled(" latency heatmap (req/s per bucket) ");
+            let inner = block.inner(right);
+            frame.render_widget(block, right);
+            frame.render_widget(super::heatmap::HeatmapView { map: h }, inner);
+        }
+        _ => draw_latency(frame, chart, svc),
+    }
     let selected = state.dependency_focus.then_some(state.dependency_selected);
     draw_deps(frame, dep, &deps, selected);
 }

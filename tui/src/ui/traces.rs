@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             rows: &t.rows,
             selected: t.span_selected,
             focused: focus,
+            logs: &t.logs,
         },
         inner,
     );
@@ -192,7 +193,7 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
         )));
     }
     for (k, v) in &s.attributes {
-        let style = if k.starts_with("chaos.") {
+        let style = if k.starts_with("fault.") {
             Style::new().fg(Color::Magenta)
         } else {
             Style::new()
@@ -203,7 +204,7 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
         ]));
     }
     for e in &s.events {
-        let style = if e.name.starts_with("chaos.") {
+        let style = if e.name == crate::trace_tree::FAULT_EVENT {
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(Color::Yellow)
@@ -224,6 +225,21 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
             Span::styled(e.name.clone(), style),
             Span::raw(format!(" {}", attrs.join(" "))),
         ]));
+    }
+    // Who sent it: the resource, its SDK first (a trace may cross languages).
+    if !s.resource.is_empty() {
+        lines.push(Line::styled("resource", key));
+        let first = ["telemetry.sdk.language", "telemetry.sdk.name", "telemetry.sdk.version"];
+        let ordered = first
+            .iter()
+            .filter_map(|k| s.resource.get_key_value(*k))
+            .chain(s.resource.iter().filter(|(k, _)| !first.contains(&k.as_str())));
+        for (k, v) in ordered {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k} = "), key),
+                Span::raw(scalar(v)),
+            ]));
+        }
     }
     lines
 }

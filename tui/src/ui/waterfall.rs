@@ -6,9 +6,13 @@
 //! gateway: POST /api/checkout        812ms ████████████████████████████████
 //!  └ orders: checkout                790ms  ██████████████████████████████
 //!   ▲ payments: charge               610ms        ███████◆██████████████
+//!     ┆ WARN attempt 1 timed out after 250ms
 //! ```
+//!
+//! The selected span's log records (matched by span id) are listed under
+//! it, up to [`MAX_LOG_LINES`].
 
-use chaoslab_hub::api::types::TraceDetail;
+use chaoslab_hub::api::types::{LogView, TraceDetail};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -24,6 +28,18 @@ pub struct Waterfall<'a> {
     pub rows: &'a [SpanRow],
     pub selected: usize,
     pub focused: bool,
+    /// The trace's log records; the selected span's are shown under it.
+    pub logs: &'a [LogView],
+}
+
+/// Most log lines shown under the selected span.
+pub const MAX_LOG_LINES: usize = 4;
+
+/// A line of the waterfall.
+enum Item<'b> {
+    Span(usize),
+    Log(&'b LogView),
+    More(usize),
 }
 
 /// The style of a span's bar.
@@ -99,13 +115,64 @@ impl Widget for Waterfall<'_> {
             ..area
         };
         let h = area.height as usize;
-        // Keep the selected row on screen.
-        let first = self
-            .selected
+        let selected_id = self
+            .rows
+            .get(self.selected)
+            .and_then(|r| spans.get(r.span))
+            .map(|s| s.span_id.as_str());
+        let mut items = Vec::with_capacity(self.rows.len() + MAX_LOG_LINES + 1);
+        let mut under = 0;
+        for i in 0..self.rows.len() {
+            items.push(Item::Span(i));
+            if i == self.selected {
+                let mine: Vec<&LogView> = self
+                    .logs
+                    .iter()
+                    .filter(|l| l.span_id.as_deref() == selected_id)
+                    .collect();
+                for l in mine.iter().take(MAX_LOG_LINES) {
+                    items.push(Item::Log(l));
+                }
+                if mine.len() > MAX_LOG_LINES {
+                    items.push(Item::More(mine.len() - MAX_LOG_LINES));
+                }
+                under = mine.len().min(MAX_LOG_LINES + 1);
+            }
+        }
+        // Keep the selected row, and its log lines when they fit, on screen.
+        let sel = self.selected.min(self.rows.len().saturating_sub(1));
+        let first = (sel + under)
             .saturating_sub(h.saturating_sub(1))
-            .min(self.rows.len().saturating_sub(h));
-        for (line, row) in self.rows.iter().enumerate().skip(first).take(h) {
-            let y = area.y + (line - first) as u16;
+            .min(items.len().saturating_sub(h))
+            .min(sel);
+        for (k, item) in items.iter().enumerate().skip(first).take(h) {
+            let y = area.y + (k - first) as u16;
+            let line = match item {
+                Item::Span(i) => *i,
+                Item::Log(l) => {
+                    let text = format!("    ┆ {:<5} {}", l.level, l.body.replace('\n', " "));
+                    let w = area.width as usize;
+                    buf.set_stringn(
+                        area.x,
+                        y,
+                        fmt::fit(&text, w),
+                        w,
+                        super::logs::level_style(&l.level),
+                    );
+                    continue;
+                }
+                Item::More(n) => {
+                    buf.set_stringn(
+                        area.x,
+                        y,
+                        format!("    ┆ … {n} more (Logs screen)"),
+                        area.width as usize,
+                        Style::new().fg(Color::DarkGray),
+                    );
+                    continue;
+                }
+            };
+            let row = &self.rows[line];
             let s = &spans[row.span];
             let selected = line == self.selected;
             let depth = (row.depth as usize).min(name_w / 3);
@@ -170,7 +237,7 @@ impl Widget for Waterfall<'_> {
             }
             for e in &s.events {
                 let x = col(e.time_unix_nano);
-                let es = if e.name.starts_with("chaos.") {
+                let es = if e.name == crate::trace_tree::FAULT_EVENT {
                     Style::new()
                         .fg(Color::White)
                         .bg(Color::Magenta)

@@ -9,32 +9,44 @@ use crate::trace_tree;
 
 use super::notice;
 
-/// The lab's own processes the hub also scrapes. They are not part of the
-/// shop, so the map and the service tables leave them out (the load
-/// generator's numbers have their own table, the hub's state the title bar).
-pub const INFRASTRUCTURE: [&str; 3] = ["agent", "hub", "loadgen"];
-
-/// Whether `name` is one of [`INFRASTRUCTURE`].
-pub fn is_infrastructure(name: &str) -> bool {
-    INFRASTRUCTURE.contains(&name)
-}
+/// The hub's role for a service whose spans show it forwarding calls (the
+/// agent's proxies). Its calls are already drawn caller → callee, so the
+/// map and the tables leave it out; nothing else is left out by name.
+pub const PROXY_ROLE: &str = "proxy";
 
 /// Applies what a background task sent back; may ask to refetch the open
 /// trace when more of its spans have arrived.
 pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
     let mut cmds = Vec::new();
     match event {
+        DataEvent::TraceLogs(id, logs) => {
+            if state
+                .traces
+                .detail
+                .as_ref()
+                .is_none_or(|d| d.summary.trace_id == id)
+            {
+                state.traces.logs = logs;
+            }
+        }
         DataEvent::Hub(data) => {
             state.hub = HubStatus::Up;
             let data = *data;
             let mut topology = data.topology;
-            topology.nodes.retain(|n| !is_infrastructure(&n.name));
+            let proxies: Vec<String> = topology
+                .nodes
+                .iter()
+                .filter(|n| n.role == PROXY_ROLE)
+                .map(|n| n.name.clone())
+                .collect();
+            let is_proxy = |n: &str| proxies.iter().any(|p| p == n);
+            topology.nodes.retain(|n| !is_proxy(&n.name));
             topology
                 .edges
-                .retain(|e| !is_infrastructure(&e.from) && !is_infrastructure(&e.to));
+                .retain(|e| !is_proxy(&e.from) && !is_proxy(&e.to));
             state.data.topology = Some(topology);
             let mut services = data.services.services;
-            services.retain(|s| !is_infrastructure(&s.name));
+            services.retain(|s| s.role != PROXY_ROLE && !is_proxy(&s.name));
             services.sort_by(|a, b| a.name.cmp(&b.name));
             // Series come every few polls; keep the last ones in between.
             for s in services.iter_mut().filter(|s| s.series.is_none()) {
@@ -54,6 +66,25 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
                 .filter(|l| !l.journeys.is_empty() || l.total.rate > 0.0);
             if data.health.is_some() {
                 state.data.health = data.health;
+            }
+            if data.heatmap.is_some() {
+                state.data.heatmap = data.heatmap;
+            }
+            let selected = state.selected_service().map(|s| s.name.clone());
+            if selected.is_some() && selected != state.heatmap_for {
+                state.heatmap_for = selected.clone();
+                cmds.extend(selected.map(Command::SetHeatmapService));
+            }
+            if let Some(l) = data.logs {
+                // Paused (not following), the list stays as the person left it.
+                if state.logs.follow || state.logs.list.is_empty() {
+                    state.logs.matched = l.matched;
+                    state.logs.list = l.logs;
+                    state.logs.selected = state
+                        .logs
+                        .selected
+                        .min(state.logs.list.len().saturating_sub(1));
+                }
             }
             if let Some(t) = data.traces {
                 set_traces(state, t);

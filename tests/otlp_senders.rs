@@ -1,0 +1,264 @@
+//! Any OTLP sender shows up with no configuration: the official Python and
+//! Node.js SDKs send traces, metrics and logs to a real `chaoslab watch
+//! --headless`; each appears in `/api/services` with RED numbers, the
+//! Python → Node call is an edge from the span pair, their logs are kept
+//! with trace ids, a trace crossing both languages shows both SDKs in its
+//! spans' resources, and the dashboard draws it all with no shop names.
+//!
+//! The senders' environments come from committed lock files
+//! (`tests/otlp/python/requirements.txt` with hashes,
+//! `tests/otlp/node/package-lock.json`), installed by `.ci/run`. Without
+//! them the test says it was skipped (and fails under CI, where they must
+//! be there).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{eventually, exe};
+
+/// Seconds the hub may take, after a sender has flushed, to show it.
+const SHOW_WITHIN: Duration = Duration::from_secs(2);
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python with the sender's packages, and the Node sender's folder, or
+/// why they are missing.
+fn senders() -> Result<(PathBuf, PathBuf), String> {
+    let python = std::env::var_os("CHAOSLAB_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("tests/otlp/python/.venv/bin/python"));
+    if !python.exists() {
+        return Err(format!(
+            "{} is missing (python3 -m venv tests/otlp/python/.venv && \
+             tests/otlp/python/.venv/bin/pip install --require-hashes -r tests/otlp/python/requirements.txt)",
+            python.display()
+        ));
+    }
+    let node = root().join("tests/otlp/node");
+    if !node.join("node_modules/@opentelemetry/sdk-trace-base").exists() {
+        return Err(format!(
+            "{}/node_modules is missing (cd tests/otlp/node && npm ci)",
+            node.display()
+        ));
+    }
+    Ok((python, node))
+}
+
+/// Reads lines from a child's stdout until `pick` finds what it wants.
+fn read_until<T>(child: &mut Child, mut pick: impl FnMut(&str) -> Option<T>) -> T {
+    let out = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the process ended before saying where it listens")
+            .expect("readable stdout");
+        if let Some(v) = pick(&line) {
+            // Keep draining so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return v;
+        }
+    }
+}
+
+/// `hub API on http://A, OTLP gRPC on B, OTLP HTTP on http://C` → (A, B, C).
+fn addresses(line: &str) -> Option<(String, String, String)> {
+    let rest = line.strip_prefix("hub API on http://")?;
+    let (api, rest) = rest.split_once(", OTLP gRPC on ")?;
+    let (grpc, http) = rest.split_once(", OTLP HTTP on http://")?;
+    Some((api.to_string(), grpc.to_string(), http.to_string()))
+}
+
+async fn get(url: &str) -> Option<Value> {
+    reqwest::get(url).await.ok()?.json().await.ok()
+}
+
+fn snapshot(api: &str, screen: &str) -> String {
+    let out = Command::new(exe())
+        .args(["tui", "--hub", &format!("http://{api}"), "--snapshot", "--screen", screen])
+        .args(["--size", "140x40"])
+        .output()
+        .expect("run chaoslab tui");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
+    let (python, node_dir) = match senders() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("SKIPPED python_and_node_sdks_...: the OTLP senders are not installed: {why}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "under CI the senders must be installed by .ci/run: {why}"
+            );
+            return;
+        }
+    };
+    let mut watch = Command::new(exe())
+        .args(["watch", "--headless", "--ephemeral-ports"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start chaoslab watch");
+    let (api, grpc, http) = read_until(&mut watch, addresses);
+    let _watch = Killed(watch);
+
+    let mut node = Command::new("node")
+        .arg("send.js")
+        .current_dir(&node_dir)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{http}"))
+        .env("OTEL_SERVICE_NAME", "stock-node")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the Node sender");
+    let port: u16 = read_until(&mut node, |l| l.strip_prefix("listening ")?.trim().parse().ok());
+    let node = Killed(node);
+
+    let py = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/otlp/python/send.py"))
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{grpc}"))
+            .env("OTEL_SERVICE_NAME", "checkout-py")
+            .env("NODE_URL", format!("http://127.0.0.1:{port}"))
+            .env("REQUESTS", "40")
+            .output()
+            .expect("run the Python sender")
+    })
+    .await
+    .unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    // The Node sender flushes on SIGTERM, as a service does when stopped.
+    drop(node);
+    let flushed = Instant::now();
+
+    let services = format!("http://{api}/api/services");
+    let listed = eventually(SHOW_WITHIN, "both senders with RED numbers", || async {
+        let v = get(&services).await?;
+        let find = |n: &str| {
+            v["services"]
+                .as_array()?
+                .iter()
+                .find(|s| s["name"] == n && s["stats"]["rate"].as_f64() > Some(0.0))
+                .cloned()
+        };
+        let py = find("checkout-py")?;
+        // Its numbers come from its OTLP metrics once they are in (from its
+        // spans until then).
+        (py["source"] == "otlp_metrics").then_some(())?;
+        Some((py, find("stock-node")?))
+    })
+    .await;
+    eprintln!("both senders listed {:?} after the last flush", flushed.elapsed());
+    let (py_svc, node_svc) = listed;
+    assert_eq!(py_svc["sdk_language"], "python", "{py_svc}");
+    assert_eq!(node_svc["sdk_language"], "nodejs", "{node_svc}");
+    // One in five checkouts fails; the numbers come from the OTLP metrics.
+    let ratio = py_svc["stats"]["error_ratio"].as_f64().unwrap();
+    assert!((0.1..=0.3).contains(&ratio), "{py_svc}");
+    assert!(py_svc["stats"]["p99_ms"].as_f64().is_some(), "{py_svc}");
+    let routes: Vec<&str> = py_svc["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    assert_eq!(routes, ["/checkout"], "{py_svc}");
+
+    // The call is an edge, from the client/server span pair.
+    let edges = format!("http://{api}/api/edges");
+    let edge = eventually(SHOW_WITHIN, "the checkout-py → stock-node edge", || async {
+        let v = get(&edges).await?;
+        v["edges"]
+            .as_array()?
+            .iter()
+            .find(|e| e["from"] == "checkout-py" && e["to"] == "stock-node")
+            .cloned()
+    })
+    .await;
+    assert_eq!(edge["source"], "spans", "{edge}");
+    assert!(edge["stats"]["error_ratio"].as_f64().unwrap() > 0.0, "{edge}");
+    // The Python client metric names a host, not a service: no edge to it.
+    let v = get(&edges).await.unwrap();
+    assert!(
+        !v["edges"].as_array().unwrap().iter().any(|e| e["to"] == "127.0.0.1"),
+        "{v}"
+    );
+
+    // Logs of both, with their trace ids; the level filter works.
+    let logs = format!("http://{api}/api/logs?service=checkout-py&level=error");
+    let errors = eventually(SHOW_WITHIN, "the Python sender's error logs", || async {
+        let v = get(&logs).await?;
+        (v["logs"].as_array()?.len() == 8).then_some(v)
+    })
+    .await;
+    let first = &errors["logs"][0];
+    assert!(first["body"].as_str().unwrap().contains("payment declined"), "{first}");
+    assert_eq!(first["level"], "ERROR");
+    let trace_id = first["trace_id"].as_str().expect("a trace id").to_string();
+    let node_logs = format!("http://{api}/api/logs?service=stock-node&trace_id={trace_id}");
+    eventually(SHOW_WITHIN, "the Node sender's log line in the same trace", || async {
+        let v = get(&node_logs).await?;
+        (v["logs"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+
+    // That trace crosses both languages, and each span says which SDK.
+    let trace = get(&format!("http://{api}/api/traces/{trace_id}")).await.unwrap();
+    let mut langs: Vec<&str> = trace["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["resource"]["telemetry.sdk.language"].as_str())
+        .collect();
+    langs.sort();
+    langs.dedup();
+    assert_eq!(langs, ["nodejs", "python"], "{trace}");
+    assert_eq!(trace["summary"]["has_fault"], false, "no fault was injected");
+
+    // Bad filters say what is wrong.
+    let bad = reqwest::get(format!("http://{api}/api/logs?level=loud")).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("level"), "{body}");
+
+    // The dashboard draws what the hub found, and nothing built in.
+    let overview = snapshot(&api, "overview");
+    for name in ["checkout-py", "stock-node"] {
+        assert!(overview.contains(name), "{overview}");
+    }
+    for shop in ["gateway", "catalog", "inventory", "payments"] {
+        assert!(!overview.contains(shop), "{overview}");
+    }
+    let traces = snapshot(&api, "traces");
+    assert!(traces.contains("checkout-py: GET /checkout"), "{traces}");
+    let logs_screen = snapshot(&api, "logs");
+    assert!(logs_screen.contains("payment declined"), "{logs_screen}");
+    assert!(logs_screen.contains("node answered"), "{logs_screen}");
+}
