@@ -1,7 +1,9 @@
 //! Subcommands that run one component of the lab on its own: the hub and
-//! the standalone chaos agent (the services run through `chaoslab_shop::run`).
+//! the standalone chaos agent (the services run through `chaoslab_shop::run`),
+//! and the generated deployments of a lab (`deploy`).
 
 pub mod agent;
+pub mod deploy;
 pub mod fault;
 pub mod hub;
 pub mod run;

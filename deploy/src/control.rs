@@ -72,6 +72,21 @@ impl KubeControl {
         }
     }
 
+    /// The cluster the pod runs in (or the local kubeconfig's), in
+    /// `namespace` or else the client's default one.
+    pub async fn connect(
+        namespace: Option<String>,
+        services: BTreeMap<String, String>,
+    ) -> Result<Self, ControlError> {
+        let client = kube::Client::try_default().await?;
+        let namespace = namespace.unwrap_or_else(|| client.default_namespace().to_string());
+        Ok(Self::new(client, namespace, services))
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn deployments(&self) -> Api<Deployment> {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
