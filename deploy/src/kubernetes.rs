@@ -159,10 +159,23 @@ impl Object {
     }
 }
 
-/// Every object of `lab` on Kubernetes, the namespace first.
-pub fn render(lab: &Lab, opts: &Options) -> Result<Vec<Object>, DeployError> {
+/// Where the lab file is in every pod that reads it (the built-in services
+/// and the load generator), from the ConfigMap `lab`.
+pub const LAB_FILE: &str = "/etc/chaoslab/lab/lab.toml";
+
+/// Every object of `lab` on Kubernetes, the namespace first; `source` is the
+/// lab file's text, which the built-in services and the load generator read.
+pub fn render(lab: &Lab, source: &str, opts: &Options) -> Result<Vec<Object>, DeployError> {
     let plan = Plan::new(lab, opts)?;
-    let mut objects = vec![Object::Namespace(workload::namespace(&plan))];
+    let mut objects = vec![
+        Object::Namespace(workload::namespace(&plan)),
+        Object::ConfigMap(workload::config_map(
+            &plan,
+            "lab",
+            "lab",
+            &[("lab.toml", source.to_string())],
+        )),
+    ];
     objects.extend(lab_services::objects(&plan)?);
     objects.extend(agent::objects(&plan));
     objects.extend(telemetry::objects(&plan));

@@ -14,7 +14,8 @@ pub struct DeployArgs {
 
 pub fn kubernetes(args: DeployArgs) -> anyhow::Result<()> {
     let lab = Lab::load(&args.lab)?;
-    let objects = kubernetes::render(&lab, &args.options)?;
+    let source = std::fs::read_to_string(&args.lab)?;
+    let objects = kubernetes::render(&lab, &source, &args.options)?;
     match &args.out {
         None => {
             use std::io::Write;

@@ -52,10 +52,7 @@ impl ProxyPlan {
             listen: format!("0.0.0.0:{}", self.port),
             upstream: self.upstream.clone(),
             enabled: Some(true),
-            mode: Some(match self.mode {
-                ProxyMode::Tcp => chaoslab_chaos::ProxyMode::Tcp,
-                ProxyMode::Http => chaoslab_chaos::ProxyMode::Http,
-            }),
+            mode: Some(self.mode),
         }
     }
 }

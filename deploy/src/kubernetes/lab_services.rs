@@ -1,6 +1,7 @@
 //! A Deployment and a Service for each service the lab runs: a built-in
-//! service runs `chaoslab service NAME` with `--dep NAME=URL` per dependency
-//! (as the supervisor passes them), a command service runs its command in
+//! service runs `chaoslab service NAME --lab FILE` (the lab file from the
+//! ConfigMap `lab`) with `--dep NAME=URL` per dependency (as the supervisor
+//! passes them), a command service runs its command in
 //! its image with `CHAOSLAB_DEP_<NAME>`; every URL is the dependency's proxy
 //! Service. A `url` service runs elsewhere: it gets no objects, only a proxy.
 
@@ -32,17 +33,21 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
         let mut env = workload::otel_env(plan, &svc.name);
         let ports = [("http", port)];
         let mut container = match &svc.run {
-            Run::Builtin(builtin) => {
+            Run::Builtin(_) => {
                 let mut args = vec![
                     "service".to_string(),
-                    builtin.clone(),
+                    svc.name.clone(),
                     "--listen".into(),
                     format!("0.0.0.0:{port}"),
+                    "--lab".into(),
+                    super::LAB_FILE.into(),
                 ];
                 for (dep, url) in &deps {
                     args.extend(["--dep".into(), format!("{dep}={url}")]);
                 }
-                workload::container(name, &plan.opts.image, args, &ports, Size::Small)
+                let mut c = workload::container(name, &plan.opts.image, args, &ports, Size::Small);
+                c.volume_mounts = Some(vec![workload::lab_mount()]);
+                c
             }
             Run::Command { argv, .. } => {
                 let image = plan.opts.service_images.get(&svc.name).ok_or_else(|| {
@@ -75,12 +80,12 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
             Some(path) => workload::http_probe(path, port, 10),
             None => workload::tcp_probe(port, 10),
         });
+        let pod = PodSpec {
+            volumes: matches!(svc.run, Run::Builtin(_)).then(|| vec![workload::lab_volume()]),
+            ..Default::default()
+        };
         out.push(Object::Deployment(workload::deployment(
-            plan,
-            name,
-            "service",
-            container,
-            PodSpec::default(),
+            plan, name, "service", container, pod,
         )));
         out.push(Object::Service(workload::service(
             plan,

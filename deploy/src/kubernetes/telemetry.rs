@@ -14,21 +14,25 @@ pub const HUB_OTLP_GRPC_PORT: u16 = 4317;
 pub const HUB_OTLP_HTTP_PORT: u16 = 4318;
 pub const LOADGEN_PORT: u16 = 9464;
 
-/// The load generator's rate when the lab file gives none (as `chaoslab up`).
-const DEFAULT_RATE: f64 = 5.0;
-
 const COLLECTOR_CONFIG: &str = include_str!("../../../dashboards/otel/collector.yml");
 
 pub(super) fn objects(plan: &Plan) -> Vec<Object> {
     let mut out = hub(plan);
-    out.extend(loadgen(plan));
+    if runs_load(plan) {
+        out.extend(loadgen(plan));
+    }
     out.extend(collector(plan));
     out.extend(jaeger(plan));
     out
 }
 
+/// Whether the lab has load to run (a rate above 0 and journeys), as `chaoslab up` decides.
+pub fn runs_load(plan: &Plan) -> bool {
+    plan.lab.load.rate.unwrap_or(0.0) > 0.0 && !plan.lab.load.journeys.is_empty()
+}
+
 /// Every `(job, metrics URL)` the lab scrapes: each service with a metrics
-/// path, the agent and the load generator.
+/// path, the agent and the load generator (when it runs).
 pub fn scrape_targets(plan: &Plan) -> Vec<(String, String)> {
     let mut targets: Vec<(String, String)> = plan
         .lab
@@ -43,10 +47,12 @@ pub fn scrape_targets(plan: &Plan) -> Vec<(String, String)> {
         "agent".into(),
         format!("http://agent:{AGENT_API_PORT}/metrics"),
     ));
-    targets.push((
-        "loadgen".into(),
-        format!("http://loadgen:{LOADGEN_PORT}/metrics"),
-    ));
+    if runs_load(plan) {
+        targets.push((
+            "loadgen".into(),
+            format!("http://loadgen:{LOADGEN_PORT}/metrics"),
+        ));
+    }
     targets
 }
 
@@ -87,7 +93,7 @@ fn hub(plan: &Plan) -> Vec<Object> {
 
 fn loadgen(plan: &Plan) -> Vec<Object> {
     let entry = plan.service_url(&plan.lab.entry);
-    let rate = plan.lab.load.rate.unwrap_or(DEFAULT_RATE);
+    let rate = plan.lab.load.rate.unwrap_or(0.0);
     let args = [
         "load",
         "--target",
@@ -96,6 +102,8 @@ fn loadgen(plan: &Plan) -> Vec<Object> {
         &rate.to_string(),
         "--listen",
         &format!("0.0.0.0:{LOADGEN_PORT}"),
+        "--lab",
+        super::LAB_FILE,
     ]
     .map(String::from)
     .to_vec();
@@ -104,14 +112,13 @@ fn loadgen(plan: &Plan) -> Vec<Object> {
     c.env = Some(workload::otel_env(plan, "loadgen"));
     c.readiness_probe = Some(workload::http_probe("/metrics", LOADGEN_PORT, 5));
     c.liveness_probe = Some(workload::http_probe("/metrics", LOADGEN_PORT, 10));
+    c.volume_mounts = Some(vec![workload::lab_mount()]);
+    let pod = PodSpec {
+        volumes: Some(vec![workload::lab_volume()]),
+        ..Default::default()
+    };
     vec![
-        Object::Deployment(workload::deployment(
-            plan,
-            "loadgen",
-            "load",
-            c,
-            PodSpec::default(),
-        )),
+        Object::Deployment(workload::deployment(plan, "loadgen", "load", c, pod)),
         Object::Service(workload::service(plan, "loadgen", "load", &ports)),
     ]
 }

@@ -43,7 +43,7 @@ fn deployment<'a>(objects: &'a [Object], name: &str) -> &'a Deployment {
 
 #[test]
 fn a_lab_name_with_an_underscore_becomes_a_dns_name_and_its_callers_use_the_proxy() {
-    let objects = render(&lab(TWO), &Options::default()).unwrap();
+    let objects = render(&lab(TWO), "", &Options::default()).unwrap();
     let front = deployment(&objects, "front");
     let c = &front.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0];
     let args = c.args.as_ref().unwrap();
@@ -61,7 +61,7 @@ fn a_lab_name_with_an_underscore_becomes_a_dns_name_and_its_callers_use_the_prox
 
 #[test]
 fn the_stream_parses_back_into_the_same_objects() {
-    let objects = render(&lab(TWO), &Options::default()).unwrap();
+    let objects = render(&lab(TWO), "", &Options::default()).unwrap();
     let stream = to_yaml_stream(&objects).unwrap();
     let back: Vec<Object> = stream
         .split("\n---\n")
@@ -74,12 +74,14 @@ fn the_stream_parses_back_into_the_same_objects() {
 fn a_service_named_like_one_of_the_labs_own_objects_is_refused() {
     let err = render(
         &lab("[services.prometheus]\nbuiltin = \"users\"\n"),
+        "",
         &Options::default(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("`prometheus`"), "{err}");
     let err = render(
         &lab("entry = \"a_b\"\n[services.a_b]\nbuiltin = \"users\"\n[services.a-b]\nbuiltin = \"users\"\n"),
+        "",
         &Options::default(),
     )
     .unwrap_err();
@@ -96,13 +98,13 @@ depends_on = ["db"]
 [services.db]
 builtin = "users"
 "#;
-    let err = render(&lab(text), &Options::default()).unwrap_err();
+    let err = render(&lab(text), "", &Options::default()).unwrap_err();
     assert!(err.to_string().contains("--service-image api=IMAGE"), "{err}");
     let opts = Options {
         service_images: BTreeMap::from([("api".into(), "example/api:1".into())]),
         ..Options::default()
     };
-    let objects = render(&lab(text), &opts).unwrap();
+    let objects = render(&lab(text), "", &opts).unwrap();
     let c = &deployment(&objects, "api").spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0];
     assert_eq!(c.image.as_deref(), Some("example/api:1"));
     assert_eq!(
@@ -116,7 +118,7 @@ builtin = "users"
         ..Options::default()
     };
     assert_eq!(
-        render(&lab(text), &wrong).unwrap_err(),
+        render(&lab(text), "", &wrong).unwrap_err(),
         DeployError::UnknownImage("db".into())
     );
 }
@@ -127,6 +129,6 @@ fn a_bad_namespace_is_refused() {
         namespace: "Lab One".into(),
         ..Options::default()
     };
-    let err = render(&lab(TWO), &opts).unwrap_err();
+    let err = render(&lab(TWO), "", &opts).unwrap_err();
     assert!(err.to_string().starts_with("--namespace"), "{err}");
 }

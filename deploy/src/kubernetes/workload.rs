@@ -285,6 +285,28 @@ pub fn otel_env(plan: &Plan, service: &str) -> Vec<EnvVar> {
     ]
 }
 
+/// The lab file's mount (the ConfigMap `lab`, at [`super::LAB_FILE`]).
+pub fn lab_mount() -> k8s_openapi::api::core::v1::VolumeMount {
+    k8s_openapi::api::core::v1::VolumeMount {
+        name: "lab".into(),
+        mount_path: "/etc/chaoslab/lab".into(),
+        read_only: Some(true),
+        ..Default::default()
+    }
+}
+
+/// The volume of [`lab_mount`].
+pub fn lab_volume() -> k8s_openapi::api::core::v1::Volume {
+    k8s_openapi::api::core::v1::Volume {
+        name: "lab".into(),
+        config_map: Some(k8s_openapi::api::core::v1::ConfigMapVolumeSource {
+            name: "lab".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// A ConfigMap holding `files` (file name -> text).
 pub fn config_map(plan: &Plan, name: &str, component: &str, files: &[(&str, String)]) -> ConfigMap {
     ConfigMap {
