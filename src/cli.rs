@@ -107,7 +107,7 @@ enum Command {
         #[arg(long)]
         kubernetes: bool,
         /// The namespace of those Deployments [default: the client's].
-        #[arg(long, env = "POD_NAMESPACE", requires = "kubernetes")]
+        #[arg(long, env = "POD_NAMESPACE")]
         namespace: Option<String>,
         /// A service faults may target, as NAME=ADMIN_URL; repeat for each.
         #[arg(long = "service", value_parser = parse_key_value, requires = "kubernetes")]

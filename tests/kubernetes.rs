@@ -76,7 +76,10 @@ fn a_change_to_the_lab_file_alone_changes_the_manifests() {
     assert_ne!(moved, shop, "the shop's payments port moved");
     std::fs::write(&lab, moved).unwrap();
     let stream = chaoslab(&["deploy", "kubernetes", "--lab", lab.to_str().unwrap()]);
-    assert!(stream.contains("\"upstream\": \"payments:9085\""), "the proxy forwards to the new port");
+    assert!(
+        stream.contains("\"upstream\": \"payments:9085\""),
+        "the proxy forwards to the new port"
+    );
     assert!(stream.contains("payments:9085"));
     assert!(!stream.contains("payments:8085"));
     let objects = parse_stream(&stream);
@@ -134,7 +137,14 @@ impl<'a> Index<'a> {
             .deployments
             .get(deployment)
             .unwrap_or_else(|| panic!("no Deployment {deployment}"));
-        &d.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0]
+        &d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
     }
 
     /// The Deployment a Service's selector picks, and the container port
@@ -162,12 +172,26 @@ impl<'a> Index<'a> {
             .deployments
             .iter()
             .filter(|(_, d)| {
-                let labels = d.spec.as_ref().unwrap().template.metadata.as_ref().unwrap().labels.as_ref().unwrap();
+                let labels = d
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .template
+                    .metadata
+                    .as_ref()
+                    .unwrap()
+                    .labels
+                    .as_ref()
+                    .unwrap();
                 selector.iter().all(|(k, v)| labels.get(k) == Some(v))
             })
             .map(|(n, _)| *n)
             .collect();
-        assert_eq!(picked.len(), 1, "{host_port}: Service {host} selects {picked:?}");
+        assert_eq!(
+            picked.len(),
+            1,
+            "{host_port}: Service {host} selects {picked:?}"
+        );
         let c = self.container(picked[0]);
         assert!(
             c.ports.iter().flatten().any(|p| p.container_port == target),
@@ -187,7 +211,11 @@ fn wiring(objects: &[Object], lab: &Lab) {
     let ix = Index::new(objects);
     let populate = &ix.config_maps["agent-proxies"].data.as_ref().unwrap()["proxies.json"];
     let proxies: Vec<serde_json::Value> = serde_json::from_str(populate).unwrap();
-    for svc in lab.services.values().filter(|s| lab.supervised().contains(&s.name.as_str())) {
+    for svc in lab
+        .services
+        .values()
+        .filter(|s| lab.supervised().contains(&s.name.as_str()))
+    {
         let c = ix.container(&k8s_name(&svc.name));
         let args = c.args.clone().unwrap_or_default();
         let mut deps: BTreeMap<String, String> = args
@@ -200,7 +228,10 @@ fn wiring(objects: &[Object], lab: &Lab) {
             .collect();
         for e in c.env.iter().flatten() {
             if let Some(n) = e.name.strip_prefix("CHAOSLAB_DEP_") {
-                deps.insert(n.to_ascii_lowercase().replace('_', "-"), e.value.clone().unwrap());
+                deps.insert(
+                    n.to_ascii_lowercase().replace('_', "-"),
+                    e.value.clone().unwrap(),
+                );
             }
         }
         let mut want: Vec<&str> = lab.dependencies_of(&svc.name);
@@ -214,7 +245,11 @@ fn wiring(objects: &[Object], lab: &Lab) {
         for (dep, url) in &deps {
             // The URL is a Service in front of the agent, on a proxy's port...
             let (pod, port) = ix.route(host_port(url));
-            assert_eq!(pod, "agent", "{}: {dep}'s URL {url} does not reach the agent", svc.name);
+            assert_eq!(
+                pod, "agent",
+                "{}: {dep}'s URL {url} does not reach the agent",
+                svc.name
+            );
             let proxy = proxies
                 .iter()
                 .find(|p| p["listen"].as_str().unwrap().ends_with(&format!(":{port}")))
@@ -254,7 +289,10 @@ fn scraping(ix: &Index, lab: &Lab) {
             .iter()
             .find(|a| a.starts_with(&format!("{}=", svc.name)))
             .unwrap_or_else(|| panic!("the hub does not scrape {}", svc.name));
-        assert!(hub.ends_with(&format!("{target}{}", svc.metrics.as_deref().unwrap())), "{hub}");
+        assert!(
+            hub.ends_with(&format!("{target}{}", svc.metrics.as_deref().unwrap())),
+            "{hub}"
+        );
     }
 }
 
@@ -277,9 +315,17 @@ fn files_are_mounted(objects: &[Object], ix: &Index) {
                 .flatten()
                 .find(|m| m.mount_path == dir)
                 .unwrap_or_else(|| panic!("{}: nothing is mounted at {dir} for {path}", o.name()));
-            let volume = pod.volumes.iter().flatten().find(|v| v.name == mount.name).unwrap();
+            let volume = pod
+                .volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == mount.name)
+                .unwrap();
             let cm = &volume.config_map.as_ref().expect("a ConfigMap volume").name;
-            let data = ix.config_maps.get(cm.as_str()).unwrap_or_else(|| panic!("no ConfigMap {cm}"));
+            let data = ix
+                .config_maps
+                .get(cm.as_str())
+                .unwrap_or_else(|| panic!("no ConfigMap {cm}"));
             assert!(
                 data.data.as_ref().unwrap().contains_key(file),
                 "{}: ConfigMap {cm} has no {file}",
@@ -301,11 +347,16 @@ fn commands_exist(objects: &[Object], ix: &Index) {
         if c.image.as_ref() != Some(&image) {
             continue;
         }
-        assert!(c.command.is_none(), "{}: the image's entrypoint is chaoslab", o.name());
+        assert!(
+            c.command.is_none(),
+            "{}: the image's entrypoint is chaoslab",
+            o.name()
+        );
         let args = c.args.clone().unwrap();
         let sub = &args[0];
         assert!(
-            top.lines().any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            top.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
             "{}: chaoslab has no subcommand {sub}",
             o.name()
         );

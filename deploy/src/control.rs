@@ -100,7 +100,11 @@ impl KubeControl {
 
     /// Deletes the service's pods (grace 0: a kill; `None`: their own grace
     /// period); returns how many were deleted.
-    pub async fn delete_pods(&self, service: &str, grace: Option<u32>) -> Result<usize, ControlError> {
+    pub async fn delete_pods(
+        &self,
+        service: &str,
+        grace: Option<u32>,
+    ) -> Result<usize, ControlError> {
         let name = self.deployment_name(service)?;
         let d = self.deployments().get(&name).await?;
         let selector = d
@@ -115,17 +119,23 @@ impl KubeControl {
             })
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
-                ControlError::Refused(format!("deployment {name} selects its pods without matchLabels"))
+                ControlError::Refused(format!(
+                    "deployment {name} selects its pods without matchLabels"
+                ))
             })?;
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let mut params = DeleteParams::default();
-        params.grace_period_seconds = grace;
+        let params = DeleteParams {
+            grace_period_seconds: grace,
+            ..DeleteParams::default()
+        };
         let deleted = pods
             .delete_collection(&params, &ListParams::default().labels(&selector))
             .await?;
         let n = deleted.left().map(|l| l.items.len()).unwrap_or(1);
         if n == 0 {
-            return Err(ControlError::Refused(format!("{service} has no running pod")));
+            return Err(ControlError::Refused(format!(
+                "{service} has no running pod"
+            )));
         }
         Ok(n)
     }
@@ -145,7 +155,8 @@ impl KubeControl {
         let name = self.deployment_name(service)?;
         let d = self.deployments().get(&name).await?;
         let kept = annotation(&d, RESTORE_REPLICAS).and_then(|r| r.parse::<i32>().ok());
-        let replicas = kept.unwrap_or_else(|| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
+        let replicas =
+            kept.unwrap_or_else(|| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
         let patch = json!({
             "metadata": { "annotations": {
                 RESTORE_AT: humantime::format_rfc3339_seconds(until).to_string(),
@@ -228,7 +239,11 @@ impl KubeControl {
 }
 
 fn annotation<'a>(d: &'a Deployment, key: &str) -> Option<&'a str> {
-    d.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    d.metadata
+        .annotations
+        .as_ref()?
+        .get(key)
+        .map(String::as_str)
 }
 
 impl LabControl for KubeControl {

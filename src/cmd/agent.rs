@@ -48,7 +48,11 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
             );
             // Ends the outages whose time is up, now and on every tick: the
             // end of a stop is kept on the Deployment, not in this process.
-            tokio::spawn(control.clone().run_controller(chaoslab_deploy::control::TICK));
+            tokio::spawn(
+                control
+                    .clone()
+                    .run_controller(chaoslab_deploy::control::TICK),
+            );
             Some(control)
         }
     };

@@ -75,7 +75,11 @@ pub(super) fn objects(plan: &Plan) -> Vec<Object> {
         }
     }
     let mut ports = vec![("api".to_string(), AGENT_API_PORT)];
-    ports.extend(plan.proxies.iter().map(|p| (format!("proxy-{}", p.port), p.port)));
+    ports.extend(
+        plan.proxies
+            .iter()
+            .map(|p| (format!("proxy-{}", p.port), p.port)),
+    );
     let ports: Vec<(&str, u16)> = ports.iter().map(|(n, p)| (n.as_str(), *p)).collect();
     let mut container = workload::container("agent", &plan.opts.image, args, &ports, Size::Small);
     let mut env = workload::otel_env(plan, "agent");

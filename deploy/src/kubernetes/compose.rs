@@ -10,7 +10,8 @@ const COMPOSE: &str = include_str!("../../../docker-compose.yml");
 fn services() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        serde_saphyr::from_str::<Value>(COMPOSE).expect("docker-compose.yml is YAML (dashcheck checks it)")
+        serde_saphyr::from_str::<Value>(COMPOSE)
+            .expect("docker-compose.yml is YAML (dashcheck checks it)")
     })
     .get("services")
     .expect("docker-compose.yml has services")
@@ -35,7 +36,11 @@ pub fn command(name: &str) -> Vec<String> {
     service(name)
         .get("command")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

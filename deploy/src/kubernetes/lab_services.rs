@@ -88,10 +88,7 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
             plan, name, "service", container, pod,
         )));
         out.push(Object::Service(workload::service(
-            plan,
-            name,
-            "service",
-            &ports,
+            plan, name, "service", &ports,
         )));
     }
     Ok(out)

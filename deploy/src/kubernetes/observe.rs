@@ -11,8 +11,8 @@ use super::{
     workload::{self, Size},
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapProjection, EmptyDirVolumeSource, PodSpec, ProjectedVolumeSource, Volume,
-    VolumeMount, VolumeProjection,
+    ConfigMapProjection, EmptyDirVolumeSource, PodSpec, ProjectedVolumeSource, Volume, VolumeMount,
+    VolumeProjection,
 };
 use serde_json::{Value, json};
 

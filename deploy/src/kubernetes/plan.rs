@@ -58,7 +58,11 @@ impl<'a> Plan<'a> {
         let mut taken: BTreeMap<String, String> = FIXED_NAMES
             .iter()
             .map(|n| n.to_string())
-            .chain(super::observe::DASHBOARDS.iter().map(|(f, _)| super::observe::dashboard_config_map(f)))
+            .chain(
+                super::observe::DASHBOARDS
+                    .iter()
+                    .map(|(f, _)| super::observe::dashboard_config_map(f)),
+            )
             .map(|n| {
                 let whose = format!("the lab's own `{n}`");
                 (n, whose)

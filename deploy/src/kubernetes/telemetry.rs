@@ -40,7 +40,10 @@ pub fn scrape_targets(plan: &Plan) -> Vec<(String, String)> {
         .values()
         .filter_map(|s| {
             let path = s.metrics.as_ref()?;
-            Some((s.name.clone(), format!("{}{path}", plan.service_url(&s.name))))
+            Some((
+                s.name.clone(),
+                format!("{}{path}", plan.service_url(&s.name)),
+            ))
         })
         .collect();
     targets.push((
@@ -86,7 +89,13 @@ fn hub(plan: &Plan) -> Vec<Object> {
     c.readiness_probe = Some(workload::http_probe("/api/health", HUB_API_PORT, 5));
     c.liveness_probe = Some(workload::http_probe("/api/health", HUB_API_PORT, 10));
     vec![
-        Object::Deployment(workload::deployment(plan, "hub", "hub", c, PodSpec::default())),
+        Object::Deployment(workload::deployment(
+            plan,
+            "hub",
+            "hub",
+            c,
+            PodSpec::default(),
+        )),
         Object::Service(workload::service(plan, "hub", "hub", &ports)),
     ]
 }

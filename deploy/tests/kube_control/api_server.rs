@@ -58,7 +58,10 @@ pub fn deployment(name: &str, replicas: i32, annotations: &[(&str, &str)]) -> Va
 pub fn pod_labels(app: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), app.to_string()),
-        ("app.kubernetes.io/part-of".to_string(), "chaoslab".to_string()),
+        (
+            "app.kubernetes.io/part-of".to_string(),
+            "chaoslab".to_string(),
+        ),
     ])
 }
 
@@ -101,14 +104,26 @@ fn not_found(name: &str) -> Response {
 }
 
 async fn list(State(s): State<Shared>, Path(ns): Path<String>, q: RawQuery) -> Response {
-    record(&s, Method::GET, format!("/apis/apps/v1/namespaces/{ns}/deployments"), q.0, &Bytes::new());
+    record(
+        &s,
+        Method::GET,
+        format!("/apis/apps/v1/namespaces/{ns}/deployments"),
+        q.0,
+        &Bytes::new(),
+    );
     let items: Vec<Value> = s.lock().unwrap().deployments.values().cloned().collect();
     Json(json!({ "apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": {}, "items": items }))
         .into_response()
 }
 
 async fn get_one(State(s): State<Shared>, Path((ns, name)): Path<(String, String)>) -> Response {
-    record(&s, Method::GET, format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"), None, &Bytes::new());
+    record(
+        &s,
+        Method::GET,
+        format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
+        None,
+        &Bytes::new(),
+    );
     match s.lock().unwrap().deployments.get(&name) {
         Some(d) => Json(d.clone()).into_response(),
         None => not_found(&name),
@@ -121,7 +136,13 @@ async fn patch(
     q: RawQuery,
     body: Bytes,
 ) -> Response {
-    record(&s, Method::PATCH, format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"), q.0, &body);
+    record(
+        &s,
+        Method::PATCH,
+        format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
+        q.0,
+        &body,
+    );
     let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
@@ -142,12 +163,21 @@ async fn delete_pods(
     q: RawQuery,
     body: Bytes,
 ) -> Response {
-    record(&s, Method::DELETE, format!("/api/v1/namespaces/{ns}/pods"), q.0, &body);
+    record(
+        &s,
+        Method::DELETE,
+        format!("/api/v1/namespaces/{ns}/pods"),
+        q.0,
+        &body,
+    );
     let selector: Vec<(String, String)> = params
         .get("labelSelector")
         .map(|sel| {
             sel.split(',')
-                .filter_map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                .filter_map(|p| {
+                    p.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -165,7 +195,8 @@ async fn delete_pods(
             json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": n, "namespace": ns } })
         })
         .collect();
-    Json(json!({ "apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": items })).into_response()
+    Json(json!({ "apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": items }))
+        .into_response()
 }
 
 /// A JSON merge patch (RFC 7386): `null` removes a key.

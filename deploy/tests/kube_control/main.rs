@@ -31,12 +31,16 @@ async fn control(cluster: Cluster) -> (Arc<KubeControl>, api_server::Shared) {
 /// Calls the trait as the agent does: on the blocking pool.
 async fn act(c: &Arc<KubeControl>, service: &str, action: ProcessAction) -> Result<(), String> {
     let (c, s) = (c.clone(), service.to_string());
-    tokio::task::spawn_blocking(move || c.process(&s, action)).await.unwrap()
+    tokio::task::spawn_blocking(move || c.process(&s, action))
+        .await
+        .unwrap()
 }
 
 async fn stop_for(c: &Arc<KubeControl>, service: &str, d: Duration) -> Result<(), String> {
     let (c, s) = (c.clone(), service.to_string());
-    tokio::task::spawn_blocking(move || c.stop_for(&s, d)).await.unwrap()
+    tokio::task::spawn_blocking(move || c.stop_for(&s, d))
+        .await
+        .unwrap()
 }
 
 fn field<'a>(state: &'a Value, path: &[&str]) -> &'a Value {
@@ -44,7 +48,9 @@ fn field<'a>(state: &'a Value, path: &[&str]) -> &'a Value {
 }
 
 fn replicas(state: &api_server::Shared, name: &str) -> i64 {
-    state.lock().unwrap().deployments[name]["spec"]["replicas"].as_i64().unwrap()
+    state.lock().unwrap().deployments[name]["spec"]["replicas"]
+        .as_i64()
+        .unwrap()
 }
 
 fn annotations(state: &api_server::Shared, name: &str) -> Value {
@@ -67,7 +73,10 @@ fn patches(state: &api_server::Shared, name: &str) -> Vec<Value> {
 async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out after {within:?}: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -76,7 +85,12 @@ fn cluster(deployments: &[Value]) -> Cluster {
     Cluster {
         deployments: deployments
             .iter()
-            .map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone()))
+            .map(|d| {
+                (
+                    d["metadata"]["name"].as_str().unwrap().to_string(),
+                    d.clone(),
+                )
+            })
             .collect(),
         ..Cluster::default()
     }
@@ -97,27 +111,51 @@ async fn kill_deletes_the_services_pods_at_once_and_only_those() {
         let delete = g.requests.iter().find(|r| r.method == "DELETE").unwrap();
         assert_eq!(delete.path, "/api/v1/namespaces/lab/pods");
         assert!(
-            delete.query.contains("labelSelector=app.kubernetes.io%2Fname%3Dgateway"),
+            delete
+                .query
+                .contains("labelSelector=app.kubernetes.io%2Fname%3Dgateway"),
             "{}",
             delete.query
         );
-        assert_eq!(delete.body["gracePeriodSeconds"], json!(0), "{}", delete.body);
+        assert_eq!(
+            delete.body["gracePeriodSeconds"],
+            json!(0),
+            "{}",
+            delete.body
+        );
     }
     // Nothing left to kill: said, not silently done.
-    let err = act(&control, "gateway", ProcessAction::Kill).await.unwrap_err();
+    let err = act(&control, "gateway", ProcessAction::Kill)
+        .await
+        .unwrap_err();
     assert!(err.contains("no running pod"), "{err}");
     // Terminate keeps the pods' own grace period.
-    act(&control, "users", ProcessAction::Terminate).await.unwrap();
+    act(&control, "users", ProcessAction::Terminate)
+        .await
+        .unwrap();
     let g = state.lock().unwrap();
-    let last = g.requests.iter().rev().find(|r| r.method == "DELETE").unwrap();
-    assert!(last.body.get("gracePeriodSeconds").is_none_or(Value::is_null), "{}", last.body);
+    let last = g
+        .requests
+        .iter()
+        .rev()
+        .find(|r| r.method == "DELETE")
+        .unwrap();
+    assert!(
+        last.body
+            .get("gracePeriodSeconds")
+            .is_none_or(Value::is_null),
+        "{}",
+        last.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_stop_scales_to_zero_and_writes_when_to_come_back_on_the_deployment() {
     let (control, state) = control(cluster(&[deployment("orders", 2, &[])])).await;
     let before = SystemTime::now();
-    stop_for(&control, "orders", Duration::from_secs(30)).await.unwrap();
+    stop_for(&control, "orders", Duration::from_secs(30))
+        .await
+        .unwrap();
     assert_eq!(replicas(&state, "orders"), 0);
     let a = annotations(&state, "orders");
     assert_eq!(a[RESTORE_REPLICAS], json!("2"));
@@ -128,13 +166,18 @@ async fn a_timed_stop_scales_to_zero_and_writes_when_to_come_back_on_the_deploym
     assert_eq!(patches(&state, "orders").len(), 1);
 
     // A second stop moves the end but keeps the count to restore (not 0).
-    stop_for(&control, "orders", Duration::from_secs(60)).await.unwrap();
+    stop_for(&control, "orders", Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(annotations(&state, "orders")[RESTORE_REPLICAS], json!("2"));
 
     act(&control, "orders", ProcessAction::Start).await.unwrap();
     assert_eq!(replicas(&state, "orders"), 2);
     let a = annotations(&state, "orders");
-    assert!(a.get(RESTORE_AT).is_none() && a.get(RESTORE_REPLICAS).is_none(), "{a}");
+    assert!(
+        a.get(RESTORE_AT).is_none() && a.get(RESTORE_REPLICAS).is_none(),
+        "{a}"
+    );
     // Start on a running service is a no-op success, with no patch sent.
     let n = patches(&state, "orders").len();
     act(&control, "orders", ProcessAction::Start).await.unwrap();
@@ -143,36 +186,65 @@ async fn a_timed_stop_scales_to_zero_and_writes_when_to_come_back_on_the_deploym
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_controller_restores_a_stop_left_by_a_dead_agent_at_start_and_the_rest_when_due() {
-    let past = humantime::format_rfc3339_seconds(SystemTime::now() - Duration::from_secs(60)).to_string();
-    let soon = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(2)).to_string();
+    let past =
+        humantime::format_rfc3339_seconds(SystemTime::now() - Duration::from_secs(60)).to_string();
+    let soon =
+        humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(2)).to_string();
     let (control, state) = control(cluster(&[
         deployment("orders", 0, &[(RESTORE_AT, &past), (RESTORE_REPLICAS, "3")]),
-        deployment("payments", 0, &[(RESTORE_AT, &soon), (RESTORE_REPLICAS, "1")]),
+        deployment(
+            "payments",
+            0,
+            &[(RESTORE_AT, &soon), (RESTORE_REPLICAS, "1")],
+        ),
         // An end nobody can read still ends: one replica.
-        deployment("users", 0, &[(RESTORE_AT, "tomorrow-ish"), (RESTORE_REPLICAS, "x")]),
+        deployment(
+            "users",
+            0,
+            &[(RESTORE_AT, "tomorrow-ish"), (RESTORE_REPLICAS, "x")],
+        ),
         deployment("gateway", 1, &[]),
     ]))
     .await;
     tokio::spawn(control.clone().run_controller(Duration::from_millis(100)));
 
-    eventually("orders restored", Duration::from_secs(5), || replicas(&state, "orders") == 3).await;
+    eventually("orders restored", Duration::from_secs(5), || {
+        replicas(&state, "orders") == 3
+    })
+    .await;
     assert_eq!(replicas(&state, "users"), 1);
-    assert_eq!(replicas(&state, "payments"), 0, "payments' stop has not ended yet");
-    eventually("payments restored", Duration::from_secs(10), || replicas(&state, "payments") == 1).await;
+    assert_eq!(
+        replicas(&state, "payments"),
+        0,
+        "payments' stop has not ended yet"
+    );
+    eventually("payments restored", Duration::from_secs(10), || {
+        replicas(&state, "payments") == 1
+    })
+    .await;
     let a = annotations(&state, "payments");
     assert!(a.get(RESTORE_AT).is_none(), "{a}");
-    assert!(patches(&state, "gateway").is_empty(), "a running deployment is left alone");
+    assert!(
+        patches(&state, "gateway").is_empty(),
+        "a running deployment is left alone"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_kubernetes_cannot_carry_out_are_refused_with_a_reason() {
     let (control, state) = control(cluster(&[deployment("users", 1, &[])])).await;
-    let err = act(&control, "users", ProcessAction::Pause).await.unwrap_err();
+    let err = act(&control, "users", ProcessAction::Pause)
+        .await
+        .unwrap_err();
     assert!(err.contains("not possible on Kubernetes"), "{err}");
-    let err = act(&control, "nobody", ProcessAction::Kill).await.unwrap_err();
+    let err = act(&control, "nobody", ProcessAction::Kill)
+        .await
+        .unwrap_err();
     assert!(err.contains("no service named"), "{err}");
     // A service the agent knows whose Deployment is missing: the API's answer.
-    let err = stop_for(&control, "payments", Duration::from_secs(5)).await.unwrap_err();
+    let err = stop_for(&control, "payments", Duration::from_secs(5))
+        .await
+        .unwrap_err();
     assert!(err.contains("not found"), "{err}");
     assert!(patches(&state, "users").is_empty());
 }
@@ -190,7 +262,11 @@ async fn the_agents_api_stops_a_deployment_and_brings_it_back_when_the_fault_end
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(chaoslab_chaos::serve(listener, agent, std::future::pending()));
+    tokio::spawn(chaoslab_chaos::serve(
+        listener,
+        agent,
+        std::future::pending(),
+    ));
     let res = reqwest::Client::new()
         .post(format!("{url}/chaos/process/payments"))
         .json(&json!({ "action": "stop", "duration_ms": 1500 }))
@@ -199,5 +275,8 @@ async fn the_agents_api_stops_a_deployment_and_brings_it_back_when_the_fault_end
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     assert_eq!(replicas(&state, "payments"), 0);
-    eventually("payments back", Duration::from_secs(10), || replicas(&state, "payments") == 1).await;
+    eventually("payments back", Duration::from_secs(10), || {
+        replicas(&state, "payments") == 1
+    })
+    .await;
 }
