@@ -161,12 +161,12 @@ impl Object {
     }
 }
 
-/// Where the lab file is in every pod that reads it (the built-in services
-/// and the load generator), from the ConfigMap `lab`.
+/// Where the lab file is in every pod that reads it (the built-in
+/// services), from the ConfigMap `lab`.
 pub const LAB_FILE: &str = "/etc/chaoslab/lab/lab.toml";
 
 /// Every object of `lab` on Kubernetes, the namespace first; `source` is the
-/// lab file's text, which the built-in services and the load generator read.
+/// lab file's text, which the built-in services read.
 pub fn render(lab: &Lab, source: &str, opts: &Options) -> Result<Vec<Object>, DeployError> {
     let plan = Plan::new(lab, opts)?;
     let mut objects = vec![

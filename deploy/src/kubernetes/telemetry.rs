@@ -111,8 +111,6 @@ fn loadgen(plan: &Plan) -> Vec<Object> {
         &rate.to_string(),
         "--listen",
         &format!("0.0.0.0:{LOADGEN_PORT}"),
-        "--lab",
-        super::LAB_FILE,
     ]
     .map(String::from)
     .to_vec();
@@ -121,13 +119,14 @@ fn loadgen(plan: &Plan) -> Vec<Object> {
     c.env = Some(workload::otel_env(plan, "loadgen"));
     c.readiness_probe = Some(workload::http_probe("/metrics", LOADGEN_PORT, 5));
     c.liveness_probe = Some(workload::http_probe("/metrics", LOADGEN_PORT, 10));
-    c.volume_mounts = Some(vec![workload::lab_mount()]);
-    let pod = PodSpec {
-        volumes: Some(vec![workload::lab_volume()]),
-        ..Default::default()
-    };
     vec![
-        Object::Deployment(workload::deployment(plan, "loadgen", "load", c, pod)),
+        Object::Deployment(workload::deployment(
+            plan,
+            "loadgen",
+            "load",
+            c,
+            PodSpec::default(),
+        )),
         Object::Service(workload::service(plan, "loadgen", "load", &ports)),
     ]
 }
