@@ -308,27 +308,55 @@ fn files_are_mounted(objects: &[Object], ix: &Index) {
             (v.starts_with("/etc/")).then_some(v)
         });
         for path in paths {
-            let (dir, file) = path.rsplit_once('/').unwrap();
+            // The deepest mount holding the path, and the path inside it.
             let mount = c
                 .volume_mounts
                 .iter()
                 .flatten()
-                .find(|m| m.mount_path == dir)
-                .unwrap_or_else(|| panic!("{}: nothing is mounted at {dir} for {path}", o.name()));
+                .filter(|m| path.starts_with(&format!("{}/", m.mount_path)))
+                .max_by_key(|m| m.mount_path.len())
+                .unwrap_or_else(|| panic!("{}: nothing is mounted for {path}", o.name()));
+            let inside = &path[mount.mount_path.len() + 1..];
             let volume = pod
                 .volumes
                 .iter()
                 .flatten()
                 .find(|v| v.name == mount.name)
                 .unwrap();
-            let cm = &volume.config_map.as_ref().expect("a ConfigMap volume").name;
+            // (ConfigMap, key, path in the volume) of what the volume holds.
+            let mut files: Vec<(String, String, String)> = Vec::new();
+            if let Some(cm) = &volume.config_map {
+                let data = ix
+                    .config_maps
+                    .get(cm.name.as_str())
+                    .unwrap_or_else(|| panic!("no ConfigMap {}", cm.name));
+                for k in data.data.iter().flatten().map(|(k, _)| k) {
+                    files.push((cm.name.clone(), k.clone(), k.clone()));
+                }
+            }
+            for src in volume
+                .projected
+                .iter()
+                .flat_map(|p| p.sources.iter().flatten())
+            {
+                let Some(cm) = &src.config_map else { continue };
+                for item in cm.items.iter().flatten() {
+                    files.push((cm.name.clone(), item.key.clone(), item.path.clone()));
+                }
+            }
+            let (cm, key, _) = files
+                .iter()
+                .find(|(_, _, p)| p == inside)
+                .unwrap_or_else(|| {
+                    panic!("{}: volume {} holds no {inside}", o.name(), volume.name)
+                });
             let data = ix
                 .config_maps
                 .get(cm.as_str())
                 .unwrap_or_else(|| panic!("no ConfigMap {cm}"));
             assert!(
-                data.data.as_ref().unwrap().contains_key(file),
-                "{}: ConfigMap {cm} has no {file}",
+                data.data.as_ref().unwrap().contains_key(key),
+                "{}: ConfigMap {cm} has no {key}",
                 o.name()
             );
         }

@@ -11,8 +11,8 @@ use super::{
     workload::{self, Size},
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapProjection, EmptyDirVolumeSource, PodSpec, ProjectedVolumeSource, Volume, VolumeMount,
-    VolumeProjection,
+    ConfigMapProjection, EmptyDirVolumeSource, KeyToPath, PodSpec, ProjectedVolumeSource, Volume,
+    VolumeMount, VolumeProjection,
 };
 use serde_json::{Value, json};
 
@@ -112,7 +112,7 @@ pub fn prometheus_config(plan: &Plan) -> Value {
 
 fn prometheus(plan: &Plan) -> Vec<Object> {
     let name = "prometheus";
-    let config = serde_saphyr::to_string(&prometheus_config(plan)).expect("config serializes");
+    let config_text = serde_saphyr::to_string(&prometheus_config(plan)).expect("config serializes");
     let ports = [("web", 9090)];
     let mut c = workload::container(
         name,
@@ -123,17 +123,31 @@ fn prometheus(plan: &Plan) -> Vec<Object> {
     );
     c.readiness_probe = Some(workload::http_probe("/-/ready", 9090, 5));
     c.liveness_probe = Some(workload::http_probe("/-/healthy", 9090, 10));
+    // One projected volume: a ConfigMap volume is read-only, so the rules
+    // cannot be a second mount nested inside the first.
     c.volume_mounts = Some(vec![
         mount("config", "/etc/prometheus"),
-        mount("rules", "/etc/prometheus/rules"),
         writable("data", "/prometheus"),
     ]);
+    let config = Volume {
+        name: "config".into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![
+                projection("prometheus", &[("prometheus.yml", "prometheus.yml".into())]),
+                projection(
+                    "prometheus-rules",
+                    &RULES
+                        .iter()
+                        .map(|(f, _)| (*f, format!("rules/{f}")))
+                        .collect::<Vec<_>>(),
+                ),
+            ]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
     let pod = PodSpec {
-        volumes: Some(vec![
-            config_volume("config", "prometheus"),
-            config_volume("rules", "prometheus-rules"),
-            empty_dir("data"),
-        ]),
+        volumes: Some(vec![config, empty_dir("data")]),
         ..Default::default()
     };
     let rules: Vec<(&str, String)> = RULES.iter().map(|(f, t)| (*f, t.to_string())).collect();
@@ -142,7 +156,7 @@ fn prometheus(plan: &Plan) -> Vec<Object> {
             plan,
             name,
             "monitoring",
-            &[("prometheus.yml", config)],
+            &[("prometheus.yml", config_text)],
         )),
         Object::ConfigMap(workload::config_map(
             plan,
@@ -237,6 +251,27 @@ fn grafana(plan: &Plan) -> Vec<Object> {
         &ports,
     )));
     out
+}
+
+/// ConfigMap `name`'s `items` (key, path in the volume).
+fn projection(name: &str, items: &[(&str, String)]) -> VolumeProjection {
+    VolumeProjection {
+        config_map: Some(ConfigMapProjection {
+            name: name.to_string(),
+            items: Some(
+                items
+                    .iter()
+                    .map(|(key, path)| KeyToPath {
+                        key: key.to_string(),
+                        path: path.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 fn writable(name: &str, path: &str) -> VolumeMount {
