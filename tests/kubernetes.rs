@@ -272,6 +272,49 @@ fn scraping(ix: &Index, lab: &Lab) {
         &ix.config_maps["prometheus"].data.as_ref().unwrap()["prometheus.yml"],
     )
     .unwrap();
+    // The rules Prometheus loads are every file of the rules ConfigMap.
+    let glob = prom["rule_files"][0].as_str().unwrap();
+    let dir = glob
+        .strip_suffix("/*.yml")
+        .expect("rule_files is DIR/*.yml");
+    let prom_pod = ix.deployments["prometheus"]
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    let mount = prom_pod.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| dir.starts_with(&m.mount_path))
+        .expect("the rules' folder is mounted");
+    let sub = dir[mount.mount_path.len()..].trim_start_matches('/');
+    let volume = prom_pod
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == mount.name)
+        .unwrap();
+    let mounted: Vec<String> = volume
+        .projected
+        .iter()
+        .flat_map(|p| p.sources.iter().flatten())
+        .filter_map(|s| s.config_map.as_ref())
+        .filter(|c| c.name == "prometheus-rules")
+        .flat_map(|c| c.items.iter().flatten())
+        .map(|i| i.path.clone())
+        .collect();
+    let rules = ix.config_maps["prometheus-rules"].data.as_ref().unwrap();
+    assert!(!rules.is_empty());
+    for key in rules.keys() {
+        assert!(
+            mounted.contains(&format!("{sub}/{key}")),
+            "rule file {key} is not in {dir}: {mounted:?}"
+        );
+    }
     let hub_args = ix.container("hub").args.clone().unwrap();
     for svc in lab.services.values().filter(|s| s.metrics.is_some()) {
         let job = prom["scrape_configs"]
