@@ -20,8 +20,7 @@ impl Agent {
     ) -> Result<(StatusCode, Value), ApiError> {
         let url = self.admin_url(service)?;
         let resp = self
-            .http
-            .post(format!("{url}/admin/faults"))
+            .admin(self.http.post(format!("{url}/admin/faults")))
             .json(&body)
             .send()
             .await
@@ -37,6 +36,14 @@ impl Agent {
             count_injection(service, kind);
         }
         Ok((status, value))
+    }
+
+    /// `req` with the admin token, when the lab has one.
+    fn admin(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.control().and_then(|c| c.admin_token()) {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
     }
 
     fn admin_url(&self, service: &str) -> Result<String, ApiError> {
@@ -58,8 +65,7 @@ impl Agent {
             };
             let url = format!("{}/admin/faults", url.trim_end_matches('/'));
             let got = self
-                .http
-                .get(&url)
+                .admin(self.http.get(&url))
                 .timeout(Duration::from_secs(1))
                 .send()
                 .await;
@@ -99,8 +105,7 @@ impl Agent {
     ) -> Result<(), ApiError> {
         let url = self.admin_url(service)?;
         let resp = self
-            .http
-            .delete(format!("{url}/admin/faults/{inner}"))
+            .admin(self.http.delete(format!("{url}/admin/faults/{inner}")))
             .send()
             .await
             .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
@@ -121,8 +126,7 @@ impl Agent {
                 if let Some(url) = control.admin_url(&service) {
                     let url = format!("{}/admin/faults", url.trim_end_matches('/'));
                     let _ = self
-                        .http
-                        .delete(url)
+                        .admin(self.http.delete(url))
                         .timeout(Duration::from_secs(1))
                         .send()
                         .await;
