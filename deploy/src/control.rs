@@ -55,6 +55,8 @@ pub struct KubeControl {
     services: BTreeMap<String, String>,
     /// The runtime the API calls run on (the trait's calls are blocking).
     handle: tokio::runtime::Handle,
+    /// What the services' admin APIs want from a caller beyond loopback.
+    admin_token: Option<String>,
 }
 
 impl KubeControl {
@@ -69,7 +71,14 @@ impl KubeControl {
             namespace: namespace.into(),
             services,
             handle: tokio::runtime::Handle::current(),
+            admin_token: None,
         }
+    }
+
+    /// Sends `token` to the services' admin APIs (in-service faults).
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token;
+        self
     }
 
     /// The cluster the pod runs in (or the local kubeconfig's), in
@@ -275,5 +284,9 @@ impl LabControl for KubeControl {
 
     fn admin_url(&self, service: &str) -> Option<String> {
         self.services.get(service).cloned()
+    }
+
+    fn admin_token(&self) -> Option<String> {
+        self.admin_token.clone()
     }
 }

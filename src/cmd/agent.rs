@@ -40,7 +40,12 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
             let control = Arc::new(
                 KubeControl::connect(k.namespace, k.services)
                     .await
-                    .map_err(|e| anyhow::anyhow!("--kubernetes: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("--kubernetes: {e}"))?
+                    .with_admin_token(
+                        std::env::var("CHAOSLAB_ADMIN_TOKEN")
+                            .ok()
+                            .filter(|t| !t.is_empty()),
+                    ),
             );
             eprintln!(
                 "process faults through the Kubernetes API, namespace {}",

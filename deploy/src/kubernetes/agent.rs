@@ -12,10 +12,7 @@ use super::{
 use chaoslab_chaos::ProxySpec;
 use chaoslab_contract::{ProxyMode, Run};
 use k8s_openapi::api::{
-    core::v1::{
-        ConfigMapVolumeSource, EnvVar, EnvVarSource, PodSpec, Secret, SecretKeySelector,
-        ServiceAccount, Volume, VolumeMount,
-    },
+    core::v1::{ConfigMapVolumeSource, PodSpec, Secret, ServiceAccount, Volume, VolumeMount},
     rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject},
 };
 use std::collections::BTreeMap;
@@ -29,6 +26,9 @@ pub const PROXIES_FILE: &str = "/etc/chaoslab/proxies.json";
 /// The token a change to the agent needs beyond loopback, unless replaced
 /// (the Secret `agent-token`).
 const DEFAULT_TOKEN: &str = "chaoslab";
+
+/// The token the agent sends to the services' `/admin` (Secret `admin-token`).
+const DEFAULT_ADMIN_TOKEN: &str = "chaoslab-admin";
 
 /// One agent proxy in the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,18 +84,12 @@ pub(super) fn objects(plan: &Plan) -> Vec<Object> {
     let mut container = workload::container("agent", &plan.opts.image, args, &ports, Size::Small);
     let mut env = workload::otel_env(plan, "agent");
     env.push(workload::env_field("POD_NAMESPACE", "metadata.namespace"));
-    env.push(EnvVar {
-        name: "CHAOSLAB_AGENT_TOKEN".into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: "agent-token".into(),
-                key: "token".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
+    env.push(workload::secret_env(
+        "CHAOSLAB_AGENT_TOKEN",
+        "agent-token",
+        "token",
+    ));
+    env.push(workload::admin_token_env());
     container.env = Some(env);
     container.readiness_probe = Some(workload::http_probe("/version", AGENT_API_PORT, 5));
     container.liveness_probe = Some(workload::http_probe("/version", AGENT_API_PORT, 10));
@@ -137,12 +131,8 @@ pub(super) fn objects(plan: &Plan) -> Vec<Object> {
                 ..Default::default()
             }]),
         }),
-        Object::Secret(Secret {
-            metadata: workload::meta(plan, "agent-token", "agent"),
-            string_data: Some(BTreeMap::from([("token".into(), DEFAULT_TOKEN.into())])),
-            type_: Some("Opaque".into()),
-            ..Default::default()
-        }),
+        Object::Secret(secret(plan, "agent-token", DEFAULT_TOKEN)),
+        Object::Secret(secret(plan, "admin-token", DEFAULT_ADMIN_TOKEN)),
         Object::ConfigMap(workload::config_map(
             plan,
             "agent-proxies",
@@ -167,6 +157,15 @@ pub(super) fn objects(plan: &Plan) -> Vec<Object> {
         )));
     }
     out
+}
+
+fn secret(plan: &Plan, name: &str, token: &str) -> Secret {
+    Secret {
+        metadata: workload::meta(plan, name, "agent"),
+        string_data: Some(BTreeMap::from([("token".into(), token.into())])),
+        type_: Some("Opaque".into()),
+        ..Default::default()
+    }
 }
 
 /// What process faults need: pods deleted (kill), Deployments patched

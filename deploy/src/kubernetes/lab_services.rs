@@ -45,6 +45,7 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
                 for (dep, url) in &deps {
                     args.extend(["--dep".into(), format!("{dep}={url}")]);
                 }
+                env.push(workload::admin_token_env());
                 let mut c = workload::container(name, &plan.opts.image, args, &ports, Size::Small);
                 c.volume_mounts = Some(vec![workload::lab_mount()]);
                 c

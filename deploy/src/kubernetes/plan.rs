@@ -17,6 +17,7 @@ pub const FIXED_NAMES: &[&str] = &[
     "agent",
     "agent-proxies",
     "agent-token",
+    "admin-token",
     "lab",
     "hub",
     "loadgen",

@@ -250,6 +250,28 @@ pub fn env(name: &str, value: &str) -> EnvVar {
     }
 }
 
+/// A variable set from key `key` of Secret `secret`.
+pub fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(k8s_openapi::api::core::v1::SecretKeySelector {
+                name: secret.to_string(),
+                key: key.to_string(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The token the built-in services' `/admin` wants from callers beyond
+/// loopback (the agent's in-service faults), from the Secret `admin-token`.
+pub fn admin_token_env() -> EnvVar {
+    secret_env("CHAOSLAB_ADMIN_TOKEN", "admin-token", "token")
+}
+
 /// A variable set from the pod's own fields (downward API).
 pub fn env_field(name: &str, field: &str) -> EnvVar {
     EnvVar {

@@ -280,3 +280,59 @@ async fn the_agents_api_stops_a_deployment_and_brings_it_back_when_the_fault_end
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_service_faults_reach_a_services_admin_api_with_the_admin_token() {
+    use axum::{Json, Router, http::HeaderMap, routing::post};
+    let seen: Arc<std::sync::Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let admin = Router::new().route(
+        "/admin/faults",
+        post(move |headers: HeaderMap| {
+            let record = record.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                record.lock().unwrap().push(auth);
+                (axum::http::StatusCode::CREATED, Json(json!({ "id": "1" })))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, admin).await });
+
+    let (url, _state) = api_server::start(cluster(&[])).await;
+    let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
+    let control = KubeControl::new(
+        client,
+        "lab",
+        BTreeMap::from([("orders".into(), admin_url)]),
+    )
+    .with_admin_token(Some("s3cret".into()));
+    let agent = chaoslab_chaos::Agent::new(
+        chaoslab_chaos::AgentConfig {
+            seed: None,
+            token: None,
+            metrics: None,
+        },
+        Some(Arc::new(control) as Arc<dyn LabControl>),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let agent_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(chaoslab_chaos::serve(
+        listener,
+        agent,
+        std::future::pending(),
+    ));
+    let res = reqwest::Client::new()
+        .post(format!("{agent_url}/chaos/services/orders/faults"))
+        .json(&json!({ "kind": "error_rate", "rate": 0.5, "duration_ms": 1000 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    assert_eq!(*seen.lock().unwrap(), [Some("Bearer s3cret".to_string())]);
+}
