@@ -151,6 +151,21 @@ enum Command {
         /// Bearer token required for changes (required beyond loopback).
         #[arg(long, env = "CHAOSLAB_AGENT_TOKEN")]
         token: Option<String>,
+        /// Process faults through the Kubernetes API on the Deployments of
+        /// the services (in-cluster config, else the kubeconfig).
+        #[arg(long)]
+        kubernetes: bool,
+        /// The namespace of those Deployments [default: the client's].
+        #[arg(long, env = "POD_NAMESPACE")]
+        namespace: Option<String>,
+        /// A service faults may target, as NAME=ADMIN_URL; repeat for each.
+        #[arg(long = "service", value_parser = parse_key_value, requires = "kubernetes")]
+        services: Vec<(String, String)>,
+    },
+    /// Print a lab's deployment manifests, generated from its lab file.
+    Deploy {
+        #[command(subcommand)]
+        target: DeployTarget,
     },
     /// Run the load generator against a lab's entry service (open model, constant rate).
     Load {
@@ -251,6 +266,27 @@ enum Command {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 5)]
         secs: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeployTarget {
+    /// Kubernetes: one YAML stream on stdout, or a kustomize base with -o.
+    Kubernetes {
+        /// The lab file.
+        #[arg(long, default_value = "labs/shop.toml")]
+        lab: PathBuf,
+        /// Write one file per object and a kustomization.yaml into DIR.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "chaoslab")]
+        namespace: String,
+        /// The image with the chaoslab binary.
+        #[arg(long, default_value = "chaoslab:local")]
+        image: String,
+        /// The image of a command service, as NAME=IMAGE; repeat for each.
+        #[arg(long = "service-image", value_parser = parse_key_value)]
+        service_images: Vec<(String, String)>,
     },
 }
 
@@ -404,15 +440,40 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             populate,
             seed,
             token,
+            kubernetes,
+            namespace,
+            services,
         } => {
             crate::cmd::agent::run(crate::cmd::agent::AgentArgs {
                 listen,
                 populate,
                 seed,
                 token,
+                kubernetes: kubernetes.then(|| crate::cmd::agent::Kubernetes {
+                    namespace,
+                    services: services.into_iter().collect(),
+                }),
             })
             .await?;
         }
+        Command::Deploy {
+            target:
+                DeployTarget::Kubernetes {
+                    lab,
+                    out,
+                    namespace,
+                    image,
+                    service_images,
+                },
+        } => crate::cmd::deploy::kubernetes(crate::cmd::deploy::DeployArgs {
+            lab,
+            out,
+            options: chaoslab_deploy::kubernetes::Options {
+                namespace,
+                image,
+                service_images: service_images.into_iter().collect(),
+            },
+        })?,
         Command::Load {
             target,
             rate,

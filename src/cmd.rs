@@ -1,8 +1,10 @@
 //! Subcommands that run one component of the lab on its own: the hub, the
-//! standalone chaos agent, and `watch` (hub and dashboard for any OTLP
-//! sender); the services run through `chaoslab_shop::run`.
+//! standalone chaos agent, `watch` (hub and dashboard for any OTLP sender),
+//! and the generated deployments of a lab (`deploy`); the services run
+//! through `chaoslab_shop::run`.
 
 pub mod agent;
+pub mod deploy;
 pub mod fault;
 pub mod hub;
 pub mod run;

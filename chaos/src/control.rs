@@ -37,4 +37,10 @@ pub trait LabControl: Send + Sync + 'static {
     /// Base URL of the service's admin API, e.g. `http://127.0.0.1:8084`
     /// (the agent POSTs to `{url}/admin/faults`).
     fn admin_url(&self, service: &str) -> Option<String>;
+    /// The bearer token the services' admin APIs want from a caller beyond
+    /// loopback (`CHAOSLAB_ADMIN_TOKEN`); the agent sends it with every
+    /// admin call. The default: none (the services are on loopback).
+    fn admin_token(&self) -> Option<String> {
+        None
+    }
 }

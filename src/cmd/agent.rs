@@ -1,8 +1,10 @@
-//! `chaoslab agent`: the chaos agent on its own (as in docker-compose), with
-//! proxies created from a Toxiproxy-style populate file.
+//! `chaoslab agent`: the chaos agent on its own (as in docker-compose and on
+//! Kubernetes), with proxies created from a Toxiproxy-style populate file;
+//! with `--kubernetes`, process faults act on the services' Deployments.
 
-use chaoslab_chaos::{Agent, AgentConfig, ProxySpec};
-use std::{net::SocketAddr, path::PathBuf};
+use chaoslab_chaos::{Agent, AgentConfig, LabControl, ProxySpec};
+use chaoslab_deploy::control::KubeControl;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 #[derive(Debug, Clone)]
 pub struct AgentArgs {
@@ -10,6 +12,16 @@ pub struct AgentArgs {
     pub populate: Option<PathBuf>,
     pub seed: Option<u64>,
     pub token: Option<String>,
+    /// Process faults through the Kubernetes API.
+    pub kubernetes: Option<Kubernetes>,
+}
+
+/// Where the agent finds the lab's services on Kubernetes.
+#[derive(Debug, Clone)]
+pub struct Kubernetes {
+    pub namespace: Option<String>,
+    /// Service name -> admin base URL.
+    pub services: std::collections::BTreeMap<String, String>,
 }
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
@@ -22,13 +34,40 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let telemetry = chaoslab_kit::telemetry::init(
         &chaoslab_kit::telemetry::TelemetryOptions::from_env("agent"),
     )?;
+    let control: Option<Arc<dyn LabControl>> = match args.kubernetes {
+        None => None,
+        Some(k) => {
+            let control = Arc::new(
+                KubeControl::connect(k.namespace, k.services)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--kubernetes: {e}"))?
+                    .with_admin_token(
+                        std::env::var("CHAOSLAB_ADMIN_TOKEN")
+                            .ok()
+                            .filter(|t| !t.is_empty()),
+                    ),
+            );
+            eprintln!(
+                "process faults through the Kubernetes API, namespace {}",
+                control.namespace()
+            );
+            // Ends the outages whose time is up, now and on every tick: the
+            // end of a stop is kept on the Deployment, not in this process.
+            tokio::spawn(
+                control
+                    .clone()
+                    .run_controller(chaoslab_deploy::control::TICK),
+            );
+            Some(control)
+        }
+    };
     let agent = Agent::new(
         AgentConfig {
             seed: args.seed,
             token: args.token,
             metrics: Some(telemetry.metrics()),
         },
-        None,
+        control,
     );
     if let Some(path) = &args.populate {
         let text = std::fs::read_to_string(path)

@@ -24,8 +24,7 @@ impl Agent {
     ) -> Result<(StatusCode, Value), ApiError> {
         let url = self.admin_url(service)?;
         let resp = self
-            .http
-            .post(format!("{url}/admin/faults"))
+            .admin(self.http.post(format!("{url}/admin/faults")))
             .json(&body)
             .send()
             .await
@@ -41,6 +40,14 @@ impl Agent {
             count_injection(service, kind);
         }
         Ok((status, value))
+    }
+
+    /// `req` with the admin token, when the lab has one.
+    fn admin(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.control().and_then(|c| c.admin_token()) {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
     }
 
     fn admin_url(&self, service: &str) -> Result<String, ApiError> {
@@ -64,7 +71,7 @@ impl Agent {
             let http = self.http.clone();
             Some(async move {
                 let got = async {
-                    let resp = http.get(&url).timeout(SERVICE_TIMEOUT).send().await.ok()?;
+                    let resp = self.admin(http.get(&url)).timeout(SERVICE_TIMEOUT).send().await.ok()?;
                     match resp.json::<Value>().await.ok()? {
                         Value::Array(items) => Some(items),
                         _ => None,
@@ -111,8 +118,7 @@ impl Agent {
     ) -> Result<(), ApiError> {
         let url = self.admin_url(service)?;
         let resp = self
-            .http
-            .delete(format!("{url}/admin/faults/{inner}"))
+            .admin(self.http.delete(format!("{url}/admin/faults/{inner}")))
             .send()
             .await
             .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
@@ -138,7 +144,7 @@ impl Agent {
             );
             let http = self.http.clone();
             Some(async move {
-                let _ = http.delete(url).timeout(Duration::from_secs(1)).send().await;
+                let _ = self.admin(http.delete(url)).timeout(Duration::from_secs(1)).send().await;
             })
         });
         futures::future::join_all(asks).await;
