@@ -17,11 +17,13 @@
 //! Layout: `raw` (the file's shape, with spans), `resolve` (checks and the
 //! model), `journeys` (load steps and their placeholders), `resilience`
 //! (policies and settings, and the `--config` overlay), `command`
-//! (placeholders of a command, program lookup). The reference is
+//! (placeholders of a command, program lookup), `prepare` (a command's
+//! set-up step, from a lock file). The reference is
 //! `docs/lab-file.md`.
 
 mod command;
 mod journeys;
+mod prepare;
 mod raw;
 mod resilience;
 mod resolve;
@@ -35,6 +37,7 @@ use std::{
 
 pub use command::CommandError;
 pub use journeys::{Journey, Load, Step, Template, TemplatePart};
+pub use prepare::Prepare;
 pub use resilience::{Resilience, ServiceResilience, SettingsPatch};
 
 /// Processes every lab has beside its services; no service may take their names.
@@ -92,6 +95,9 @@ pub enum Run {
         env: BTreeMap<String, String>,
         /// Working directory (the lab file's folder unless `dir` says).
         dir: PathBuf,
+        /// Its set-up step, run before it starts; `{env}` is where it made
+        /// the environment.
+        prepare: Option<Prepare>,
     },
     /// Already running at this base URL: proxied and scraped, never started.
     Url {
@@ -209,13 +215,19 @@ impl Service {
     }
 
     /// Program, arguments and environment of a command service, with
-    /// `{port}` and `{dep.NAME}` filled in; `deps` maps each dependency to
-    /// its proxy URL. The environment includes `CHAOSLAB_DEP_<NAME>`.
-    pub fn command_line(&self, port: u16, deps: &BTreeMap<String, String>) -> Option<CommandLine> {
-        let Run::Command { argv, env, dir } = &self.run else {
+    /// `{port}`, `{dep.NAME}` and `{env}` filled in; `deps` maps each
+    /// dependency to its proxy URL, `env_dir` is where its set-up step made
+    /// its environment. The environment includes `CHAOSLAB_DEP_<NAME>`.
+    pub fn command_line(
+        &self,
+        port: u16,
+        deps: &BTreeMap<String, String>,
+        env_dir: Option<&Path>,
+    ) -> Option<CommandLine> {
+        let Run::Command { argv, env, dir, .. } = &self.run else {
             return None;
         };
-        let fill = |s: &String| command::fill(s, port, deps);
+        let fill = |s: &String| command::fill(s, port, deps, env_dir);
         let mut vars: Vec<(String, String)> = deps
             .iter()
             .map(|(d, url)| (dep_env_var(d), url.clone()))
@@ -228,11 +240,23 @@ impl Service {
         })
     }
 
-    /// For a command service: an error when its program cannot be found.
-    pub fn check_program(&self) -> Result<(), CommandError> {
+    /// For a command service: an error when its program cannot be found
+    /// (`env_dir`: its prepared environment, for a program under `{env}`).
+    pub fn check_program(&self, env_dir: Option<&Path>) -> Result<(), CommandError> {
         match &self.run {
-            Run::Command { argv, dir, .. } => command::check_program(&self.name, &argv[0], dir),
+            Run::Command { argv, dir, .. } => {
+                let program = command::fill(&argv[0], 0, &BTreeMap::new(), env_dir);
+                command::check_program(&self.name, &program, dir)
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// A command service's set-up step, if it has one.
+    pub fn prepare(&self) -> Option<&Prepare> {
+        match &self.run {
+            Run::Command { prepare, .. } => prepare.as_ref(),
+            _ => None,
         }
     }
 }

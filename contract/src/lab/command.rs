@@ -1,4 +1,4 @@
-//! A command service's placeholders (`{port}`, `{dep.NAME}`) and the check
+//! A command service's placeholders (`{port}`, `{dep.NAME}`, `{env}`) and the check
 //! that its program exists, run before anything starts.
 
 use std::{
@@ -14,8 +14,9 @@ pub struct CommandError {
     pub message: String,
 }
 
-/// The placeholder names a command may use, given its dependencies.
-pub(super) fn check_placeholders(s: &str, deps: &[String]) -> Result<(), String> {
+/// The placeholder names a command may use, given its dependencies and
+/// whether it has a set-up step (`{env}`).
+pub(super) fn check_placeholders(s: &str, deps: &[String], prepared: bool) -> Result<(), String> {
     let mut rest = s;
     while let Some(i) = rest.find('{') {
         let after = &rest[i + 1..];
@@ -25,6 +26,13 @@ pub(super) fn check_placeholders(s: &str, deps: &[String]) -> Result<(), String>
         let name = &after[..j];
         match name.strip_prefix("dep.") {
             None if name == "port" => {}
+            None if name == "env" && prepared => {}
+            None if name == "env" => {
+                return Err(
+                    "`{env}` is the environment a `prepare` step makes, and this service has none"
+                        .into(),
+                );
+            }
             Some(d) if deps.iter().any(|x| x == d) => {}
             Some(d) => {
                 return Err(format!(
@@ -38,7 +46,7 @@ pub(super) fn check_placeholders(s: &str, deps: &[String]) -> Result<(), String>
             }
             None => {
                 return Err(format!(
-                    "`{{{name}}}` is not a placeholder: use {{port}} or {{dep.NAME}}"
+                    "`{{{name}}}` is not a placeholder: use {{port}}, {{dep.NAME}} or {{env}}"
                 ));
             }
         }
@@ -47,9 +55,17 @@ pub(super) fn check_placeholders(s: &str, deps: &[String]) -> Result<(), String>
     Ok(())
 }
 
-/// `s` with `{port}` and `{dep.NAME}` filled in.
-pub(super) fn fill(s: &str, port: u16, deps: &BTreeMap<String, String>) -> String {
+/// `s` with `{port}`, `{dep.NAME}` and `{env}` (when known) filled in.
+pub(super) fn fill(
+    s: &str,
+    port: u16,
+    deps: &BTreeMap<String, String>,
+    env_dir: Option<&Path>,
+) -> String {
     let mut out = s.replace("{port}", &port.to_string());
+    if let Some(e) = env_dir {
+        out = out.replace("{env}", &e.display().to_string());
+    }
     for (d, url) in deps {
         out = out.replace(&format!("{{dep.{d}}}"), url);
     }

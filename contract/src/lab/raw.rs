@@ -27,6 +27,8 @@ pub(super) struct RawService {
     #[serde(default)]
     pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub dir: Option<Spanned<String>>,
+    /// The set-up step: `{ python_requirements = FILE }` or `{ npm = FILE }`.
+    pub prepare: Option<Spanned<RawPrepare>>,
     pub port: Option<Spanned<i64>>,
     pub proxy_port: Option<Spanned<i64>>,
     pub health: Option<Spanned<String>>,
@@ -41,6 +43,14 @@ pub(super) struct RawService {
     /// A policy patch per dependency, on top of `[defaults]`.
     #[serde(default)]
     pub dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
+}
+
+/// A set-up step: one of its keys, a file relative to the service's `dir`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrepare {
+    pub python_requirements: Option<String>,
+    pub npm: Option<String>,
 }
 
 /// `"db"` or `{ name = "db", proxy = "tcp" }`.

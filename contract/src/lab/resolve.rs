@@ -2,8 +2,9 @@
 //! file (names, kinds, ports, dependencies, cycles, the entry service).
 
 use super::{
-    DEFAULT_READY_TIMEOUT, Dependency, Lab, RESERVED_NAMES, Run, Service, command, journeys,
-    raw::{RawLab, RawService},
+    DEFAULT_READY_TIMEOUT, Dependency, Lab, Prepare, RESERVED_NAMES, Run, Service, command,
+    journeys,
+    raw::{RawLab, RawPrepare, RawService},
     resilience::{Resilience, SettingsPatch},
 };
 use crate::{FileError, ProxyMode, error::Locator};
@@ -115,6 +116,7 @@ fn service(
     let only_command = [
         ("env", s.env.as_ref().map(|e| e.span())),
         ("dir", s.dir.as_ref().map(|e| e.span())),
+        ("prepare", s.prepare.as_ref().map(|e| e.span())),
     ];
     if s.command.is_none()
         && let Some((k, span)) = only_command.iter().find(|(_, sp)| sp.is_some())
@@ -122,7 +124,7 @@ fn service(
         return Err(at.error(
             span.clone(),
             format!("{key}.{k}"),
-            "only a `command` service has an environment and a working directory",
+            "only a `command` service has an environment, a working directory and a set-up step",
         ));
     }
     let run = if let Some(b) = &s.builtin {
@@ -154,26 +156,35 @@ fn service(
                 "a command is a list: the program, then its arguments",
             ));
         }
+        let work = match &s.dir {
+            Some(d) => dir.join(d.get_ref()),
+            None => dir.to_path_buf(),
+        };
+        let prepare = match &s.prepare {
+            Some(p) => Some(
+                prepare(p.get_ref(), &work)
+                    .map_err(|m| at.error(Some(p.span()), format!("{key}.prepare"), m))?,
+            ),
+            None => None,
+        };
+        let prepared = prepare.is_some();
         for a in cmd.get_ref() {
-            command::check_placeholders(a.get_ref(), &deps)
+            command::check_placeholders(a.get_ref(), &deps, prepared)
                 .map_err(|m| at.error(Some(a.span()), format!("{key}.command"), m))?;
         }
         let mut env = BTreeMap::new();
         if let Some(e) = &s.env {
             for (k, v) in e.get_ref() {
-                command::check_placeholders(v.get_ref(), &deps)
+                command::check_placeholders(v.get_ref(), &deps, prepared)
                     .map_err(|m| at.error(Some(v.span()), format!("{key}.env.{k}"), m))?;
                 env.insert(k.clone(), v.get_ref().clone());
             }
         }
-        let work = match &s.dir {
-            Some(d) => dir.join(d.get_ref()),
-            None => dir.to_path_buf(),
-        };
         Run::Command {
             argv,
             env,
             dir: work,
+            prepare,
         }
     };
     let port = port_value(s.port.as_ref(), &format!("{key}.port"), at)?;
@@ -247,6 +258,28 @@ fn service(
         ready_timeout,
         depends_on,
     })
+}
+
+/// `{ python_requirements = FILE }` or `{ npm = FILE }`, the file relative
+/// to the service's working directory `dir`.
+fn prepare(raw: &RawPrepare, dir: &Path) -> Result<Prepare, String> {
+    let file = |f: &str| -> Result<std::path::PathBuf, String> {
+        if f.trim().is_empty() {
+            return Err("the lock file's path is empty".into());
+        }
+        Ok(dir.join(f))
+    };
+    match (&raw.python_requirements, &raw.npm) {
+        (Some(r), None) => Ok(Prepare::PythonRequirements {
+            requirements: file(r)?,
+        }),
+        (None, Some(l)) => Ok(Prepare::Npm { lock: file(l)? }),
+        (None, None) => Err(
+            "say what to prepare: `python_requirements = \"requirements.txt\"` (a venv) or `npm = \"package-lock.json\"` (npm ci)"
+                .into(),
+        ),
+        (Some(_), Some(_)) => Err("give only one of `python_requirements` and `npm`".into()),
+    }
 }
 
 fn port_value(v: Option<&Spanned<i64>>, key: &str, at: &Locator) -> Result<Option<u16>, FileError> {
