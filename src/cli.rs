@@ -77,6 +77,21 @@ enum Command {
         /// Seed for the agent's random draws, so a run can be replayed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Where set-up steps make environments [default: $CHAOSLAB_ENVS or STATE_DIR/envs].
+        #[arg(long)]
+        envs: Option<PathBuf>,
+    },
+    /// Make the environments of the lab's services that have a set-up step
+    /// (`prepare` in the lab file: a venv, `npm ci`), unless they are current.
+    Prepare {
+        /// The lab file (TOML) [default: labs/shop.toml, the shop].
+        #[arg(long)]
+        lab: Option<PathBuf>,
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// Where environments go [default: $CHAOSLAB_ENVS or STATE_DIR/envs].
+        #[arg(long)]
+        envs: Option<PathBuf>,
     },
     /// Stop the running lab.
     Down {
@@ -355,10 +370,13 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             direct,
             ephemeral_ports,
             seed,
+            envs,
         } => {
+            let state = state_dir(dir.as_deref());
             let opts = lab::up::UpOptions {
                 headless,
-                state_dir: state_dir(dir.as_deref()),
+                envs: lab::prepare::envs_dir(envs.as_deref(), &state),
+                state_dir: state,
                 lab: lab_file,
                 config,
                 ephemeral_ports,
@@ -367,6 +385,25 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 seed,
             };
             lab::run::run(opts).await?;
+        }
+        Command::Prepare {
+            lab: lab_file,
+            state_dir: dir,
+            envs,
+        } => {
+            let state = state_dir(dir.as_deref());
+            let (model, _) = lab::up::read_lab(lab_file.as_deref(), None, &state)?;
+            let envs = lab::prepare::envs_dir(envs.as_deref(), &state);
+            let done = lab::prepare::prepare_lab(&model, &envs);
+            for (name, env) in &done.ready {
+                println!("{name}: ready at {}", env.display());
+            }
+            for (name, why) in &done.left_out {
+                eprintln!("{name}: cannot be prepared: {why}");
+            }
+            if !done.left_out.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Down { state_dir: dir } => {
             let state = lab::state::LabState::load(&state_dir(dir.as_deref()))?;

@@ -12,6 +12,7 @@
 //! ```
 //!
 //! - [`children`]: what is started for each service of the lab file.
+//! - [`prepare`]: set-up steps: venvs and `npm ci` from lock files.
 //! - [`ports`]: default ports, and free ones when those are taken.
 //! - [`state`]: the state file (`.chaoslab/lab.json`) and Prometheus targets.
 //! - [`pause_guard`]: the process that ends a pause even if the supervisor died.
@@ -23,6 +24,7 @@ pub mod agent_host;
 pub mod children;
 pub mod pause_guard;
 pub mod ports;
+pub mod prepare;
 pub mod run;
 pub mod state;
 pub mod status;

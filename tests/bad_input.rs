@@ -34,7 +34,10 @@ async fn send(lab: &Lab, target: &str, req: &Value) -> (u16, String) {
     if let Some(n) = req["body_bytes"].as_u64() {
         return send_big(&url, method.as_str(), n as usize).await;
     }
-    let mut call = lab.http.request(method, url).header("content-type", "application/json");
+    let mut call = lab
+        .http
+        .request(method, url)
+        .header("content-type", "application/json");
     {
         match &req["body"] {
             Value::Null => {}
@@ -85,9 +88,11 @@ async fn send_big(url: &str, method: &str, len: usize) -> (u16, String) {
         }
         let text = String::from_utf8_lossy(&got);
         if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+            let length = text[..end].lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+            });
             if length.is_some_and(|n| got.len() >= end + 4 + n) {
                 break;
             }
@@ -95,8 +100,15 @@ async fn send_big(url: &str, method: &str, len: usize) -> (u16, String) {
     }
     writer.abort();
     let text = String::from_utf8_lossy(&got).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -117,7 +129,10 @@ fn check_shape(name: &str, shape: &str, status: u16, body: &str) {
         .unwrap_or_else(|_| panic!("{name}: the error body is not JSON: {body}"));
     assert!(v["error"].is_string(), "{name}: no `error` in {body}");
     match shape {
-        "toxiproxy" => assert_eq!(v["status"], status, "{name}: Toxiproxy's shape wants `status`: {body}"),
+        "toxiproxy" => assert_eq!(
+            v["status"], status,
+            "{name}: Toxiproxy's shape wants `status`: {body}"
+        ),
         "service" => assert!(v["reason"].is_string(), "{name}: no `reason` in {body}"),
         other => panic!("{name}: unknown shape {other}"),
     }
@@ -133,7 +148,10 @@ async fn every_bad_request_gets_its_answer_and_changes_nothing() {
         let target = req["target"].as_str().unwrap();
         for step in req["setup"].as_array().into_iter().flatten() {
             let (status, body) = send(&lab, target, step).await;
-            assert!((200..300).contains(&status), "{name}: setup answered {status}: {body}");
+            assert!(
+                (200..300).contains(&status),
+                "{name}: setup answered {status}: {body}"
+            );
         }
         let (status, body) = send(&lab, target, &req).await;
         let want = req["status"].as_u64().unwrap() as u16;
@@ -170,7 +188,10 @@ fn every_broken_experiment_is_refused_where_it_is_broken() {
     files.sort();
     let listed: Vec<&str> = cases.iter().map(|c| c["file"].as_str().unwrap()).collect();
     for f in &files {
-        assert!(listed.contains(&f.as_str()), "{f} has no entry in experiments.json");
+        assert!(
+            listed.contains(&f.as_str()),
+            "{f} has no entry in experiments.json"
+        );
     }
     let mut failures = Vec::new();
     for case in &cases {

@@ -10,13 +10,21 @@ async fn fault_list_exits_quietly_when_its_reader_is_gone() {
     let agent = chaoslab_chaos::Agent::new(Default::default(), None);
     for i in 0..20 {
         agent
-            .create_proxy(chaoslab_chaos::ProxySpec::new(format!("p{i}"), "127.0.0.1:0", "127.0.0.1:9"))
+            .create_proxy(chaoslab_chaos::ProxySpec::new(
+                format!("p{i}"),
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+            ))
             .await
             .unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(chaoslab_chaos::serve(listener, agent, std::future::pending()));
+    tokio::spawn(chaoslab_chaos::serve(
+        listener,
+        agent,
+        std::future::pending(),
+    ));
 
     let out = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(support::exe())

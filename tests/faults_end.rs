@@ -33,13 +33,19 @@ fn children(lab: &Lab) -> Vec<(String, u32)> {
 fn guards_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(cmd) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{p}/cmdline")) else {
+            continue;
+        };
         let args: Vec<String> = cmd
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        let watches = args.windows(2).any(|w| w[0] == "--pid" && w[1] == pid.to_string());
+        let watches = args
+            .windows(2)
+            .any(|w| w[0] == "--pid" && w[1] == pid.to_string());
         if args.iter().any(|a| a == "pause-guard") && watches && state(p).is_some() {
             out.push(p);
         }
@@ -62,13 +68,23 @@ async fn post(lab: &Lab, path: &str, body: Value) -> (u16, Value) {
 async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     let mut lab = Lab::start(&[], &[]).await;
     let payments = lab.pid_of("payments").unwrap();
-    let others: Vec<(String, u32)> = children(&lab).into_iter().filter(|(n, _)| n != "payments").collect();
-    let (s, v) = post(&lab, "/chaos/process/payments", json!({"action": "pause", "duration_ms": 3000})).await;
+    let others: Vec<(String, u32)> = children(&lab)
+        .into_iter()
+        .filter(|(n, _)| n != "payments")
+        .collect();
+    let (s, v) = post(
+        &lab,
+        "/chaos/process/payments",
+        json!({"action": "pause", "duration_ms": 3000}),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let paused_at = Instant::now();
-    eventually(Duration::from_secs(2), "payments stopped (state T)", || async {
-        (state(payments) == Some('T')).then_some(())
-    })
+    eventually(
+        Duration::from_secs(2),
+        "payments stopped (state T)",
+        || async { (state(payments) == Some('T')).then_some(()) },
+    )
     .await;
     assert_eq!(guards_of(payments).len(), 1, "one guard watches the pause");
 
@@ -78,19 +94,33 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     // The other children notice their supervisor is gone and exit.
     eventually(Duration::from_secs(3), "the other children exited", || {
         let others = others.clone();
-        async move { others.iter().all(|(_, p)| state(*p).is_none()).then_some(()) }
+        async move {
+            others
+                .iter()
+                .all(|(_, p)| state(*p).is_none())
+                .then_some(())
+        }
     })
     .await;
     if paused_at.elapsed() < Duration::from_millis(2500) {
-        assert_eq!(state(payments), Some('T'), "still paused before the pause's end");
+        assert_eq!(
+            state(payments),
+            Some('T'),
+            "still paused before the pause's end"
+        );
     }
     // The guard resumes it when the pause ends; then it exits as an orphan.
-    eventually(Duration::from_secs(8), "payments resumed and exited", || async {
-        state(payments).is_none().then_some(())
-    })
+    eventually(
+        Duration::from_secs(8),
+        "payments resumed and exited",
+        || async { state(payments).is_none().then_some(()) },
+    )
     .await;
     let ended = paused_at.elapsed();
-    assert!(ended >= Duration::from_millis(2900), "resumed before the pause's end: {ended:?}");
+    assert!(
+        ended >= Duration::from_millis(2900),
+        "resumed before the pause's end: {ended:?}"
+    );
     eventually(Duration::from_secs(2), "the guard is gone", || async {
         guards_of(payments).is_empty().then_some(())
     })
@@ -109,9 +139,11 @@ async fn a_pause_without_end_is_resumed_when_the_supervisor_dies() {
     .await;
     kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGKILL).unwrap();
     let _ = lab.wait_child();
-    eventually(Duration::from_secs(5), "payments resumed and exited", || async {
-        state(payments).is_none().then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "payments resumed and exited",
+        || async { state(payments).is_none().then_some(()) },
+    )
     .await;
 }
 
@@ -134,7 +166,11 @@ async fn every_process_stops_within_a_second_of_being_asked() {
             .send(),
     );
     let grpc = lab.state["otlp_grpc"].as_str().unwrap().to_string();
-    let idle = tonic::transport::Endpoint::from_shared(grpc).unwrap().connect().await.unwrap();
+    let idle = tonic::transport::Endpoint::from_shared(grpc)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     eventually(Duration::from_secs(5), "the request is held", || async {
         let (_, f) = lab.get_json(&format!("{}/chaos/faults", lab.agent())).await;
         let injected = f.as_array()?.iter().any(|x| x["target"] == "inventory");
@@ -165,11 +201,21 @@ async fn every_process_stops_within_a_second_of_being_asked() {
 async fn the_fault_list_answers_at_once_with_services_paused_and_names_them() {
     let lab = Lab::start(&[], &[]).await;
     for svc in ["payments", "users", "inventory"] {
-        let (s, v) = post(&lab, &format!("/chaos/process/{svc}"), json!({"action": "pause", "duration_ms": 8000})).await;
+        let (s, v) = post(
+            &lab,
+            &format!("/chaos/process/{svc}"),
+            json!({"action": "pause", "duration_ms": 8000}),
+        )
+        .await;
         assert_eq!(s, 201, "{v}");
     }
     let started = Instant::now();
-    let resp = lab.http.get(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    let resp = lab
+        .http
+        .get(format!("{}/chaos/faults", lab.agent()))
+        .send()
+        .await
+        .unwrap();
     let took = started.elapsed();
     let silent = resp
         .headers()
@@ -182,14 +228,24 @@ async fn the_fault_list_answers_at_once_with_services_paused_and_names_them() {
     // It waited 1 s for each before; now all are asked together, briefly.
     assert!(took < Duration::from_millis(500), "took {took:?}");
     for svc in ["payments", "users", "inventory"] {
-        assert!(silent.split(',').any(|s| s == svc), "{svc} not named in {silent:?}");
         assert!(
-            faults.iter().any(|f| f["target"] == svc && f["kind"] == "pause"),
+            silent.split(',').any(|s| s == svc),
+            "{svc} not named in {silent:?}"
+        );
+        assert!(
+            faults
+                .iter()
+                .any(|f| f["target"] == svc && f["kind"] == "pause"),
             "the pause of {svc} is listed"
         );
     }
     let (_, _) = lab.get_json(&format!("{}/chaos/faults", lab.agent())).await;
-    let resp = lab.http.delete(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    let resp = lab
+        .http
+        .delete(format!("{}/chaos/faults", lab.agent()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
 }
 
@@ -206,7 +262,12 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     .await;
     assert_eq!(s, 201, "{v}");
     let started = Instant::now();
-    let r = lab.http.get(&url).timeout(Duration::from_secs(20)).send().await;
+    let r = lab
+        .http
+        .get(&url)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await;
     assert_eq!(r.expect("released when the fault expired").status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(700));
 
@@ -221,9 +282,17 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     let held = tokio::spawn(lab.http.get(&url).timeout(Duration::from_secs(20)).send());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!held.is_finished(), "the request is held");
-    let r = lab.http.delete(format!("{}/chaos/faults", lab.agent())).send().await.unwrap();
+    let r = lab
+        .http
+        .delete(format!("{}/chaos/faults", lab.agent()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = held.await.unwrap().expect("released when the fault was removed");
+    let r = held
+        .await
+        .unwrap()
+        .expect("released when the fault was removed");
     assert_eq!(r.status(), 200);
 
     // And a latency that overflows with its jitter is refused, not added.
@@ -234,7 +303,13 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     )
     .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["reason"].as_str().unwrap().contains("latency_ms + jitter_ms"), "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("latency_ms + jitter_ms"),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,10 +337,17 @@ async fn a_reused_idempotency_key_with_other_items_answers_422() {
     let (s, order) = lab.checkout(&token, Some("key-422"), first.clone()).await;
     assert_eq!(s, 201, "{order}");
     let (s, body) = lab
-        .checkout(&token, Some("key-422"), json!([{"product_id": 3, "quantity": 2}]))
+        .checkout(
+            &token,
+            Some("key-422"),
+            json!([{"product_id": 3, "quantity": 2}]),
+        )
         .await;
     assert_eq!(s, 422, "{body}");
-    assert!(body["reason"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+    assert!(
+        body["reason"].as_str().unwrap().contains("Idempotency-Key"),
+        "{body}"
+    );
     // The same request again is still a replay of the first order.
     let (s, again) = lab.checkout(&token, Some("key-422"), first).await;
     assert_eq!((s, &again["order_id"]), (201, &order["order_id"]));

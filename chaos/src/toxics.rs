@@ -161,7 +161,11 @@ impl Given {
     /// The lowest value of `field`: `min` when given, `default` when left
     /// out (a Toxiproxy default kept for compatibility).
     pub fn min_or_default(&self, field: &str, min: i64, default: i64) -> i64 {
-        if self.has(field) { min } else { min.min(default) }
+        if self.has(field) {
+            min
+        } else {
+            min.min(default)
+        }
     }
 }
 
@@ -170,7 +174,11 @@ pub fn build(kind: &str, attributes: &Value) -> Result<Arc<dyn Toxic>, BuildErro
     build_given(kind, attributes, &Given::of(attributes))
 }
 
-fn build_given(kind: &str, attributes: &Value, given: &Given) -> Result<Arc<dyn Toxic>, BuildError> {
+fn build_given(
+    kind: &str,
+    attributes: &Value,
+    given: &Given,
+) -> Result<Arc<dyn Toxic>, BuildError> {
     match kind {
         "latency" => decode::<Latency>(attributes, given),
         "bandwidth" => decode::<Bandwidth>(attributes, given),

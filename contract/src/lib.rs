@@ -25,8 +25,8 @@ pub mod proxy;
 
 pub use error::FileError;
 pub use lab::{
-    Dependency, Journey, Lab, Load, Resilience, Run, Service, ServiceResilience, SettingsPatch,
-    Step,
+    Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
+    SettingsPatch, Step,
 };
 pub use process::ProcessAction;
 pub use proxy::ProxyMode;

@@ -100,6 +100,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
         direct: false,
         load_rate: Some(1.0),
         seed: None,
+        // Shared with `chaoslab up`: a temporary lab reuses the environments.
+        envs: crate::lab::prepare::envs_dir(None, &crate::lab::state::state_dir(None)),
     };
     eprintln!("starting a lab for the experiments…");
     let running = up::start(&opts).await?;

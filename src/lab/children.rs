@@ -22,6 +22,8 @@ pub struct Wiring<'a> {
     pub config: Option<&'a Path>,
     /// Environment every child gets (OTLP endpoint).
     pub env: &'a [(String, String)],
+    /// The prepared environment (`{env}`) of each command with a set-up step.
+    pub envs: &'a BTreeMap<String, PathBuf>,
     pub logs: &'a Path,
 }
 
@@ -59,7 +61,8 @@ pub fn spec(
             (None, args, None)
         }
         Run::Command { .. } => {
-            let line = svc.command_line(port, deps)?;
+            let env_dir = w.envs.get(&svc.name).map(PathBuf::as_path);
+            let line = svc.command_line(port, deps, env_dir)?;
             env.push(("OTEL_SERVICE_NAME".into(), svc.name.clone()));
             env.push(("CHAOSLAB_SERVICE".into(), svc.name.clone()));
             env.push(("CHAOSLAB_PORT".into(), port.to_string()));

@@ -76,7 +76,9 @@ pub async fn run(args: GuardArgs) {
             let _ = nix::sys::signal::kill(Pid::from_raw(args.pid as i32), Signal::SIGCONT);
             return;
         }
-        let nap = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()).min(POLL));
+        let nap = end.map_or(POLL, |e| {
+            e.saturating_duration_since(Instant::now()).min(POLL)
+        });
         tokio::time::sleep(nap).await;
     }
 }

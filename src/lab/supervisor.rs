@@ -392,7 +392,10 @@ impl Supervisor {
             }
             Err(e) => {
                 let _ = child.signal(Signal::SIGCONT);
-                Err(format!("{}: cannot start the pause guard: {e}", child.spec.name))
+                Err(format!(
+                    "{}: cannot start the pause guard: {e}",
+                    child.spec.name
+                ))
             }
         }
     }

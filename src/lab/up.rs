@@ -13,6 +13,7 @@
 use super::{
     agent_host, children, ports,
     ports::PortPicker,
+    prepare,
     state::{LabState, ProcessState},
     supervisor::{ChildSpec, Ready, Supervisor},
 };
@@ -43,6 +44,8 @@ pub struct UpOptions {
     pub ephemeral_ports: bool,
     /// Services call each other directly, without the agent's proxies.
     pub direct: bool,
+    /// Where the set-up steps' environments are (see `prepare::envs_dir`).
+    pub envs: PathBuf,
     /// Journeys per second of the load; `None`: the lab file's `load.rate`.
     pub load_rate: Option<f64>,
     pub seed: Option<u64>,
@@ -140,8 +143,17 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     }
     // Refuse a bad lab file, a bad overlay or a missing program before anything starts.
     let (lab, lab_file) = read_lab(opts.lab.as_deref(), opts.config.as_deref(), &opts.state_dir)?;
+    // Set-up steps first: a service whose environment cannot be made here
+    // (no python3, no node) is left out, and its callers see it down.
+    let prepared = prepare::prepare_lab(&lab, &opts.envs);
+    for (name, why) in &prepared.left_out {
+        eprintln!("{name}: left out of this lab: {why}; the rest runs without it");
+    }
     for svc in lab.services.values() {
-        svc.check_program()?;
+        if prepared.left_out.contains_key(&svc.name) {
+            continue;
+        }
+        svc.check_program(prepared.ready.get(&svc.name).map(PathBuf::as_path))?;
     }
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("cannot create {}", opts.state_dir.display()))?;
@@ -193,6 +205,7 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
         &supervisor,
         &mut agent,
         &logs,
+        &prepared,
     )
     .await;
     let state = match started {
@@ -229,6 +242,7 @@ async fn wire(
     supervisor: &Arc<Supervisor>,
     agent_slot: &mut Option<agent_host::AgentHost>,
     logs: &Path,
+    prepared: &prepare::Prepared,
 ) -> anyhow::Result<LabState> {
     let base_url = |name: &str| match &lab.services[name].run {
         Run::Url { url, .. } => url.clone(),
@@ -278,6 +292,7 @@ async fn wire(
         lab_file,
         config: opts.config.as_deref(),
         env: &env,
+        envs: &prepared.ready,
         logs,
     };
     let mut processes = BTreeMap::new();
@@ -295,6 +310,24 @@ async fn wire(
                 (d.name.clone(), url)
             })
             .collect();
+        if prepared.left_out.contains_key(&svc.name) {
+            processes.insert(
+                svc.name.clone(),
+                ProcessState {
+                    name: svc.name.clone(),
+                    role: "service".into(),
+                    url: base_url(&svc.name),
+                    port,
+                    pid: None,
+                    restarts: 0,
+                    state: "left out".into(),
+                    proxy_url: proxy_urls.get(&svc.name).cloned(),
+                    ready_url: None,
+                    log: PathBuf::new(),
+                },
+            );
+            continue;
+        }
         if let Some(path) = &svc.metrics {
             targets.push(format!("{}={}{path}", svc.name, base_url(&svc.name)));
         }

@@ -101,7 +101,11 @@ pub fn fault_request(f: &FaultAction, params: &Map<String, Value>, duration: Dur
             body.insert("kind".into(), json!(f.kind.as_str()));
         }
         (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
-            let kind = if f.kind == FaultKind::HttpAbort { "abort" } else { "delay" };
+            let kind = if f.kind == FaultKind::HttpAbort {
+                "abort"
+            } else {
+                "delay"
+            };
             body.insert("type".into(), json!(kind));
         }
         (FaultKind::Down, _) => body.clear(),

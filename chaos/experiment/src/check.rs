@@ -383,7 +383,11 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
         let name = params
             .keys()
             .find(|k| why.starts_with(k.as_str()) || why.starts_with(&format!("delay.{k}")))
-            .or_else(|| params.keys().find(|k| why.contains(&format!("`{k}`")) || why.contains(k.as_str())));
+            .or_else(|| {
+                params
+                    .keys()
+                    .find(|k| why.contains(&format!("`{k}`")) || why.contains(k.as_str()))
+            });
         let at_field = name.map_or(format!("{field}.params"), |n| format!("{field}.params.{n}"));
         return Err(Issue::at_location(&at, at_field, why));
     }

@@ -20,15 +20,17 @@ pub fn validate_file(path: &Path, lab: &Lab) -> Result<Experiment, ExperimentErr
         field: ".".to_string(),
         message,
     };
-    let bytes = std::fs::read(path)
-        .map_err(|e| error(0, 0, format!("cannot read the file: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| error(0, 0, format!("cannot read the file: {e}")))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let (line, column) = line_column(&bytes[..e.valid_up_to()]);
         let byte = bytes[e.valid_up_to()];
         error(
             line,
             column,
-            format!("not a text file: byte 0x{byte:02x} is not UTF-8 (experiment files are YAML text)"),
+            format!(
+                "not a text file: byte 0x{byte:02x} is not UTF-8 (experiment files are YAML text)"
+            ),
         )
     })?;
     if let Some(at) = text.find('\0') {

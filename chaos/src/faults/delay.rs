@@ -47,7 +47,10 @@ impl Delay {
             if (0.0..=MAX_DELAY_MS).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("delay.{field} must be from 0 to {MAX_DELAY_MS}, got {}", shown(v)))
+                Err(format!(
+                    "delay.{field} must be from 0 to {MAX_DELAY_MS}, got {}",
+                    shown(v)
+                ))
             }
         };
         match *self {
@@ -71,7 +74,10 @@ impl Delay {
                 if (0.1..=100.0).contains(&shape) {
                     Ok(())
                 } else {
-                    Err(format!("delay.shape must be from 0.1 to 100, got {}", shown(shape)))
+                    Err(format!(
+                        "delay.shape must be from 0.1 to 100, got {}",
+                        shown(shape)
+                    ))
                 }
             }
         }

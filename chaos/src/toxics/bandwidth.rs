@@ -22,7 +22,12 @@ pub struct Bandwidth {
 impl Toxic for Bandwidth {
     fn validate(&self, given: &super::Given) -> Result<(), String> {
         // Toxiproxy's default rate 0 (no limit) is kept when rate is left out.
-        super::check_range("rate", self.rate, given.min_or_default("rate", 1, 0), super::MAX_RATE_KB)
+        super::check_range(
+            "rate",
+            self.rate,
+            given.min_or_default("rate", 1, 0),
+            super::MAX_RATE_KB,
+        )
     }
     fn attributes(&self) -> Value {
         super::to_value(self)

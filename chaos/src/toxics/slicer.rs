@@ -45,8 +45,18 @@ impl Toxic for Slicer {
     fn validate(&self, given: &super::Given) -> Result<(), String> {
         // Toxiproxy's default average_size 0 is kept when it is left out.
         let least = given.min_or_default("average_size", 1, 0);
-        super::check_range("average_size", self.average_size, least, i64::from(u32::MAX))?;
-        super::check_range("size_variation", self.size_variation, 0, i64::from(u32::MAX))?;
+        super::check_range(
+            "average_size",
+            self.average_size,
+            least,
+            i64::from(u32::MAX),
+        )?;
+        super::check_range(
+            "size_variation",
+            self.size_variation,
+            0,
+            i64::from(u32::MAX),
+        )?;
         super::check_range("delay", self.delay, 0, super::MAX_MS * 1000)
     }
     fn attributes(&self) -> Value {

@@ -62,15 +62,22 @@ async fn a_delayed_request_goes_on_when_its_fault_is_removed() {
             .send(),
     );
     // Held once the fault has acted on it.
-    eventually("the request is held by the delay", Duration::from_secs(5), || async {
-        metric(&agent, "chaos_injections_total", &["removed", "http_delay"]).await >= 1.0
-    })
+    eventually(
+        "the request is held by the delay",
+        Duration::from_secs(5),
+        || async {
+            metric(&agent, "chaos_injections_total", &["removed", "http_delay"]).await >= 1.0
+        },
+    )
     .await;
     assert!(!request.is_finished(), "the request is still held");
     let id = fault["id"].as_str().unwrap();
     let (s, _) = call(&agent, "DELETE", &format!("/chaos/faults/{id}"), "").await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let resp = request.await.unwrap().expect("released when the fault was removed");
+    let resp = request
+        .await
+        .unwrap()
+        .expect("released when the fault was removed");
     assert_eq!(resp.status(), 200);
 }
 

@@ -53,10 +53,7 @@ impl Prepare {
     pub fn env_dir(&self, envs: &Path, service: &str) -> PathBuf {
         match self {
             Prepare::PythonRequirements { .. } => envs.join(service),
-            Prepare::Npm { lock } => lock
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("node_modules"),
+            Prepare::Npm { lock } => lock.parent().unwrap_or(Path::new(".")).join("node_modules"),
         }
     }
 

@@ -157,7 +157,9 @@ fn service(
             ));
         }
         let work = match &s.dir {
-            Some(d) => dir.join(d.get_ref()),
+            // `../services/x` read as the folder it names, when it exists.
+            Some(d) => std::fs::canonicalize(dir.join(d.get_ref()))
+                .unwrap_or_else(|_| dir.join(d.get_ref())),
             None => dir.to_path_buf(),
         };
         let prepare = match &s.prepare {

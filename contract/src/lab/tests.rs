@@ -51,7 +51,8 @@ fn a_command_gets_its_port_and_its_dependencies_proxy_urls() {
     );
     let lab = parse(&text);
     let deps = BTreeMap::from([("db".to_string(), "http://127.0.0.1:5555".to_string())]);
-    let CommandLine { argv, env, dir } = lab.services["api"].command_line(4242, &deps, None).unwrap();
+    let CommandLine { argv, env, dir } =
+        lab.services["api"].command_line(4242, &deps, None).unwrap();
     assert_eq!(argv, ["python3", "api.py", "--port", "4242"]);
     assert!(env.contains(&("CHAOSLAB_DEP_DB".into(), "http://127.0.0.1:5555".into())));
     assert!(env.contains(&("DB".into(), "http://127.0.0.1:5555/v1".into())));
@@ -160,14 +161,20 @@ prepare = { npm = "package-lock.json" }
 "#;
     let lab = Lab::parse("lab.toml", text, Path::new("/tmp/lab"));
     // Two services nobody depends on: name the entry.
-    let lab = lab.err().map(|_| parse(&format!("entry = \"rec\"\n{text}"))).unwrap();
+    let lab = lab
+        .err()
+        .map(|_| parse(&format!("entry = \"rec\"\n{text}")))
+        .unwrap();
     let rec = &lab.services["rec"];
     let p = rec.prepare().expect("a set-up step");
     assert_eq!(p.inputs(), Path::new("/tmp/lab/svc/requirements.txt"));
     let env = p.env_dir(Path::new("/envs"), "rec");
     assert_eq!(env, Path::new("/envs/rec"));
     let line = rec.command_line(7, &BTreeMap::new(), Some(&env)).unwrap();
-    assert_eq!(line.argv, ["/envs/rec/bin/python", "main.py", "--port", "7"]);
+    assert_eq!(
+        line.argv,
+        ["/envs/rec/bin/python", "main.py", "--port", "7"]
+    );
     let ship = lab.services["ship"].prepare().unwrap();
     assert_eq!(ship.kind(), "npm");
     assert_eq!(

@@ -172,9 +172,8 @@ impl Faults {
                     } else {
                         0
                     };
-                    delay = delay.saturating_add(Duration::from_millis(
-                        latency_ms.saturating_add(jitter),
-                    ));
+                    delay = delay
+                        .saturating_add(Duration::from_millis(latency_ms.saturating_add(jitter)));
                     holders.push(a.id.clone());
                     self.injected(&a.id, "latency");
                 }

@@ -4,11 +4,15 @@
 //! |---|---|
 //! | `POST /api/login {"email","password"}` | 200 `{"token"}`; 401 |
 //! | `GET /api/products` | 200 `[{"id","name","price_cents"}]` |
-//! | `GET /api/products/{id}` | 200 with `"stock"` (null when unknown); 404 |
+//! | `GET /api/products/{id}` | 200 with `"stock"` (null when unknown) and `"recommendations"` (null when recommendations cannot answer in time); 404 |
 //! | `POST /api/checkout` (bearer, optional `Idempotency-Key`) `{"items":[{"product_id","quantity"}]}` | 201 `{"order_id","status":"confirmed","total_cents"}`; 4xx/5xx `{"error","reason"}` |
 //! | `GET /api/orders/{id}` (bearer) | the order and its status |
 //!
 //! Every answer comes within the gateway's request deadline (504 otherwise).
+//! A product page asks catalog and recommendations at once; recommendations
+//! is optional there (a lab without it serves `"recommendations": null`), and
+//! when it fails or times out the page is served without them (its fallback,
+//! unless the policy switches fallback off).
 
 use crate::{
     Upstreams,
@@ -31,6 +35,8 @@ struct Gateway {
     users: Arc<Upstream>,
     catalog: Arc<Upstream>,
     orders: Arc<Upstream>,
+    /// Related products; `None` when the lab has no recommendations service.
+    recommendations: Option<Arc<Upstream>>,
 }
 
 pub fn router(up: &Upstreams) -> anyhow::Result<Router> {
@@ -38,6 +44,7 @@ pub fn router(up: &Upstreams) -> anyhow::Result<Router> {
         users: up.get("users")?,
         catalog: up.get("catalog")?,
         orders: up.get("orders")?,
+        recommendations: up.get("recommendations").ok(),
     };
     Ok(Router::new()
         .route("/api/login", post(login))
@@ -98,11 +105,42 @@ async fn product(
             "product id must be a number, got {id:?}"
         )));
     }
-    relay(
+    let (product, recommendations) = tokio::join!(
         s.catalog
-            .call(Call::get(format!("/products/{id}"), "/products/{id}"))
-            .await?,
+            .call(Call::get(format!("/products/{id}"), "/products/{id}")),
+        related(&s, &id)
+    );
+    let (status, Json(mut body)) = relay(product?)?;
+    body["recommendations"] = recommendations?;
+    Ok((status, Json(body)))
+}
+
+/// The product's related products, or `null` when there are none to show:
+/// no recommendations service, an unknown product, or (the fallback) a
+/// failed or timed-out call.
+async fn related(s: &Gateway, id: &str) -> Result<Value, ApiError> {
+    let Some(up) = &s.recommendations else {
+        return Ok(Value::Null);
+    };
+    let call = Call::get(
+        format!("/recommendations?product_id={id}&limit=4"),
+        "/recommendations",
     )
+    .retryable(true);
+    match up.call(call).await {
+        Ok(r) if r.status.is_success() => Ok(r
+            .body
+            .get("recommendations")
+            .cloned()
+            .unwrap_or(Value::Null)),
+        Ok(_) => Ok(Value::Null),
+        Err(e) if up.dependency().fallback_enabled() => {
+            tracing::info!(error = %e, "recommendations failed; serving the page without them");
+            up.dependency().record_fallback();
+            Ok(Value::Null)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn checkout(

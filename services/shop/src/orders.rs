@@ -1,14 +1,19 @@
 //! orders: the checkout saga, and orders by id.
 //!
 //! ```text
-//!  POST /orders ─> verify user ─> reserve stock ─> charge ─> commit stock ─> confirmed
+//!  POST /orders ─> verify user ─> shipping quote ─> reserve stock ─> charge ─> commit stock ─> confirmed
 //!                       │               │             │            │
 //!                       401          409/503    release stock   refund + release
 //!                                              (order failed)   (order failed)
 //! ```
 //! `Idempotency-Key` on the request makes a repeated checkout return the
-//! first order (the same key with other items answers 422); the charge carries `order-<id>` as its key, so a retried
-//! charge happens once.
+//! first order (the same key with other items answers 422); the charge
+//! carries `order-<id>` as its key, so a retried charge happens once. The
+//! shipping quote comes before anything is reserved: when shipping is down
+//! or slow, the order gets the default quote (`"source": "default"`, the
+//! fallback), or, with fallback off, the checkout fails with 503 and nothing
+//! to compensate. A lab without shipping always uses the default quote.
+//! `total_cents` is the items'.
 
 use crate::{
     Upstreams,
@@ -45,6 +50,8 @@ struct Order {
     items: Vec<(u64, u64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
+    /// The shipping quote: shipping's answer, or the default one.
+    shipping: Value,
     /// The answer a failed checkout gave, replayed for the same key.
     #[serde(skip)]
     failed_with: Option<(StatusCode, &'static str)>,
@@ -63,7 +70,14 @@ struct Orders {
     users: Arc<Upstream>,
     inventory: Arc<Upstream>,
     payments: Arc<Upstream>,
+    /// Shipping quotes; `None` when the lab has no shipping service.
+    shipping: Option<Arc<Upstream>>,
     book: Arc<Mutex<Book>>,
+}
+
+/// The quote an order gets when shipping cannot give one.
+fn default_quote() -> Value {
+    json!({ "price_cents": 990, "currency": "EUR", "eta_days": { "min": 3, "max": 7 }, "source": "default" })
 }
 
 pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
@@ -72,6 +86,7 @@ pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
         users: up.get("users")?,
         inventory: up.get("inventory")?,
         payments: up.get("payments")?,
+        shipping: up.get("shipping").ok(),
         book: Default::default(),
     };
     Ok(Router::new()
@@ -105,6 +120,43 @@ impl Orders {
                 "users answered without user_id",
             )
         })
+    }
+
+    /// Asks shipping what shipping `items` costs (from the warehouse to the
+    /// shop's default destination); the default quote when it cannot say
+    /// and the fallback is on.
+    async fn quote(&self, items: &[Item]) -> Result<Value, ApiError> {
+        let Some(up) = &self.shipping else {
+            return Ok(default_quote());
+        };
+        let body = json!({
+            "items": items.iter().map(|i| json!({"product_id": i.product_id, "quantity": i.quantity})).collect::<Vec<_>>(),
+            "destination": { "country": "NL" },
+        });
+        // A quote changes nothing, so it may be retried.
+        let failed = match up
+            .call(Call::post("/quotes", "/quotes", body).retryable(true))
+            .await
+        {
+            Ok(r) if r.status.is_success() => {
+                let mut q = r.body;
+                q["source"] = json!("quote");
+                return Ok(q);
+            }
+            Ok(r) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "shipping refused",
+                format!("shipping answered {} to a quote", r.status),
+            ),
+            Err(e) => e.into(),
+        };
+        if up.dependency().fallback_enabled() {
+            tracing::info!(error = %failed.reason, "no shipping quote; the order gets the default one");
+            up.dependency().record_fallback();
+            Ok(default_quote())
+        } else {
+            Err(failed)
+        }
     }
 
     fn finish(&self, id: &str, status: &'static str, failure: Option<&ApiError>) -> Option<Order> {
@@ -222,11 +274,20 @@ async fn checkout(
         total += p.price_cents * i.quantity;
     }
     let user_id = s.verify(&headers).await?;
-    s.ctx.faults.storage().await;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // A repeated checkout replays the first answer: no new quote for it.
+    let replay = key
+        .as_ref()
+        .is_some_and(|k| s.lock().by_key.contains_key(&(user_id, k.clone())));
+    let shipping = if replay {
+        Value::Null
+    } else {
+        s.quote(&req.items).await?
+    };
+    s.ctx.faults.storage().await;
     let order = {
         let mut b = s.lock();
         if let Some(existing) = key
@@ -236,7 +297,11 @@ async fn checkout(
         {
             // One key, one request: the same key with other items is a
             // client bug, not a retry (as payment APIs answer it).
-            let mut asked: Vec<_> = req.items.iter().map(|i| (i.product_id, i.quantity)).collect();
+            let mut asked: Vec<_> = req
+                .items
+                .iter()
+                .map(|i| (i.product_id, i.quantity))
+                .collect();
             let mut first = existing.items.clone();
             asked.sort_unstable();
             first.sort_unstable();
@@ -265,6 +330,7 @@ async fn checkout(
                 .collect(),
             failure: None,
             failed_with: None,
+            shipping,
         };
         b.orders.insert(order.order_id.clone(), order.clone());
         if let Some(k) = key {
@@ -321,7 +387,7 @@ fn answer(o: Order) -> Result<(StatusCode, Json<Value>), ApiError> {
         _ => Ok((
             StatusCode::CREATED,
             Json(
-                json!({ "order_id": o.order_id, "status": o.status, "total_cents": o.total_cents }),
+                json!({ "order_id": o.order_id, "status": o.status, "total_cents": o.total_cents, "shipping": o.shipping }),
             ),
         )),
     }

@@ -185,7 +185,8 @@ pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), S
             .map(|_| ())
             .map_err(|e| e.to_string()),
         (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
-            let spec: HttpFaultSpec = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+            let spec: HttpFaultSpec =
+                serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
             spec.validate()
         }
         _ => {
@@ -193,7 +194,12 @@ pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), S
                 serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
             chaoslab_chaos::toxics::build(&spec.kind, &spec.attributes)
                 .map(|_| ())
-                .map_err(|e| e.to_string().trim_start_matches("bad request body: ").trim_start_matches("attributes: ").to_string())?;
+                .map_err(|e| {
+                    e.to_string()
+                        .trim_start_matches("bad request body: ")
+                        .trim_start_matches("attributes: ")
+                        .to_string()
+                })?;
             chaoslab_chaos::toxics::check_toxicity(spec.toxicity)
         }
     }

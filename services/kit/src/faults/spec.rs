@@ -139,7 +139,10 @@ impl FaultSpec {
                 latency_ms,
                 jitter_ms,
                 ..
-            } if latency_ms.checked_add(*jitter_ms).is_none_or(|t| t > 600_000) => {
+            } if latency_ms
+                .checked_add(*jitter_ms)
+                .is_none_or(|t| t > 600_000) =>
+            {
                 return bad("latency_ms + jitter_ms must be at most 600000");
             }
             Self::SlowStorage { latency_ms } if *latency_ms > 600_000 => {
