@@ -17,6 +17,7 @@ fn run(file: &str, dir: &Path) -> (i32, String) {
     let journal = dir.join(format!("{name}.json"));
     let junit = dir.join(format!("{name}.xml"));
     let out = Command::new(support::exe())
+        .env("CHAOSLAB_ENVS", support::envs())
         .args(["run", "--time-scale", "0.5", "--journal"])
         .arg(&journal)
         .arg("--junit")

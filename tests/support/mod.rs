@@ -45,6 +45,15 @@ pub fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chaoslab"))
 }
 
+/// Where the environments of the services with a set-up step are (the
+/// Python venv): `$CHAOSLAB_ENVS`, else `target/envs`, as `.ci/envs.sh`
+/// makes them. Every lab a test starts uses them, so none makes its own.
+pub fn envs() -> PathBuf {
+    std::env::var_os("CHAOSLAB_ENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/envs"))
+}
+
 impl Lab {
     /// Starts a lab with `extra` arguments and `env`, and waits until it is ready.
     pub async fn start(extra: &[&str], env: &[(&str, &str)]) -> Lab {
@@ -60,6 +69,7 @@ impl Lab {
             .stderr(Stdio::from(
                 std::fs::File::create(dir.path().join("up.err")).unwrap(),
             ));
+        cmd.env("CHAOSLAB_ENVS", envs());
         if !extra.contains(&"--rate") {
             cmd.args(["--rate", "0"]);
         }

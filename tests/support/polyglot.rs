@@ -64,9 +64,7 @@ impl Polyglot {
         let root = repo_root();
         match self {
             Self::Recommendations => {
-                let envs = std::env::var_os("CHAOSLAB_ENVS")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| root.join("target/envs"));
+                let envs = super::envs();
                 let python = envs.join("recommendations/bin/python");
                 if !python.exists() {
                     return Err(format!(

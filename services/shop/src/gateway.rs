@@ -4,15 +4,17 @@
 //! |---|---|
 //! | `POST /api/login {"email","password"}` | 200 `{"token"}`; 401 |
 //! | `GET /api/products` | 200 `[{"id","name","price_cents"}]` |
-//! | `GET /api/products/{id}` | 200 with `"stock"` (null when unknown) and `"recommendations"` (null when recommendations cannot answer in time); 404 |
+//! | `GET /api/products/{id}` | 200 with `"stock"` (null when unknown) `"recommendations"` and `"delivery"` (each null when its service cannot answer in time); 404 |
 //! | `POST /api/checkout` (bearer, optional `Idempotency-Key`) `{"items":[{"product_id","quantity"}]}` | 201 `{"order_id","status":"confirmed","total_cents"}`; 4xx/5xx `{"error","reason"}` |
 //! | `GET /api/orders/{id}` (bearer) | the order and its status |
 //!
 //! Every answer comes within the gateway's request deadline (504 otherwise).
-//! A product page asks catalog and recommendations at once; recommendations
-//! is optional there (a lab without it serves `"recommendations": null`), and
-//! when it fails or times out the page is served without them (its fallback,
-//! unless the policy switches fallback off).
+//! A product page asks catalog, recommendations (related products) and
+//! shipping (the delivery estimate of one item) at once. The last two are
+//! optional there: a lab without them serves `null`, and when one fails or
+//! times out the page is served without its part (the fallback, unless the
+//! policy switches fallback off). So one product page crosses three
+//! languages: Rust, Python and Node.js.
 
 use crate::{
     Upstreams,
@@ -37,6 +39,8 @@ struct Gateway {
     orders: Arc<Upstream>,
     /// Related products; `None` when the lab has no recommendations service.
     recommendations: Option<Arc<Upstream>>,
+    /// Delivery estimates; `None` when the lab has no shipping service.
+    shipping: Option<Arc<Upstream>>,
 }
 
 pub fn router(up: &Upstreams) -> anyhow::Result<Router> {
@@ -45,6 +49,7 @@ pub fn router(up: &Upstreams) -> anyhow::Result<Router> {
         catalog: up.get("catalog")?,
         orders: up.get("orders")?,
         recommendations: up.get("recommendations").ok(),
+        shipping: up.get("shipping").ok(),
     };
     Ok(Router::new()
         .route("/api/login", post(login))
@@ -105,37 +110,48 @@ async fn product(
             "product id must be a number, got {id:?}"
         )));
     }
-    let (product, recommendations) = tokio::join!(
+    let related = Call::get(
+        format!("/recommendations?product_id={id}&limit=4"),
+        "/recommendations",
+    );
+    let n: u64 = id.parse().unwrap_or_default();
+    let delivery = Call::post(
+        "/quotes",
+        "/quotes",
+        json!({ "items": [{ "product_id": n, "quantity": 1 }], "destination": { "country": "NL" } }),
+    );
+    let (product, recommendations, delivery) = tokio::join!(
         s.catalog
             .call(Call::get(format!("/products/{id}"), "/products/{id}")),
-        related(&s, &id)
+        optional(s.recommendations.as_deref(), related),
+        optional(s.shipping.as_deref(), delivery),
     );
     let (status, Json(mut body)) = relay(product?)?;
-    body["recommendations"] = recommendations?;
+    body["recommendations"] = recommendations?
+        .get("recommendations")
+        .cloned()
+        .unwrap_or(Value::Null);
+    body["delivery"] = match delivery? {
+        Value::Null => Value::Null,
+        q => {
+            json!({ "eta_days": q["eta_days"], "price_cents": q["price_cents"], "currency": q["currency"] })
+        }
+    };
     Ok((status, Json(body)))
 }
 
-/// The product's related products, or `null` when there are none to show:
-/// no recommendations service, an unknown product, or (the fallback) a
-/// failed or timed-out call.
-async fn related(s: &Gateway, id: &str) -> Result<Value, ApiError> {
-    let Some(up) = &s.recommendations else {
+/// An optional part of a page (a read, so it may be retried): the answer,
+/// or `null` when there is none to show: no such service in the lab, a 4xx
+/// (an unknown product), or (the fallback) a failed or timed-out call.
+async fn optional(up: Option<&Upstream>, call: Call) -> Result<Value, ApiError> {
+    let Some(up) = up else {
         return Ok(Value::Null);
     };
-    let call = Call::get(
-        format!("/recommendations?product_id={id}&limit=4"),
-        "/recommendations",
-    )
-    .retryable(true);
-    match up.call(call).await {
-        Ok(r) if r.status.is_success() => Ok(r
-            .body
-            .get("recommendations")
-            .cloned()
-            .unwrap_or(Value::Null)),
+    match up.call(call.retryable(true)).await {
+        Ok(r) if r.status.is_success() => Ok(r.body),
         Ok(_) => Ok(Value::Null),
         Err(e) if up.dependency().fallback_enabled() => {
-            tracing::info!(error = %e, "recommendations failed; serving the page without them");
+            tracing::info!(error = %e, "serving the page without {}'s part", up.name());
             up.dependency().record_fallback();
             Ok(Value::Null)
         }
