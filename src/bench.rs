@@ -3,12 +3,14 @@
 //! side by side, so a noisy machine moves both. Build with `--release`.
 
 pub mod freshness;
+pub mod polyglot;
 pub mod shop;
 
 /// Every benchmark, by name.
 pub const NAMES: &[&str] = &[
     "startup",
     "shop",
+    "polyglot",
     "proxy",
     "hub",
     "freshness",
@@ -33,6 +35,7 @@ pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
         match name {
             "startup" => println!("{}", shop::startup().await?),
             "shop" => println!("{}", shop::throughput(secs).await?),
+            "polyglot" => println!("{}", polyglot::polyglot(secs).await?),
             "proxy" => {
                 let opts = chaoslab_chaos::bench::BenchOptions {
                     case_duration: std::time::Duration::from_secs(secs.clamp(1, 10)),

@@ -1,7 +1,7 @@
 //! The lesson catalogue's promise, checked on real labs: with the pattern
 //! switched off the hypothesis fails (exit 1); with it on, it holds (exit 0).
-//! Three pairs, at half their written durations; run one after another so
-//! they do not compete for the machine.
+//! Three pairs, and the pair on the Python service, at half their written
+//! durations; run one after another so they do not compete for the machine.
 
 mod support;
 
@@ -42,8 +42,12 @@ fn run(file: &str, dir: &Path) -> (i32, String) {
     (code, log)
 }
 
+/// One lab at a time: the lessons measure latency, so they must not compete.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn fragile_lessons_fail_and_resilient_ones_hold() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     for lesson in [
         "01-slow-dependency",
@@ -58,6 +62,32 @@ fn fragile_lessons_fail_and_resilient_ones_hold() {
         let (code, log) = run(&format!("experiments/{lesson}-resilient.yaml"), dir.path());
         assert_eq!(code, 0, "{lesson}-resilient should hold:\n{log}");
     }
+}
+
+/// The lesson on a service in another language: recommendations (Python)
+/// turns slow; without the gateway's timeout product pages slow down with
+/// it, with the timeout and fallback they stay fast.
+#[test]
+fn a_slow_python_service_slows_pages_only_without_a_timeout() {
+    if let Err(why) = support::polyglot::Polyglot::Recommendations.argv() {
+        support::polyglot::skip("lesson 11", &why);
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log) = run(
+        "experiments/11-slow-recommendations-fragile.yaml",
+        dir.path(),
+    );
+    assert_eq!(
+        code, 1,
+        "the fragile run should fail its hypothesis:\n{log}"
+    );
+    let (code, log) = run(
+        "experiments/11-slow-recommendations-resilient.yaml",
+        dir.path(),
+    );
+    assert_eq!(code, 0, "the resilient run should hold:\n{log}");
 }
 
 #[test]

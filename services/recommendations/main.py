@@ -86,6 +86,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop("interrupted"))
     watch_parent(stop)
     app.config["READY"].set()
+    tel.start_export()
     log.info("%s listening on http://%s:%d", service, args.host, args.port)
     server.run()
     return 0

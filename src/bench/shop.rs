@@ -21,11 +21,20 @@ pub(crate) struct BenchLab {
     child: Child,
     dir: tempfile::TempDir,
     pub(crate) state: Value,
-    ready_ms: u128,
+    pub(crate) ready_ms: u128,
 }
 
 impl BenchLab {
     pub(crate) fn start(rate: f64, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_with(rate, env, &[])
+    }
+
+    /// With more arguments for `chaoslab up` (`--lab FILE`).
+    pub(crate) fn start_with(
+        rate: f64,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let started = Instant::now();
         let mut child = Command::new(std::env::current_exe()?)
@@ -38,6 +47,7 @@ impl BenchLab {
                 "--state-dir",
             ])
             .arg(dir.path())
+            .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -77,7 +87,7 @@ impl BenchLab {
             .to_string()
     }
 
-    fn service_pids(&self) -> Vec<(String, u32)> {
+    pub(super) fn service_pids(&self) -> Vec<(String, u32)> {
         let state: Value = std::fs::read_to_string(self.dir.path().join("lab.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -107,7 +117,7 @@ impl Drop for BenchLab {
 }
 
 /// Resident memory of `pid` in MiB, from /proc.
-fn rss_mib(pid: u32) -> Option<f64> {
+pub(super) fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(Path::new(&format!("/proc/{pid}/status"))).ok()?;
     let kb: f64 = status
         .lines()
@@ -129,7 +139,7 @@ pub async fn startup() -> anyhow::Result<String> {
     }
     times.sort();
     let mut s = String::from(
-        "startup: `chaoslab up --headless` to all processes ready (6 services, hub, agent)\n",
+        "startup: `chaoslab up --headless` to all processes ready (8 services, hub, agent; environments already made)\n",
     );
     writeln!(s, "| runs | min ms | median ms | max ms | target |")?;
     writeln!(s, "|---|---|---|---|---|")?;
@@ -264,7 +274,7 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     writeln!(s)?;
     writeln!(
         s,
-        "service memory (RSS MiB): idle, and after {secs} s at 200 journeys/s (target < 20)"
+        "service memory (RSS MiB): idle, and after {secs} s at 200 journeys/s (target < 20 for the Rust services)"
     )?;
     writeln!(s, "| service | idle | at 200/s |")?;
     writeln!(s, "|---|---|---|")?;

@@ -152,6 +152,10 @@ pub fn ensure(service: &str, p: &Prepare, envs: &Path) -> Result<PathBuf, String
             )?;
         }
     }
+    if let Some(parent) = marker.parent() {
+        // npm ci makes no node_modules for a package without dependencies.
+        let _ = std::fs::create_dir_all(parent);
+    }
     std::fs::write(&marker, format!("{want}\n"))
         .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     say(

@@ -12,6 +12,7 @@ a second; `shutdown()` flushes them, bounded so the process still stops in
 time when the receiver is gone.
 """
 
+import logging
 import os
 import threading
 
@@ -23,7 +24,7 @@ os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 from opentelemetry import propagate, trace  # noqa: E402
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult  # noqa: E402
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator  # noqa: E402
 
 # Requests that are not the service's business get no span (as on the Rust side).
@@ -44,26 +45,72 @@ def enabled() -> bool:
     return not (disabled or off)
 
 
-def _exporter():
+def _protocol() -> str:
     protocol = (
         os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
         or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
         or "grpc"
     ).strip().lower()
+    if protocol not in ("grpc", "http/protobuf", "http"):
+        raise TelemetryError(f"unknown OTLP protocol {protocol!r}: expected grpc or http/protobuf")
+    return protocol
+
+
+def _exporter(protocol: str):
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    elif protocol in ("http/protobuf", "http"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     else:
-        raise TelemetryError(f"unknown OTLP protocol {protocol!r}: expected grpc or http/protobuf")
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     return OTLPSpanExporter()
+
+
+class _DeferredExporter(SpanExporter):
+    """The OTLP exporter, made on a thread of its own once the service is
+    ready: importing gRPC (or requests) and protobuf costs a third of a
+    second or more of start-up, and readiness need not wait for it. Spans
+    ended before it exists wait in the batch processor's queue."""
+
+    def __init__(self, protocol: str):
+        self._protocol = protocol
+        self._real = None
+        self._made = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._make, name="otlp-exporter", daemon=True).start()
+
+    def _make(self) -> None:
+        try:
+            self._real = _exporter(self._protocol)
+        except Exception as e:  # an exporter that cannot be made drops spans, not the service
+            logging.getLogger("recommendations").warning("no OTLP exporter: %s", e)
+        finally:
+            self._made.set()
+
+    def export(self, spans):
+        self._made.wait(10)
+        if self._real is None:
+            return SpanExportResult.FAILURE
+        return self._real.export(spans)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._real.force_flush(timeout_millis) if self._real is not None else True
+
+    def shutdown(self) -> None:
+        if self._real is not None:
+            self._real.shutdown()
 
 
 class Telemetry:
     """What must be flushed at exit."""
 
-    def __init__(self, provider):
+    def __init__(self, provider, exporter=None):
         self.provider = provider
+        self._exporter = exporter
+
+    def start_export(self) -> None:
+        """Makes the OTLP exporter in the background: call once ready."""
+        if self._exporter is not None:
+            self._exporter.start()
 
     def instrument(self, app) -> None:
         if self.provider is None:
@@ -89,6 +136,7 @@ def init(flag_name: str) -> Telemetry:
     attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: flag_name}
     provider = TracerProvider(resource=Resource.create(attributes))
     delay = None if "OTEL_BSP_SCHEDULE_DELAY" in os.environ else 200
-    provider.add_span_processor(BatchSpanProcessor(_exporter(), schedule_delay_millis=delay))
+    exporter = _DeferredExporter(_protocol())
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     trace.set_tracer_provider(provider)
-    return Telemetry(provider)
+    return Telemetry(provider, exporter)
