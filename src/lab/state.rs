@@ -20,8 +20,9 @@ pub struct ProcessState {
     pub port: u16,
     pub pid: Option<u32>,
     pub restarts: u32,
-    /// `starting`, `running`, `restarting`, `paused`, `stopped`, or
-    /// `external` (a `url` service: not started by the lab).
+    /// `starting`, `running`, `restarting`, `paused`, `stopped`,
+    /// `external` (a `url` service: not started by the lab), or `left out`
+    /// (its set-up step could not be made here: not started).
     pub state: String,
     /// The agent's proxy in front of this service, if any.
     pub proxy_url: Option<String>,

@@ -53,6 +53,7 @@ pub async fn status(dir: &Path) -> anyhow::Result<String> {
             Ok(true) => "ready",
             Ok(false) => "unready",
             Err(_) if p.state == "paused" => "paused",
+            Err(_) if p.state == "left out" => "left out",
             Err(_) => "down",
         };
         let pid = p.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
