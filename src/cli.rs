@@ -275,7 +275,7 @@ enum Command {
     },
     /// Measure the lab and print tables.
     Bench {
-        /// all, startup, shop, proxy, hub, tui, load or resilience.
+        /// all, startup, shop, polyglot, proxy, hub, tui, load or resilience.
         #[arg(default_value = "all")]
         what: String,
         /// Seconds per measurement.
