@@ -139,8 +139,11 @@ fn shop_without_recommendations(dir: &Path) -> anyhow::Result<std::path::PathBuf
     Ok(file)
 }
 
+/// One round of product pages: p50 ms, p99 ms, pages answered.
+type Round = (f64, f64, usize);
+
 /// p50/p99 of `GET /api/products/{id}`, 4 connections, closed loop, for `secs`.
-async fn page_latency(gateway: &str, secs: u64) -> anyhow::Result<(f64, f64, usize)> {
+async fn page_latency(gateway: &str, secs: u64) -> anyhow::Result<Round> {
     let http = reqwest::Client::builder().no_proxy().build()?;
     for id in 1..=20 {
         http.get(format!("{gateway}/api/products/{id}"))
@@ -190,7 +193,7 @@ async fn product_page(secs: u64) -> anyhow::Result<String> {
     let without = shop_without_recommendations(dir.path())?
         .display()
         .to_string();
-    let mut rows: Vec<(String, Vec<(f64, f64, usize)>)> = vec![
+    let mut rows: Vec<(String, Vec<Round>)> = vec![
         (
             "with recommendations (Python) through its proxy".into(),
             vec![],
@@ -221,7 +224,7 @@ async fn product_page(secs: u64) -> anyhow::Result<String> {
     writeln!(s, "| lab | p50 ms (rounds) | p99 ms (rounds) | pages |")?;
     writeln!(s, "|---|---|---|---|")?;
     for (name, r) in &rows {
-        let join = |f: fn(&(f64, f64, usize)) -> f64| {
+        let join = |f: fn(&Round) -> f64| {
             r.iter()
                 .map(|x| format!("{:.1}", f(x)))
                 .collect::<Vec<_>>()
