@@ -64,10 +64,22 @@ fn the_shop_file_describes_the_shop() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/shop.toml");
     let lab = Lab::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(lab.entry, "gateway");
-    assert_eq!(lab.services.len(), 6);
+    assert_eq!(lab.services.len(), 8);
     assert_eq!(
         lab.dependencies_of("orders"),
-        ["users", "inventory", "payments"]
+        ["users", "inventory", "payments", "shipping"]
+    );
+    // The services in other languages make their environments first.
+    let rec = lab.services["recommendations"].prepare().expect("a venv");
+    assert!(rec.inputs().ends_with("services/recommendations/requirements.txt"));
+    assert_eq!(lab.services["shipping"].prepare().unwrap().kind(), "npm");
+    assert_eq!(
+        lab.resilience
+            .policy("gateway", "recommendations")
+            .timeout
+            .per_attempt_ms,
+        250,
+        "related products are optional: a short timeout"
     );
     assert!(!lab.proxies().contains(&"gateway"));
     let order: Vec<&str> = lab.start_order().map(|s| s.name.as_str()).collect();
