@@ -57,8 +57,10 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
                         program: argv[0].clone(),
                     }
                 })?;
+                // The image holds the service's environment: no set-up
+                // step runs in the cluster, so `{env}` is not filled in.
                 let line = svc
-                    .command_line(port, &deps)
+                    .command_line(port, &deps, None)
                     .expect("a command service has a command line");
                 env.extend(line.env.iter().map(|(k, v)| workload::env(k, v)));
                 let mut c = workload::container(name, image, vec![], &ports, Size::Small);
