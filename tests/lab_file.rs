@@ -229,20 +229,27 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
         .to_string();
     let load = chaoslab_load::LoadClient::new(&loadgen);
     let store_metrics = format!("{}/metrics", lab.url_of("store"));
-    eventually(Duration::from_secs(15), "list journeys served by the store", || {
-        let (load, http, url) = (load.clone(), lab.http.clone(), store_metrics.clone());
-        async move {
-            let r = load.report().await.ok()?;
-            let list = r.totals.journeys.get("list")?;
-            let store = http.get(&url).send().await.ok()?.text().await.ok()?;
-            let served = store.lines().any(|l| {
-                l.starts_with("http_server_request_duration_seconds_count")
-                    && l.contains("/items")
-                    && l.split_whitespace().last().and_then(|v| v.parse::<f64>().ok()) >= Some(10.0)
-            });
-            (list.success >= 10 && served).then_some(())
-        }
-    })
+    eventually(
+        Duration::from_secs(15),
+        "list journeys served by the store",
+        || {
+            let (load, http, url) = (load.clone(), lab.http.clone(), store_metrics.clone());
+            async move {
+                let r = load.report().await.ok()?;
+                let list = r.totals.journeys.get("list")?;
+                let store = http.get(&url).send().await.ok()?.text().await.ok()?;
+                let served = store.lines().any(|l| {
+                    l.starts_with("http_server_request_duration_seconds_count")
+                        && l.contains("/items")
+                        && l.split_whitespace()
+                            .last()
+                            .and_then(|v| v.parse::<f64>().ok())
+                            >= Some(10.0)
+                });
+                (list.success >= 10 && served).then_some(())
+            }
+        },
+    )
     .await;
 
     // 400 ms more on the store's proxy: the journey's latency shows it.
@@ -250,19 +257,29 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
     let toxic = lab
         .http
         .post(format!("{agent}/proxies/store/toxics"))
-        .json(&serde_json::json!({"name": "slow", "type": "latency", "attributes": {"latency": 400}}))
+        .json(
+            &serde_json::json!({"name": "slow", "type": "latency", "attributes": {"latency": 400}}),
+        )
         .send()
         .await
         .unwrap();
-    assert!(toxic.status().is_success(), "{}", toxic.text().await.unwrap());
-    eventually(Duration::from_secs(15), "the list journey slowed by the proxy", || {
-        let load = load.clone();
-        async move {
-            let r = load.report().await.ok()?;
-            let p50 = r.journeys.get("list")?.p50_ms?;
-            (p50 >= 380.0).then_some(())
-        }
-    })
+    assert!(
+        toxic.status().is_success(),
+        "{}",
+        toxic.text().await.unwrap()
+    );
+    eventually(
+        Duration::from_secs(15),
+        "the list journey slowed by the proxy",
+        || {
+            let load = load.clone();
+            async move {
+                let r = load.report().await.ok()?;
+                let p50 = r.journeys.get("list")?.p50_ms?;
+                (p50 >= 380.0).then_some(())
+            }
+        },
+    )
     .await;
     let removed = lab
         .http
@@ -281,14 +298,18 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
         .await
         .unwrap();
     assert!(cut.status().is_success(), "{}", cut.text().await.unwrap());
-    eventually(Duration::from_secs(15), "list journeys failing at their step", || {
-        let load = load.clone();
-        async move {
-            let r = load.report().await.ok()?;
-            let list = r.totals.journeys.get("list")?;
-            let failed = list.failed_steps.get("1 GET /items").copied().unwrap_or(0);
-            (failed >= 5 && list.outcome("server_error") >= 5).then_some(())
-        }
-    })
+    eventually(
+        Duration::from_secs(15),
+        "list journeys failing at their step",
+        || {
+            let load = load.clone();
+            async move {
+                let r = load.report().await.ok()?;
+                let list = r.totals.journeys.get("list")?;
+                let failed = list.failed_steps.get("1 GET /items").copied().unwrap_or(0);
+                (failed >= 5 && list.outcome("server_error") >= 5).then_some(())
+            }
+        },
+    )
     .await;
 }

@@ -4,13 +4,13 @@
 //!
 //! With no target, a tiny in-process axum server answers `GET /api/products`
 //! with a fixed JSON list, so the number is mostly the generator's own cost
-//! (both share the machine's cores). Every arrival is a `browse` journey, the
+//! (both share the machine's cores). Every arrival is one `GET /api/products` journey, the
 //! same request `wrk` would send, so the two can be compared.
 
 use crate::config::LoadConfig;
 use crate::generator::LoadGen;
-use chaoslab_contract::{Journey, Load, Step, Template};
 use axum::{Router, body::Bytes, http::header, routing::get};
+use chaoslab_contract::{Journey, Load, Step, Template};
 use serde_json::json;
 use std::fmt;
 use std::time::Duration;
@@ -71,7 +71,7 @@ pub async fn serve_products(
 }
 
 /// The bench's one journey: `GET /api/products`.
-fn browse() -> Load {
+fn get_list() -> Load {
     let route = "/api/products".to_string();
     let step = Step {
         method: "GET".into(),
@@ -86,7 +86,7 @@ fn browse() -> Load {
     Load {
         rate: None,
         journeys: vec![Journey {
-            name: "browse".into(),
+            name: "get_list".into(),
             weight: 1.0,
             after: None,
             steps: vec![step],
@@ -122,7 +122,7 @@ pub async fn bench(target: Option<String>, secs: u64) -> anyhow::Result<BenchRep
     let mut offered = FIRST_RATE;
     let mut short_steps = 0;
     for _ in 0..MAX_STEPS {
-        let mut cfg = LoadConfig::new(target.clone(), browse());
+        let mut cfg = LoadConfig::new(target.clone(), get_list());
         cfg.rate = offered;
         cfg.max_in_flight = IN_FLIGHT;
         cfg.seed = Some(1);

@@ -6,8 +6,8 @@
 use crate::config::LoadConfig;
 use crate::generator::LoadGen;
 use anyhow::Context as _;
-use chaoslab_kit::telemetry::{self, TelemetryOptions};
 use chaoslab_contract::Lab;
+use chaoslab_kit::telemetry::{self, TelemetryOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

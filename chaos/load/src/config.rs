@@ -76,7 +76,7 @@ pub fn validate_rate(rate: f64) -> Result<(), LoadError> {
 pub struct LoadConfig {
     /// Base URL of the lab's entry service, e.g. `http://127.0.0.1:8080`.
     pub target: String,
-    /// Arrivals per second; 0 pauses. Held whatever the shop does (open model).
+    /// Arrivals per second; 0 pauses. Held whatever the target does (open model).
     pub rate: f64,
     /// Exponential inter-arrival times (a Poisson process) instead of even spacing.
     pub poisson: bool,
@@ -84,7 +84,7 @@ pub struct LoadConfig {
     /// its `rate` is not read: `rate` above is).
     pub load: Load,
     /// Journeys allowed in flight at once; arrivals over it are counted as
-    /// `dropped`, so a stalled shop cannot exhaust the generator's memory.
+    /// `dropped`, so a stalled target cannot exhaust the generator's memory.
     pub max_in_flight: usize,
     /// Client-side limit on one journey; past it the outcome is `timeout`.
     pub timeout: Duration,
@@ -183,6 +183,10 @@ mod tests {
         assert_eq!(pick(&w, 0.39), 0);
         assert_eq!(pick(&w, 0.41), 2);
         assert_eq!(pick(&w, 0.999_999_999), 2);
-        assert_eq!(pick(&[1.0, 0.0], 1.0), 0, "rounding at the top: the last with weight");
+        assert_eq!(
+            pick(&[1.0, 0.0], 1.0),
+            0,
+            "rounding at the top: the last with weight"
+        );
     }
 }

@@ -139,8 +139,12 @@ impl LoadGen {
             match w.0.get_mut(name) {
                 Some(slot) => *slot = *v,
                 None => {
-                    let known: Vec<&str> =
-                        self.player.journeys.iter().map(|j| j.name.as_str()).collect();
+                    let known: Vec<&str> = self
+                        .player
+                        .journeys
+                        .iter()
+                        .map(|j| j.name.as_str())
+                        .collect();
                     return Err(LoadError::InvalidWeights(format!(
                         "`{name}` is not a journey of this load (journeys: {})",
                         known.join(", ")
@@ -288,8 +292,8 @@ impl LoadGen {
         let mut rng = SmallRng::seed_from_u64(seed);
         // Boxed: the HTTP state machine is kilobytes, and the spawned task
         // would otherwise be moved around whole.
-        let play = Box::pin(self.player.play(journey, user, &root, &mut rng))
-            .instrument(root.clone());
+        let play =
+            Box::pin(self.player.play(journey, user, &root, &mut rng)).instrument(root.clone());
         let (outcome, failed) = match tokio::time::timeout(self.cfg.timeout, play).await {
             Ok(Ok(())) => (Outcome::Success, None),
             Ok(Err(f)) => (f.outcome, Some(f.step)),

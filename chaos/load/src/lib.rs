@@ -2,8 +2,8 @@
 //! `chaoslab up` at a modest rate).
 //!
 //! An open model: arrivals come at a set rate (evenly spaced or Poisson)
-//! whether the shop is fast or slow, each as its own task; latency counts
-//! from the time an arrival was due, so a slow shop cannot hide its queueing
+//! whether the target is fast or slow, each as its own task; latency counts
+//! from the time an arrival was due, so a slow target cannot hide its queueing
 //! (no coordinated omission). Each arrival plays a weighted journey of the
 //! lab file (`[load]`, the contract crate's model) as a virtual user against
 //! the lab's entry service under a root span, so traces start at the user.
@@ -34,10 +34,10 @@ pub mod report;
 mod stats;
 
 pub use bench::{BenchReport, BenchRow, bench, serve_products};
+pub use chaoslab_contract::{Journey, Load};
 pub use cli::{LoadArgs, run_cli};
 pub use client::{ClientError, LoadClient};
 pub use config::{LoadConfig, LoadError, Weights};
 pub use generator::{LoadGen, WINDOW_SECS};
-pub use chaoslab_contract::{Journey, Load};
 pub use outcome::Outcome;
 pub use report::{JourneyReport, LoadReport, TotalsReport};

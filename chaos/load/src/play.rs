@@ -29,7 +29,7 @@ pub(crate) type Vars = HashMap<String, Value>;
 /// How many successful plays are kept per user for the journeys that follow.
 const KEPT: usize = 1000;
 
-/// Why a play failed: its outcome and the step (`2 POST /api/checkout`).
+/// Why a play failed: its outcome and the step (`2 POST /orders`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Failure {
     pub outcome: Outcome,
@@ -51,7 +51,8 @@ pub(crate) struct Player {
     after: Vec<Option<usize>>,
     /// `[journey][user]`: values saved by the journey's `once` steps. The
     /// async lock makes one play of the `once` steps per user at a time, so
-    /// arrivals that need the same login wait for it (no login storm).
+    /// arrivals that need the same values (a login) wait for them instead of
+    /// all playing the steps at once (a login storm).
     cached: Vec<Vec<tokio::sync::Mutex<Option<Vars>>>>,
     /// `[journey][user]`: values saved by recent successful plays, kept only
     /// for journeys that another one follows.
@@ -149,7 +150,13 @@ impl Player {
         let mut saved = Vars::new();
         for (i, step) in journey.steps.iter().enumerate().skip(once) {
             let mut result = self.step(i, j, &mut vars, root, rng).await;
-            if let (Err(StepError { status: Some(401), .. }), Some(used)) = (&result, &cached) {
+            if let (
+                Err(StepError {
+                    status: Some(401), ..
+                }),
+                Some(used),
+            ) = (&result, &cached)
+            {
                 let renewed = self.cached(j, user, Some(used), &vars, root, rng).await?;
                 vars.extend(renewed.clone());
                 cached = Some(renewed);

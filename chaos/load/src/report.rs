@@ -26,7 +26,7 @@ pub struct JourneyReport {
     pub max_ms: Option<f64>,
     /// Count per outcome label (success, client_error, server_error, timeout, error, dropped).
     pub outcomes: BTreeMap<String, u64>,
-    /// Failed journeys by the step that failed (`2 POST /api/checkout`).
+    /// Failed journeys by the step that failed (`2 POST /orders`).
     #[serde(default)]
     pub failed_steps: BTreeMap<String, u64>,
 }

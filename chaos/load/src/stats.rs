@@ -29,7 +29,7 @@ fn new_histogram() -> Histogram<u64> {
 pub(crate) struct Tally {
     counts: [u64; Outcome::ALL.len()],
     latency: Histogram<u64>,
-    /// Failed plays by the step that failed (`2 POST /api/checkout`).
+    /// Failed plays by the step that failed (`2 POST /orders`).
     failed_steps: BTreeMap<String, u64>,
 }
 

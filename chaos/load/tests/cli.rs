@@ -63,5 +63,8 @@ async fn runs_for_its_duration_and_stops() {
     .await
     .unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("bad.toml:5") && msg.contains("{nope}"), "{msg}");
+    assert!(
+        msg.contains("bad.toml:5") && msg.contains("{nope}"),
+        "{msg}"
+    );
 }

@@ -101,7 +101,11 @@ async fn put_load_changes_the_rate_and_rejects_bad_input() {
         .collect();
     assert_eq!(
         report.weights.0.into_iter().collect::<Vec<_>>(),
-        shop_weights.into_iter().collect::<std::collections::BTreeMap<_, _>>().into_iter().collect::<Vec<_>>(),
+        shop_weights
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
         "the lab file's weights"
     );
 

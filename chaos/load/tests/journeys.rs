@@ -115,7 +115,10 @@ async fn checkout_sends_a_bearer_token_and_a_unique_idempotency_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn view_order_reads_orders_this_generator_placed() {
     let (url, shop) = start_shop().await;
-    let cfg = weighted(config(&url, 100.0), &[("checkout", 1.0), ("view_order", 1.0)]);
+    let cfg = weighted(
+        config(&url, 100.0),
+        &[("checkout", 1.0), ("view_order", 1.0)],
+    );
     let running = Running::start(cfg);
     eventually(Duration::from_secs(5), "20 order views", || {
         shop.order_views.lock().unwrap().len() >= 20

@@ -46,13 +46,20 @@ async fn saved_values_reach_the_next_steps_and_once_steps_are_cached() {
 
     let r = &generator.report().totals.journeys["order_flow"];
     assert!(r.requests >= 20);
-    assert_eq!(r.success, r.requests, "{:?} {:?}", r.outcomes, r.failed_steps);
+    assert_eq!(
+        r.success, r.requests,
+        "{:?} {:?}",
+        r.outcomes, r.failed_steps
+    );
     assert!(r.failed_steps.is_empty(), "{:?}", r.failed_steps);
     // The order viewed is the one the checkout before it created.
     let views = shop.order_views.lock().unwrap().clone();
     assert!(views.iter().all(|(_, status)| *status == 200), "{views:?}");
     let ids: HashSet<u64> = views.iter().map(|(id, _)| *id).collect();
-    assert!(ids.len() >= views.len() - 1, "a new order each time: {views:?}");
+    assert!(
+        ids.len() >= views.len() - 1,
+        "a new order each time: {views:?}"
+    );
     // One user, one login: the once step's token is reused.
     assert_eq!(shop.hits("login"), 1);
     let keys: HashSet<_> = shop
@@ -62,7 +69,11 @@ async fn saved_values_reach_the_next_steps_and_once_steps_are_cached() {
         .iter()
         .map(|c| c.idempotency_key.clone().unwrap())
         .collect();
-    assert_eq!(keys.len(), shop.hits("checkout") as usize, "{{seq}} is unique");
+    assert_eq!(
+        keys.len(),
+        shop.hits("checkout") as usize,
+        "{{seq}} is unique"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +96,11 @@ async fn a_failed_expectation_ends_the_journey_as_an_error_naming_the_step() {
         "{:?}",
         j.failed_steps
     );
-    assert_eq!(shop.hits("order"), 0, "the journey ended at the failed step");
+    assert_eq!(
+        shop.hits("order"),
+        0,
+        "the journey ended at the failed step"
+    );
 
     // A value to save that the answer lacks fails the step too.
     let r = run_for(
@@ -97,7 +112,10 @@ async fn a_failed_expectation_ends_the_journey_as_an_error_naming_the_step() {
     .totals;
     let j = &r.journeys["order_flow"];
     assert_eq!(j.outcome("error"), j.requests, "{:?}", j.outcomes);
-    assert_eq!(j.failed_steps.get("2 POST /api/checkout"), Some(&j.requests));
+    assert_eq!(
+        j.failed_steps.get("2 POST /api/checkout"),
+        Some(&j.requests)
+    );
 
     // A 4xx the step does not expect is a client error at that step.
     let lost = r#"

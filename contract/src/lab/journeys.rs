@@ -15,9 +15,9 @@
 //! with the values saved by an earlier successful `checkout` of the same user.
 
 use super::raw::{RawExpect, RawJourney, RawLoad, RawStep};
-use std::collections::BTreeMap;
 use crate::{FileError, error::Locator};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// The load: how often journeys start, and which.

@@ -167,7 +167,10 @@ steps = [{ path = "/orders/{order}" }]
 "#,
     ));
     assert_eq!(lab.load.users.len(), 2);
-    assert_eq!(lab.load.users[1], [("email".to_string(), "b@x".to_string())]);
+    assert_eq!(
+        lab.load.users[1],
+        [("email".to_string(), "b@x".to_string())]
+    );
     let buy = &lab.load.journeys[0];
     assert!(buy.steps[0].once && !buy.steps[1].once);
     assert_eq!(buy.steps[1].label(1), "2 POST /buy");
@@ -206,5 +209,8 @@ steps = [{ path = "/a" }, { path = "/login", once = true }]
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("load.users[1]") && e.contains("same fields"), "{e}");
+    assert!(
+        e.contains("load.users[1]") && e.contains("same fields"),
+        "{e}"
+    );
 }

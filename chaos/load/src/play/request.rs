@@ -96,8 +96,8 @@ impl Http {
             outcome,
             status: None,
         };
-        let method = Method::from_bytes(step.method.as_bytes())
-            .map_err(|_| transport(Outcome::Error))?;
+        let method =
+            Method::from_bytes(step.method.as_bytes()).map_err(|_| transport(Outcome::Error))?;
         let span = info_span!(parent: root, "http request",
             otel.name = %format_args!("{method} {}", step.route),
             otel.kind = "client",
@@ -108,8 +108,10 @@ impl Http {
         );
         let mut headers = HeaderMap::new();
         for (k, v) in &req.headers {
-            let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v))
-            else {
+            let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) else {
                 tracing::debug!(parent: &span, header = %k, "header not sendable");
                 return Err(transport(Outcome::Error));
             };
@@ -179,8 +181,8 @@ mod tests {
             "http://127.0.0.1:8080/api/products"
         );
         assert_eq!(
-            url("http://h:1/shop/", "/api/products?page=2").unwrap(),
-            "http://h:1/shop/api/products?page=2"
+            url("http://h:1/base/", "/api/products?page=2").unwrap(),
+            "http://h:1/base/api/products?page=2"
         );
         assert_eq!(url("not a url", "/x"), None);
     }
