@@ -182,13 +182,16 @@ enum Command {
         #[command(subcommand)]
         target: DeployTarget,
     },
-    /// Run the load generator against a lab's entry service (open model, constant rate).
+    /// Run the load generator: a lab file's journeys against its entry service (open model, constant rate).
     Load {
+        /// The lab file whose `[load]` journeys are played (default: the shop's).
+        #[arg(long)]
+        lab: Option<PathBuf>,
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         target: String,
-        /// Arrivals per second.
-        #[arg(long, default_value_t = 10.0)]
-        rate: f64,
+        /// Arrivals per second (default: the lab file's `load.rate`, else 10).
+        #[arg(long)]
+        rate: Option<f64>,
         /// Where its metrics and control API listen.
         #[arg(long, default_value = "127.0.0.1:9464")]
         listen: SocketAddr,
@@ -512,6 +515,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             },
         })?,
         Command::Load {
+            lab: lab_file,
             target,
             rate,
             listen,
@@ -519,7 +523,12 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             seed,
             duration,
         } => {
+            let lab_file = match lab_file {
+                Some(f) => f,
+                None => lab::up::read_lab(None, None, &state_dir(None))?.1,
+            };
             let args = chaoslab_load::LoadArgs {
+                lab: lab_file,
                 target,
                 rate,
                 listen,

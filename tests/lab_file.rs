@@ -215,3 +215,101 @@ fn a_bad_lab_file_is_refused_with_file_line_and_key() {
         "{err}"
     );
 }
+
+/// The example lab's own journey is its load: `up` starts the load
+/// generator on it, the journey's requests reach the store through the
+/// agent's proxy (a latency toxic there shows in the journey's latency), and
+/// a proxy that is cut off fails the journey at its step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_lab_carries_its_own_load_through_its_proxies() {
+    let lab = support::Lab::start(&["--lab", "examples/lab.toml", "--rate", "20"], &[]).await;
+    let loadgen = lab.state["loadgen_url"]
+        .as_str()
+        .expect("a load generator for a lab that is not the shop")
+        .to_string();
+    let load = chaoslab_load::LoadClient::new(&loadgen);
+    let store_metrics = format!("{}/metrics", lab.url_of("store"));
+    eventually(
+        Duration::from_secs(15),
+        "list journeys served by the store",
+        || {
+            let (load, http, url) = (load.clone(), lab.http.clone(), store_metrics.clone());
+            async move {
+                let r = load.report().await.ok()?;
+                let list = r.totals.journeys.get("list")?;
+                let store = http.get(&url).send().await.ok()?.text().await.ok()?;
+                let served = store.lines().any(|l| {
+                    l.starts_with("http_server_request_duration_seconds_count")
+                        && l.contains("/items")
+                        && l.split_whitespace()
+                            .last()
+                            .and_then(|v| v.parse::<f64>().ok())
+                            >= Some(10.0)
+                });
+                (list.success >= 10 && served).then_some(())
+            }
+        },
+    )
+    .await;
+
+    // 400 ms more on the store's proxy: the journey's latency shows it.
+    let agent = lab.agent();
+    let toxic = lab
+        .http
+        .post(format!("{agent}/proxies/store/toxics"))
+        .json(
+            &serde_json::json!({"name": "slow", "type": "latency", "attributes": {"latency": 400}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        toxic.status().is_success(),
+        "{}",
+        toxic.text().await.unwrap()
+    );
+    eventually(
+        Duration::from_secs(15),
+        "the list journey slowed by the proxy",
+        || {
+            let load = load.clone();
+            async move {
+                let r = load.report().await.ok()?;
+                let p50 = r.journeys.get("list")?.p50_ms?;
+                (p50 >= 380.0).then_some(())
+            }
+        },
+    )
+    .await;
+    let removed = lab
+        .http
+        .delete(format!("{agent}/proxies/store/toxics/slow"))
+        .send()
+        .await
+        .unwrap();
+    assert!(removed.status().is_success());
+
+    // Cut off: the api answers 502, and the journey fails at its one step.
+    let cut = lab
+        .http
+        .post(format!("{agent}/proxies/store"))
+        .json(&serde_json::json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(cut.status().is_success(), "{}", cut.text().await.unwrap());
+    eventually(
+        Duration::from_secs(15),
+        "list journeys failing at their step",
+        || {
+            let load = load.clone();
+            async move {
+                let r = load.report().await.ok()?;
+                let list = r.totals.journeys.get("list")?;
+                let failed = list.failed_steps.get("1 GET /items").copied().unwrap_or(0);
+                (failed >= 5 && list.outcome("server_error") >= 5).then_some(())
+            }
+        },
+    )
+    .await;
+}

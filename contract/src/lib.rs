@@ -26,7 +26,7 @@ pub mod proxy;
 pub use error::FileError;
 pub use lab::{
     Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
-    SettingsPatch, Step,
+    SettingsPatch, Step, Template, TemplatePart,
 };
 pub use process::ProcessAction;
 pub use proxy::ProxyMode;

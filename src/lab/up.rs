@@ -360,17 +360,7 @@ async fn wire(
         }
     }
     let load_rate = opts.load_rate.or(lab.load.rate).unwrap_or(0.0);
-    // The load generator still plays its own journeys against a built-in
-    // entry service; a lab file's journeys for other entries are checked
-    // but not yet played.
-    let builtin_entry = lab.services[&lab.entry].builtin().is_some();
-    let with_load = load_rate > 0.0 && !lab.load.journeys.is_empty() && builtin_entry;
-    if load_rate > 0.0 && !lab.load.journeys.is_empty() && !builtin_entry {
-        tracing::warn!(
-            entry = %lab.entry,
-            "the load generator plays journeys against built-in entry services only; no load started"
-        );
-    }
+    let with_load = load_rate > 0.0 && !lab.load.journeys.is_empty();
     if let Some(a) = agent {
         targets.push(format!("agent={}", a.url()));
     }
@@ -415,6 +405,8 @@ async fn wire(
     if with_load {
         let mut args = vec![
             "load".to_string(),
+            "--lab".into(),
+            lab_file.display().to_string(),
             "--target".into(),
             entry_url.clone(),
             "--rate".into(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn plus_and_minus_double_and_halve_the_rate() {
-    let mut cfg = LoadConfig::new("http://127.0.0.1:9");
+    let mut cfg = LoadConfig::new("http://127.0.0.1:9", Default::default());
     cfg.rate = 4.0;
     let generator = LoadGen::new(cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

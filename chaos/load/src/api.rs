@@ -5,8 +5,9 @@
 //! - `GET /health/live`, `GET /health/ready`.
 //! - `GET /load`: the [`LoadReport`](crate::LoadReport) as JSON.
 //! - `PUT /load {"rate": N, "weights": {"checkout": 50, ...}}`: change the
-//!   rate (0 pauses) and/or some weights; answers the new report. Both are
-//!   checked before either is applied; bad input is a 400 `{"error": ...}`.
+//!   rate (0 pauses) and/or the weights of journeys by name; answers the new
+//!   report. Both are checked before either is applied; bad input (a name
+//!   that is not a journey of the load among it) is a 400 `{"error": ...}`.
 
 use crate::config::{LoadError, Weights};
 use crate::generator::LoadGen;
@@ -63,32 +64,8 @@ impl IntoResponse for ApiError {
 #[serde(deny_unknown_fields)]
 struct LoadUpdate {
     rate: Option<f64>,
-    weights: Option<WeightsPatch>,
-}
-
-/// Weights to change; the ones left out keep their value.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WeightsPatch {
-    browse: Option<f64>,
-    view_product: Option<f64>,
-    checkout: Option<f64>,
-    view_order: Option<f64>,
-}
-
-impl WeightsPatch {
-    fn apply(&self, mut w: Weights) -> Weights {
-        let set = |field: &mut f64, v: Option<f64>| {
-            if let Some(v) = v {
-                *field = v;
-            }
-        };
-        set(&mut w.browse, self.browse);
-        set(&mut w.view_product, self.view_product);
-        set(&mut w.checkout, self.checkout);
-        set(&mut w.view_order, self.view_order);
-        w
-    }
+    /// Weights to change by journey name; the ones left out keep theirs.
+    weights: Option<Weights>,
 }
 
 impl LoadGen {
@@ -141,14 +118,13 @@ async fn put_load(State(s): State<AppState>, body: Bytes) -> Result<Response, Ap
     if let Some(rate) = update.rate {
         crate::config::validate_rate(rate)?;
     }
-    let weights = update.weights.map(|p| p.apply(s.generator.weights()));
-    if let Some(w) = &weights {
-        w.validate()?;
+    if let Some(w) = &update.weights {
+        s.generator.patched_weights(w)?;
     }
     if let Some(rate) = update.rate {
         s.generator.set_rate(rate)?;
     }
-    if let Some(w) = weights {
+    if let Some(w) = &update.weights {
         s.generator.set_weights(w)?;
     }
     Ok(Json(s.generator.report()).into_response())

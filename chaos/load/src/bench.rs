@@ -4,13 +4,13 @@
 //!
 //! With no target, a tiny in-process axum server answers `GET /api/products`
 //! with a fixed JSON list, so the number is mostly the generator's own cost
-//! (both share the machine's cores). Every arrival is a `browse` journey, the
+//! (both share the machine's cores). Every arrival is one `GET /api/products` journey, the
 //! same request `wrk` would send, so the two can be compared.
 
-use crate::config::{LoadConfig, Weights};
+use crate::config::LoadConfig;
 use crate::generator::LoadGen;
-use crate::journey::Journey;
 use axum::{Router, body::Bytes, http::header, routing::get};
+use chaoslab_contract::{Journey, Load, Step, Template};
 use serde_json::json;
 use std::fmt;
 use std::time::Duration;
@@ -70,6 +70,31 @@ pub async fn serve_products(
         .await
 }
 
+/// The bench's one journey: `GET /api/products`.
+fn get_list() -> Load {
+    let route = "/api/products".to_string();
+    let step = Step {
+        method: "GET".into(),
+        path: Template::parse(&route).unwrap_or(Template { parts: vec![] }),
+        route,
+        expect: Vec::new(),
+        headers: Vec::new(),
+        body: None,
+        save: Vec::new(),
+        once: false,
+    };
+    Load {
+        rate: None,
+        journeys: vec![Journey {
+            name: "get_list".into(),
+            weight: 1.0,
+            after: None,
+            steps: vec![step],
+        }],
+        users: Vec::new(),
+    }
+}
+
 /// Starts [`serve_products`] on 127.0.0.1:0; returns its base URL and a
 /// sender that stops it.
 async fn products_server() -> anyhow::Result<(String, oneshot::Sender<()>)> {
@@ -97,9 +122,8 @@ pub async fn bench(target: Option<String>, secs: u64) -> anyhow::Result<BenchRep
     let mut offered = FIRST_RATE;
     let mut short_steps = 0;
     for _ in 0..MAX_STEPS {
-        let mut cfg = LoadConfig::new(target.clone());
+        let mut cfg = LoadConfig::new(target.clone(), get_list());
         cfg.rate = offered;
-        cfg.weights = Weights::only(Journey::Browse);
         cfg.max_in_flight = IN_FLIGHT;
         cfg.seed = Some(1);
         let generator = LoadGen::try_new(cfg)?;

@@ -1,22 +1,28 @@
-//! `chaoslab load`: telemetry, the control API on `--listen`, the arrival
-//! loop until Ctrl-C (the given shutdown) or `--duration`, then the final
-//! report table on stdout.
+//! `chaoslab load`: the lab file's journeys (parsed by the contract crate),
+//! telemetry, the control API on `--listen`, the arrival loop until Ctrl-C
+//! (the given shutdown) or `--duration`, then the final report table on
+//! stdout.
 
 use crate::config::LoadConfig;
 use crate::generator::LoadGen;
 use anyhow::Context as _;
+use chaoslab_contract::Lab;
 use chaoslab_kit::telemetry::{self, TelemetryOptions};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// The arguments of `chaoslab load`.
 #[derive(Debug, Clone)]
 pub struct LoadArgs {
-    /// Base URL of the shop's gateway.
+    /// The lab file whose `[load]` journeys are played.
+    pub lab: PathBuf,
+    /// Base URL of the lab's entry service.
     pub target: String,
-    /// Arrivals per second (0 starts paused; `PUT /load` changes it).
-    pub rate: f64,
+    /// Arrivals per second (0 starts paused; `PUT /load` changes it);
+    /// `None`: the lab file's `load.rate`, else 10.
+    pub rate: Option<f64>,
     /// Where the control API and `/metrics` listen.
     pub listen: SocketAddr,
     pub poisson: bool,
@@ -30,9 +36,14 @@ pub async fn run_cli(
     args: LoadArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // The file first: a bad one is refused before anything starts.
+    let lab = Lab::load(&args.lab)?;
+    let rate = args.rate.or(lab.load.rate).unwrap_or(10.0);
+    let mut cfg = LoadConfig::new(args.target, lab.load);
+    cfg.rate = rate;
+    cfg.validate()
+        .with_context(|| format!("the journeys of {}", args.lab.display()))?;
     let telemetry = telemetry::init(&TelemetryOptions::from_env("loadgen"))?;
-    let mut cfg = LoadConfig::new(args.target);
-    cfg.rate = args.rate;
     cfg.poisson = args.poisson;
     cfg.seed = args.seed;
     let generator = LoadGen::try_new(cfg)?;
@@ -62,7 +73,7 @@ pub async fn run_cli(
             .with_graceful_shutdown(stopped(stop_rx.clone()))
             .into_future(),
     );
-    tracing::info!(listen = %bound, rate = args.rate, "load generator running");
+    tracing::info!(listen = %bound, rate, lab = %args.lab.display(), "load generator running");
     // Once stopping, journeys in flight and open connections get the kit's
     // drain cap, no more.
     let cap = chaoslab_kit::serve::DRAIN_CAP;

@@ -47,7 +47,7 @@ impl LoadClient {
     }
 
     /// `PUT /load {"weights": {...}}` with the named weights only (others keep
-    /// their value), e.g. `&[("checkout", 50.0)]`.
+    /// their value), e.g. `&[("list", 50.0)]`.
     pub async fn set_weights(&self, weights: &[(&str, f64)]) -> Result<LoadReport, ClientError> {
         let map: serde_json::Map<String, Value> = weights
             .iter()

@@ -1,8 +1,10 @@
-//! The generator's configuration: target, arrival rate, journey weights and
-//! limits, as plain structs with validating constructors.
+//! The generator's configuration: target, arrival rate, the lab file's
+//! journeys (the contract's model) and limits, as plain structs with
+//! validating constructors.
 
-use crate::journey::Journey;
+use chaoslab_contract::Load;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Why a configuration or a change to it was refused.
@@ -16,105 +18,48 @@ pub enum LoadError {
     InvalidConfig(String),
 }
 
-/// Relative weights of the user journeys. Only the ratios matter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Weights {
-    pub browse: f64,
-    pub view_product: f64,
-    pub checkout: f64,
-    pub view_order: f64,
-}
-
-impl Default for Weights {
-    /// Mostly browsing, a fifth checking out: roughly what a shop sees.
-    fn default() -> Self {
-        Self {
-            browse: 40.0,
-            view_product: 35.0,
-            checkout: 20.0,
-            view_order: 5.0,
-        }
-    }
-}
+/// Relative weights of the journeys, by name: what `GET /load` shows and
+/// `PUT /load` changes. Only the ratios matter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Weights(pub BTreeMap<String, f64>);
 
 impl Weights {
-    /// All traffic to one journey.
-    pub fn only(journey: Journey) -> Self {
-        let mut w = Self {
-            browse: 0.0,
-            view_product: 0.0,
-            checkout: 0.0,
-            view_order: 0.0,
-        };
-        *w.get_mut(journey) = 1.0;
-        w
-    }
-
-    /// Every weight multiplied by `k`.
-    pub fn scaled(mut self, k: f64) -> Self {
-        for j in Journey::ALL {
-            *self.get_mut(j) *= k;
-        }
-        self
-    }
-
-    /// The weight of `journey`.
-    pub fn get(&self, journey: Journey) -> f64 {
-        match journey {
-            Journey::Browse => self.browse,
-            Journey::ViewProduct => self.view_product,
-            Journey::Checkout => self.checkout,
-            Journey::ViewOrder => self.view_order,
-        }
-    }
-
-    fn get_mut(&mut self, journey: Journey) -> &mut f64 {
-        match journey {
-            Journey::Browse => &mut self.browse,
-            Journey::ViewProduct => &mut self.view_product,
-            Journey::Checkout => &mut self.checkout,
-            Journey::ViewOrder => &mut self.view_order,
-        }
+    /// The weight of journey `name` (0 when it has none).
+    pub fn get(&self, name: &str) -> f64 {
+        self.0.get(name).copied().unwrap_or(0.0)
     }
 
     /// Checks every weight is finite and >= 0 and that one is > 0.
     pub fn validate(&self) -> Result<(), LoadError> {
-        for j in Journey::ALL {
-            let w = self.get(j);
-            if !w.is_finite() || w < 0.0 {
+        for (name, w) in &self.0 {
+            if !w.is_finite() || *w < 0.0 {
                 return Err(LoadError::InvalidWeights(format!(
-                    "{} must be a finite number >= 0, got {w}",
-                    j.name()
+                    "{name} must be a finite number >= 0, got {w}"
                 )));
             }
         }
-        if Journey::ALL.iter().all(|j| self.get(*j) == 0.0) {
+        if self.0.values().all(|w| *w == 0.0) {
             return Err(LoadError::InvalidWeights(
                 "at least one weight must be > 0".into(),
             ));
         }
         Ok(())
     }
+}
 
-    /// The journey at `u` in [0, 1) along the cumulative weights.
-    pub fn pick(&self, u: f64) -> Journey {
-        let total: f64 = Journey::ALL.iter().map(|j| self.get(*j)).sum();
-        let mut at = u * total;
-        for j in Journey::ALL {
-            let w = self.get(j);
-            if at < w {
-                return j;
-            }
-            at -= w;
+/// The index at `u` in [0, 1) along the cumulative `weights` (the last one
+/// with any weight at the very top, where rounding lands).
+pub(crate) fn pick(weights: &[f64], u: f64) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut at = u * total;
+    for (i, w) in weights.iter().enumerate() {
+        if at < *w {
+            return i;
         }
-        // Rounding at the very top: the last journey with any weight.
-        Journey::ALL
-            .into_iter()
-            .rev()
-            .find(|j| self.get(*j) > 0.0)
-            .unwrap_or(Journey::Browse)
+        at -= w;
     }
+    weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
 }
 
 /// Checks an arrival rate: finite and >= 0 (0 pauses).
@@ -129,16 +74,17 @@ pub fn validate_rate(rate: f64) -> Result<(), LoadError> {
 /// Everything the generator needs to run.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    /// Base URL of the shop's gateway, e.g. `http://127.0.0.1:8080`.
+    /// Base URL of the lab's entry service, e.g. `http://127.0.0.1:8080`.
     pub target: String,
-    /// Arrivals per second; 0 pauses. Held whatever the shop does (open model).
+    /// Arrivals per second; 0 pauses. Held whatever the target does (open model).
     pub rate: f64,
     /// Exponential inter-arrival times (a Poisson process) instead of even spacing.
     pub poisson: bool,
-    /// How arrivals are shared among journeys.
-    pub weights: Weights,
+    /// The journeys, their weights and virtual users (a lab file's `[load]`;
+    /// its `rate` is not read: `rate` above is).
+    pub load: Load,
     /// Journeys allowed in flight at once; arrivals over it are counted as
-    /// `dropped`, so a stalled shop cannot exhaust the generator's memory.
+    /// `dropped`, so a stalled target cannot exhaust the generator's memory.
     pub max_in_flight: usize,
     /// Client-side limit on one journey; past it the outcome is `timeout`.
     pub timeout: Duration,
@@ -147,13 +93,13 @@ pub struct LoadConfig {
 }
 
 impl LoadConfig {
-    /// Defaults for `target`: 10 arrivals/s, default weights, 1024 in flight, 5 s timeout.
-    pub fn new(target: impl Into<String>) -> Self {
+    /// Defaults for `target` and `load`: 10 arrivals/s, 1024 in flight, 5 s timeout.
+    pub fn new(target: impl Into<String>, load: Load) -> Self {
         Self {
             target: target.into(),
             rate: 10.0,
             poisson: false,
-            weights: Weights::default(),
+            load,
             max_in_flight: 1024,
             timeout: Duration::from_secs(5),
             seed: None,
@@ -163,7 +109,19 @@ impl LoadConfig {
     /// Checks every field; the error names the one that is wrong.
     pub fn validate(&self) -> Result<(), LoadError> {
         validate_rate(self.rate)?;
-        self.weights.validate()?;
+        if self.load.journeys.is_empty() {
+            return Err(LoadError::InvalidConfig(
+                "no journeys to play (a lab file's [[load.journeys]])".into(),
+            ));
+        }
+        Weights(
+            self.load
+                .journeys
+                .iter()
+                .map(|j| (j.name.clone(), j.weight))
+                .collect(),
+        )
+        .validate()?;
         let url = reqwest::Url::parse(&self.target)
             .map_err(|e| LoadError::InvalidConfig(format!("target {:?}: {e}", self.target)))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -188,9 +146,19 @@ impl LoadConfig {
 mod tests {
     use super::*;
 
+    fn load() -> Load {
+        let lab = chaoslab_contract::Lab::parse(
+            "lab.toml",
+            "[services.a]\nurl = \"http://127.0.0.1:1\"\n[[load.journeys]]\nname = \"list\"\nsteps = [{ path = \"/\" }]\n",
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap();
+        lab.load
+    }
+
     #[test]
     fn validation_names_the_wrong_field() {
-        let ok = LoadConfig::new("http://127.0.0.1:8080");
+        let ok = LoadConfig::new("http://127.0.0.1:8080", load());
         assert_eq!(ok.validate(), Ok(()));
         let bad = |f: fn(&mut LoadConfig)| {
             let mut c = ok.clone();
@@ -203,7 +171,22 @@ mod tests {
         assert!(bad(|c| c.target = "nowhere".into()).contains("target"));
         assert!(bad(|c| c.max_in_flight = 0).contains("max_in_flight"));
         assert!(bad(|c| c.timeout = Duration::ZERO).contains("timeout"));
-        assert!(bad(|c| c.weights.checkout = f64::INFINITY).contains("checkout"));
-        assert!(bad(|c| c.weights = Weights::only(Journey::Browse).scaled(0.0)).contains("> 0"));
+        assert!(bad(|c| c.load.journeys[0].weight = f64::INFINITY).contains("list"));
+        assert!(bad(|c| c.load.journeys[0].weight = 0.0).contains("> 0"));
+        assert!(bad(|c| c.load.journeys.clear()).contains("no journeys"));
+    }
+
+    #[test]
+    fn picks_follow_the_cumulative_weights() {
+        let w = [40.0, 0.0, 60.0];
+        assert_eq!(pick(&w, 0.0), 0);
+        assert_eq!(pick(&w, 0.39), 0);
+        assert_eq!(pick(&w, 0.41), 2);
+        assert_eq!(pick(&w, 0.999_999_999), 2);
+        assert_eq!(
+            pick(&[1.0, 0.0], 1.0),
+            0,
+            "rounding at the top: the last with weight"
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! The open-model arrival loop: arrivals at the configured rate, each its own
-//! task started at its intended time, whatever the shop does.
+//! task started at its intended time, whatever the target does.
 //!
 //! ```text
 //!  run() ── next += 1/rate (or Exp(rate)) ── sleep_until(next) ──> arrival
 //!   arrival ── in-flight permit? ── no ──> outcome "dropped" (counted, never silent)
-//!                                └─ yes ─> spawn: root span "journey <name>"
-//!                                          ─> ShopClient::play (timeout) ─> outcome
+//!                                └─ yes ─> spawn: a virtual user, root span "journey <name>"
+//!                                          ─> Player::play (timeout) ─> outcome (+ failed step)
 //!                                          ─> latency = now - intended  (no coordinated omission)
 //!                                          ─> Stats + Meters
 //! ```
@@ -13,11 +13,11 @@
 //! When the loop falls behind (a busy runtime), it sends the late arrivals at
 //! once and their latency still counts from when they were due.
 
-use crate::config::{LoadConfig, LoadError, Weights, validate_rate};
-use crate::journey::{Journey, Outcome};
+use crate::config::{LoadConfig, LoadError, Weights, pick, validate_rate};
 use crate::meters::Meters;
+use crate::outcome::Outcome;
+use crate::play::Player;
 use crate::report::{LoadReport, TotalsReport};
-use crate::shop_client::ShopClient;
 use crate::stats::{Stats, merged};
 use futures::FutureExt;
 use rand::{RngExt, SeedableRng, rngs::SmallRng};
@@ -37,20 +37,22 @@ const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
 pub struct LoadGen {
     cfg: LoadConfig,
     rate_bits: AtomicU64,
-    weights: Mutex<Weights>,
+    /// By journey index.
+    weights: Mutex<Vec<f64>>,
     /// Wakes the arrival loop when the rate changes.
     changed: watch::Sender<u64>,
     running: AtomicBool,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
-    client: ShopClient,
+    player: Player,
     stats: Stats,
     meters: Meters,
 }
 
 impl LoadGen {
     /// A generator for `cfg`. Fields that do not validate are replaced by safe
-    /// values (rate 0, default weights, at least 1 in flight) and logged; use
+    /// values (rate 0, at least 1 in flight) and logged, as is a load without
+    /// journeys (nothing is played); use
     /// [`LoadGen::try_new`] to refuse them instead. Build it after telemetry
     /// is set up so its metric handles reach the installed recorder.
     pub fn new(mut cfg: LoadConfig) -> Arc<Self> {
@@ -58,34 +60,34 @@ impl LoadGen {
             tracing::warn!(error = %e, "starting paused");
             cfg.rate = 0.0;
         }
-        if let Err(e) = cfg.weights.validate() {
-            tracing::warn!(error = %e, "using the default weights");
-            cfg.weights = Weights::default();
+        if cfg.load.journeys.is_empty() {
+            tracing::warn!("no journeys to play: arrivals are not sent");
         }
         cfg.max_in_flight = cfg.max_in_flight.clamp(1, MAX_IN_FLIGHT_LIMIT);
         if cfg.timeout.is_zero() {
             cfg.timeout = Duration::from_secs(5);
         }
-        // Never from the seed: two runs with one seed against one shop must
-        // not share Idempotency-Keys (the shop would replay the old orders).
-        let run_id = rand::make_rng::<SmallRng>().random::<u64>();
+        // Never from the seed: two runs with one seed against one target
+        // must not share `{seq}` numbers (an Idempotency-Key would replay).
+        let seq_base = (rand::make_rng::<SmallRng>().random::<u64>() >> 32) << 20;
         // An unparsable target leaves every journey failing as `error`
         // (try_new refuses it up front).
         let base = reqwest::Url::parse(&cfg.target).ok();
         if base.is_none() {
             tracing::warn!(target = %cfg.target, "the target is not a URL: every journey will fail");
         }
-        let client = ShopClient::new(base, cfg.max_in_flight, cfg.timeout, run_id);
+        let player = Player::new(&cfg.load, base, cfg.max_in_flight, cfg.timeout, seq_base);
+        let names: Vec<String> = cfg.load.journeys.iter().map(|j| j.name.clone()).collect();
         Arc::new(Self {
             rate_bits: AtomicU64::new(cfg.rate.to_bits()),
-            weights: Mutex::new(cfg.weights),
+            weights: Mutex::new(cfg.load.journeys.iter().map(|j| j.weight).collect()),
             changed: watch::Sender::new(0),
             running: AtomicBool::new(false),
             in_flight: Arc::new(Semaphore::new(cfg.max_in_flight)),
             max_in_flight: cfg.max_in_flight,
-            client,
-            stats: Stats::new(WINDOW_SECS),
-            meters: Meters::new(),
+            player,
+            stats: Stats::new(WINDOW_SECS, names.clone()),
+            meters: Meters::new(&names),
             cfg,
         })
     }
@@ -115,15 +117,52 @@ impl LoadGen {
         Ok(())
     }
 
-    /// The current journey weights.
+    /// The current journey weights, by name.
     pub fn weights(&self) -> Weights {
-        *self.weights.lock().unwrap_or_else(|e| e.into_inner())
+        let w = self.weights.lock().unwrap_or_else(|e| e.into_inner());
+        Weights(
+            self.player
+                .journeys
+                .iter()
+                .zip(w.iter())
+                .map(|(j, w)| (j.name.clone(), *w))
+                .collect(),
+        )
     }
 
-    /// Replaces the journey weights for the next arrivals.
-    pub fn set_weights(&self, weights: Weights) -> Result<(), LoadError> {
-        weights.validate()?;
-        *self.weights.lock().unwrap_or_else(|e| e.into_inner()) = weights;
+    /// The weights after changing those named in `patch` (the others keep
+    /// theirs), checked but not applied: a name that is not a journey of the
+    /// load is refused with the known ones.
+    pub fn patched_weights(&self, patch: &Weights) -> Result<Weights, LoadError> {
+        let mut w = self.weights();
+        for (name, v) in &patch.0 {
+            match w.0.get_mut(name) {
+                Some(slot) => *slot = *v,
+                None => {
+                    let known: Vec<&str> = self
+                        .player
+                        .journeys
+                        .iter()
+                        .map(|j| j.name.as_str())
+                        .collect();
+                    return Err(LoadError::InvalidWeights(format!(
+                        "`{name}` is not a journey of this load (journeys: {})",
+                        known.join(", ")
+                    )));
+                }
+            }
+        }
+        w.validate()?;
+        Ok(w)
+    }
+
+    /// Changes the weights named in `patch` for the next arrivals (see
+    /// [`LoadGen::patched_weights`]); nothing changes when it is refused.
+    pub fn set_weights(&self, patch: &Weights) -> Result<(), LoadError> {
+        let w = self.patched_weights(patch)?;
+        let names = self.player.journeys.iter();
+        let values: Vec<f64> = names.map(|j| w.get(&j.name)).collect();
+        *self.weights.lock().unwrap_or_else(|e| e.into_inner()) = values;
         Ok(())
     }
 
@@ -135,10 +174,8 @@ impl LoadGen {
     /// The numbers so far: the sliding window and the totals since start.
     pub fn report(&self) -> LoadReport {
         let (window, totals) = self.stats.tallies();
-        let by_name = |m: &std::collections::BTreeMap<Journey, crate::stats::Tally>| {
-            m.iter()
-                .map(|(j, t)| (j.name().to_string(), t.summary()))
-                .collect()
+        let by_name = |m: &std::collections::BTreeMap<String, crate::stats::Tally>| {
+            m.iter().map(|(j, t)| (j.clone(), t.summary())).collect()
         };
         LoadReport {
             target: self.cfg.target.clone(),
@@ -220,47 +257,68 @@ impl LoadGen {
 
     /// One arrival due at `intended`: a journey task, or a counted drop.
     fn arrive(self: &Arc<Self>, intended: Instant, rng: &mut SmallRng) {
-        let journey = self.weights().pick(rng.random::<f64>());
+        if self.player.journeys.is_empty() {
+            return;
+        }
+        let chosen = {
+            let w = self.weights.lock().unwrap_or_else(|e| e.into_inner());
+            pick(&w, rng.random::<f64>())
+        };
+        let user = rng.random_range(0..self.player.users());
+        let journey = self.player.resolve(chosen, user);
         let seed = rng.random::<u64>();
         match self.in_flight.clone().try_acquire_owned() {
-            Err(_) => self.record(journey, Outcome::Dropped, None),
+            Err(_) => self.record(journey, Outcome::Dropped, None, None),
             Ok(permit) => {
                 let me = Arc::clone(self);
                 tokio::spawn(async move {
-                    me.journey(journey, intended, seed).await;
+                    me.journey(journey, user, intended, seed).await;
                     drop(permit);
                 });
             }
         }
     }
 
-    async fn journey(&self, chosen: Journey, intended: Instant, seed: u64) {
-        let journey = self.client.resolve(chosen);
+    async fn journey(&self, journey: usize, user: usize, intended: Instant, seed: u64) {
+        let name = self.player.journeys[journey].name.as_str();
         let root = info_span!(parent: None, "journey",
-            otel.name = journey.span_name(),
+            otel.name = %format_args!("journey {name}"),
             otel.kind = "client",
-            journey = journey.name(),
+            journey = name,
             outcome = Empty,
+            journey.failed_step = Empty,
             otel.status_code = Empty,
         );
         let mut rng = SmallRng::seed_from_u64(seed);
         // Boxed: the HTTP state machine is kilobytes, and the spawned task
         // would otherwise be moved around whole.
-        let play = Box::pin(self.client.play(journey, &root, &mut rng)).instrument(root.clone());
-        let outcome = tokio::time::timeout(self.cfg.timeout, play)
-            .await
-            .unwrap_or(Outcome::Timeout);
+        let play =
+            Box::pin(self.player.play(journey, user, &root, &mut rng)).instrument(root.clone());
+        let (outcome, failed) = match tokio::time::timeout(self.cfg.timeout, play).await {
+            Ok(Ok(())) => (Outcome::Success, None),
+            Ok(Err(f)) => (f.outcome, Some(f.step)),
+            Err(_) => (Outcome::Timeout, None),
+        };
         let latency = Instant::now().saturating_duration_since(intended);
         root.record("outcome", outcome.name());
+        if let Some(step) = &failed {
+            root.record("journey.failed_step", step.as_str());
+        }
         if outcome.is_error() {
             root.record("otel.status_code", "ERROR");
         }
         drop(root);
-        self.record(journey, outcome, Some(latency));
+        self.record(journey, outcome, Some(latency), failed.as_deref());
     }
 
-    fn record(&self, journey: Journey, outcome: Outcome, latency: Option<Duration>) {
-        self.stats.record(journey, outcome, latency);
+    fn record(
+        &self,
+        journey: usize,
+        outcome: Outcome,
+        latency: Option<Duration>,
+        failed: Option<&str>,
+    ) {
+        self.stats.record(journey, outcome, latency, failed);
         self.meters.record(journey, outcome, latency);
     }
 }

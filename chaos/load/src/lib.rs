@@ -2,21 +2,21 @@
 //! `chaoslab up` at a modest rate).
 //!
 //! An open model: arrivals come at a set rate (evenly spaced or Poisson)
-//! whether the shop is fast or slow, each as its own task; latency counts
-//! from the time an arrival was due, so a slow shop cannot hide its queueing
-//! (no coordinated omission). Each arrival plays a weighted user journey
-//! against the gateway's public API under a root span, so traces start at the
-//! user.
+//! whether the target is fast or slow, each as its own task; latency counts
+//! from the time an arrival was due, so a slow target cannot hide its queueing
+//! (no coordinated omission). Each arrival plays a weighted journey of the
+//! lab file (`[load]`, the contract crate's model) as a virtual user against
+//! the lab's entry service under a root span, so traces start at the user.
 //!
 //! ```text
-//!  PUT /load {rate} ──> LoadGen ── arrivals ──> journeys ──HTTP + traceparent──> gateway
+//!  PUT /load {rate} ──> LoadGen ── arrivals ──> journeys ──HTTP + traceparent──> entry service
 //!                          │                       │
 //!  GET /load <── Stats (HDR, window + totals) <────┤
 //!  GET /metrics <── loadgen_requests_total, loadgen_request_duration_seconds
 //! ```
 //!
-//! Layout: [`config`] (what to run), [`journey`] (journeys and outcomes),
-//! `shop_client` (the HTTP calls), `generator` (the arrival loop), `stats` and
+//! Layout: [`config`] (what to run), [`outcome`] (how a journey ended),
+//! `play` (the journey executor and its HTTP calls), `generator` (the arrival loop), `stats` and
 //! `meters` (numbers), [`report`] (what `GET /load` answers), `api` (the
 //! control API) and `client` (its typed client), `cli` (`chaoslab load`),
 //! `bench` (top rate).
@@ -27,16 +27,17 @@ mod cli;
 mod client;
 pub mod config;
 mod generator;
-pub mod journey;
 mod meters;
+pub mod outcome;
+mod play;
 pub mod report;
-mod shop_client;
 mod stats;
 
 pub use bench::{BenchReport, BenchRow, bench, serve_products};
+pub use chaoslab_contract::{Journey, Load};
 pub use cli::{LoadArgs, run_cli};
 pub use client::{ClientError, LoadClient};
 pub use config::{LoadConfig, LoadError, Weights};
 pub use generator::{LoadGen, WINDOW_SECS};
-pub use journey::{Journey, Outcome};
+pub use outcome::Outcome;
 pub use report::{JourneyReport, LoadReport, TotalsReport};

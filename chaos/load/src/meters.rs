@@ -6,7 +6,7 @@
 //! dashboards and error-ratio queries see series (at 0) before the first
 //! request and before the first failure.
 
-use crate::journey::{Journey, Outcome};
+use crate::outcome::Outcome;
 use chaoslab_kit::names::{self, label};
 use metrics::{Counter, Histogram};
 use std::time::Duration;
@@ -19,34 +19,35 @@ pub(crate) struct Meters {
 }
 
 impl Meters {
-    pub(crate) fn new() -> Self {
-        let requests = Journey::ALL
+    /// Handles for the journeys named `journeys` (indexed as given).
+    pub(crate) fn new(journeys: &[String]) -> Self {
+        let requests = journeys
             .iter()
             .map(|j| {
                 Outcome::ALL
                     .iter()
                     .map(|o| {
                         let c = metrics::counter!(names::LOADGEN_REQUESTS,
-                            label::JOURNEY => j.name(), label::OUTCOME => o.name());
+                            label::JOURNEY => j.clone(), label::OUTCOME => o.name());
                         c.increment(0);
                         c
                     })
                     .collect()
             })
             .collect();
-        let duration = Journey::ALL
+        let duration = journeys
             .iter()
-            .map(|j| metrics::histogram!(names::LOADGEN_DURATION, label::JOURNEY => j.name()))
+            .map(|j| metrics::histogram!(names::LOADGEN_DURATION, label::JOURNEY => j.clone()))
             .collect();
         Self { requests, duration }
     }
 
     /// Counts one arrival; `latency` (from the intended send time) is `None`
-    /// for dropped arrivals, which never reached the shop.
-    pub(crate) fn record(&self, journey: Journey, outcome: Outcome, latency: Option<Duration>) {
-        self.requests[journey.index()][outcome.index()].increment(1);
+    /// for dropped arrivals, which never reached the target.
+    pub(crate) fn record(&self, journey: usize, outcome: Outcome, latency: Option<Duration>) {
+        self.requests[journey][outcome.index()].increment(1);
         if let Some(l) = latency {
-            self.duration[journey.index()].record(l.as_secs_f64());
+            self.duration[journey].record(l.as_secs_f64());
         }
     }
 }

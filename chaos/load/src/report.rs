@@ -26,6 +26,9 @@ pub struct JourneyReport {
     pub max_ms: Option<f64>,
     /// Count per outcome label (success, client_error, server_error, timeout, error, dropped).
     pub outcomes: BTreeMap<String, u64>,
+    /// Failed journeys by the step that failed (`2 POST /orders`).
+    #[serde(default)]
+    pub failed_steps: BTreeMap<String, u64>,
 }
 
 impl JourneyReport {
@@ -46,7 +49,7 @@ pub struct TotalsReport {
 /// The generator's state and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
-    /// Base URL of the shop's gateway under load.
+    /// Base URL of the lab's entry service under load.
     pub target: String,
     /// Target arrivals per second (0: paused).
     pub rate: f64,
@@ -137,6 +140,11 @@ impl fmt::Display for LoadReport {
         if !failures.is_empty() {
             failures.sort();
             writeln!(f, "failures: {}", failures.join(" "))?;
+        }
+        for (name, r) in &t.journeys {
+            for (step, n) in &r.failed_steps {
+                writeln!(f, "  {name} failed at step {step}: {n}")?;
+            }
         }
         Ok(())
     }

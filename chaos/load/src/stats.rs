@@ -3,12 +3,12 @@
 //! one-second slots.
 //!
 //! ```text
-//!  record(journey, outcome, latency) ──> totals[journey]   (since start)
+//!  record(journey, outcome, latency, failed step) ──> totals[journey]   (since start)
 //!                                   └──> slots[journey][second % window]  (reset when reused)
 //!  report() ── merge the slots of the last `window_secs` seconds ──> JourneyReport
 //! ```
 
-use crate::journey::{Journey, Outcome};
+use crate::outcome::Outcome;
 use crate::report::JourneyReport;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -29,6 +29,8 @@ fn new_histogram() -> Histogram<u64> {
 pub(crate) struct Tally {
     counts: [u64; Outcome::ALL.len()],
     latency: Histogram<u64>,
+    /// Failed plays by the step that failed (`2 POST /orders`).
+    failed_steps: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -36,16 +38,21 @@ impl Tally {
         Self {
             counts: [0; Outcome::ALL.len()],
             latency: new_histogram(),
+            failed_steps: BTreeMap::new(),
         }
     }
 
     fn clear(&mut self) {
         self.counts = [0; Outcome::ALL.len()];
         self.latency.reset();
+        self.failed_steps.clear();
     }
 
-    fn record(&mut self, outcome: Outcome, latency: Option<Duration>) {
+    fn record(&mut self, outcome: Outcome, latency: Option<Duration>, failed: Option<&str>) {
         self.counts[outcome.index()] += 1;
+        if let Some(step) = failed {
+            *self.failed_steps.entry(step.to_string()).or_default() += 1;
+        }
         if let Some(l) = latency {
             let micros = u64::try_from(l.as_micros()).unwrap_or(MAX_MICROS);
             self.latency.saturating_record(micros.clamp(1, MAX_MICROS));
@@ -55,6 +62,9 @@ impl Tally {
     fn merge(&mut self, other: &Tally) {
         for (a, b) in self.counts.iter_mut().zip(other.counts) {
             *a += b;
+        }
+        for (step, n) in &other.failed_steps {
+            *self.failed_steps.entry(step.clone()).or_default() += n;
         }
         // Same bounds on both sides, so adding cannot fail.
         let _ = self.latency.add(&other.latency);
@@ -87,6 +97,7 @@ impl Tally {
                 .iter()
                 .map(|o| (o.name().to_string(), count(*o)))
                 .collect(),
+            failed_steps: self.failed_steps.clone(),
         }
     }
 }
@@ -105,13 +116,15 @@ struct JourneyStats {
 pub(crate) struct Stats {
     start: Instant,
     window_secs: u64,
+    names: Vec<String>,
     journeys: Vec<Mutex<JourneyStats>>,
 }
 
 impl Stats {
-    pub(crate) fn new(window_secs: u64) -> Self {
+    /// Statistics of the journeys `names` (indexed as given).
+    pub(crate) fn new(window_secs: u64, names: Vec<String>) -> Self {
         let window_secs = window_secs.max(1);
-        let journeys = Journey::ALL
+        let journeys = names
             .iter()
             .map(|_| {
                 Mutex::new(JourneyStats {
@@ -128,6 +141,7 @@ impl Stats {
         Self {
             start: Instant::now(),
             window_secs,
+            names,
             journeys,
         }
     }
@@ -144,26 +158,34 @@ impl Stats {
         at.saturating_duration_since(self.start).as_secs()
     }
 
-    pub(crate) fn record(&self, journey: Journey, outcome: Outcome, latency: Option<Duration>) {
+    /// Counts one arrival of journey `journey` (an index); `failed` names
+    /// the step that ended it.
+    pub(crate) fn record(
+        &self,
+        journey: usize,
+        outcome: Outcome,
+        latency: Option<Duration>,
+        failed: Option<&str>,
+    ) {
         let now = self.second(Instant::now());
-        let mut j = lock(&self.journeys[journey.index()]);
-        j.total.record(outcome, latency);
+        let mut j = lock(&self.journeys[journey]);
+        j.total.record(outcome, latency, failed);
         let slot = &mut j.slots[(now % self.window_secs) as usize];
         if slot.second != now {
             slot.second = now;
             slot.tally.clear();
         }
-        slot.tally.record(outcome, latency);
+        slot.tally.record(outcome, latency, failed);
     }
 
     /// Per journey and all journeys together: (window, totals).
-    pub(crate) fn tallies(&self) -> (BTreeMap<Journey, Tally>, BTreeMap<Journey, Tally>) {
+    pub(crate) fn tallies(&self) -> (BTreeMap<String, Tally>, BTreeMap<String, Tally>) {
         let now = self.second(Instant::now());
         let oldest = now.saturating_sub(self.window_secs - 1);
         let mut window = BTreeMap::new();
         let mut totals = BTreeMap::new();
-        for journey in Journey::ALL {
-            let j = lock(&self.journeys[journey.index()]);
+        for (journey, name) in self.names.iter().enumerate() {
+            let j = lock(&self.journeys[journey]);
             let mut w = Tally::new();
             for slot in j
                 .slots
@@ -172,8 +194,8 @@ impl Stats {
             {
                 w.merge(&slot.tally);
             }
-            window.insert(journey, w);
-            totals.insert(journey, j.total.clone());
+            window.insert(name.clone(), w);
+            totals.insert(name.clone(), j.total.clone());
         }
         (window, totals)
     }

@@ -1,5 +1,6 @@
 //! `chaoslab load` as a whole: telemetry, control API, arrivals until
-//! `--duration`, then the final report; a bad target is refused up front.
+//! `--duration`, then the final report; a bad target or lab file is refused
+//! up front.
 
 mod support;
 
@@ -7,10 +8,15 @@ use chaoslab_load::{LoadArgs, run_cli};
 use std::time::{Duration, Instant};
 use support::start_shop;
 
+fn shop_lab() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml")
+}
+
 fn args(target: &str) -> LoadArgs {
     LoadArgs {
+        lab: shop_lab(),
         target: target.to_string(),
-        rate: 50.0,
+        rate: Some(50.0),
         listen: "127.0.0.1:0".parse().unwrap(),
         poisson: false,
         seed: Some(3),
@@ -37,5 +43,28 @@ async fn runs_for_its_duration_and_stops() {
     let err = run_cli(args("ftp://nowhere"), std::future::pending())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("scheme"), "{err}");
+    assert!(format!("{err:#}").contains("scheme"), "{err:#}");
+
+    // A lab file that does not parse is refused with its file and place.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[services.a]\nurl = \"http://127.0.0.1:1\"\n[[load.journeys]]\nname = \"x\"\nsteps = [{ path = \"/{nope}\" }]\n",
+    )
+    .unwrap();
+    let err = run_cli(
+        LoadArgs {
+            lab: bad,
+            ..args(&url)
+        },
+        std::future::pending(),
+    )
+    .await
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("bad.toml:5") && msg.contains("{nope}"),
+        "{msg}"
+    );
 }

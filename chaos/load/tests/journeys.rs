@@ -1,30 +1,15 @@
-//! Journeys: chosen by weight, checkout with a bearer token and a fresh
-//! Idempotency-Key (renewing the token on a 401), view_order of placed
-//! orders, and every outcome told apart.
+//! The shop's journeys from `labs/shop.toml` against a small axum app like
+//! the shop's gateway: chosen by weight, checkout with a cached bearer token
+//! and a fresh Idempotency-Key (renewing the token on a 401), view_order of
+//! placed orders, and every outcome told apart.
 
 mod support;
 
-use chaoslab_load::{Journey, LoadConfig, Weights};
+use chaoslab_load::LoadConfig;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::{Running, config, eventually, run_for, start_shop};
-
-#[test]
-fn weights_share_the_draws() {
-    let w = Weights::default();
-    let mut counts = [0u32; 4];
-    let n = 100_000;
-    for i in 0..n {
-        let u = (i as f64 + 0.5) / n as f64;
-        counts[Journey::ALL.iter().position(|j| *j == w.pick(u)).unwrap()] += 1;
-    }
-    assert_eq!(counts, [40_000, 35_000, 20_000, 5_000]);
-    assert_eq!(
-        Weights::only(Journey::Checkout).pick(0.999),
-        Journey::Checkout
-    );
-}
+use support::{Running, config, eventually, run_for, start_shop, weighted};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journeys_are_chosen_by_weight() {
@@ -34,8 +19,8 @@ async fn journeys_are_chosen_by_weight() {
     let n = totals.all.requests as f64;
     assert!(n >= 550.0, "{n} journeys");
     let share = |j: &str| totals.journeys[j].requests as f64 / n;
-    // Expected 40/35/20/5 (view_order falls back to browse until the first
-    // order exists); six sigma at n=600 is under 0.12 for the largest share.
+    // Expected 40/35/20/5 (view_order plays a checkout until its user has
+    // an order); six sigma at n=600 is under 0.12 for the largest share.
     assert!(
         (share("browse") - 0.40).abs() < 0.10,
         "browse {}",
@@ -65,9 +50,7 @@ async fn journeys_are_chosen_by_weight() {
 }
 
 fn checkout_only(url: &str, rate: f64) -> LoadConfig {
-    let mut cfg = config(url, rate);
-    cfg.weights = Weights::only(Journey::Checkout);
-    cfg
+    weighted(config(url, rate), &[("checkout", 1.0)])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,13 +115,10 @@ async fn checkout_sends_a_bearer_token_and_a_unique_idempotency_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn view_order_reads_orders_this_generator_placed() {
     let (url, shop) = start_shop().await;
-    let mut cfg = config(&url, 100.0);
-    cfg.weights = Weights {
-        browse: 0.0,
-        view_product: 0.0,
-        checkout: 1.0,
-        view_order: 1.0,
-    };
+    let cfg = weighted(
+        config(&url, 100.0),
+        &[("checkout", 1.0), ("view_order", 1.0)],
+    );
     let running = Running::start(cfg);
     eventually(Duration::from_secs(5), "20 order views", || {
         shop.order_views.lock().unwrap().len() >= 20
@@ -152,9 +132,7 @@ async fn view_order_reads_orders_this_generator_placed() {
 }
 
 fn browse_only(url: &str, rate: f64) -> LoadConfig {
-    let mut cfg = config(url, rate);
-    cfg.weights = Weights::only(Journey::Browse);
-    cfg
+    weighted(config(url, rate), &[("browse", 1.0)])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,15 +4,13 @@
 
 mod support;
 
-use chaoslab_load::{Journey, LoadConfig, LoadGen, Weights};
+use chaoslab_load::{LoadConfig, LoadGen};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::{Running, config, eventually, run_for, start_shop};
+use support::{Running, config, eventually, run_for, start_shop, weighted};
 
 fn browse_only(url: &str, rate: f64) -> LoadConfig {
-    let mut cfg = config(url, rate);
-    cfg.weights = Weights::only(Journey::Browse);
-    cfg
+    weighted(config(url, rate), &[("browse", 1.0)])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,14 +4,13 @@
 
 mod support;
 
-use chaoslab_load::{Journey, Weights};
 use opentelemetry::trace::{SpanKind, TraceId, TracerProvider as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{config, run_for, start_shop};
+use support::{config, run_for, start_shop, weighted};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Keeps every exported span in memory.
@@ -39,8 +38,7 @@ async fn each_journey_is_a_root_span_whose_context_reaches_the_shop() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let (url, shop) = start_shop().await;
-    let mut cfg = config(&url, 50.0);
-    cfg.weights = Weights::only(Journey::Checkout);
+    let cfg = weighted(config(&url, 50.0), &[("checkout", 1.0)]);
     run_for(cfg, Duration::from_millis(400)).await;
     provider.force_flush().unwrap();
 

@@ -7,10 +7,17 @@
 //! `{seq}` a number unique within the run, `{random:1..20}` a whole number
 //! drawn from the range (both ends included). A body string that is only one
 //! placeholder takes the value's JSON type (a saved number stays a number).
+//!
+//! State across plays, kept small: `users` are virtual users whose fields are
+//! variables (each arrival plays as one of them, picked at random); a step
+//! with `once = true` is played once per user and journey and its saved
+//! values reused (a cached login); a journey with `after = "checkout"` plays
+//! with the values saved by an earlier successful `checkout` of the same user.
 
 use super::raw::{RawExpect, RawJourney, RawLoad, RawStep};
 use crate::{FileError, error::Locator};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// The load: how often journeys start, and which.
@@ -19,6 +26,16 @@ pub struct Load {
     /// Journeys started per second (open model); `chaoslab up --rate` overrides it.
     pub rate: Option<f64>,
     pub journeys: Vec<Journey>,
+    /// Virtual users: variable name to value; none: one user with no fields.
+    pub users: Vec<Vec<(String, String)>>,
+}
+
+/// Variable names every journey can read: the users' fields.
+fn user_fields(users: &[Vec<(String, String)>]) -> Vec<String> {
+    users
+        .first()
+        .map(|u| u.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// A user journey: steps played in order; the first failing step ends it.
@@ -27,6 +44,11 @@ pub struct Journey {
     pub name: String,
     /// Share of arrivals, relative to the other journeys' weights.
     pub weight: f64,
+    /// The journey whose saved values (of its steps without `once`) this one
+    /// plays with: one earlier successful play by the same user, at random.
+    /// Until there is one, an arrival plays that journey instead.
+    pub after: Option<String>,
+    /// Its `once` steps come first.
     pub steps: Vec<Step>,
 }
 
@@ -44,6 +66,16 @@ pub struct Step {
     pub body: Option<Value>,
     /// Variable name and the dotted path of the value in the JSON answer.
     pub save: Vec<(String, Vec<String>)>,
+    /// Played once per virtual user; its saved values are reused until a
+    /// later step of the journey answers 401.
+    pub once: bool,
+}
+
+impl Step {
+    /// How the step is named in reports: `2 POST /api/checkout` (1-based).
+    pub fn label(&self, index: usize) -> String {
+        format!("{} {} {}", index + 1, self.method, self.route)
+    }
 }
 
 /// A piece of a template.
@@ -174,9 +206,13 @@ pub(super) fn load(raw: Option<&Spanned<RawLoad>>, at: &Locator) -> Result<Load,
         }
         r => r.as_ref().map(|r| *r.get_ref()),
     };
+    let users = self::users(raw.users.as_ref(), at)?;
+    let fields = user_fields(&users);
     let mut journeys: Vec<Journey> = Vec::new();
     for (i, j) in raw.journeys.iter().enumerate() {
-        let journey = self::journey(j.get_ref(), i, at)?;
+        let mut known = fields.clone();
+        known.extend(after_saves(raw, j.get_ref(), i, at)?);
+        let journey = self::journey(j.get_ref(), i, known, at)?;
         if journeys.iter().any(|k| k.name == journey.name) {
             return Err(at.error(
                 Some(j.get_ref().name.span()),
@@ -186,10 +222,108 @@ pub(super) fn load(raw: Option<&Spanned<RawLoad>>, at: &Locator) -> Result<Load,
         }
         journeys.push(journey);
     }
-    Ok(Load { rate, journeys })
+    Ok(Load {
+        rate,
+        journeys,
+        users,
+    })
 }
 
-fn journey(raw: &RawJourney, i: usize, at: &Locator) -> Result<Journey, FileError> {
+fn users(
+    raw: Option<&Spanned<Vec<BTreeMap<String, String>>>>,
+    at: &Locator,
+) -> Result<Vec<Vec<(String, String)>>, FileError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let users: Vec<Vec<(String, String)>> = raw
+        .get_ref()
+        .iter()
+        .map(|u| u.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .collect();
+    let keys = |u: &Vec<(String, String)>| u.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    for (i, u) in users.iter().enumerate() {
+        if let Some((bad, _)) = u.iter().find(|(k, _)| !is_var_name(k) || k == "seq") {
+            return Err(at.error(
+                Some(raw.span()),
+                format!("load.users[{i}].{bad}"),
+                format!("`{bad}`: a user field is letters, digits and `_` (not `seq`)"),
+            ));
+        }
+        if keys(u) != keys(&users[0]) {
+            return Err(at.error(
+                Some(raw.span()),
+                format!("load.users[{i}]"),
+                format!(
+                    "every user has the same fields: users[0] has {:?}, users[{i}] has {:?}",
+                    keys(&users[0]),
+                    keys(u)
+                ),
+            ));
+        }
+    }
+    Ok(users)
+}
+
+fn is_var_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The variables a journey's `after` journey saves (in its steps without
+/// `once`), which the journey can read from its first step.
+fn after_saves(
+    load: &RawLoad,
+    raw: &RawJourney,
+    i: usize,
+    at: &Locator,
+) -> Result<Vec<String>, FileError> {
+    let Some(after) = &raw.after else {
+        return Ok(Vec::new());
+    };
+    let key = format!("load.journeys[{i}].after");
+    let name = after.get_ref();
+    let names: Vec<&str> = load
+        .journeys
+        .iter()
+        .map(|j| j.get_ref().name.get_ref().as_str())
+        .collect();
+    let Some(source) = load
+        .journeys
+        .iter()
+        .map(|j| j.get_ref())
+        .find(|j| j.name.get_ref() == name)
+    else {
+        return Err(at.error(
+            Some(after.span()),
+            key,
+            format!("no journey named `{name}` (journeys: {})", names.join(", ")),
+        ));
+    };
+    if name == raw.name.get_ref() {
+        return Err(at.error(Some(after.span()), key, "a journey cannot follow itself"));
+    }
+    if source.after.is_some() {
+        return Err(at.error(
+            Some(after.span()),
+            key,
+            format!("`{name}` has an `after` itself; follow a journey that has none"),
+        ));
+    }
+    Ok(source
+        .steps
+        .get_ref()
+        .iter()
+        .filter(|s| !s.get_ref().once)
+        .flat_map(|s| s.get_ref().save.keys().cloned())
+        .collect())
+}
+
+fn journey(
+    raw: &RawJourney,
+    i: usize,
+    known: Vec<String>,
+    at: &Locator,
+) -> Result<Journey, FileError> {
     let key = format!("load.journeys[{i}]");
     let name = raw.name.get_ref();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -214,15 +348,24 @@ fn journey(raw: &RawJourney, i: usize, at: &Locator) -> Result<Journey, FileErro
             "a journey needs at least one step",
         ));
     }
-    let mut saved: Vec<String> = Vec::new();
-    let mut steps = Vec::new();
+    let mut saved = known;
+    let mut steps: Vec<Step> = Vec::new();
     for (s, step) in raw.steps.get_ref().iter().enumerate() {
         let key = format!("{key}.steps[{s}]");
-        steps.push(self::step(step, &key, &mut saved, at)?);
+        let step = self::step(step, &key, &mut saved, at)?;
+        if step.once && steps.last().is_some_and(|p| !p.once) {
+            return Err(at.error(
+                Some(raw.steps.get_ref()[s].span()),
+                format!("{key}.once"),
+                "`once` steps come first in a journey (they are played before the others)",
+            ));
+        }
+        steps.push(step);
     }
     Ok(Journey {
         name: name.clone(),
         weight,
+        after: raw.after.as_ref().map(|a| a.get_ref().clone()),
         steps,
     })
 }
@@ -332,6 +475,7 @@ fn step(
         headers,
         body,
         save,
+        once: raw.once,
     })
 }
 

@@ -103,6 +103,8 @@ pub(super) struct RawLoad {
     pub rate: Option<Spanned<f64>>,
     #[serde(default)]
     pub journeys: Vec<Spanned<RawJourney>>,
+    /// Virtual users: each a table of variables, e.g. `{ email = "...", password = "..." }`.
+    pub users: Option<Spanned<Vec<BTreeMap<String, String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +112,8 @@ pub(super) struct RawLoad {
 pub(super) struct RawJourney {
     pub name: Spanned<String>,
     pub weight: Option<Spanned<f64>>,
+    /// Plays with the values saved by an earlier play of this journey.
+    pub after: Option<Spanned<String>>,
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -126,6 +130,9 @@ pub(super) struct RawStep {
     /// Variables taken from the JSON answer: `{ token = "token" }`.
     #[serde(default)]
     pub save: BTreeMap<String, Spanned<String>>,
+    /// Played once per virtual user; its saved values are reused.
+    #[serde(default)]
+    pub once: bool,
 }
 
 #[derive(Debug, Deserialize)]

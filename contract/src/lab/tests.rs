@@ -195,3 +195,72 @@ prepare = { npm = "package-lock.json" }
         "npm ci makes node_modules beside the lock file"
     );
 }
+
+#[test]
+fn users_once_steps_and_after_are_read_and_checked() {
+    let load = |journeys: &str| {
+        format!(
+            "[services.api]\nurl = \"http://127.0.0.1:9000\"\n[load]\nusers = [{{ email = \"a@x\" }}, {{ email = \"b@x\" }}]\n{journeys}"
+        )
+    };
+    let lab = parse(&load(
+        r#"[[load.journeys]]
+name = "buy"
+steps = [
+  { method = "POST", path = "/login", body = { email = "{email}" }, save = { token = "token" }, once = true },
+  { method = "POST", path = "/buy", headers = { authorization = "Bearer {token}" }, save = { order = "id" } },
+]
+[[load.journeys]]
+name = "look"
+after = "buy"
+steps = [{ path = "/orders/{order}" }]
+"#,
+    ));
+    assert_eq!(lab.load.users.len(), 2);
+    assert_eq!(
+        lab.load.users[1],
+        [("email".to_string(), "b@x".to_string())]
+    );
+    let buy = &lab.load.journeys[0];
+    assert!(buy.steps[0].once && !buy.steps[1].once);
+    assert_eq!(buy.steps[1].label(1), "2 POST /buy");
+    assert_eq!(lab.load.journeys[1].after.as_deref(), Some("buy"));
+
+    let err = |journeys: &str| {
+        Lab::parse("lab.toml", &load(journeys), Path::new("/tmp"))
+            .unwrap_err()
+            .to_string()
+    };
+    // `after` gives only the values of steps without `once`.
+    let e = err(r#"[[load.journeys]]
+name = "buy"
+steps = [{ path = "/login", save = { token = "token" }, once = true }]
+[[load.journeys]]
+name = "look"
+after = "buy"
+steps = [{ path = "/orders/{token}" }]
+"#);
+    assert!(e.contains("lab.toml:") && e.contains("{token}"), "{e}");
+    let e = err(r#"[[load.journeys]]
+name = "look"
+after = "nothing"
+steps = [{ path = "/" }]
+"#);
+    assert!(e.contains("no journey named `nothing`"), "{e}");
+    let e = err(r#"[[load.journeys]]
+name = "buy"
+steps = [{ path = "/a" }, { path = "/login", once = true }]
+"#);
+    assert!(e.contains("`once` steps come first"), "{e}");
+    let e = Lab::parse(
+        "lab.toml",
+        "[services.api]\nurl = \"http://127.0.0.1:9000\"\n[load]\nusers = [{ email = \"a\" }, { name = \"b\" }]\n",
+        Path::new("/tmp"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("load.users[1]") && e.contains("same fields"),
+        "{e}"
+    );
+}

@@ -1,4 +1,5 @@
-//! Test support: a stand-in for the shop's gateway API on 127.0.0.1:0 whose
+//! Test support: the shop's journeys from `labs/shop.toml`, or a lab's from
+//! TOML text; a small axum app like the shop's gateway API on 127.0.0.1:0 whose
 //! behaviour the tests steer (status, delay, a stall gate, token revocation)
 //! and which records what it was sent; `eventually` / `holds_for` instead of
 //! sleeps; and a helper that runs a generator until told to stop.
@@ -11,7 +12,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use chaoslab_load::{LoadConfig, LoadGen};
+use chaoslab_contract::Lab;
+use chaoslab_load::{Load, LoadConfig, LoadGen};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
@@ -297,10 +299,36 @@ pub async fn run_for(cfg: LoadConfig, span: Duration) -> Arc<LoadGen> {
     generator
 }
 
-/// A config against `url` at `rate`, seeded.
+/// The shop's `[load]`, read from `labs/shop.toml` by the contract crate.
+pub fn shop_load() -> Load {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/shop.toml");
+    Lab::load(&file).unwrap_or_else(|e| panic!("{e}")).load
+}
+
+/// The `[load]` of a lab file's text (a `url` service stands for the entry).
+pub fn lab_load(load_toml: &str) -> Load {
+    let text = format!("[services.entry]\nurl = \"http://127.0.0.1:1\"\n{load_toml}");
+    Lab::parse("test.toml", &text, std::path::Path::new("/tmp"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .load
+}
+
+/// A config of the shop's journeys against `url` at `rate`, seeded.
 pub fn config(url: &str, rate: f64) -> LoadConfig {
-    let mut cfg = LoadConfig::new(url);
+    let mut cfg = LoadConfig::new(url, shop_load());
     cfg.rate = rate;
     cfg.seed = Some(7);
+    cfg
+}
+
+/// `cfg` with only the journeys named in `weights` weighted (others 0).
+pub fn weighted(mut cfg: LoadConfig, weights: &[(&str, f64)]) -> LoadConfig {
+    for j in &mut cfg.load.journeys {
+        j.weight = weights
+            .iter()
+            .find(|(n, _)| *n == j.name)
+            .map(|(_, w)| *w)
+            .unwrap_or(0.0);
+    }
     cfg
 }
