@@ -77,8 +77,8 @@ async fn every_metrics_page_parses_and_has_the_semconv_histograms() {
         // A histogram sample can reach the exposition a moment after the answer.
         let url = format!("{}/metrics", lab.url_of(service));
         let text = eventually(
-            Duration::from_secs(5),
-            "server histogram exposed",
+            Duration::from_secs(20),
+            &format!("{service}: server histogram exposed"),
             || async {
                 let t = lab.http.get(&url).send().await.ok()?.text().await.ok()?;
                 t.contains("http_server_request_duration_seconds_bucket{")

@@ -17,6 +17,11 @@ use std::collections::BTreeMap;
 /// The liveness path of a built-in service (the lab file's `health` is its readiness).
 pub const BUILTIN_LIVENESS: &str = "/health/live";
 
+/// Where a command service's image holds the environment its set-up step
+/// would make (a Python venv): the `{env}` of its command line. The
+/// services' own Dockerfiles build it there.
+pub const IMAGE_ENV: &str = "/opt/chaoslab-env";
+
 pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
     let mut out = Vec::new();
     for svc in plan.lab.services.values() {
@@ -57,10 +62,10 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
                         program: argv[0].clone(),
                     }
                 })?;
-                // The image holds the service's environment: no set-up
-                // step runs in the cluster, so `{env}` is not filled in.
+                // The image holds the service's environment (no set-up step
+                // runs in the cluster): `{env}` is the image's IMAGE_ENV.
                 let line = svc
-                    .command_line(port, &deps, None)
+                    .command_line(port, &deps, Some(std::path::Path::new(IMAGE_ENV)))
                     .expect("a command service has a command line");
                 env.extend(line.env.iter().map(|(k, v)| workload::env(k, v)));
                 let mut c = workload::container(name, image, vec![], &ports, Size::Small);
