@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 use support::{Lab, eventually};
 
 fn traceparent(n: u64) -> (String, String) {
-    let id = format!("{:032x}", 0xfa17_0000_0000_0000_0000_0000_0000_0000u128 | n as u128);
+    let id = format!(
+        "{:032x}",
+        0xfa17_0000_0000_0000_0000_0000_0000_0000u128 | n as u128
+    );
     (format!("00-{id}-{:016x}-01", n), id)
 }
 
@@ -75,37 +78,44 @@ async fn only_traces_that_met_an_injected_fault_are_flagged() {
 
     // Every trace in the hub, through the proxies (the agent's span is in each).
     let all: Vec<String> = clean.iter().chain(&faulted).cloned().collect();
-    let marks = eventually(Duration::from_secs(20), "every trace, with the inventory proxy's span", || {
-        let (lab, hub, all) = (&lab, &hub, &all);
-        async move {
-            let mut out = Vec::new();
-            for id in all {
-                let v: Value = lab
-                    .http
-                    .get(format!("{hub}/api/traces/{id}"))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                // The inventory proxy's span, where a fault would be.
-                let proxied = v["spans"]
-                    .as_array()?
-                    .iter()
-                    .any(|s| s["service"] == "agent" && s["name"] == "proxy inventory");
-                if !proxied {
-                    return None;
+    let marks = eventually(
+        Duration::from_secs(20),
+        "every trace, with the inventory proxy's span",
+        || {
+            let (lab, hub, all) = (&lab, &hub, &all);
+            async move {
+                let mut out = Vec::new();
+                for id in all {
+                    let v: Value = lab
+                        .http
+                        .get(format!("{hub}/api/traces/{id}"))
+                        .send()
+                        .await
+                        .ok()?
+                        .json()
+                        .await
+                        .ok()?;
+                    // The inventory proxy's span, where a fault would be.
+                    let proxied = v["spans"]
+                        .as_array()?
+                        .iter()
+                        .any(|s| s["service"] == "agent" && s["name"] == "proxy inventory");
+                    if !proxied {
+                        return None;
+                    }
+                    out.push((id.clone(), v["summary"]["has_fault"].as_bool()?));
                 }
-                out.push((id.clone(), v["summary"]["has_fault"].as_bool()?));
+                Some(out)
             }
-            Some(out)
-        }
-    })
+        },
+    )
     .await;
     for (id, fault) in &marks {
         let want = faulted.contains(id);
-        assert_eq!(*fault, want, "trace {id}: has_fault {fault}, injected {want}");
+        assert_eq!(
+            *fault, want,
+            "trace {id}: has_fault {fault}, injected {want}"
+        );
     }
     let listed: Value = lab
         .http
@@ -123,33 +133,59 @@ async fn only_traces_that_met_an_injected_fault_are_flagged() {
         .map(|t| t["trace_id"].as_str().unwrap().to_string())
         .collect();
     let want: BTreeSet<String> = faulted.iter().cloned().collect();
-    assert_eq!(got, want, "the faults-only filter keeps exactly the faulted traces");
+    assert_eq!(
+        got, want,
+        "the faults-only filter keeps exactly the faulted traces"
+    );
 
     // The proxy forwards: it is marked as such, and its spans add no edges
     // through it; the shop's numbers are its scraped ones.
-    let topo = eventually(Duration::from_secs(20), "the proxy marked, the shop scraped", || {
-        let (lab, hub) = (&lab, &hub);
-        async move {
-            let t: Value = lab
-                .http
-                .get(format!("{hub}/api/topology"))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            let node = |n: &str| t["nodes"].as_array()?.iter().find(|x| x["name"] == n).cloned();
-            (node("agent")?["role"] == "proxy" && node("gateway")?["source"] == "prometheus")
-                .then_some(t)
-        }
-    })
+    let topo = eventually(
+        Duration::from_secs(20),
+        "the proxy marked, the shop scraped",
+        || {
+            let (lab, hub) = (&lab, &hub);
+            async move {
+                let t: Value = lab
+                    .http
+                    .get(format!("{hub}/api/topology"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                let node = |n: &str| {
+                    t["nodes"]
+                        .as_array()?
+                        .iter()
+                        .find(|x| x["name"] == n)
+                        .cloned()
+                };
+                (node("agent")?["role"] == "proxy" && node("gateway")?["source"] == "prometheus")
+                    .then_some(t)
+            }
+        },
+    )
     .await;
-    let agent_node = topo["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "agent");
-    assert_eq!(agent_node.map(|n| n["role"].clone()), Some(json!("proxy")), "{topo}");
+    let agent_node = topo["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "agent");
+    assert_eq!(
+        agent_node.map(|n| n["role"].clone()),
+        Some(json!("proxy")),
+        "{topo}"
+    );
     for e in topo["edges"].as_array().unwrap() {
         assert!(e["from"] != "agent" && e["to"] != "agent", "{e}");
     }
-    let gateway = topo["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "gateway").unwrap();
+    let gateway = topo["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "gateway")
+        .unwrap();
     assert_eq!(gateway["source"], "prometheus", "{gateway}");
 }

@@ -64,7 +64,13 @@ fn yaml_files(dir: &Path) -> BTreeMap<String, String> {
 fn the_kustomize_base_is_what_the_shops_lab_file_generates() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().to_str().unwrap();
-    let _ = chaoslab(&[&["deploy", "kubernetes", "--lab", SHOP, "-o", out][..], &IMAGES].concat());
+    let _ = chaoslab(
+        &[
+            &["deploy", "kubernetes", "--lab", SHOP, "-o", out][..],
+            &IMAGES,
+        ]
+        .concat(),
+    );
     let fresh = yaml_files(tmp.path());
     let committed = yaml_files(&root().join(BASE));
     let names = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
@@ -83,7 +89,13 @@ fn a_change_to_the_lab_file_alone_changes_the_manifests() {
     let moved = shop.replacen("port = 8085", "port = 9085", 1);
     assert_ne!(moved, shop, "the shop's payments port moved");
     std::fs::write(&lab, moved).unwrap();
-    let stream = chaoslab(&[&["deploy", "kubernetes", "--lab", lab.to_str().unwrap()][..], &IMAGES].concat());
+    let stream = chaoslab(
+        &[
+            &["deploy", "kubernetes", "--lab", lab.to_str().unwrap()][..],
+            &IMAGES,
+        ]
+        .concat(),
+    );
     assert!(
         stream.contains("\"upstream\": \"payments:9085\""),
         "the proxy forwards to the new port"

@@ -60,7 +60,10 @@ fn senders() -> Result<(PathBuf, PathBuf), String> {
         ));
     }
     let node = root().join("tests/otlp/node");
-    if !node.join("node_modules/@opentelemetry/sdk-trace-base").exists() {
+    if !node
+        .join("node_modules/@opentelemetry/sdk-trace-base")
+        .exists()
+    {
         return Err(format!(
             "{}/node_modules is missing (cd tests/otlp/node && npm ci)",
             node.display()
@@ -100,11 +103,22 @@ async fn get(url: &str) -> Option<Value> {
 
 fn snapshot(api: &str, screen: &str) -> String {
     let out = Command::new(exe())
-        .args(["tui", "--hub", &format!("http://{api}"), "--snapshot", "--screen", screen])
+        .args([
+            "tui",
+            "--hub",
+            &format!("http://{api}"),
+            "--snapshot",
+            "--screen",
+            screen,
+        ])
         .args(["--size", "140x40"])
         .output()
         .expect("run chaoslab tui");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -113,7 +127,9 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     let (python, node_dir) = match senders() {
         Ok(s) => s,
         Err(why) => {
-            eprintln!("SKIPPED python_and_node_sdks_...: the OTLP senders are not installed: {why}");
+            eprintln!(
+                "SKIPPED python_and_node_sdks_...: the OTLP senders are not installed: {why}"
+            );
             assert!(
                 std::env::var_os("CI").is_none(),
                 "under CI the senders must be installed by .ci/run: {why}"
@@ -138,7 +154,9 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the Node sender");
-    let port: u16 = read_until(&mut node, |l| l.strip_prefix("listening ")?.trim().parse().ok());
+    let port: u16 = read_until(&mut node, |l| {
+        l.strip_prefix("listening ")?.trim().parse().ok()
+    });
     let node = Killed(node);
 
     let py = tokio::task::spawn_blocking(move || {
@@ -153,7 +171,11 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     })
     .await
     .unwrap();
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     // The Node sender flushes on SIGTERM, as a service does when stopped.
     drop(node);
     let flushed = Instant::now();
@@ -175,7 +197,10 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
         Some((py, find("stock-node")?))
     })
     .await;
-    eprintln!("both senders listed {:?} after the last flush", flushed.elapsed());
+    eprintln!(
+        "both senders listed {:?} after the last flush",
+        flushed.elapsed()
+    );
     let (py_svc, node_svc) = listed;
     assert_eq!(py_svc["sdk_language"], "python", "{py_svc}");
     assert_eq!(node_svc["sdk_language"], "nodejs", "{node_svc}");
@@ -203,11 +228,18 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     })
     .await;
     assert_eq!(edge["source"], "spans", "{edge}");
-    assert!(edge["stats"]["error_ratio"].as_f64().unwrap() > 0.0, "{edge}");
+    assert!(
+        edge["stats"]["error_ratio"].as_f64().unwrap() > 0.0,
+        "{edge}"
+    );
     // The Python client metric names a host, not a service: no edge to it.
     let v = get(&edges).await.unwrap();
     assert!(
-        !v["edges"].as_array().unwrap().iter().any(|e| e["to"] == "127.0.0.1"),
+        !v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["to"] == "127.0.0.1"),
         "{v}"
     );
 
@@ -219,18 +251,27 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     })
     .await;
     let first = &errors["logs"][0];
-    assert!(first["body"].as_str().unwrap().contains("payment declined"), "{first}");
+    assert!(
+        first["body"].as_str().unwrap().contains("payment declined"),
+        "{first}"
+    );
     assert_eq!(first["level"], "ERROR");
     let trace_id = first["trace_id"].as_str().expect("a trace id").to_string();
     let node_logs = format!("http://{api}/api/logs?service=stock-node&trace_id={trace_id}");
-    eventually(SHOW_WITHIN, "the Node sender's log line in the same trace", || async {
-        let v = get(&node_logs).await?;
-        (v["logs"].as_array()?.len() == 1).then_some(())
-    })
+    eventually(
+        SHOW_WITHIN,
+        "the Node sender's log line in the same trace",
+        || async {
+            let v = get(&node_logs).await?;
+            (v["logs"].as_array()?.len() == 1).then_some(())
+        },
+    )
     .await;
 
     // That trace crosses both languages, and each span says which SDK.
-    let trace = get(&format!("http://{api}/api/traces/{trace_id}")).await.unwrap();
+    let trace = get(&format!("http://{api}/api/traces/{trace_id}"))
+        .await
+        .unwrap();
     let mut langs: Vec<&str> = trace["spans"]
         .as_array()
         .unwrap()
@@ -240,10 +281,15 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     langs.sort();
     langs.dedup();
     assert_eq!(langs, ["nodejs", "python"], "{trace}");
-    assert_eq!(trace["summary"]["has_fault"], false, "no fault was injected");
+    assert_eq!(
+        trace["summary"]["has_fault"], false,
+        "no fault was injected"
+    );
 
     // Bad filters say what is wrong.
-    let bad = reqwest::get(format!("http://{api}/api/logs?level=loud")).await.unwrap();
+    let bad = reqwest::get(format!("http://{api}/api/logs?level=loud"))
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
     let body: Value = bad.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("level"), "{body}");

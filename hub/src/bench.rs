@@ -320,7 +320,12 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
     let (fs, fb) = (opts.flood_spans, opts.flood_budget);
     let flood = tokio::task::spawn_blocking(move || {
         vec![
-            bench_flood(fs, fb, HubConfig::default().attr_value_max, "default value cap (4 KiB)"),
+            bench_flood(
+                fs,
+                fb,
+                HubConfig::default().attr_value_max,
+                "default value cap (4 KiB)",
+            ),
             bench_flood(fs, fb, 2 << 20, "value cap raised to 2 MiB"),
         ]
     })

@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 
 use crate::api::types::{
     Aggregation, EdgesResponse, ErrorBody, FaultsResponse, Heatmap, HubHealth, LoadResponse,
-    LogsResponse, MetricValue,
-    ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
+    LogsResponse, MetricValue, ResilienceResponse, ServiceStats, ServicesResponse, Topology,
+    TraceDetail, TracesResponse,
 };
 
 /// What can go wrong talking to the hub.
@@ -161,8 +161,11 @@ impl HubClient {
 
     /// `GET /api/services/{name}/heatmap`: latency bucket rates over time.
     pub async fn heatmap(&self, name: &str) -> Result<Heatmap, ClientError> {
-        self.get(&format!("api/services/{}/heatmap", encode_segment(name)), &[])
-            .await
+        self.get(
+            &format!("api/services/{}/heatmap", encode_segment(name)),
+            &[],
+        )
+        .await
     }
 
     /// `GET /api/logs` with filters.

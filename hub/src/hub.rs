@@ -257,10 +257,18 @@ impl Hub {
             .fetch_add(points as u64, Ordering::Relaxed);
         let now = now_ms();
         for rm in &req.resource_metrics {
-            let attrs = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]);
+            let attrs = rm
+                .resource
+                .as_ref()
+                .map(|r| r.attributes.as_slice())
+                .unwrap_or(&[]);
             let lang = convert::string_attr(attrs, "telemetry.sdk.language");
-            self.derived
-                .saw(convert::service_name(attrs), "metrics", lang.as_deref(), now);
+            self.derived.saw(
+                convert::service_name(attrs),
+                "metrics",
+                lang.as_deref(),
+                now,
+            );
         }
         self.derived
             .metrics

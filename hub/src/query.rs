@@ -8,13 +8,13 @@ use std::time::Duration;
 use chaoslab_kit::names::label;
 
 use crate::api::types::{
-    EdgeStats, EdgesResponse, FaultsResponse, Health, JourneyStats, LoadResponse, RedStats,
-    ResilienceResponse, RouteSeries, RouteStats, SeriesPoint, ServiceSeries, ServiceStats,
-    ServicesResponse, Topology, TopologyNode, Heatmap, HeatmapColumn,
+    EdgeStats, EdgesResponse, FaultsResponse, Health, Heatmap, HeatmapColumn, JourneyStats,
+    LoadResponse, RedStats, ResilienceResponse, RouteSeries, RouteStats, SeriesPoint,
+    ServiceSeries, ServiceStats, ServicesResponse, Topology, TopologyNode,
 };
+use crate::derived::Source;
 use crate::hub::{Hub, now_ms};
 use crate::metrics::derive::{self, HTTP_CLIENT, HTTP_SERVER, LOADGEN, Prepared, Window};
-use crate::derived::Source;
 use crate::metrics::series::{SeriesKey, SeriesStore};
 
 /// Error ratio at or above which a node that answers scrapes is degraded.
@@ -160,7 +160,11 @@ impl Hub {
     }
 
     /// Server-side RED per service, one source each.
-    fn service_totals(&self, store: &SeriesStore, w: Window) -> BTreeMap<String, (RedStats, Source)> {
+    fn service_totals(
+        &self,
+        store: &SeriesStore,
+        w: Window,
+    ) -> BTreeMap<String, (RedStats, Source)> {
         derive::red_merged(
             store,
             HTTP_SERVER,
@@ -191,7 +195,10 @@ impl Hub {
                 let stats = services.get(&name).cloned();
                 TopologyNode {
                     health: self.node_health(&name, stats.as_ref().map(|s| &s.0)),
-                    source: stats.as_ref().map(|s| s.1.name().to_string()).unwrap_or_default(),
+                    source: stats
+                        .as_ref()
+                        .map(|s| s.1.name().to_string())
+                        .unwrap_or_default(),
                     stats: stats.map(|s| s.0).unwrap_or_default(),
                     sdk_language: seen.get(&name).and_then(|s| s.sdk_language.clone()),
                     role: role(&proxies, &name),
@@ -244,7 +251,10 @@ impl Hub {
                 let heard = seen.get(&name);
                 ServiceStats {
                     health: self.node_health(&name, stats.as_ref().map(|s| &s.0)),
-                    source: stats.as_ref().map(|s| s.1.name().to_string()).unwrap_or_default(),
+                    source: stats
+                        .as_ref()
+                        .map(|s| s.1.name().to_string())
+                        .unwrap_or_default(),
                     stats: stats.map(|s| s.0).unwrap_or_default(),
                     routes: routes
                         .iter()
@@ -369,8 +379,10 @@ fn service_series(store: &SeriesStore, name: &str, end_ms: u64, spec: SeriesSpec
     let step = spec.step.as_millis().max(1) as u64;
     let n = (spec.range.as_millis() as u64 / step).max(1);
     // Pick and group the service's series once, then compute every step.
-    let source = derive::best_source(store, HTTP_SERVER, |k| k.label(label::SERVICE) == Some(name))
-        .unwrap_or(Source::Scraped);
+    let source = derive::best_source(store, HTTP_SERVER, |k| {
+        k.label(label::SERVICE) == Some(name)
+    })
+    .unwrap_or(Source::Scraped);
     let mine = || {
         store
             .from_source(source)
@@ -435,7 +447,8 @@ impl Hub {
             .filter(|(k, _)| k.name == HTTP_SERVER.bucket && mine(k))
             .filter_map(|(k, s)| {
                 Some((
-                    k.label("le").and_then(crate::metrics::exposition::parse_value)?,
+                    k.label("le")
+                        .and_then(crate::metrics::exposition::parse_value)?,
                     s,
                 ))
             })

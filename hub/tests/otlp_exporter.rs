@@ -85,7 +85,13 @@ async fn two_services_one_trace(t: Transport) {
         .with_kind(SpanKind::Server)
         .with_attributes(vec![KeyValue::new("http.response.status_code", 503)])
         .start_with_context(&users_tracer, &call_cx);
-    served.add_event("chaos.fault", vec![KeyValue::new("fault.kind", "latency"), KeyValue::new("delay_ms", 250)]);
+    served.add_event(
+        "chaos.fault",
+        vec![
+            KeyValue::new("fault.kind", "latency"),
+            KeyValue::new("delay_ms", 250),
+        ],
+    );
     served.set_status(Status::error("upstream down"));
     let served_id = served.span_context().span_id().to_string();
     served.end();

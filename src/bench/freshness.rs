@@ -36,7 +36,10 @@ pub async fn freshness() -> anyhow::Result<String> {
     let mut delays = Vec::new();
     let mut missing = 0;
     for i in 0..REQUESTS {
-        let trace_id = format!("{:032x}", 0xf4e5_u128 << 96 | (i as u128 + 1) << 32 | std::process::id() as u128);
+        let trace_id = format!(
+            "{:032x}",
+            0xf4e5_u128 << 96 | (i as u128 + 1) << 32 | std::process::id() as u128
+        );
         let tp = format!("00-{trace_id}-{:016x}-01", i as u64 + 1);
         // Warm-up requests are not counted.
         let resp = http
@@ -54,9 +57,12 @@ pub async fn freshness() -> anyhow::Result<String> {
             if let Ok(r) = http.get(&url).send().await
                 && r.status().is_success()
                 && let Ok(v) = r.json::<Value>().await
-                && v["summary"]["services"].as_array().is_some_and(|s| s.len() >= 2)
+                && v["summary"]["services"]
+                    .as_array()
+                    .is_some_and(|s| s.len() >= 2)
                 && v["spans"].as_array().is_some_and(|s| {
-                    s.iter().any(|x| x["service"] == "gateway" && x["kind"] == "server")
+                    s.iter()
+                        .any(|x| x["service"] == "gateway" && x["kind"] == "server")
                 })
             {
                 break Some(answered.elapsed());
@@ -81,7 +87,15 @@ pub async fn freshness() -> anyhow::Result<String> {
         "p99 ms",
         "max ms",
         "GET /api/products",
-        format!("{}{}", delays.len(), if missing > 0 { format!(" ({missing} lost)") } else { String::new() }),
+        format!(
+            "{}{}",
+            delays.len(),
+            if missing > 0 {
+                format!(" ({missing} lost)")
+            } else {
+                String::new()
+            }
+        ),
         percentile(&delays, 0.5),
         percentile(&delays, 0.99),
         delays.last().copied().unwrap_or(f64::NAN),

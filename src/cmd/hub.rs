@@ -95,8 +95,16 @@ pub async fn serve(
     };
     let tasks = (
         tokio::spawn(chaoslab_hub::serve_api(l.api, hub.clone(), stopped())),
-        tokio::spawn(chaoslab_hub::serve_otlp_grpc(l.grpc, hub.clone(), stopped())),
-        tokio::spawn(chaoslab_hub::serve_otlp_http(l.http, hub.clone(), stopped())),
+        tokio::spawn(chaoslab_hub::serve_otlp_grpc(
+            l.grpc,
+            hub.clone(),
+            stopped(),
+        )),
+        tokio::spawn(chaoslab_hub::serve_otlp_http(
+            l.http,
+            hub.clone(),
+            stopped(),
+        )),
         tokio::spawn(chaoslab_hub::run_scraper(hub.clone(), stopped())),
     );
     stop.await;

@@ -149,10 +149,7 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
         Some(&json!("error_rate"))
     );
     assert_eq!(event.attributes.get("fault.id"), Some(&view["id"]));
-    assert_eq!(
-        event.attributes.get("fault.target"),
-        Some(&json!(p.name()))
-    );
+    assert_eq!(event.attributes.get("fault.target"), Some(&json!(p.name())));
     assert_eq!(
         span.attributes.get("http.response.status_code"),
         Some(&json!(503))

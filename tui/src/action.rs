@@ -4,8 +4,8 @@
 //! [`DataEvent`]s are what those tasks and the hub poller send back.
 
 use chaoslab_hub::api::types::{
-    Heatmap, HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse, Topology,
-    TraceDetail, TracesResponse,
+    Heatmap, HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse,
+    Topology, TraceDetail, TracesResponse,
 };
 
 use crate::agent::{AgentRequest, FaultRow};

@@ -269,23 +269,45 @@ pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
     use chaoslab_hub::api::types::{LogView, LogsResponse};
     let trace = traces::checkout_trace();
     let tid = trace.summary.trace_id.clone();
-    let rec = |seq: u64, level: &str, n: u8, service: &str, body: &str, span: Option<&str>| LogView {
-        seq,
-        time_unix_nano: NOW_MS * 1_000_000 - (10 - seq) * 150_000_000,
-        severity_number: n,
-        level: level.into(),
-        body: body.into(),
-        service: service.into(),
-        trace_id: span.map(|_| tid.clone()),
-        span_id: span.map(str::to_string),
-        attributes: Default::default(),
-    };
+    let rec =
+        |seq: u64, level: &str, n: u8, service: &str, body: &str, span: Option<&str>| LogView {
+            seq,
+            time_unix_nano: NOW_MS * 1_000_000 - (10 - seq) * 150_000_000,
+            severity_number: n,
+            level: level.into(),
+            body: body.into(),
+            service: service.into(),
+            trace_id: span.map(|_| tid.clone()),
+            span_id: span.map(str::to_string),
+            attributes: Default::default(),
+        };
     let pay = trace.spans.get(5).map(|s| s.span_id.clone());
     let mut logs = vec![
-        rec(1, "INFO", 9, "gateway", "checkout started", trace.spans.first().map(|s| s.span_id.as_str())),
-        rec(2, "WARN", 13, "payments", "payments slow: retrying the charge", pay.as_deref()),
+        rec(
+            1,
+            "INFO",
+            9,
+            "gateway",
+            "checkout started",
+            trace.spans.first().map(|s| s.span_id.as_str()),
+        ),
+        rec(
+            2,
+            "WARN",
+            13,
+            "payments",
+            "payments slow: retrying the charge",
+            pay.as_deref(),
+        ),
         rec(3, "INFO", 9, "orders", "order 1042 placed", None),
-        rec(4, "ERROR", 17, "payments", "charge declined: card expired", None),
+        rec(
+            4,
+            "ERROR",
+            17,
+            "payments",
+            "charge declined: card expired",
+            None,
+        ),
     ];
     logs.reverse();
     LogsResponse {
@@ -314,7 +336,11 @@ pub fn heatmap() -> chaoslab_hub::api::types::Heatmap {
         .collect();
     Heatmap {
         // The service the dashboard selects first: the first by name.
-        service: SERVICES.iter().min().map(|s| s.to_string()).unwrap_or_default(),
+        service: SERVICES
+            .iter()
+            .min()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         source: "prometheus".into(),
         step_s: 5.0,
         bounds_ms: bounds.iter().map(|b| Some(*b)).chain([None]).collect(),

@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use chaoslab_hub::api::types::{
-    Heatmap, HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology, TraceDetail,
-    TraceSummary,
+    Heatmap, HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology,
+    TraceDetail, TraceSummary,
 };
 
 use crate::agent::FaultRow;

@@ -181,7 +181,10 @@ fn footer_line(state: &AppState, screen: Screen) -> Line<'static> {
 pub const HELP: [(&str, &str); 20] = [
     ("?", "show or hide this help"),
     ("Tab / Shift-Tab", "next / previous screen"),
-    ("1 2 3 4 5 6", "Overview Service Traces Chaos Experiment Logs"),
+    (
+        "1 2 3 4 5 6",
+        "Overview Service Traces Chaos Experiment Logs",
+    ),
     ("↑ ↓  k j", "move the selection (PgUp PgDn g G)"),
     ("← →  h l", "switch pane"),
     ("Enter", "drill in: service, its traces, a trace"),

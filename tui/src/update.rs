@@ -133,7 +133,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::LogsService(d) => {
             let mut names: Vec<Option<String>> = vec![None];
             names.extend(state.service_names().into_iter().map(Some));
-            let i = names.iter().position(|n| *n == state.logs.service).unwrap_or(0);
+            let i = names
+                .iter()
+                .position(|n| *n == state.logs.service)
+                .unwrap_or(0);
             let n = names.len() as i32;
             state.logs.service = names[((i as i32 + d).rem_euclid(n)) as usize].clone();
             state.logs.selected = 0;

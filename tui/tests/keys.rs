@@ -289,7 +289,8 @@ fn logs_screen_filters_by_service_level_and_text_and_pauses_following() {
     assert_eq!(s.screen, Screen::Logs);
     assert_eq!(s.logs.text, "declined");
     assert!(
-        cmds.iter().any(|c| matches!(c, Command::SetLogQuery(q) if q.text.as_deref() == Some("declined"))),
+        cmds.iter()
+            .any(|c| matches!(c, Command::SetLogQuery(q) if q.text.as_deref() == Some("declined"))),
         "{cmds:?}"
     );
     // Space pauses following, and the title says so.

@@ -89,7 +89,9 @@ fn service_screen_draws_the_latency_heatmap_of_the_selected_service() {
     assert!(text.contains("latency heatmap"), "{text}");
     // The fast band is busy (full blocks), the slow band lights up late.
     let (_, fast) = find(&buf, "≤10ms").unwrap_or_else(|| panic!("{text}"));
-    let row: String = (0..140).map(|x| buf[(x, fast)].symbol().to_string()).collect();
+    let row: String = (0..140)
+        .map(|x| buf[(x, fast)].symbol().to_string())
+        .collect();
     assert!(row.contains("████"), "{row}");
     // Another service selected: the poller is asked for its heatmap, and
     // the old one is not drawn under the new name.
@@ -164,7 +166,10 @@ fn span_details_show_attributes_and_the_fault_event() {
         .position(|l| l.contains("▲ orders: POST payments"))
         .unwrap();
     let under = text.lines().nth(row + 1).unwrap();
-    assert!(under.contains("┆ WARN  payments slow: retrying the charge"), "{text}");
+    assert!(
+        under.contains("┆ WARN  payments slow: retrying the charge"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -71,7 +71,12 @@ impl Agent {
             let http = self.http.clone();
             Some(async move {
                 let got = async {
-                    let resp = self.admin(http.get(&url)).timeout(SERVICE_TIMEOUT).send().await.ok()?;
+                    let resp = self
+                        .admin(http.get(&url))
+                        .timeout(SERVICE_TIMEOUT)
+                        .send()
+                        .await
+                        .ok()?;
                     match resp.json::<Value>().await.ok()? {
                         Value::Array(items) => Some(items),
                         _ => None,
@@ -144,7 +149,11 @@ impl Agent {
             );
             let http = self.http.clone();
             Some(async move {
-                let _ = self.admin(http.delete(url)).timeout(Duration::from_secs(1)).send().await;
+                let _ = self
+                    .admin(http.delete(url))
+                    .timeout(Duration::from_secs(1))
+                    .send()
+                    .await;
             })
         });
         futures::future::join_all(asks).await;

@@ -536,6 +536,12 @@ async fn the_proxy_span_is_a_child_and_names_the_fault() {
             .find(|kv| kv.key.as_str() == k)
             .map(|kv| kv.value.to_string())
     };
-    assert_eq!(attr(chaoslab_kit::names::span::FAULT_KIND).as_deref(), Some("http_delay"));
-    assert_eq!(attr(chaoslab_kit::names::span::FAULT_ID).as_deref(), f["id"].as_str());
+    assert_eq!(
+        attr(chaoslab_kit::names::span::FAULT_KIND).as_deref(),
+        Some("http_delay")
+    );
+    assert_eq!(
+        attr(chaoslab_kit::names::span::FAULT_ID).as_deref(),
+        f["id"].as_str()
+    );
 }

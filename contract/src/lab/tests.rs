@@ -71,7 +71,10 @@ fn the_shop_file_describes_the_shop() {
     );
     // The services in other languages make their environments first.
     let rec = lab.services["recommendations"].prepare().expect("a venv");
-    assert!(rec.inputs().ends_with("services/recommendations/requirements.txt"));
+    assert!(
+        rec.inputs()
+            .ends_with("services/recommendations/requirements.txt")
+    );
     assert_eq!(lab.services["shipping"].prepare().unwrap().kind(), "npm");
     assert_eq!(
         lab.resilience

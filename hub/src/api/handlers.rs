@@ -13,8 +13,8 @@ use axum::response::IntoResponse;
 use super::error::ApiError;
 use super::params::Params;
 use super::types::{
-    EdgesResponse, FaultsResponse, Heatmap, HubHealth, LoadResponse, MetricValue, ResilienceResponse,
-    ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
+    EdgesResponse, FaultsResponse, Heatmap, HubHealth, LoadResponse, MetricValue,
+    ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail, TracesResponse,
 };
 use crate::hub::{Hub, now_ms};
 use crate::metrics::derive::{self, Window};

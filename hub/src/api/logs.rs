@@ -62,13 +62,18 @@ pub fn filter(p: &Params) -> Result<LogFilter, ApiError> {
             (s.len() == 16)
                 .then(|| u64::from_str_radix(&s, 16).ok())
                 .flatten()
-                .ok_or_else(|| ApiError::bad("span_id", format!("expected 16 hex digits, got {s:?}")))?,
+                .ok_or_else(|| {
+                    ApiError::bad("span_id", format!("expected 16 hex digits, got {s:?}"))
+                })?,
         ),
     };
     let after_seq = match p.string("after") {
         None => None,
         Some(a) => Some(a.parse::<u64>().map_err(|_| {
-            ApiError::bad("after", format!("expected a sequence number (0 or more), got {a:?}"))
+            ApiError::bad(
+                "after",
+                format!("expected a sequence number (0 or more), got {a:?}"),
+            )
         })?),
     };
     Ok(LogFilter {
@@ -87,7 +92,9 @@ pub async fn logs(
 ) -> Result<Json<LogsResponse>, ApiError> {
     let p = Params(q);
     let f = filter(&p)?;
-    let limit = p.count("limit", MAX_LOG_LIMIT)?.unwrap_or(DEFAULT_LOG_LIMIT);
+    let limit = p
+        .count("limit", MAX_LOG_LIMIT)?
+        .unwrap_or(DEFAULT_LOG_LIMIT);
     let (records, matched) = hub.logs.query(&f, limit);
     Ok(Json(LogsResponse {
         logs: records.iter().map(view).collect(),

@@ -93,7 +93,8 @@ pub struct TopologyNode {
     pub source: String,
     /// `telemetry.sdk.language` of its OTLP resource, when it sent any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sdk_language: Option<String>,    /// `proxy` when its spans show it forwarding calls to other services
+    pub sdk_language: Option<String>,
+    /// `proxy` when its spans show it forwarding calls to other services
     /// (the agent's proxies); empty for a plain service.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role: String,
@@ -164,7 +165,8 @@ pub struct ServiceStats {
     pub sdk_language: Option<String>,
     /// The OTLP signals it sent (`traces`, `metrics`, `logs`).
     #[serde(default)]
-    pub signals: Vec<String>,    /// `proxy` when its spans show it forwarding calls to other services
+    pub signals: Vec<String>,
+    /// `proxy` when its spans show it forwarding calls to other services
     /// (the agent's proxies); empty for a plain service.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role: String,

@@ -91,7 +91,10 @@ pub fn request(rng: &mut Rng, service_ix: usize, spans: usize) -> ExportTraceSer
                 vec![span::Event {
                     time_unix_nano: start + 1_000_000,
                     name: chaoslab_kit::names::span::FAULT_EVENT.into(),
-                    attributes: vec![kv("fault.kind", any_value::Value::StringValue("abort".into()))],
+                    attributes: vec![kv(
+                        "fault.kind",
+                        any_value::Value::StringValue("abort".into()),
+                    )],
                     ..Default::default()
                 }]
             } else {

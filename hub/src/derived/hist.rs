@@ -65,7 +65,11 @@ impl Hist {
 /// An upper bound as Prometheus writes it (`0.005`, `1`, `2.5`).
 fn format_le(b: f64) -> String {
     let s = format!("{b}");
-    if s.contains('e') { format!("{b:.9}") } else { s }
+    if s.contains('e') {
+        format!("{b:.9}")
+    } else {
+        s
+    }
 }
 
 /// Sorted labels from pairs, leaving out empty values.
@@ -93,7 +97,11 @@ mod tests {
         let v: Vec<(String, f64)> = out
             .iter()
             .map(|s| {
-                let le = s.labels.iter().find(|(k, _)| k == "le").map(|(_, v)| v.clone());
+                let le = s
+                    .labels
+                    .iter()
+                    .find(|(k, _)| k == "le")
+                    .map(|(_, v)| v.clone());
                 (format!("{}{}", s.name, le.unwrap_or_default()), s.value)
             })
             .collect();

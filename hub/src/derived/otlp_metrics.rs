@@ -45,7 +45,13 @@ pub struct OtlpMetrics {
 
 fn attr<'a>(attrs: &'a [KeyValue], keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| {
-        let v = attrs.iter().find(|kv| kv.key == *k)?.value.as_ref()?.value.as_ref()?;
+        let v = attrs
+            .iter()
+            .find(|kv| kv.key == *k)?
+            .value
+            .as_ref()?
+            .value
+            .as_ref()?;
         match v {
             any_value::Value::StringValue(s) => Some(s.clone()),
             any_value::Value::IntValue(i) => Some(i.to_string()),
@@ -62,7 +68,11 @@ impl OtlpMetrics {
     pub fn ingest(&mut self, req: &ExportMetricsServiceRequest) -> Vec<String> {
         let mut services = Vec::new();
         for rm in &req.resource_metrics {
-            let res = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]);
+            let res = rm
+                .resource
+                .as_ref()
+                .map(|r| r.attributes.as_slice())
+                .unwrap_or(&[]);
             let service = service_name(res).to_string();
             let instance = attr(res, &["service.instance.id"]);
             if !services.contains(&service) {
@@ -85,7 +95,10 @@ impl OtlpMetrics {
                     let l = labels([
                         (label::SERVICE, Some(service.clone())),
                         (INSTANCE, instance.clone()),
-                        (label::METHOD, attr(a, &["http.request.method", "http.method"])),
+                        (
+                            label::METHOD,
+                            attr(a, &["http.request.method", "http.method"]),
+                        ),
                         (label::ROUTE, attr(a, &["http.route"])),
                         (
                             label::STATUS,
@@ -95,7 +108,9 @@ impl OtlpMetrics {
                         (
                             label::SERVER_ADDRESS,
                             client
-                                .then(|| attr(a, &["peer.service", "server.address", "net.peer.name"]))
+                                .then(|| {
+                                    attr(a, &["peer.service", "server.address", "net.peer.name"])
+                                })
                                 .flatten(),
                         ),
                     ]);

@@ -213,7 +213,9 @@ fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64,
         return None;
     }
     let forwards = trace.spans.iter().any(|x| {
-        x.parent_id == s.span_id && (x.kind == SERVER || x.kind == CONSUMER) && x.service != s.service
+        x.parent_id == s.span_id
+            && (x.kind == SERVER || x.kind == CONSUMER)
+            && x.service != s.service
     });
     if forwards {
         return Some(Err(s.service.to_string()));
@@ -225,7 +227,11 @@ fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64,
         } else {
             secs(caller)
         };
-        (caller.service.to_string(), latency, failed(caller) || failed(s))
+        (
+            caller.service.to_string(),
+            latency,
+            failed(caller) || failed(s),
+        )
     };
     let (from, latency, error) = match p.kind {
         CLIENT | PRODUCER => edge(p),

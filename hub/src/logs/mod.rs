@@ -15,7 +15,9 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 
-use crate::traces::convert::{Interner, Limits, ResourceCache, any_to_json, convert_attrs, service_name};
+use crate::traces::convert::{
+    Interner, Limits, ResourceCache, any_to_json, convert_attrs, service_name,
+};
 use crate::traces::ids::{SpanId, TraceId, span_id_from_bytes, trace_id_from_bytes};
 use crate::traces::span::{Attribute, Resource};
 
@@ -104,7 +106,11 @@ pub struct ConvertedLogs {
 }
 
 /// Converts a logs export (sequence numbers are set by the store).
-pub fn convert(req: ExportLogsServiceRequest, limits: Limits, resources: &ResourceCache) -> ConvertedLogs {
+pub fn convert(
+    req: ExportLogsServiceRequest,
+    limits: Limits,
+    resources: &ResourceCache,
+) -> ConvertedLogs {
     let mut out = ConvertedLogs::default();
     let mut interner = Interner::new(limits);
     for rl in req.resource_logs {

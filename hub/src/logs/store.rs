@@ -28,9 +28,7 @@ impl LogFilter {
             && self.trace_id.is_none_or(|t| r.trace_id == t)
             && self.span_id.is_none_or(|s| r.span_id == s)
             && self.after_seq.is_none_or(|a| r.seq > a)
-            && text_lower.is_none_or(|t| {
-                r.body.to_lowercase().contains(t)
-            })
+            && text_lower.is_none_or(|t| r.body.to_lowercase().contains(t))
     }
 }
 
@@ -165,7 +163,10 @@ mod tests {
                 .map(|r| r.body.to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(q(LogFilter::default()), ["slow disk", "payment FAILED", "hello world"]);
+        assert_eq!(
+            q(LogFilter::default()),
+            ["slow disk", "payment FAILED", "hello world"]
+        );
         let only_a = LogFilter {
             service: Some("a".into()),
             ..Default::default()
@@ -198,7 +199,10 @@ mod tests {
         small.insert((0..20).map(|_| rec("a", 9, &big, 0)).collect());
         let s = small.stats();
         assert!(s.bytes <= 4096, "{s:?}");
-        assert!(s.records >= 1 && s.evicted == 20 - s.records as u64, "{s:?}");
+        assert!(
+            s.records >= 1 && s.evicted == 20 - s.records as u64,
+            "{s:?}"
+        );
         assert_eq!(s.last_seq, 20);
     }
 }

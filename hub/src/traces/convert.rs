@@ -171,7 +171,10 @@ fn convert_span(
         span_id_from_bytes(&span.parent_span_id)?
     };
     let (status, status_message) = match span.status {
-        Some(st) => (st.code.clamp(0, 2) as u8, Box::from(&*interner.capped(st.message))),
+        Some(st) => (
+            st.code.clamp(0, 2) as u8,
+            Box::from(&*interner.capped(st.message)),
+        ),
         None => (0, Box::from("")),
     };
     let events = span

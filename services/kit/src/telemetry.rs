@@ -127,11 +127,15 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
     };
     let resource = traces::resource(&opts.service);
     let tracer = if opts.traces {
-        Some(traces::provider(resource.clone(), opts.endpoint.as_deref())?)
+        Some(traces::provider(
+            resource.clone(),
+            opts.endpoint.as_deref(),
+        )?)
     } else {
         None
     };
-    let logs_off = std::env::var("OTEL_LOGS_EXPORTER").is_ok_and(|v| v.eq_ignore_ascii_case("none"));
+    let logs_off =
+        std::env::var("OTEL_LOGS_EXPORTER").is_ok_and(|v| v.eq_ignore_ascii_case("none"));
     let logger = if opts.traces && !logs_off {
         Some(logs::provider(resource, opts.endpoint.as_deref())?)
     } else {

@@ -73,7 +73,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     if !l.text.is_empty() {
         title.push_str(&format!(" · \"{}\"", l.text));
     }
-    title.push_str(if l.follow { " · following" } else { " · paused" });
+    title.push_str(if l.follow {
+        " · following"
+    } else {
+        " · paused"
+    });
     title.push_str(&format!(" · {} of {} ", l.list.len(), l.matched));
     let block = Block::new()
         .borders(Borders::TOP)
@@ -82,7 +86,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if l.list.is_empty() {
-        let msg = if state.data.health.as_ref().is_some_and(|h| h.log_records_received > 0) {
+        let msg = if state
+            .data
+            .health
+            .as_ref()
+            .is_some_and(|h| h.log_records_received > 0)
+        {
             " no record matches the filters (s service, v level, / text)"
         } else {
             " no log records yet: any OTLP exporter's logs appear here"

@@ -229,11 +229,19 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
     // Who sent it: the resource, its SDK first (a trace may cross languages).
     if !s.resource.is_empty() {
         lines.push(Line::styled("resource", key));
-        let first = ["telemetry.sdk.language", "telemetry.sdk.name", "telemetry.sdk.version"];
+        let first = [
+            "telemetry.sdk.language",
+            "telemetry.sdk.name",
+            "telemetry.sdk.version",
+        ];
         let ordered = first
             .iter()
             .filter_map(|k| s.resource.get_key_value(*k))
-            .chain(s.resource.iter().filter(|(k, _)| !first.contains(&k.as_str())));
+            .chain(
+                s.resource
+                    .iter()
+                    .filter(|(k, _)| !first.contains(&k.as_str())),
+            );
         for (k, v) in ordered {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {k} = "), key),

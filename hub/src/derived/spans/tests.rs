@@ -53,7 +53,10 @@ fn a_proxy_in_the_middle_is_skipped_and_same_service_calls_are_no_edge() {
     red.observe(0, &spans);
     store.insert(spans);
     red.resolve(GRACE_MS - 1, &store);
-    assert!(edges(&red).is_empty(), "edges wait for the rest of the trace");
+    assert!(
+        edges(&red).is_empty(),
+        "edges wait for the rest of the trace"
+    );
     red.resolve(GRACE_MS, &store);
     let mut e = edges(&red);
     e.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -68,7 +71,14 @@ fn a_proxy_in_the_middle_is_skipped_and_same_service_calls_are_no_edge() {
         .render()
         .into_iter()
         .filter(|s| s.name == "http_server_request_duration_seconds_count")
-        .map(|s| s.labels.iter().find(|(k, _)| k == "service").unwrap().1.clone())
+        .map(|s| {
+            s.labels
+                .iter()
+                .find(|(k, _)| k == "service")
+                .unwrap()
+                .1
+                .clone()
+        })
         .collect();
     assert_eq!(servers, vec!["mailer", "proxy-agent", "users", "web"]);
     assert_eq!(red.proxies(), vec!["proxy-agent"]);
