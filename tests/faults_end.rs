@@ -53,17 +53,6 @@ fn guards_of(pid: u32) -> Vec<u32> {
     out
 }
 
-async fn post(lab: &Lab, path: &str, body: Value) -> (u16, Value) {
-    let r = lab
-        .http
-        .post(format!("{}{path}", lab.agent()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     let mut lab = Lab::start(&[], &[]).await;
@@ -72,12 +61,12 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
         .into_iter()
         .filter(|(n, _)| n != "payments")
         .collect();
-    let (s, v) = post(
-        &lab,
-        "/chaos/process/payments",
-        json!({"action": "pause", "duration_ms": 3000}),
-    )
-    .await;
+    let (s, v) = lab
+        .post_agent(
+            "/chaos/process/payments",
+            json!({"action": "pause", "duration_ms": 3000}),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
     let paused_at = Instant::now();
     eventually(
@@ -131,7 +120,9 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
 async fn a_pause_without_end_is_resumed_when_the_supervisor_dies() {
     let mut lab = Lab::start(&[], &[]).await;
     let payments = lab.pid_of("payments").unwrap();
-    let (s, v) = post(&lab, "/chaos/process/payments", json!({"action": "pause"})).await;
+    let (s, v) = lab
+        .post_agent("/chaos/process/payments", json!({"action": "pause"}))
+        .await;
     assert_eq!(s, 201, "{v}");
     eventually(Duration::from_secs(2), "payments stopped", || async {
         (state(payments) == Some('T')).then_some(())
@@ -152,12 +143,12 @@ async fn every_process_stops_within_a_second_of_being_asked() {
     let mut lab = Lab::start(&[], &[]).await;
     let pids = children(&lab);
     // A request held by a long fault, and an idle OTLP gRPC connection.
-    let (s, v) = post(
-        &lab,
-        "/chaos/services/inventory/faults",
-        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
-    )
-    .await;
+    let (s, v) = lab
+        .post_agent(
+            "/chaos/services/inventory/faults",
+            json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
     let held = tokio::spawn(
         reqwest::Client::new()
@@ -201,12 +192,12 @@ async fn every_process_stops_within_a_second_of_being_asked() {
 async fn the_fault_list_answers_at_once_with_services_paused_and_names_them() {
     let lab = Lab::start(&[], &[]).await;
     for svc in ["payments", "users", "inventory"] {
-        let (s, v) = post(
-            &lab,
-            &format!("/chaos/process/{svc}"),
-            json!({"action": "pause", "duration_ms": 8000}),
-        )
-        .await;
+        let (s, v) = lab
+            .post_agent(
+                &format!("/chaos/process/{svc}"),
+                json!({"action": "pause", "duration_ms": 8000}),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
     }
     let started = Instant::now();
@@ -254,12 +245,12 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     let lab = Lab::start(&[], &[]).await;
     let url = format!("{}/stock/1", lab.url_of("inventory"));
     // Expiring: held at most until the fault's end.
-    let (s, v) = post(
-        &lab,
-        "/chaos/services/inventory/faults",
-        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 800}),
-    )
-    .await;
+    let (s, v) = lab
+        .post_agent(
+            "/chaos/services/inventory/faults",
+            json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 800}),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
     let started = Instant::now();
     let r = lab
@@ -272,12 +263,12 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     assert!(started.elapsed() >= Duration::from_millis(700));
 
     // Removed: held until the removal.
-    let (s, v) = post(
-        &lab,
-        "/chaos/services/inventory/faults",
-        json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
-    )
-    .await;
+    let (s, v) = lab
+        .post_agent(
+            "/chaos/services/inventory/faults",
+            json!({"kind": "latency", "latency_ms": 590000, "duration_ms": 600000}),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
     let held = tokio::spawn(lab.http.get(&url).timeout(Duration::from_secs(20)).send());
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -296,9 +287,7 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
     assert_eq!(r.status(), 200);
 
     // And a latency that overflows with its jitter is refused, not added.
-    let (s, v) = post(
-        &lab,
-        "/chaos/services/payments/faults",
+    let (s, v) = lab.post_agent("/chaos/services/payments/faults",
         json!({"kind": "latency", "latency_ms": 18446744073709551605u64, "jitter_ms": 11, "duration_ms": 2000}),
     )
     .await;

@@ -25,17 +25,6 @@ fn environments(test: &str) -> bool {
     true
 }
 
-async fn post(lab: &Lab, path: &str, body: Value) -> (u16, Value) {
-    let r = lab
-        .http
-        .post(format!("{}{path}", lab.agent()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 async fn page(lab: &Lab, id: u64) -> Value {
     let (status, page) = lab
         .get_json(&format!("{}/api/products/{id}", lab.gateway()))
@@ -59,9 +48,7 @@ async fn a_product_page_trace_crosses_three_sdks_through_the_proxies() {
     )
     .await;
     // A small delay on the recommendations proxy: the fault is in the trace.
-    let (status, fault) = post(
-        &lab,
-        "/chaos/proxies/recommendations/faults",
+    let (status, fault) = lab.post_agent("/chaos/proxies/recommendations/faults",
         json!({"type": "delay", "delay": {"distribution": "fixed", "ms": 20}, "match": {"path": "/recommendations"}, "duration_ms": 30000}),
     )
     .await;
@@ -144,12 +131,12 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
 
     // A Toxiproxy latency toxic on shipping's proxy: past orders' timeout,
     // so the order gets the default quote; removed, quotes come back.
-    let (status, toxic) = post(
-        &lab,
-        "/proxies/shipping/toxics",
-        json!({"name": "slow", "type": "latency", "attributes": {"latency": 1500}}),
-    )
-    .await;
+    let (status, toxic) = lab
+        .post_agent(
+            "/proxies/shipping/toxics",
+            json!({"name": "slow", "type": "latency", "attributes": {"latency": 1500}}),
+        )
+        .await;
     assert_eq!(status, 200, "{toxic}");
     let (status, order) = lab
         .checkout(&token, None, json!([{"product_id": 3, "quantity": 1}]))
@@ -169,12 +156,12 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
     assert_eq!(quote_source(&order).as_deref(), Some("quote"), "{order}");
 
     // An HTTP fault on recommendations' proxy: the page, without them.
-    let (status, fault) = post(
-        &lab,
-        "/chaos/proxies/recommendations/faults",
-        json!({"type": "abort", "status": 503, "duration_ms": 1500}),
-    )
-    .await;
+    let (status, fault) = lab
+        .post_agent(
+            "/chaos/proxies/recommendations/faults",
+            json!({"type": "abort", "status": 503, "duration_ms": 1500}),
+        )
+        .await;
     assert_eq!(status, 201, "{fault}");
     let p = page(&lab, 4).await;
     assert!(p["recommendations"].is_null(), "{p}");
@@ -198,12 +185,12 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
         ("recommendations", "recommendations"),
         ("shipping", "delivery"),
     ] {
-        let (status, fault) = post(
-            &lab,
-            &format!("/chaos/services/{service}/faults"),
-            json!({"kind": "error_rate", "rate": 1.0, "duration_ms": 1500}),
-        )
-        .await;
+        let (status, fault) = lab
+            .post_agent(
+                &format!("/chaos/services/{service}/faults"),
+                json!({"kind": "error_rate", "rate": 1.0, "duration_ms": 1500}),
+            )
+            .await;
         assert_eq!(status, 201, "{service}: {fault}");
         assert!(
             page(&lab, 5).await[part].is_null(),
@@ -219,12 +206,12 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
 
     // Process faults: pause (the page does not wait for a frozen process),
     // kill (the supervisor restarts it), stop for a while (back by itself).
-    let (status, fault) = post(
-        &lab,
-        "/chaos/process/recommendations",
-        json!({"action": "pause", "duration_ms": 2000}),
-    )
-    .await;
+    let (status, fault) = lab
+        .post_agent(
+            "/chaos/process/recommendations",
+            json!({"action": "pause", "duration_ms": 2000}),
+        )
+        .await;
     assert_eq!(status, 201, "{fault}");
     let started = std::time::Instant::now();
     let p = page(&lab, 6).await;
@@ -242,7 +229,9 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
     .await;
 
     let pid = lab.pid_of("shipping").expect("shipping runs");
-    let (status, fault) = post(&lab, "/chaos/process/shipping", json!({"action": "kill"})).await;
+    let (status, fault) = lab
+        .post_agent("/chaos/process/shipping", json!({"action": "kill"}))
+        .await;
     assert_eq!(status, 201, "{fault}");
     eventually(
         Duration::from_secs(15),
@@ -254,12 +243,12 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
     )
     .await;
 
-    let (status, fault) = post(
-        &lab,
-        "/chaos/process/recommendations",
-        json!({"action": "stop", "duration_ms": 1500}),
-    )
-    .await;
+    let (status, fault) = lab
+        .post_agent(
+            "/chaos/process/recommendations",
+            json!({"action": "stop", "duration_ms": 1500}),
+        )
+        .await;
     assert_eq!(status, 201, "{fault}");
     eventually(
         Duration::from_secs(5),

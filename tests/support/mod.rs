@@ -236,6 +236,19 @@ impl Lab {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// POSTs `body` to the agent's `path`: the status and the JSON answer.
+    #[allow(dead_code)]
+    pub async fn post_agent(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.agent()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get_json(&self, url: &str) -> (u16, Value) {
         let r = self.http.get(url).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
