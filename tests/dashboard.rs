@@ -18,8 +18,8 @@ async fn snapshot_of_a_running_lab_shows_six_services_with_traffic() {
         "payments",
     ];
     let frame = eventually(
-        Duration::from_secs(30),
         "every service with a non-zero rate",
+        Duration::from_secs(30),
         || async {
             let out = std::process::Command::new(exe())
                 .args(["tui", "--snapshot", "--size", "120x40", "--state-dir"])

@@ -36,8 +36,8 @@ rollbacks: []
         .unwrap();
 
     let frame = eventually(
-        Duration::from_secs(20),
         "the experiment on the Experiment screen",
+        Duration::from_secs(20),
         || async {
             let out = Command::new(exe())
                 .args([

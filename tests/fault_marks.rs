@@ -79,8 +79,8 @@ async fn only_traces_that_met_an_injected_fault_are_flagged() {
     // Every trace in the hub, through the proxies (the agent's span is in each).
     let all: Vec<String> = clean.iter().chain(&faulted).cloned().collect();
     let marks = eventually(
-        Duration::from_secs(20),
         "every trace, with the inventory proxy's span",
+        Duration::from_secs(20),
         || {
             let (lab, hub, all) = (&lab, &hub, &all);
             async move {
@@ -141,8 +141,8 @@ async fn only_traces_that_met_an_injected_fault_are_flagged() {
     // The proxy forwards: it is marked as such, and its spans add no edges
     // through it; the shop's numbers are its scraped ones.
     let topo = eventually(
-        Duration::from_secs(20),
         "the proxy marked, the shop scraped",
+        Duration::from_secs(20),
         || {
             let (lab, hub) = (&lab, &hub);
             async move {

@@ -70,8 +70,8 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     assert_eq!(s, 201, "{v}");
     let paused_at = Instant::now();
     eventually(
-        Duration::from_secs(2),
         "payments stopped (state T)",
+        Duration::from_secs(2),
         || async { (state(payments) == Some('T')).then_some(()) },
     )
     .await;
@@ -81,7 +81,7 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     let _ = lab.wait_child();
 
     // The other children notice their supervisor is gone and exit.
-    eventually(Duration::from_secs(3), "the other children exited", || {
+    eventually("the other children exited", Duration::from_secs(3), || {
         let others = others.clone();
         async move {
             others
@@ -100,8 +100,8 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
     }
     // The guard resumes it when the pause ends; then it exits as an orphan.
     eventually(
-        Duration::from_secs(8),
         "payments resumed and exited",
+        Duration::from_secs(8),
         || async { state(payments).is_none().then_some(()) },
     )
     .await;
@@ -110,7 +110,7 @@ async fn a_pause_ends_on_its_own_clock_when_the_supervisor_is_killed() {
         ended >= Duration::from_millis(2900),
         "resumed before the pause's end: {ended:?}"
     );
-    eventually(Duration::from_secs(2), "the guard is gone", || async {
+    eventually("the guard is gone", Duration::from_secs(2), || async {
         guards_of(payments).is_empty().then_some(())
     })
     .await;
@@ -124,15 +124,15 @@ async fn a_pause_without_end_is_resumed_when_the_supervisor_dies() {
         .post_agent("/chaos/process/payments", json!({"action": "pause"}))
         .await;
     assert_eq!(s, 201, "{v}");
-    eventually(Duration::from_secs(2), "payments stopped", || async {
+    eventually("payments stopped", Duration::from_secs(2), || async {
         (state(payments) == Some('T')).then_some(())
     })
     .await;
     kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGKILL).unwrap();
     let _ = lab.wait_child();
     eventually(
-        Duration::from_secs(5),
         "payments resumed and exited",
+        Duration::from_secs(5),
         || async { state(payments).is_none().then_some(()) },
     )
     .await;
@@ -162,7 +162,7 @@ async fn every_process_stops_within_a_second_of_being_asked() {
         .connect()
         .await
         .unwrap();
-    eventually(Duration::from_secs(5), "the request is held", || async {
+    eventually("the request is held", Duration::from_secs(5), || async {
         let (_, f) = lab.get_json(&format!("{}/chaos/faults", lab.agent())).await;
         let injected = f.as_array()?.iter().any(|x| x["target"] == "inventory");
         injected.then_some(())
@@ -173,7 +173,7 @@ async fn every_process_stops_within_a_second_of_being_asked() {
     kill(Pid::from_raw(lab.child_pid() as i32), Signal::SIGTERM).unwrap();
     let _ = lab.wait_child();
     let supervisor = asked.elapsed();
-    eventually(Duration::from_secs(3), "every child is gone", || {
+    eventually("every child is gone", Duration::from_secs(3), || {
         let pids = pids.clone();
         async move { pids.iter().all(|(_, p)| state(*p).is_none()).then_some(()) }
     })

@@ -78,8 +78,8 @@ async fn the_example_pair_gets_opposite_verdicts_with_junit() {
     // The runs' own labs are gone with them: no example service is left.
     let examples = root().join("examples");
     eventually(
-        Duration::from_secs(5),
         "the example services to be gone",
+        Duration::from_secs(5),
         || {
             let left = processes_in(&examples);
             async move { left.is_empty().then_some(()) }
@@ -230,8 +230,8 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
     let load = chaoslab_load::LoadClient::new(&loadgen);
     let store_metrics = format!("{}/metrics", lab.url_of("store"));
     eventually(
-        Duration::from_secs(15),
         "list journeys served by the store",
+        Duration::from_secs(15),
         || {
             let (load, http, url) = (load.clone(), lab.http.clone(), store_metrics.clone());
             async move {
@@ -269,8 +269,8 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
         toxic.text().await.unwrap()
     );
     eventually(
-        Duration::from_secs(15),
         "the list journey slowed by the proxy",
+        Duration::from_secs(15),
         || {
             let load = load.clone();
             async move {
@@ -299,8 +299,8 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
         .unwrap();
     assert!(cut.status().is_success(), "{}", cut.text().await.unwrap());
     eventually(
-        Duration::from_secs(15),
         "list journeys failing at their step",
+        Duration::from_secs(15),
         || {
             let load = load.clone();
             async move {

@@ -181,7 +181,7 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     let flushed = Instant::now();
 
     let services = format!("http://{api}/api/services");
-    let listed = eventually(SHOW_WITHIN, "both senders with RED numbers", || async {
+    let listed = eventually("both senders with RED numbers", SHOW_WITHIN, || async {
         let v = get(&services).await?;
         let find = |n: &str| {
             v["services"]
@@ -218,7 +218,7 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
 
     // The call is an edge, from the client/server span pair.
     let edges = format!("http://{api}/api/edges");
-    let edge = eventually(SHOW_WITHIN, "the checkout-py → stock-node edge", || async {
+    let edge = eventually("the checkout-py → stock-node edge", SHOW_WITHIN, || async {
         let v = get(&edges).await?;
         v["edges"]
             .as_array()?
@@ -245,7 +245,7 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
 
     // Logs of both, with their trace ids; the level filter works.
     let logs = format!("http://{api}/api/logs?service=checkout-py&level=error");
-    let errors = eventually(SHOW_WITHIN, "the Python sender's error logs", || async {
+    let errors = eventually("the Python sender's error logs", SHOW_WITHIN, || async {
         let v = get(&logs).await?;
         (v["logs"].as_array()?.len() == 8).then_some(v)
     })
@@ -259,8 +259,8 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     let trace_id = first["trace_id"].as_str().expect("a trace id").to_string();
     let node_logs = format!("http://{api}/api/logs?service=stock-node&trace_id={trace_id}");
     eventually(
-        SHOW_WITHIN,
         "the Node sender's log line in the same trace",
+        SHOW_WITHIN,
         || async {
             let v = get(&node_logs).await?;
             (v["logs"].as_array()?.len() == 1).then_some(())

@@ -237,7 +237,7 @@ async fn a_crashed_service_is_restarted_by_the_supervisor() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    let new_pid = eventually(Duration::from_secs(10), "payments restarted", || async {
+    let new_pid = eventually("payments restarted", Duration::from_secs(10), || async {
         let s = lab.reload();
         let p = &s["processes"]["payments"];
         (p["restarts"].as_u64() >= Some(1) && p["pid"].as_u64().is_some_and(|n| n as u32 != pid))
@@ -246,7 +246,7 @@ async fn a_crashed_service_is_restarted_by_the_supervisor() {
     .await;
     assert_ne!(new_pid as u32, pid);
     let token = lab.login().await;
-    let (status, body) = eventually(Duration::from_secs(10), "checkout works again", || async {
+    let (status, body) = eventually("checkout works again", Duration::from_secs(10), || async {
         let (s, b) = lab
             .checkout(&token, None, json!([{"product_id": 1, "quantity": 1}]))
             .await;
@@ -291,7 +291,7 @@ async fn payments_down_gives_a_clear_503_releases_stock_and_recovers_alone() {
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     let fault: Value = r.json().await.unwrap();
-    eventually(Duration::from_secs(10), "payments down", || async {
+    eventually("payments down", Duration::from_secs(10), || async {
         lab.pid_of("payments").is_none().then_some(())
     })
     .await;
@@ -327,7 +327,7 @@ async fn payments_down_gives_a_clear_503_releases_stock_and_recovers_alone() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let (status, body) = eventually(Duration::from_secs(15), "checkout works again", || async {
+    let (status, body) = eventually("checkout works again", Duration::from_secs(15), || async {
         let (s, b) = lab
             .checkout(&token, None, json!([{"product_id": 6, "quantity": 1}]))
             .await;
@@ -351,13 +351,13 @@ async fn a_timed_outage_ends_by_itself() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    eventually(Duration::from_secs(5), "inventory down", || async {
+    eventually("inventory down", Duration::from_secs(5), || async {
         lab.pid_of("inventory").is_none().then_some(())
     })
     .await;
     eventually(
-        Duration::from_secs(15),
         "inventory back by itself",
+        Duration::from_secs(15),
         || async {
             let r = lab
                 .http

@@ -63,8 +63,8 @@ async fn a_product_page_trace_crosses_three_sdks_through_the_proxies() {
     assert!(p["delivery"]["eta_days"].is_object(), "{p}");
 
     let (languages, proxies, faulted) = eventually(
-        Duration::from_secs(20),
         "the page's trace with spans of three SDKs",
+        Duration::from_secs(20),
         || async {
             let spans = receiver.spans.lock().unwrap().clone();
             let root = spans
@@ -170,8 +170,8 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
         "only the faulted part is missing: {p}"
     );
     eventually(
-        Duration::from_secs(10),
         "the HTTP fault ends by itself",
+        Duration::from_secs(10),
         || async {
             page(&lab, 4).await["recommendations"]
                 .is_array()
@@ -197,8 +197,8 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
             "{service} fails: no {part}"
         );
         eventually(
-            Duration::from_secs(10),
             "the in-service fault expires",
+            Duration::from_secs(10),
             || async { (!page(&lab, 5).await[part].is_null()).then_some(()) },
         )
         .await;
@@ -221,7 +221,7 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
         "the gateway's timeout bounds the page: {:?}",
         started.elapsed()
     );
-    eventually(Duration::from_secs(10), "resumed by itself", || async {
+    eventually("resumed by itself", Duration::from_secs(10), || async {
         page(&lab, 6).await["recommendations"]
             .is_array()
             .then_some(())
@@ -234,8 +234,8 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
         .await;
     assert_eq!(status, 201, "{fault}");
     eventually(
-        Duration::from_secs(15),
         "shipping restarted and ready",
+        Duration::from_secs(15),
         || async {
             let again = lab.pid_of("shipping").is_some_and(|p| p != pid);
             (again && page(&lab, 2).await["delivery"].is_object()).then_some(())
@@ -251,15 +251,15 @@ async fn every_fault_kind_reaches_recommendations_and_shipping() {
         .await;
     assert_eq!(status, 201, "{fault}");
     eventually(
-        Duration::from_secs(5),
         "recommendations stopped",
+        Duration::from_secs(5),
         || async { lab.pid_of("recommendations").is_none().then_some(()) },
     )
     .await;
     assert!(page(&lab, 8).await["recommendations"].is_null());
     eventually(
-        Duration::from_secs(20),
         "recommendations back by itself",
+        Duration::from_secs(20),
         || async {
             page(&lab, 8).await["recommendations"]
                 .is_array()

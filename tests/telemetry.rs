@@ -30,8 +30,8 @@ async fn one_checkout_is_one_trace_across_five_services() {
 
     // The checkout's trace is the one whose gateway span is POST /api/checkout.
     let services = eventually(
-        Duration::from_secs(20),
         "spans of five services under one trace id",
+        Duration::from_secs(20),
         || async {
             let spans = receiver.spans.lock().unwrap().clone();
             let trace = spans
@@ -77,8 +77,8 @@ async fn every_metrics_page_parses_and_has_the_semconv_histograms() {
         // A histogram sample can reach the exposition a moment after the answer.
         let url = format!("{}/metrics", lab.url_of(service));
         let text = eventually(
-            Duration::from_secs(20),
             &format!("{service}: server histogram exposed"),
+            Duration::from_secs(20),
             || async {
                 let t = lab.http.get(&url).send().await.ok()?.text().await.ok()?;
                 t.contains("http_server_request_duration_seconds_bucket{")
@@ -135,8 +135,8 @@ async fn a_fault_the_proxy_injects_is_in_the_requests_trace() {
     assert!(page["stock"].is_null(), "served without stock: {page}");
 
     let (trace, proxy_span) = eventually(
-        Duration::from_secs(20),
         "the proxy's span with the fault, in the page's trace",
+        Duration::from_secs(20),
         || async {
             let spans = receiver.spans.lock().unwrap().clone();
             let page = spans

@@ -209,7 +209,7 @@ async fn an_error_rate_fault_fails_about_its_rate_and_ends_by_itself(p: Polyglot
     );
 
     // Nobody removes it: it ends at its expiry, and requests succeed again.
-    eventually(Duration::from_secs(15), "the fault expires", || async {
+    eventually("the fault expires", Duration::from_secs(15), || async {
         (!faults(&svc).await.iter().any(|f| f["id"] == id)).then_some(())
     })
     .await;
@@ -258,7 +258,7 @@ async fn a_latency_fault_slows_requests_and_ends_by_itself(p: Polyglot) {
         "{text}"
     );
 
-    eventually(Duration::from_secs(15), "the fault expires", || async {
+    eventually("the fault expires", Duration::from_secs(15), || async {
         faults(&svc).await.is_empty().then_some(())
     })
     .await;
@@ -315,7 +315,7 @@ async fn slow_storage_and_cpu_burn_act_while_they_last(p: Polyglot) {
     )
     .await;
     assert_eq!(status, 201, "{view}");
-    eventually(Duration::from_secs(10), "both faults expire", || async {
+    eventually("both faults expire", Duration::from_secs(10), || async {
         faults(&svc).await.is_empty().then_some(())
     })
     .await;
@@ -333,7 +333,7 @@ async fn slow_storage_and_cpu_burn_act_while_they_last(p: Polyglot) {
     );
     // Over a half second from now on, the process uses little CPU.
     let mut since = (Instant::now(), cpu_seconds(pid));
-    eventually(Duration::from_secs(5), "the burn has stopped", || {
+    eventually("the burn has stopped", Duration::from_secs(5), || {
         let window = since.0.elapsed().as_secs_f64();
         let done = window >= 0.5 && (cpu_seconds(pid) - since.1) / window < 0.2;
         if window >= 0.5 {

@@ -86,8 +86,8 @@ async fn the_service_exits_when_its_parent_is_gone(p: Polyglot) {
     parent.kill().unwrap();
     parent.wait().unwrap();
     eventually(
-        Duration::from_secs(5),
         "the orphaned service exits",
+        Duration::from_secs(5),
         || async { (!alive(pid)).then_some(()) },
     )
     .await;

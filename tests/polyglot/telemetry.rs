@@ -63,7 +63,7 @@ async fn start_hub() -> (Service, String, String) {
     let child = cmd.spawn().expect("spawn chaoslab hub");
     let api_url = format!("http://127.0.0.1:{api}");
     let hub = Service::adopt("hub", child, &api_url);
-    eventually(Duration::from_secs(20), "the hub answers", || async {
+    eventually("the hub answers", Duration::from_secs(20), || async {
         hub.http
             .get(format!("{api_url}/api/health"))
             .send()
@@ -90,8 +90,8 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
     let (status, _) = business(&svc, p, Some(&format!("00-{trace}-{parent}-01"))).await;
     assert_eq!(status, 200);
     let span = eventually(
-        Duration::from_secs(10),
         "the service's span in the hub",
+        Duration::from_secs(10),
         || async {
             let detail = client.trace(&trace).await.ok()?;
             detail.spans.into_iter().find(|s| {
@@ -128,8 +128,8 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
     let (status, _) = business(&svc, p, Some(&format!("00-{trace}-{parent}-01"))).await;
     assert_eq!(status, 503);
     let span = eventually(
-        Duration::from_secs(10),
         "the faulted span in the hub",
+        Duration::from_secs(10),
         || async {
             let detail = client.trace(&trace).await.ok()?;
             detail

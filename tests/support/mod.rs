@@ -14,24 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::eventually;
 
 /// A running lab, stopped (SIGTERM, then waited for) when dropped.
 pub struct Lab {
@@ -90,7 +74,7 @@ impl Lab {
         };
         let out = lab.dir.path().join("up.out");
         let err = lab.dir.path().join("up.err");
-        let ready = eventually(Duration::from_secs(30), "lab ready", || {
+        let ready = eventually("lab ready", Duration::from_secs(30), || {
             let out = out.clone();
             async move {
                 std::fs::read_to_string(&out)

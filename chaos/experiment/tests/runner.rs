@@ -239,11 +239,10 @@ async fn cancelling_mid_method_runs_the_rollbacks_and_exits_2() {
     let state = lab.state.clone();
     // Ctrl-C as soon as the fault is in place.
     let cancel = async move {
-        let faulted = eventually(Duration::from_secs(10), || {
-            state.lock().unwrap().faults.contains_key("payments")
+        eventually("the fault to arrive", Duration::from_secs(10), || {
+            std::future::ready(state.lock().unwrap().faults.contains_key("payments"))
         })
         .await;
-        assert!(faulted, "the fault never arrived");
     };
     let started = std::time::Instant::now();
     let journal = run_files_journal(&[file], &lab.endpoints, &opts(&lab), cancel).await;
@@ -317,7 +316,10 @@ async fn a_second_run_against_the_same_lab_is_refused_and_stale_locks_are_taken_
     let defaults = RunOptions::default();
     let first = run_files(&slow, &lab.endpoints, &defaults, never());
     let second = async {
-        assert!(eventually(Duration::from_secs(10), || lock.exists()).await);
+        eventually("the first run's lock", Duration::from_secs(10), || {
+            std::future::ready(lock.exists())
+        })
+        .await;
         run_files(
             std::slice::from_ref(&file),
             &lab.endpoints,

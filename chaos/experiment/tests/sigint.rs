@@ -68,15 +68,12 @@ rollbacks:
         .spawn()
         .unwrap();
     let state = lab.state.clone();
-    assert!(
-        eventually(Duration::from_secs(20), || state
-            .lock()
-            .unwrap()
-            .faults
-            .contains_key("payments"))
-        .await,
-        "the child never added its fault"
-    );
+    eventually(
+        "the child to add its fault",
+        Duration::from_secs(20),
+        || std::future::ready(state.lock().unwrap().faults.contains_key("payments")),
+    )
+    .await;
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let status = tokio::task::spawn_blocking(move || {
         let end = std::time::Instant::now() + Duration::from_secs(20);

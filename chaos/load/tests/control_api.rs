@@ -59,16 +59,16 @@ async fn put_load_changes_the_rate_and_rejects_bad_input() {
     assert!(report.journeys.contains_key("checkout"));
 
     // Paused: nothing arrives.
-    holds_for(Duration::from_millis(300), "paused at rate 0", || {
-        shop.total_hits() == 0
+    holds_for("paused at rate 0", Duration::from_millis(300), || {
+        std::future::ready(shop.total_hits() == 0)
     })
     .await;
 
     let (status, body) = put(&api, r#"{"rate": 200}"#).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["rate"], json!(200.0));
-    eventually(Duration::from_secs(5), "traffic at the new rate", || {
-        shop.total_hits() >= 60
+    eventually("traffic at the new rate", Duration::from_secs(5), || {
+        std::future::ready(shop.total_hits() >= 60)
     })
     .await;
     let report = get_report(&api).await;
@@ -121,13 +121,13 @@ async fn put_load_changes_the_rate_and_rejects_bad_input() {
     let (status, _) = put(&api, r#"{"rate": 0}"#).await;
     assert_eq!(status, 200);
     let generator = running.generator.clone();
-    eventually(Duration::from_secs(5), "in-flight journeys done", || {
-        generator.in_flight() == 0
+    eventually("in-flight journeys done", Duration::from_secs(5), || {
+        std::future::ready(generator.in_flight() == 0)
     })
     .await;
     let paused_at = shop.total_hits();
-    holds_for(Duration::from_millis(300), "paused again", || {
-        shop.total_hits() == paused_at
+    holds_for("paused again", Duration::from_millis(300), || {
+        std::future::ready(shop.total_hits() == paused_at)
     })
     .await;
     running.stop().await;
@@ -166,8 +166,8 @@ async fn metrics_and_health_are_served() {
         "{text}"
     );
 
-    eventually(Duration::from_secs(5), "some traffic", || {
-        shop.hits("products") >= 20
+    eventually("some traffic", Duration::from_secs(5), || {
+        std::future::ready(shop.hits("products") >= 20)
     })
     .await;
     running.stop().await;
@@ -215,8 +215,8 @@ async fn the_typed_client_reads_and_steers_the_generator() {
         .unwrap();
     assert_eq!(report.weights.get("checkout"), 0.0);
     client.set_rate(100.0).await.unwrap();
-    eventually(Duration::from_secs(5), "traffic", || {
-        shop.total_hits() >= 20
+    eventually("traffic", Duration::from_secs(5), || {
+        std::future::ready(shop.total_hits() >= 20)
     })
     .await;
     assert_eq!(shop.hits("checkout"), 0, "the weights were applied");

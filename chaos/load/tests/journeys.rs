@@ -59,25 +59,27 @@ async fn checkout_sends_a_bearer_token_and_a_unique_idempotency_key() {
     // A slow login: arrivals meanwhile wait for their user's token.
     shop.login_delay_ms.store(100, Ordering::Relaxed);
     let running = Running::start(checkout_only(&url, 100.0));
-    eventually(Duration::from_secs(5), "30 checkouts", || {
-        shop.checkouts.lock().unwrap().len() >= 30
+    eventually("30 checkouts", Duration::from_secs(5), || {
+        std::future::ready(shop.checkouts.lock().unwrap().len() >= 30)
     })
     .await;
     // Tokens expire: the generator logs in again and completes the checkout.
     shop.revoke_tokens();
     let before = shop.issued_tokens();
-    eventually(Duration::from_secs(5), "new tokens after the 401s", || {
-        shop.issued_tokens() > before
+    eventually("new tokens after the 401s", Duration::from_secs(5), || {
+        std::future::ready(shop.issued_tokens() > before)
     })
     .await;
-    eventually(Duration::from_secs(5), "30 more checkouts", || {
-        shop.checkouts
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.status == 201)
-            .count()
-            >= 60
+    eventually("30 more checkouts", Duration::from_secs(5), || {
+        std::future::ready({
+            shop.checkouts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|c| c.status == 201)
+                .count()
+                >= 60
+        })
     })
     .await;
     let generator = running.stop().await;
@@ -120,8 +122,8 @@ async fn view_order_reads_orders_this_generator_placed() {
         &[("checkout", 1.0), ("view_order", 1.0)],
     );
     let running = Running::start(cfg);
-    eventually(Duration::from_secs(5), "20 order views", || {
-        shop.order_views.lock().unwrap().len() >= 20
+    eventually("20 order views", Duration::from_secs(5), || {
+        std::future::ready(shop.order_views.lock().unwrap().len() >= 20)
     })
     .await;
     let generator = running.stop().await;

@@ -38,8 +38,8 @@ fn cfg(url: &str, load_toml: &str) -> LoadConfig {
 async fn saved_values_reach_the_next_steps_and_once_steps_are_cached() {
     let (url, shop) = start_shop().await;
     let running = Running::start(cfg(&url, &order_flow("201", "order_id")));
-    eventually(Duration::from_secs(5), "20 order views", || {
-        shop.order_views.lock().unwrap().len() >= 20
+    eventually("20 order views", Duration::from_secs(5), || {
+        std::future::ready(shop.order_views.lock().unwrap().len() >= 20)
     })
     .await;
     let generator = running.stop().await;

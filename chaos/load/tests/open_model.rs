@@ -59,8 +59,8 @@ async fn arrivals_over_the_in_flight_bound_are_counted_as_dropped() {
     cfg.max_in_flight = 5;
     let running = Running::start(cfg);
     let generator = running.generator.clone();
-    eventually(Duration::from_secs(5), "30 arrivals dropped", || {
-        generator.report().totals.all.dropped >= 30
+    eventually("30 arrivals dropped", Duration::from_secs(5), || {
+        std::future::ready(generator.report().totals.all.dropped >= 30)
     })
     .await;
     assert_eq!(shop.hits("products"), 5, "only the bound reached the shop");
@@ -83,16 +83,16 @@ async fn a_stalled_shop_shows_its_queueing_in_the_latencies() {
     shop.stall();
     let running = Running::start(browse_only(&url, 100.0));
     eventually(
-        Duration::from_secs(5),
         "50 requests held by the shop",
-        || shop.hits("products") >= 50,
+        Duration::from_secs(5),
+        || std::future::ready(shop.hits("products") >= 50),
     )
     .await;
     let generator = running.generator.clone();
     // Stop arriving, then let the shop answer everything at once.
     let stopping = tokio::spawn(running.stop());
-    eventually(Duration::from_secs(5), "arrivals stopped", || {
-        !generator.report().running
+    eventually("arrivals stopped", Duration::from_secs(5), || {
+        std::future::ready(!generator.report().running)
     })
     .await;
     shop.release();
@@ -127,8 +127,8 @@ fn latency_counts_from_the_intended_send_time() {
                 .clone()
                 .run(tokio::time::sleep(Duration::from_millis(1200))),
         );
-        eventually(Duration::from_secs(5), "first answers", || {
-            generator.report().totals.all.success >= 20
+        eventually("first answers", Duration::from_secs(5), || {
+            std::future::ready(generator.report().totals.all.success >= 20)
         })
         .await;
         // The injected fault: block the generator's only thread for 400 ms.

@@ -92,8 +92,9 @@ async fn bandwidth_throttles_the_response_body() {
     let took = start.elapsed().as_secs_f64();
     assert_eq!(body.len(), 60_000);
     assert_eq!(&body[..], &payload(60_000, 7)[..]);
-    // 60 KB at 100 KB/s: 0.6 s, within 10%.
-    assert!((0.54..0.66).contains(&took), "took {took:.3} s");
+    // 60 KB at 100 KB/s: 0.6 s. Never faster than the rate allows (10%
+    // for timer rounding); slower only by what a loaded machine adds.
+    assert!((0.54..0.9).contains(&took), "took {took:.3} s");
 }
 
 #[tokio::test]

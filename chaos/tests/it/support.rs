@@ -1,33 +1,17 @@
 //! Test helpers: an agent on 127.0.0.1:0, small real servers, `eventually`.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chaoslab_chaos::{Agent, AgentConfig, LabControl, ProxySpec, ProxyView};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-/// Wait until `check` holds, or fail with `what` after `within`.
-pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::{echo_server, eventually, sending_server};
 
 pub fn agent() -> Arc<Agent> {
     agent_with(None)
@@ -58,50 +42,6 @@ pub async fn call(agent: &Arc<Agent>, method: &str, uri: &str, body: &str) -> (S
     let value = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, value)
-}
-
-/// An echo server: writes back what it reads; on EOF it half-closes too.
-pub async fn echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let (mut r, mut w) = socket.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-                let _ = w.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
-/// A server that writes `payload` to each client, then closes (after the
-/// client's half-close if `wait_eof`).
-pub async fn sending_server(payload: Vec<u8>, wait_eof: bool) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let payload = Arc::new(payload);
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let payload = payload.clone();
-            tokio::spawn(async move {
-                let _ = socket.write_all(&payload).await;
-                if wait_eof {
-                    let mut sink = Vec::new();
-                    let _ = socket.read_to_end(&mut sink).await;
-                }
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    addr
 }
 
 /// Create a tcp proxy to `upstream` on a free port.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::{
     collections::BTreeMap,
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 const SERVICES: &[&str] = &["gateway", "orders", "payments", "users"];
@@ -69,17 +69,7 @@ fn patches(state: &api_server::Shared, name: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Waits for `cond` with a deadline.
-async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use chaoslab_testkit::eventually;
 
 fn cluster(deployments: &[Value]) -> Cluster {
     Cluster {
@@ -209,7 +199,7 @@ async fn the_controller_restores_a_stop_left_by_a_dead_agent_at_start_and_the_re
     tokio::spawn(control.clone().run_controller(Duration::from_millis(100)));
 
     eventually("orders restored", Duration::from_secs(5), || {
-        replicas(&state, "orders") == 3
+        std::future::ready(replicas(&state, "orders") == 3)
     })
     .await;
     assert_eq!(replicas(&state, "users"), 1);
@@ -219,7 +209,7 @@ async fn the_controller_restores_a_stop_left_by_a_dead_agent_at_start_and_the_re
         "payments' stop has not ended yet"
     );
     eventually("payments restored", Duration::from_secs(10), || {
-        replicas(&state, "payments") == 1
+        std::future::ready(replicas(&state, "payments") == 1)
     })
     .await;
     let a = annotations(&state, "payments");
@@ -276,7 +266,7 @@ async fn the_agents_api_stops_a_deployment_and_brings_it_back_when_the_fault_end
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     assert_eq!(replicas(&state, "payments"), 0);
     eventually("payments back", Duration::from_secs(10), || {
-        replicas(&state, "payments") == 1
+        std::future::ready(replicas(&state, "payments") == 1)
     })
     .await;
 }

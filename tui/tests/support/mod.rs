@@ -3,9 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use chaoslab_tui::action::Command;
 use chaoslab_tui::state::AppState;
 use chaoslab_tui::{keys, update};
@@ -58,20 +55,5 @@ pub fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
     None
 }
 
-/// Waits until `f` returns `Some`, polling every 50 ms, or panics after `deadline`.
-pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        if start.elapsed() > deadline {
-            panic!("not within {deadline:?}: {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::eventually;

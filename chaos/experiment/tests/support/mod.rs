@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -375,19 +374,8 @@ impl FakeLab {
     }
 }
 
-/// Waits until `cond` holds, polling, for at most `limit`.
-pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = tokio::time::Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if tokio::time::Instant::now() >= end {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::eventually;
 
 /// A path relative to the crate.
 pub fn crate_path(rel: &str) -> PathBuf {

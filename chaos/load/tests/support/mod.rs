@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 /// What the stand-in gateway saw of one checkout.
@@ -239,23 +239,8 @@ pub async fn start_shop() -> (String, Arc<Shop>) {
     (url, shop)
 }
 
-/// Polls `cond` until it holds or `within` passes; panics with `what` then.
-pub async fn eventually(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !cond() {
-        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Checks that `cond` keeps holding for `span`; panics with `what` when it does not.
-pub async fn holds_for(span: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let end = Instant::now() + span;
-    while Instant::now() < end {
-        assert!(cond(), "stopped holding: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::{eventually, holds_for};
 
 /// A generator running in a task until [`Running::stop`].
 pub struct Running {

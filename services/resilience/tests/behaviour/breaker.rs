@@ -1,6 +1,7 @@
 //! The circuit breaker: after enough failures the caller stops waiting on a
 //! broken dependency, then probes it with a few trial calls.
 
+use chaoslab_testkit::eventually;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -119,8 +120,8 @@ async fn half_opens_after_the_cool_down_and_closes_after_good_trials() {
     };
     let t1 = tokio::spawn(trial(dep.clone(), gate.clone()));
     let t2 = tokio::spawn(trial(dep.clone(), gate.clone()));
-    crate::support::eventually("two trials in flight", Duration::from_secs(5), || {
-        dep.status().in_flight == 2
+    eventually("two trials in flight", Duration::from_secs(5), || {
+        std::future::ready(dep.status().in_flight == 2)
     })
     .await;
     assert!(matches!(

@@ -48,7 +48,7 @@ async fn refuses_at_once_when_full_and_admits_when_a_call_ends() {
     let a = held_call(&dep, &gate);
     let b = held_call(&dep, &gate);
     eventually("two calls in flight", Duration::from_secs(5), || {
-        dep.status().in_flight == 2
+        std::future::ready(dep.status().in_flight == 2)
     })
     .await;
 
@@ -62,12 +62,12 @@ async fn refuses_at_once_when_full_and_admits_when_a_call_ends() {
 
     gate.add_permits(1);
     eventually("one call finished", Duration::from_secs(5), || {
-        dep.status().in_flight == 1
+        std::future::ready(dep.status().in_flight == 1)
     })
     .await;
     let c = held_call(&dep, &gate);
     eventually("the freed place is taken", Duration::from_secs(5), || {
-        dep.status().in_flight == 2
+        std::future::ready(dep.status().in_flight == 2)
     })
     .await;
     gate.add_permits(2);
@@ -85,7 +85,7 @@ async fn cancelled_calls_free_their_place() {
     let a = held_call(&dep, &gate);
     let b = held_call(&dep, &gate);
     eventually("two calls in flight", Duration::from_secs(5), || {
-        dep.status().in_flight == 2
+        std::future::ready(dep.status().in_flight == 2)
     })
     .await;
     assert!(matches!(
@@ -95,13 +95,13 @@ async fn cancelled_calls_free_their_place() {
 
     a.abort();
     eventually("the aborted call left", Duration::from_secs(5), || {
-        dep.status().in_flight == 1
+        std::future::ready(dep.status().in_flight == 1)
     })
     .await;
     quick(&dep).await.expect("a place is free again");
     b.abort();
     eventually("all calls left", Duration::from_secs(5), || {
-        dep.status().in_flight == 0
+        std::future::ready(dep.status().in_flight == 0)
     })
     .await;
 }

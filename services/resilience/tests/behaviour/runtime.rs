@@ -1,5 +1,6 @@
 //! Switching mechanisms off and on while running: the next call obeys.
 
+use chaoslab_testkit::eventually;
 use std::time::Duration;
 
 use chaoslab_resilience::{BreakerState, CallErrorKind, CallOptions, Dependency, PolicyPatch};
@@ -92,8 +93,8 @@ async fn resizing_and_disabling_the_bulkhead_apply_to_the_next_call() {
         })
         .await
     });
-    crate::support::eventually("a call in flight", Duration::from_secs(5), || {
-        dep.status().in_flight == 1
+    eventually("a call in flight", Duration::from_secs(5), || {
+        std::future::ready(dep.status().in_flight == 1)
     })
     .await;
     let ok = |_| async { Ok::<_, TestError>(()) };

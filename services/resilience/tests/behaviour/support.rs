@@ -5,7 +5,6 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use chaoslab_resilience::{Failure, Policy};
 
@@ -54,14 +53,5 @@ impl Counter {
     }
 }
 
-/// Waits until `cond` holds, failing the test after `within` (real time).
-pub async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + within;
-    while !cond() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use chaoslab_testkit::eventually;
