@@ -18,9 +18,11 @@
 //! model), `journeys` (load steps and their placeholders), `resilience`
 //! (policies and settings, and the `--config` overlay), `command`
 //! (placeholders of a command, program lookup), `prepare` (a command's
-//! set-up step, from a lock file). The reference is
+//! set-up step, from a lock file), `broker` (a message broker the lab
+//! runs). The reference is
 //! `docs/lab-file.md`.
 
+mod broker;
 mod command;
 mod journeys;
 mod prepare;
@@ -35,6 +37,7 @@ use std::{
     time::Duration,
 };
 
+pub use broker::{Broker, host_port};
 pub use command::CommandError;
 pub use journeys::{Journey, Load, Step, Template, TemplatePart};
 pub use prepare::Prepare;
@@ -99,6 +102,9 @@ pub enum Run {
         /// the environment.
         prepare: Option<Prepare>,
     },
+    /// A message broker the lab starts and supervises (`broker = "nats"`),
+    /// reached through a TCP proxy; left out when it is not installed.
+    Broker(Broker),
     /// Already running at this base URL: proxied and scraped, never started.
     Url {
         url: String,
@@ -249,6 +255,14 @@ impl Service {
                 command::check_program(&self.name, &program, dir)
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The broker it is, if it is one.
+    pub fn broker(&self) -> Option<Broker> {
+        match &self.run {
+            Run::Broker(b) => Some(*b),
+            _ => None,
         }
     }
 

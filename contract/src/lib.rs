@@ -25,8 +25,8 @@ pub mod proxy;
 
 pub use error::FileError;
 pub use lab::{
-    Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
-    SettingsPatch, Step, Template, TemplatePart,
+    Broker, Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
+    SettingsPatch, Step, Template, TemplatePart, host_port,
 };
 pub use process::ProcessAction;
 pub use proxy::ProxyMode;

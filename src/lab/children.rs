@@ -1,7 +1,8 @@
 //! What the supervisor starts for each service of a lab file: the shop's
 //! built-in services as `chaoslab service NAME --lab FILE`, a command as
-//! written (placeholders filled, `CHAOSLAB_DEP_<NAME>` set), and nothing for
-//! a `url` service (only proxied and scraped).
+//! written (placeholders filled, `CHAOSLAB_DEP_<NAME>` set), a broker as
+//! its program with its port and data dir, and nothing for a `url` service
+//! (only proxied and scraped).
 
 use super::{
     ports,
@@ -18,6 +19,8 @@ use std::{
 pub struct Wiring<'a> {
     /// The lab file the built-in services read (their settings, policies).
     pub lab_file: &'a Path,
+    /// The lab's state dir: a broker keeps its data in `broker/NAME` there.
+    pub state_dir: &'a Path,
     /// A resilience overlay passed on to the built-in services.
     pub config: Option<&'a Path>,
     /// Environment every child gets (OTLP endpoint).
@@ -60,6 +63,16 @@ pub fn spec(
             }
             (None, args, None)
         }
+        Run::Broker(b) => {
+            // Left out before this when it is not installed.
+            let program = b.installed()?;
+            let data = broker_data_dir(w.state_dir, &svc.name);
+            (
+                Some(program),
+                b.args(&svc.name, "127.0.0.1", port, &data),
+                None,
+            )
+        }
         Run::Command { .. } => {
             let env_dir = w.envs.get(&svc.name).map(PathBuf::as_path);
             let line = svc.command_line(port, deps, env_dir)?;
@@ -80,7 +93,12 @@ pub fn spec(
     };
     Some(ChildSpec {
         name: svc.name.clone(),
-        role: "service".into(),
+        // A broker speaks no HTTP: not probed or scraped as a service.
+        role: if svc.broker().is_some() {
+            "broker".into()
+        } else {
+            "service".into()
+        },
         port,
         program,
         args,
@@ -90,4 +108,11 @@ pub fn spec(
         ready_timeout: svc.ready_timeout,
         log,
     })
+}
+
+/// Where the broker `name` keeps its data: `STATE_DIR/broker/NAME`, made
+/// empty by `chaoslab up` so each lab starts with no messages.
+pub fn broker_data_dir(state_dir: &Path, name: &str) -> PathBuf {
+    std::path::absolute(state_dir.join("broker").join(name))
+        .unwrap_or_else(|_| state_dir.join("broker").join(name))
 }

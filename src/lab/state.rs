@@ -106,7 +106,8 @@ impl LabState {
         let mut targets: Vec<serde_json::Value> = self
             .processes
             .values()
-            .filter(|p| p.state != "external")
+            // A broker has no Prometheus exposition.
+            .filter(|p| p.state != "external" && p.role != "broker")
             .map(|p| serde_json::json!({ "targets": [format!("127.0.0.1:{}", p.port)], "labels": { "job": p.name } }))
             .collect();
         if let Some(agent) = &self.agent_url {

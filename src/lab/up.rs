@@ -145,7 +145,23 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
     let (lab, lab_file) = read_lab(opts.lab.as_deref(), opts.config.as_deref(), &opts.state_dir)?;
     // Set-up steps first: a service whose environment cannot be made here
     // (no python3, no node) is left out, and its callers see it down.
-    let prepared = prepare::prepare_lab(&lab, &opts.envs);
+    let mut prepared = prepare::prepare_lab(&lab, &opts.envs);
+    // A broker that is not installed is left out the same way: the
+    // synchronous lab runs, and the outbox keeps the events.
+    for svc in lab.services.values() {
+        if let Some(b) = svc.broker()
+            && b.installed().is_none()
+        {
+            prepared.left_out.insert(
+                svc.name.clone(),
+                format!(
+                    "{} is not installed (install it: {})",
+                    b.program(),
+                    b.install_hint()
+                ),
+            );
+        }
+    }
     for (name, why) in &prepared.left_out {
         eprintln!("{name}: left out of this lab: {why}; the rest runs without it");
     }
@@ -290,6 +306,7 @@ async fn wire(
     }
     let wiring = children::Wiring {
         lab_file,
+        state_dir: &opts.state_dir,
         config: opts.config.as_deref(),
         env: &env,
         envs: &prepared.ready,
@@ -307,6 +324,11 @@ async fn wire(
                     .get(&d.name)
                     .cloned()
                     .unwrap_or_else(|| base_url(&d.name));
+                // A broker's callers get its own scheme (nats://PROXY).
+                let url = match lab.services[&d.name].broker() {
+                    Some(b) => b.url(chaoslab_contract::host_port(&url)),
+                    None => url,
+                };
                 (d.name.clone(), url)
             })
             .collect();
@@ -315,7 +337,12 @@ async fn wire(
                 svc.name.clone(),
                 ProcessState {
                     name: svc.name.clone(),
-                    role: "service".into(),
+                    role: if svc.broker().is_some() {
+                        "broker"
+                    } else {
+                        "service"
+                    }
+                    .into(),
                     url: base_url(&svc.name),
                     port,
                     pid: None,
@@ -332,6 +359,13 @@ async fn wire(
             targets.push(format!("{}={}{path}", svc.name, base_url(&svc.name)));
         }
         let proxy_url = proxy_urls.get(&svc.name).cloned();
+        if svc.broker().is_some() {
+            // Each lab starts with an empty broker: no messages of a lab before.
+            let data = children::broker_data_dir(&opts.state_dir, &svc.name);
+            let _ = std::fs::remove_dir_all(&data);
+            std::fs::create_dir_all(&data)
+                .with_context(|| format!("cannot create {}", data.display()))?;
+        }
         match children::spec(svc, port, &deps, &wiring) {
             Some(spec) => {
                 processes.insert(svc.name.clone(), process_state(&spec, proxy_url));

@@ -3,6 +3,7 @@
 //! and `eventually`, which waits on a condition with a deadline.
 #![allow(dead_code)]
 
+pub mod broker;
 pub mod metrics;
 pub mod otlp;
 pub mod polyglot;

@@ -107,6 +107,11 @@ pub(super) fn check_program(service: &str, program: &str, dir: &Path) -> Result<
 }
 
 fn executable(path: &PathBuf) -> bool {
+    is_executable(path)
+}
+
+/// A file with an execute bit.
+pub(super) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -24,6 +24,8 @@ pub(super) struct RawService {
     pub builtin: Option<Spanned<String>>,
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
     pub url: Option<Spanned<String>>,
+    /// A message broker the lab runs: `"nats"`.
+    pub broker: Option<Spanned<String>>,
     #[serde(default)]
     pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub dir: Option<Spanned<String>>,
@@ -40,6 +42,7 @@ pub(super) struct RawService {
     pub propagate_deadline: Option<bool>,
     pub request_deadline_ms: Option<u64>,
     pub honour_idempotency_keys: Option<bool>,
+    pub dead_letter_queue: Option<bool>,
     /// A policy patch per dependency, on top of `[defaults]`.
     #[serde(default)]
     pub dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,

@@ -1,6 +1,6 @@
 //! Resilience defaults and per-service settings: `[defaults]` (a policy
 //! patch for every dependency), a service's `propagate_deadline`,
-//! `request_deadline_ms`, `honour_idempotency_keys`, and
+//! `request_deadline_ms`, `honour_idempotency_keys`, `dead_letter_queue`, and
 //! `[services.X.dependencies.Y]` (a patch on top of the defaults). A
 //! `--config` file with only these keys is an overlay on the lab's.
 
@@ -16,6 +16,7 @@ pub struct SettingsPatch {
     pub propagate_deadline: Option<bool>,
     pub request_deadline_ms: Option<u64>,
     pub honour_idempotency_keys: Option<bool>,
+    pub dead_letter_queue: Option<bool>,
 }
 
 impl SettingsPatch {
@@ -25,6 +26,7 @@ impl SettingsPatch {
         self.honour_idempotency_keys = over
             .honour_idempotency_keys
             .or(self.honour_idempotency_keys);
+        self.dead_letter_queue = over.dead_letter_queue.or(self.dead_letter_queue);
     }
 }
 
@@ -96,6 +98,7 @@ impl Resilience {
                 propagate_deadline: svc.propagate_deadline,
                 request_deadline_ms: svc.request_deadline_ms,
                 honour_idempotency_keys: svc.honour_idempotency_keys,
+                dead_letter_queue: svc.dead_letter_queue,
             };
             next.add_service(name, settings, &svc.dependencies, deps, &at)?;
         }
@@ -178,6 +181,7 @@ struct RawOverlayService {
     propagate_deadline: Option<bool>,
     request_deadline_ms: Option<u64>,
     honour_idempotency_keys: Option<bool>,
+    dead_letter_queue: Option<bool>,
     #[serde(default)]
     dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
 }

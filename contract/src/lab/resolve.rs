@@ -2,7 +2,7 @@
 //! file (names, kinds, ports, dependencies, cycles, the entry service).
 
 use super::{
-    DEFAULT_READY_TIMEOUT, Dependency, Lab, Prepare, RESERVED_NAMES, Run, Service, command,
+    Broker, DEFAULT_READY_TIMEOUT, Dependency, Lab, Prepare, RESERVED_NAMES, Run, Service, command,
     journeys,
     raw::{RawLab, RawPrepare, RawService},
     resilience::{Resilience, SettingsPatch},
@@ -38,6 +38,7 @@ pub(super) fn lab(file: &str, text: &str, dir: &Path) -> Result<Lab, FileError> 
             propagate_deadline: s.propagate_deadline,
             request_deadline_ms: s.request_deadline_ms,
             honour_idempotency_keys: s.honour_idempotency_keys,
+            dead_letter_queue: s.dead_letter_queue,
         };
         let deps = services[name.get_ref()].dependency_names();
         resilience.add_service(name, settings, &s.dependencies, &deps, &at)?;
@@ -84,21 +85,26 @@ fn service(
         ));
     }
     let s = raw.get_ref();
-    let kinds = [s.builtin.is_some(), s.command.is_some(), s.url.is_some()];
+    let kinds = [
+        s.builtin.is_some(),
+        s.command.is_some(),
+        s.url.is_some(),
+        s.broker.is_some(),
+    ];
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
         0 => {
             return Err(at.error(
                 Some(name.span()),
                 &key,
-                "say how it runs: one of `command` (a program to start), `url` (already running) or `builtin` (a shop service)",
+                "say how it runs: one of `command` (a program to start), `url` (already running), `builtin` (a shop service) or `broker` (a message broker the lab runs)",
             ));
         }
         _ => {
             return Err(at.error(
                 Some(raw.span()),
                 &key,
-                "give only one of `command`, `url` and `builtin`",
+                "give only one of `command`, `url`, `builtin` and `broker`",
             ));
         }
     }
@@ -129,6 +135,22 @@ fn service(
     }
     let run = if let Some(b) = &s.builtin {
         Run::Builtin(b.get_ref().clone())
+    } else if let Some(b) = &s.broker {
+        let broker = Broker::parse(b.get_ref())
+            .map_err(|m| at.error(Some(b.span()), format!("{key}.broker"), m))?;
+        let not_for_broker = [
+            ("depends_on", s.depends_on.as_ref().map(|d| d.span())),
+            ("health", s.health.as_ref().map(|d| d.span())),
+            ("metrics", s.metrics.as_ref().map(|d| d.span())),
+        ];
+        if let Some((k, span)) = not_for_broker.iter().find(|(_, sp)| sp.is_some()) {
+            return Err(at.error(
+                span.clone(),
+                format!("{key}.{k}"),
+                "a broker calls nobody and speaks its own protocol: it is ready when its port accepts connections; drop this key",
+            ));
+        }
+        Run::Broker(broker)
     } else if let Some(url) = &s.url {
         if let Some(d) = &s.depends_on
             && !d.get_ref().is_empty()
@@ -346,6 +368,16 @@ fn dependencies(
                         "unknown service `{}`; the lab has: {}",
                         d.name,
                         known.join(", ")
+                    ),
+                ));
+            }
+            if services[&d.name].broker().is_some() && d.mode != ProxyMode::Tcp {
+                return Err(at.error(
+                    Some(raw_dep.span()),
+                    &key,
+                    format!(
+                        "{0} is a broker, which speaks its own protocol, not HTTP: write {{ name = \"{0}\", proxy = \"tcp\" }}",
+                        d.name
                     ),
                 ));
             }

@@ -64,11 +64,22 @@ fn the_shop_file_describes_the_shop() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/shop.toml");
     let lab = Lab::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(lab.entry, "gateway");
-    assert_eq!(lab.services.len(), 8);
+    assert_eq!(lab.services.len(), 11);
     assert_eq!(
         lab.dependencies_of("orders"),
-        ["users", "inventory", "payments", "shipping"]
+        [
+            "users",
+            "inventory",
+            "payments",
+            "shipping",
+            "shipments",
+            "broker"
+        ]
     );
+    assert_eq!(lab.dependencies_of("notifications"), ["broker"]);
+    // The order events' broker, reached over TCP through its proxy.
+    assert_eq!(lab.services["broker"].broker(), Some(Broker::Nats));
+    assert_eq!(lab.proxy_mode("broker"), Some(ProxyMode::Tcp));
     // The services in other languages make their environments first.
     let rec = lab.services["recommendations"].prepare().expect("a venv");
     assert!(
@@ -266,4 +277,40 @@ steps = [{ path = "/a" }, { path = "/login", once = true }]
         e.contains("load.users[1]") && e.contains("same fields"),
         "{e}"
     );
+}
+
+#[test]
+fn a_broker_is_supervised_and_reached_through_a_tcp_proxy() {
+    let lab = parse(
+        r#"
+[services.queue]
+broker = "nats"
+port = 4222
+[services.api]
+command = ["./api", "--broker", "{dep.queue}"]
+depends_on = [{ name = "queue", proxy = "tcp" }]
+"#,
+    );
+    let q = &lab.services["queue"];
+    assert_eq!(q.broker(), Some(Broker::Nats));
+    assert_eq!(q.port, Some(4222));
+    assert_eq!(q.health, None, "ready when its port accepts");
+    assert_eq!(q.metrics, None);
+    assert_eq!(lab.proxy_mode("queue"), Some(ProxyMode::Tcp));
+    assert_eq!(
+        lab.supervised(),
+        ["api", "queue"],
+        "process faults reach it"
+    );
+    let args = Broker::Nats.args("queue", "127.0.0.1", 4222, Path::new("/s/broker/queue"));
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--store_dir", "/s/broker/queue"])
+    );
+    assert!(args.contains(&"--jetstream".to_string()));
+    assert_eq!(
+        Broker::Nats.url("127.0.0.1:14222"),
+        "nats://127.0.0.1:14222"
+    );
+    assert_eq!(host_port("http://127.0.0.1:14222"), "127.0.0.1:14222");
 }

@@ -1,4 +1,5 @@
-//! The third-party images (Prometheus, Grafana, the Collector, Jaeger), their
+//! The third-party images (Prometheus, Grafana, the Collector, Jaeger, the
+//! broker), their
 //! commands and environments, as docker-compose.yml names them: one place
 //! pins their versions for compose and Kubernetes alike.
 
@@ -28,6 +29,21 @@ pub fn image(name: &str) -> String {
     service(name)["image"]
         .as_str()
         .unwrap_or_else(|| panic!("docker-compose.yml: {name} has no image"))
+        .to_string()
+}
+
+/// The image of the compose service whose image is of `repository`
+/// (`nats` finds `nats:2.9.10-alpine`), whatever the service is named.
+pub fn image_of_repository(repository: &str) -> String {
+    services()
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(|s| s.get("image").and_then(Value::as_str))
+        .find(|i| i.split_once(':').is_some_and(|(r, _)| r == repository))
+        .unwrap_or_else(|| {
+            panic!("docker-compose.yml has no service with a {repository}:TAG image")
+        })
         .to_string()
 }
 

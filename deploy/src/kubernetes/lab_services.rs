@@ -2,8 +2,9 @@
 //! service runs `chaoslab service NAME --lab FILE` (the lab file from the
 //! ConfigMap `lab`) with `--dep NAME=URL` per dependency (as the supervisor
 //! passes them), a command service runs its command in
-//! its image with `CHAOSLAB_DEP_<NAME>`; every URL is the dependency's proxy
-//! Service. A `url` service runs elsewhere: it gets no objects, only a proxy.
+//! its image with `CHAOSLAB_DEP_<NAME>`, a broker runs the compose file's
+//! image of it; every URL is the dependency's proxy Service. A `url`
+//! service runs elsewhere: it gets no objects, only a proxy.
 
 use super::{
     DeployError, Object,
@@ -22,6 +23,9 @@ pub const BUILTIN_LIVENESS: &str = "/health/live";
 /// services' own Dockerfiles build it there.
 pub const IMAGE_ENV: &str = "/opt/chaoslab-env";
 
+/// Where a broker's pod keeps its data (an emptyDir: the pod's life).
+pub const BROKER_DATA: &str = "/data";
+
 pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
     let mut out = Vec::new();
     for svc in plan.lab.services.values() {
@@ -36,7 +40,13 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
             .filter_map(|d| Some((d.name.clone(), plan.dependency_url(&d.name)?)))
             .collect();
         let mut env = workload::otel_env(plan, &svc.name);
-        let ports = [("http", port)];
+        // A broker speaks its own protocol, the rest HTTP.
+        let port_name = if svc.broker().is_some() {
+            "broker"
+        } else {
+            "http"
+        };
+        let ports = [(port_name, port)];
         let mut container = match &svc.run {
             Run::Builtin(_) => {
                 let mut args = vec![
@@ -72,6 +82,20 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
                 c.command = Some(line.argv);
                 c
             }
+            Run::Broker(b) => {
+                // The compose file's pinned image of this broker, its data
+                // in the pod (an emptyDir), listening on every interface.
+                let image = super::compose::image_of_repository(b.image_repository());
+                let args = b.args(
+                    &svc.name,
+                    "0.0.0.0",
+                    port,
+                    std::path::Path::new(BROKER_DATA),
+                );
+                let mut c = workload::container(name, &image, args, &ports, Size::Small);
+                c.volume_mounts = Some(vec![workload::empty_dir_mount("data", BROKER_DATA)]);
+                c
+            }
             Run::Url { .. } => unreachable!("skipped above"),
         };
         container.env = Some(env);
@@ -88,8 +112,13 @@ pub(super) fn objects(plan: &Plan) -> Result<Vec<Object>, DeployError> {
             Some(path) => workload::http_probe(path, port, 10),
             None => workload::tcp_probe(port, 10),
         });
+        let volumes = match &svc.run {
+            Run::Builtin(_) => Some(vec![workload::lab_volume()]),
+            Run::Broker(_) => Some(vec![workload::empty_dir_volume("data")]),
+            _ => None,
+        };
         let pod = PodSpec {
-            volumes: matches!(svc.run, Run::Builtin(_)).then(|| vec![workload::lab_volume()]),
+            volumes,
             ..Default::default()
         };
         out.push(Object::Deployment(workload::deployment(

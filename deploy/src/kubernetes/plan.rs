@@ -140,10 +140,13 @@ impl<'a> Plan<'a> {
 
     /// The base URL a dependency is called at: its proxy's Service.
     pub fn dependency_url(&self, callee: &str) -> Option<String> {
-        self.proxies
-            .iter()
-            .find(|p| p.callee == callee)
-            .map(|p| format!("http://{}:{}", p.service, p.port))
+        self.proxies.iter().find(|p| p.callee == callee).map(|p| {
+            let at = format!("{}:{}", p.service, p.port);
+            match self.lab.services[callee].broker() {
+                Some(b) => b.url(&at),
+                None => format!("http://{at}"),
+            }
+        })
     }
 
     /// The in-cluster base URL of a service (a `url` service: its URL).

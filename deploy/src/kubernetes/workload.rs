@@ -329,6 +329,24 @@ pub fn lab_volume() -> k8s_openapi::api::core::v1::Volume {
     }
 }
 
+/// A mount of the emptyDir volume `name` at `path`.
+pub fn empty_dir_mount(name: &str, path: &str) -> k8s_openapi::api::core::v1::VolumeMount {
+    k8s_openapi::api::core::v1::VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..Default::default()
+    }
+}
+
+/// An emptyDir volume `name` (it lives as long as the pod).
+pub fn empty_dir_volume(name: &str) -> k8s_openapi::api::core::v1::Volume {
+    k8s_openapi::api::core::v1::Volume {
+        name: name.into(),
+        empty_dir: Some(Default::default()),
+        ..Default::default()
+    }
+}
+
 /// A ConfigMap holding `files` (file name -> text).
 pub fn config_map(plan: &Plan, name: &str, component: &str, files: &[(&str, String)]) -> ConfigMap {
     ConfigMap {

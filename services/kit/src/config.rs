@@ -46,6 +46,9 @@ impl LabConfig {
         if let Some(h) = patch.honour_idempotency_keys {
             settings.honour_idempotency_keys = h;
         }
+        if let Some(d) = patch.dead_letter_queue {
+            settings.dead_letter_queue = d;
+        }
         settings.request_deadline_ms = patch.request_deadline_ms.or(settings.request_deadline_ms);
         let policies = self
             .resilience

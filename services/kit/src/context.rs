@@ -17,8 +17,13 @@ pub struct ServiceSettings {
     /// gateway's promise to the user), in milliseconds. A service that has one
     /// is an edge: it ignores a caller's `x-request-deadline-ms`.
     pub request_deadline_ms: Option<u64>,
-    /// payments: charge once per `Idempotency-Key` (off shows duplicate charges).
+    /// payments: charge once per `Idempotency-Key` (off shows duplicate
+    /// charges); an event consumer: do the work once per message id (off
+    /// shows duplicate shipments).
     pub honour_idempotency_keys: bool,
+    /// An event consumer: move a message that keeps failing to the
+    /// dead-letter queue (off: it is retried forever and the queue stalls).
+    pub dead_letter_queue: bool,
 }
 
 impl Default for ServiceSettings {
@@ -27,6 +32,7 @@ impl Default for ServiceSettings {
             propagate_deadline: true,
             request_deadline_ms: None,
             honour_idempotency_keys: true,
+            dead_letter_queue: true,
         }
     }
 }

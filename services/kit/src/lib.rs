@@ -8,6 +8,7 @@
 //! - [`faults`]: in-service faults with their own expiry.
 //! - [`admin`], [`ops`]: `/admin/...`, `/health/...` and `/metrics`.
 //! - [`serve`]: assembling and running a service.
+//! - [`messaging`]: producer and consumer spans, trace context in message headers.
 //! - [`names`]: metric and label names, written down once.
 
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod faults;
 pub mod http;
+pub mod messaging;
 pub mod names;
 pub mod ops;
 pub mod serve;

@@ -57,7 +57,31 @@ pub mod label {
     pub const TARGET: &str = "target";
     pub const KIND: &str = "kind";
     pub const JOURNEY: &str = "journey";
+    pub const MESSAGING_DESTINATION: &str = "messaging_destination_name";
+    pub const MESSAGING_OPERATION: &str = "messaging_operation_name";
+    pub const MESSAGING_CONSUMER: &str = "messaging_consumer_group_name";
+    pub const QUEUE: &str = "queue";
 }
+
+/// Messages published to the broker and acknowledged by it (semconv
+/// `messaging.client.sent.messages`), by `messaging_destination_name`.
+pub const MESSAGING_SENT: &str = "messaging_client_sent_messages_total";
+/// Messages a consumer processed and acknowledged (semconv
+/// `messaging.client.consumed.messages`), by destination and consumer.
+pub const MESSAGING_CONSUMED: &str = "messaging_client_consumed_messages_total";
+/// Histogram of publish and process durations, in seconds, by
+/// `messaging_operation_name` (semconv `messaging.client.operation.duration`).
+pub const MESSAGING_OPERATION_DURATION: &str = "messaging_client_operation_duration_seconds";
+/// Messages waiting in the outbox or in a consumer's queue, by `queue`.
+pub const MESSAGING_QUEUE_DEPTH: &str = "messaging_queue_depth";
+/// Deliveries of a message seen before (a redelivery), by `queue`.
+pub const MESSAGING_REDELIVERED: &str = "messaging_redelivered_total";
+/// Messages moved to the dead-letter queue, by `queue`.
+pub const MESSAGING_DEAD_LETTERED: &str = "messaging_dead_lettered_total";
+
+/// Histogram of the time from an order's confirmation to its shipment, in
+/// seconds (shipments, from the event's `placed_at_ms`).
+pub const SHOP_ORDER_TO_SHIPMENT: &str = "shop_order_to_shipment_duration_seconds";
 
 /// Names on spans. The rule: an injected fault is recorded as one span
 /// event named [`span::FAULT_EVENT`] on the span it hit (the proxy's span
@@ -94,4 +118,11 @@ pub const ALL_METRICS: &[&str] = &[
     TOXIPROXY_SENT_BYTES,
     LOADGEN_REQUESTS,
     LOADGEN_DURATION,
+    MESSAGING_SENT,
+    MESSAGING_CONSUMED,
+    MESSAGING_OPERATION_DURATION,
+    MESSAGING_QUEUE_DEPTH,
+    MESSAGING_REDELIVERED,
+    MESSAGING_DEAD_LETTERED,
+    SHOP_ORDER_TO_SHIPMENT,
 ];

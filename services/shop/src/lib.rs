@@ -4,7 +4,8 @@
 //! ```text
 //!  gateway ──> users
 //!     │──────> catalog ──> inventory
-//!     └──────> orders ──> users, inventory, payments
+//!     └──────> orders ──> users, inventory, payments, shipments
+//!                 └ ─ order.placed (broker) ─ ─> shipments, notifications
 //! ```
 //! Which service calls which is the lab file's (`labs/shop.toml`): each
 //! service is given a URL per dependency (the agent's proxy) and looks its
@@ -13,7 +14,9 @@
 //! ([`chaoslab_kit::http::client`]).
 
 pub mod catalog;
+pub mod consumers;
 pub mod error;
+pub mod events;
 pub mod gateway;
 pub mod inventory;
 pub mod orders;
@@ -39,12 +42,20 @@ pub const BUILTINS: &[&str] = &[
     "inventory",
     "orders",
     "payments",
+    "shipments",
+    "notifications",
 ];
 
-/// A service's outgoing clients, by dependency name.
-pub struct Upstreams(BTreeMap<String, Arc<Upstream>>);
+/// A service's outgoing clients, by dependency name, and the URLs of the
+/// brokers it depends on.
+pub struct Upstreams(BTreeMap<String, Arc<Upstream>>, BTreeMap<String, String>);
 
 impl Upstreams {
+    /// The URL (`nats://PROXY`) of the broker it depends on, if any.
+    pub fn broker(&self) -> Option<(&str, &str)> {
+        self.1.iter().next().map(|(n, u)| (n.as_str(), u.as_str()))
+    }
+
     pub fn get(&self, name: &str) -> anyhow::Result<Arc<Upstream>> {
         self.0
             .get(name)
@@ -103,7 +114,8 @@ pub fn build(
     let ctx = ServiceCtx::new(name, registry.clone(), settings);
     let faults: Arc<Faults> = ctx.faults.clone();
     let mut ups = BTreeMap::new();
-    for (d, url) in deps {
+    // A broker is no HTTP upstream: its clients connect with its own protocol.
+    for (d, url) in deps.iter().filter(|(_, url)| !is_broker_url(url)) {
         let dep = registry
             .get(d)
             .with_context(|| format!("no policy for {d}"))?;
@@ -112,7 +124,12 @@ pub fn build(
             Arc::new(Upstream::new(dep, url, faults.clone())),
         );
     }
-    let ups = Upstreams(ups);
+    let brokers = deps
+        .iter()
+        .filter(|(_, url)| is_broker_url(url))
+        .map(|(d, url)| (d.clone(), url.clone()))
+        .collect();
+    let ups = Upstreams(ups, brokers);
     let router = match builtin {
         "gateway" => gateway::router(&ups)?,
         "users" => users::router(ctx.clone()),
@@ -120,9 +137,16 @@ pub fn build(
         "inventory" => inventory::router(ctx.clone()),
         "orders" => orders::router(ctx.clone(), &ups)?,
         "payments" => payments::router(ctx.clone()),
+        "shipments" => consumers::shipments(ctx.clone(), &ups)?,
+        "notifications" => consumers::notifications(ctx.clone(), &ups)?,
         _ => unreachable!("checked above"),
     };
     Ok((router, ctx))
+}
+
+/// A dependency URL of a broker (`nats://HOST:PORT`), not an HTTP service.
+pub fn is_broker_url(url: &str) -> bool {
+    url.starts_with("nats://")
 }
 
 /// Runs one service until SIGTERM, Ctrl-C or the supervisor's death.

@@ -13,11 +13,17 @@
 //! or slow, the order gets the default quote (`"source": "default"`, the
 //! fallback), or, with fallback off, the checkout fails with 503 and nothing
 //! to compensate. A lab without shipping always uses the default quote.
-//! `total_cents` is the items'.
+//! `total_cents` is the items'. A confirmed order writes `order.placed` to
+//! the outbox in the same critical section (see [`crate::events`]); the
+//! checkout never waits on the broker.
 
 use crate::{
     Upstreams,
     error::{ApiError, parse_json, passthrough},
+    events::{
+        self, OrderPlaced,
+        outbox::{Outbox, Row},
+    },
     inventory::Item,
     seed,
     users::bearer,
@@ -72,7 +78,13 @@ struct Orders {
     payments: Arc<Upstream>,
     /// Shipping quotes; `None` when the lab has no shipping service.
     shipping: Option<Arc<Upstream>>,
+    /// The shipments made for an order (the order view); `None` when the
+    /// lab has no shipments service.
+    shipments: Option<Arc<Upstream>>,
     book: Arc<Mutex<Book>>,
+    /// `order.placed` events waiting for the broker; `None` when the lab
+    /// has no broker (no events).
+    outbox: Option<Arc<Outbox>>,
 }
 
 /// The quote an order gets when shipping cannot give one.
@@ -81,13 +93,24 @@ fn default_quote() -> Value {
 }
 
 pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
+    let outbox = up.broker().map(|(_, url)| {
+        let outbox = Arc::new(Outbox::new(format!("{}.outbox", ctx.name)));
+        // The relay needs a runtime; a router built outside one (a unit
+        // test) keeps its events in the outbox.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            events::relay::spawn(url.to_string(), ctx.name.clone(), outbox.clone());
+        }
+        outbox
+    });
     let s = Orders {
         ctx,
         users: up.get("users")?,
         inventory: up.get("inventory")?,
         payments: up.get("payments")?,
         shipping: up.get("shipping").ok(),
+        shipments: up.get("shipments").ok(),
         book: Default::default(),
+        outbox,
     };
     Ok(Router::new()
         .route("/orders", post(checkout))
@@ -159,12 +182,32 @@ impl Orders {
         }
     }
 
+    /// Records how the saga ended; a confirmed order's `order.placed` row
+    /// is written to the outbox under the same lock (the transaction).
     fn finish(&self, id: &str, status: &'static str, failure: Option<&ApiError>) -> Option<Order> {
         let mut b = self.lock();
         let o = b.orders.get_mut(id)?;
         o.status = status;
         o.failure = failure.map(|e| e.reason.clone());
         o.failed_with = failure.map(|e| (e.status, e.error));
+        if status == "confirmed"
+            && let Some(outbox) = &self.outbox
+        {
+            let event = OrderPlaced {
+                order_id: o.order_id.clone(),
+                user_id: o.user_id,
+                total_cents: o.total_cents,
+                items: o.items.clone(),
+                placed_at_ms: events::now_ms(),
+            };
+            outbox.write(Row {
+                message_id: format!("order-{}-placed", o.order_id),
+                subject: events::ORDER_PLACED,
+                payload: serde_json::to_vec(&event).unwrap_or_default(),
+                context: chaoslab_kit::messaging::current_context_headers(),
+                written: std::time::Instant::now(),
+            });
+        }
         Some(o.clone())
     }
 
@@ -231,6 +274,19 @@ impl Orders {
                     Err(e) => e.into(),
                 })
             }
+        }
+    }
+
+    /// The shipments made for order `id` (made by the shipments consumer
+    /// once the event reached it): a list, `null` when shipments cannot say.
+    async fn shipments_of(&self, id: &str) -> Value {
+        let Some(up) = &self.shipments else {
+            return Value::Null;
+        };
+        let call = Call::get(format!("/shipments?order_id={id}"), "/shipments").retryable(true);
+        match up.call(call).await {
+            Ok(r) if r.status.is_success() => r.body,
+            _ => Value::Null,
         }
     }
 
@@ -400,8 +456,11 @@ async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let user_id = s.verify(&headers).await?;
     let order = s.lock().orders.get(&id).cloned();
-    match order {
-        Some(o) if o.user_id == user_id => Ok(Json(json!(o))),
-        _ => Err(ApiError::not_found(format!("no order {id}"))),
-    }
+    let o = match order {
+        Some(o) if o.user_id == user_id => o,
+        _ => return Err(ApiError::not_found(format!("no order {id}"))),
+    };
+    let mut view = json!(o);
+    view["shipments"] = s.shipments_of(&id).await;
+    Ok(Json(view))
 }

@@ -58,6 +58,7 @@ const SETTINGS: &[(&str, Ty)] = &[
     ("propagate_deadline", Ty::Bool),
     ("request_deadline_ms", Ty::CountOrNull),
     ("honour_idempotency_keys", Ty::Bool),
+    ("dead_letter_queue", Ty::Bool),
 ];
 
 fn names<T>(table: &[(&str, T)]) -> String {

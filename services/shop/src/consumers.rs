@@ -1,0 +1,95 @@
+//! The two consumers of `order.placed`, each its own built-in service and
+//! both built on one consumer ([`crate::events::consumer`]): `shipments`
+//! creates a shipment for the order, `notifications` records the
+//! confirmation email it sent. Each keeps what it made in memory and lists
+//! it by order (`GET /shipments?order_id=ID`, `GET /emails?order_id=ID`);
+//! orders shows the shipments in its order view.
+//!
+//! They are Rust, not part of the Node.js shipping service (which quotes
+//! prices): one consumer written once, with one JetStream client, serves
+//! both, and the idempotency and dead-letter switches are the same
+//! `/admin/settings` as every Rust service's.
+
+use crate::{
+    Upstreams,
+    events::{OrderPlaced, consumer::Consumer, now_ms},
+};
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    routing::get,
+};
+use chaoslab_kit::{context::ServiceCtx, names};
+use serde_json::{Value, json};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+/// What a consumer service makes per event.
+struct Kind {
+    /// The durable consumer's name (and its `queue` label).
+    consumer: &'static str,
+    /// Where its records are listed.
+    path: &'static str,
+    /// The record for an event (`seq`: its number in this service).
+    make: fn(&OrderPlaced, &str, u64) -> Value,
+}
+
+const SHIPMENTS: Kind = Kind {
+    consumer: "shipments",
+    path: "/shipments",
+    make: |e, message_id, seq| {
+        let latency = now_ms().saturating_sub(e.placed_at_ms) as f64 / 1000.0;
+        metrics::histogram!(names::SHOP_ORDER_TO_SHIPMENT).record(latency);
+        json!({ "shipment_id": format!("ship-{seq}"), "order_id": e.order_id, "items": e.items, "message_id": message_id, "created_at_ms": now_ms() })
+    },
+};
+
+const NOTIFICATIONS: Kind = Kind {
+    consumer: "notifications",
+    path: "/emails",
+    make: |e, message_id, seq| json!({ "email_id": format!("email-{seq}"), "order_id": e.order_id, "user_id": e.user_id, "subject": format!("Your order {} is confirmed", e.order_id), "message_id": message_id, "sent_at_ms": now_ms() }),
+};
+
+/// `shipments`: a shipment per `order.placed`.
+pub fn shipments(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
+    router(&SHIPMENTS, ctx, up)
+}
+
+/// `notifications`: a confirmation email per `order.placed`.
+pub fn notifications(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
+    router(&NOTIFICATIONS, ctx, up)
+}
+
+type Store = Arc<Mutex<Vec<Value>>>;
+
+fn router(kind: &'static Kind, ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
+    let store: Store = Store::default();
+    // Without a broker in the lab there is nothing to consume: an empty list.
+    if let Some((_, url)) = up.broker()
+        && tokio::runtime::Handle::try_current().is_ok()
+    {
+        let records = store.clone();
+        let work = Arc::new(move |e: &OrderPlaced, id: &str| {
+            let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
+            let seq = r.len() as u64 + 1;
+            r.push((kind.make)(e, id, seq));
+            Ok(())
+        });
+        Consumer::new(kind.consumer, ctx, work).spawn(url.to_string());
+    }
+    Ok(Router::new().route(kind.path, get(list)).with_state(store))
+}
+
+async fn list(State(store): State<Store>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
+    let all = store.lock().unwrap_or_else(|p| p.into_inner());
+    let picked: Vec<&Value> = all
+        .iter()
+        .filter(|r| {
+            q.get("order_id")
+                .is_none_or(|id| r["order_id"] == id.as_str())
+        })
+        .collect();
+    Json(json!(picked))
+}

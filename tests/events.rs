@@ -1,0 +1,280 @@
+//! The order events against the real broker (the shop's lab, nats-server
+//! with JetStream): a confirmed checkout's `order.placed` reaches the
+//! stream once, with its message id and the checkout's trace context; with
+//! the broker down the checkout still answers at once, and the outbox
+//! delivers the event when the broker is back.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::{
+    Lab,
+    broker::{jetstream_of, messages, nats_installed},
+    eventually,
+};
+
+/// A trace id of our own, sent with the checkout.
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+async fn checkout(lab: &Lab, token: &str, traceparent: &str) -> (u16, Value) {
+    let r = lab
+        .http
+        .post(format!("{}/api/checkout", lab.gateway()))
+        .bearer_auth(token)
+        .header("traceparent", traceparent)
+        .json(&json!({ "items": [{ "product_id": 3, "quantity": 1 }] }))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn header<'a>(m: &'a async_nats::jetstream::message::StreamMessage, name: &str) -> Option<&'a str> {
+    m.headers.get(name).map(|v| v.as_str())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkout_publishes_order_placed_once_with_its_trace_context() {
+    if !nats_installed("order.placed reaches the broker") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "{body}");
+    let order = body["order_id"].as_str().unwrap().to_string();
+    let js = jetstream_of(&lab, "broker").await;
+    let found = eventually(
+        "order.placed in the stream",
+        Duration::from_secs(10),
+        || {
+            let js = js.clone();
+            async move {
+                let all = messages(&js, "ORDERS").await;
+                (!all.is_empty()).then_some(all)
+            }
+        },
+    )
+    .await;
+    assert_eq!(found.len(), 1, "one event for one order");
+    let m = &found[0];
+    assert_eq!(m.subject.as_str(), "order.placed");
+    assert_eq!(
+        header(m, "Nats-Msg-Id"),
+        Some(format!("order-{order}-placed").as_str())
+    );
+    let tp = header(m, "traceparent").expect("trace context in the headers");
+    assert!(
+        tp.starts_with(&format!("00-{TRACE}-")),
+        "the publish continues the checkout's trace: {tp}"
+    );
+    let event: Value = serde_json::from_slice(&m.payload).unwrap();
+    assert_eq!(event["order_id"], order.as_str());
+    assert_eq!(event["items"], json!([[3, 1]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_broker_down_checkout_answers_and_the_outbox_delivers_later() {
+    if !nats_installed("the outbox outlasts a broker outage") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let (status, fault) = lab
+        .post_agent(
+            "/chaos/process/broker",
+            json!({ "action": "stop", "duration_ms": 3000 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{fault}");
+    eventually("broker down", Duration::from_secs(5), || async {
+        lab.pid_of("broker").is_none().then_some(())
+    })
+    .await;
+    let started = Instant::now();
+    let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "checkout does not need the broker: {body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "checkout waited on the broker: {:?}",
+        started.elapsed()
+    );
+    let order = body["order_id"].as_str().unwrap().to_string();
+    // The outage ends by itself; the relay then publishes the row.
+    eventually("broker back", Duration::from_secs(15), || async {
+        lab.pid_of("broker").map(|_| ())
+    })
+    .await;
+    let js = jetstream_of(&lab, "broker").await;
+    let found = eventually(
+        "order.placed after the outage",
+        Duration::from_secs(15),
+        || {
+            let js = js.clone();
+            async move {
+                let all = messages(&js, "ORDERS").await;
+                (!all.is_empty()).then_some(all)
+            }
+        },
+    )
+    .await;
+    let ids: Vec<&str> = found
+        .iter()
+        .filter_map(|m| header(m, "Nats-Msg-Id"))
+        .collect();
+    assert_eq!(ids, [format!("order-{order}-placed").as_str()]);
+}
+
+/// The order view of `order` (as its owner sees it).
+async fn order_view(lab: &Lab, token: &str, order: &str) -> Value {
+    lab.get_json_auth(&format!("{}/api/orders/{order}", lab.gateway()), token)
+        .await
+        .1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_consumers_act_once_and_the_order_view_shows_the_shipment() {
+    if !nats_installed("consumers of order.placed") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "{body}");
+    let order = body["order_id"].as_str().unwrap().to_string();
+    let shipments = eventually(
+        "a shipment in the order view",
+        Duration::from_secs(10),
+        || {
+            let (lab, token, order) = (&lab, &token, &order);
+            async move {
+                let v = order_view(lab, token, order).await;
+                v["shipments"].as_array().filter(|s| !s.is_empty()).cloned()
+            }
+        },
+    )
+    .await;
+    assert_eq!(shipments.len(), 1, "{shipments:?}");
+    assert_eq!(shipments[0]["message_id"], format!("order-{order}-placed"));
+    let emails = eventually("the confirmation email", Duration::from_secs(10), || {
+        let (lab, order) = (&lab, &order);
+        async move {
+            let url = format!("{}/emails?order_id={order}", lab.url_of("notifications"));
+            let v = lab.get_json(&url).await.1;
+            v.as_array().filter(|e| !e.is_empty()).cloned()
+        }
+    })
+    .await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    assert_eq!(emails[0]["user_id"], 1);
+}
+
+/// The number in `service`'s `/metrics` for the series starting with `series`.
+async fn metric(lab: &Lab, service: &str, series: &str) -> f64 {
+    let text = lab
+        .http
+        .get(format!("{}/metrics", lab.url_of(service)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(series))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A poison message (one no consumer can read) first, then a real order.
+async fn poison_then_order(lab: &Lab, token: &str) -> String {
+    let js = jetstream_of(lab, "broker").await;
+    // The consumers make the stream when they start.
+    eventually("the ORDERS stream", Duration::from_secs(10), || {
+        let js = js.clone();
+        async move { js.get_stream("ORDERS").await.ok().map(|_| ()) }
+    })
+    .await;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "poison-1");
+    js.publish_with_headers("order.placed", headers, "not an order".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let (status, body) = checkout(lab, token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "{body}");
+    body["order_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poison_message_is_dead_lettered_and_the_rest_flows() {
+    if !nats_installed("poison message, dead-letter queue on") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let order = poison_then_order(&lab, &token).await;
+    eventually(
+        "the order shipped past the poison",
+        Duration::from_secs(15),
+        || {
+            let (lab, token, order) = (&lab, &token, &order);
+            async move {
+                let v = order_view(lab, token, order).await;
+                v["shipments"]
+                    .as_array()
+                    .filter(|s| s.len() == 1)
+                    .map(|_| ())
+            }
+        },
+    )
+    .await;
+    let js = jetstream_of(&lab, "broker").await;
+    let dead = messages(&js, "ORDERS_DLQ").await;
+    let subjects: Vec<&str> = dead.iter().map(|m| m.subject.as_str()).collect();
+    assert!(
+        subjects.contains(&"dlq.shipments.order.placed"),
+        "{subjects:?}"
+    );
+    assert!(metric(&lab, "shipments", "messaging_dead_lettered_total").await >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_dead_letter_queue_a_poison_message_stalls_the_queue() {
+    if !nats_installed("poison message, dead-letter queue off") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let r = lab
+        .http
+        .put(format!("{}/admin/settings", lab.url_of("shipments")))
+        .json(&json!({ "dead_letter_queue": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = lab.login().await;
+    let order = poison_then_order(&lab, &token).await;
+    // Past the point where the queue would have dead-lettered it...
+    eventually(
+        "the poison redelivered 4 times",
+        Duration::from_secs(15),
+        || async {
+            (metric(&lab, "shipments", "messaging_redelivered_total").await >= 4.0).then_some(())
+        },
+    )
+    .await;
+    // ...the order behind it still has no shipment, and shipments
+    // dead-lettered nothing (notifications, with its queue on, did).
+    let v = order_view(&lab, &token, &order).await;
+    assert_eq!(v["shipments"], json!([]), "{v}");
+    let js = jetstream_of(&lab, "broker").await;
+    let subjects: Vec<String> = messages(&js, "ORDERS_DLQ")
+        .await
+        .iter()
+        .map(|m| m.subject.to_string())
+        .collect();
+    assert_eq!(subjects, ["dlq.notifications.order.placed"]);
+}
