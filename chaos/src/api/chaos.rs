@@ -112,7 +112,10 @@ pub(super) async fn service_fault(
     Path(service): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let body: Value = parse(&body)?;
-    let (status, value) = agent.service_fault(&service, body).await?;
-    Ok((status, Json(value)).into_response())
+    let request: ServiceFaultRequest = parse(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.service_fault(&service, request).await?),
+    )
+        .into_response())
 }
