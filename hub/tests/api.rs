@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use chaoslab_hub::api::types::Aggregation;
-use chaoslab_hub::client::{MetricQuery, TraceQuery};
+use chaoslab_contract::wire::hub::Aggregation;
+use chaoslab_contract::client::{MetricQuery, TraceQuery};
 use chaoslab_hub::{ClientError, HubConfig};
 use support::{S, TestHub, export};
 
