@@ -267,3 +267,16 @@ steps = [{ path = "/a" }, { path = "/login", once = true }]
         "{e}"
     );
 }
+
+#[test]
+fn the_settings_patch_names_the_admin_apis_settings() {
+    use crate::fields::names;
+    use crate::wire::admin::ServiceSettings;
+    assert_eq!(
+        SettingsPatch::fields(),
+        ["propagate_deadline", "request_deadline_ms", "honour_idempotency_keys"]
+    );
+    assert_eq!(SettingsPatch::fields(), names::<ServiceSettings>());
+    let unknown = serde_json::from_value::<SettingsPatch>(serde_json::json!({"propagate": true}));
+    assert!(unknown.unwrap_err().to_string().contains("unknown field `propagate`"));
+}

@@ -28,7 +28,7 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 pub enum FaultSpec {
     /// Answer `status` to a fraction `rate` (0..=1) of requests.
     ErrorRate {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<String>,
         rate: f64,
         #[serde(default = "default_status")]
@@ -36,7 +36,7 @@ pub enum FaultSpec {
     },
     /// Add `latency_ms` (plus up to `jitter_ms`) before handling a request.
     Latency {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<String>,
         latency_ms: u64,
         #[serde(default)]
