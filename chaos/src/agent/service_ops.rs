@@ -26,14 +26,16 @@ fn passed_on(service: &str, e: ClientError) -> ApiError {
 }
 
 impl Agent {
-    /// Forward an in-service fault to the service's `/admin/faults`; answers
-    /// the service's view of it.
+    /// Forward an in-service fault to the service's `/admin/faults`, once
+    /// it is known to be one by the contract's rules; answers the service's
+    /// view of it.
     pub async fn service_fault(
         &self,
         service: &str,
-        request: ServiceFaultRequest,
+        body: serde_json::Value,
     ) -> Result<FaultView, ApiError> {
         let admin = self.admin_client(service)?;
+        let request = ServiceFaultRequest::from_value(body).map_err(ApiError::bad_body)?;
         let view = admin
             .add_fault(&request)
             .await

@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chaoslab_contract::wire::admin::ServiceFaultRequest;
 use chaoslab_contract::wire::faults::{DownSpec, TimedToxic};
 
 use super::parse;
@@ -112,7 +111,7 @@ pub(super) async fn service_fault(
     Path(service): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let request: ServiceFaultRequest = parse(&body)?;
+    let request: serde_json::Value = parse(&body)?;
     Ok((
         StatusCode::CREATED,
         Json(agent.service_fault(&service, request).await?),
