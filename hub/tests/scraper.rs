@@ -403,7 +403,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
         .label("dependency", "users")
         .label("outcome", "success");
     let q = MetricQuery {
-        window: Duration::from_secs(2),
+        window: Some(Duration::from_secs(2)),
         ..q
     };
     let v = c.metric(&q).await.unwrap();
