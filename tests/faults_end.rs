@@ -304,18 +304,34 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_fault_quotes_the_services_reason() {
     let lab = Lab::start(&[], &[]).await;
-    let svc = chaoslab_experiment::lab::service::ServiceClient::new(
-        "payments",
-        &lab.url_of("payments"),
-        chaoslab_experiment::lab::Http::new(),
+    use chaoslab_contract::wire::admin::{FaultSpec, ServiceFaultRequest};
+    let svc = chaoslab_contract::client::AdminClient::new("payments", &lab.url_of("payments"));
+    // Built by hand, past the contract's own check: the service refuses it.
+    let request = ServiceFaultRequest::new(
+        FaultSpec::ErrorRate {
+            route: None,
+            rate: 7.0,
+            status: 500,
+        },
+        Some(Duration::from_secs(1)),
     );
-    let err = svc
-        .add_fault(&json!({"kind": "error_rate", "rate": 7, "duration_ms": 1000}))
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("answered 400"), "{err}");
-    assert!(err.contains("rate must be between 0 and 1"), "{err}");
+    let err = svc.add_fault(&request).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("(HTTP 400)"), "{err}");
+    assert!(err.message().contains("rate must be between 0 and 1"), "{err}");
+    // A real fault is seen, listed and removed by the same client.
+    let ok = ServiceFaultRequest::new(
+        FaultSpec::SlowStorage { latency_ms: 5 },
+        Some(Duration::from_secs(30)),
+    );
+    let view = svc.add_fault(&ok).await.unwrap();
+    assert_eq!(view.spec, ok.fault);
+    assert_eq!(svc.faults().await.unwrap().len(), 1);
+    svc.remove_fault(&view.id).await.unwrap();
+    assert!(svc.remove_fault(&view.id).await.unwrap_err().is_not_found());
+    assert!(svc.faults().await.unwrap().is_empty());
+    let settings = svc.settings().await.unwrap();
+    assert_eq!(svc.put_settings(&settings).await.unwrap(), settings);
 }
 
 #[tokio::test(flavor = "multi_thread")]

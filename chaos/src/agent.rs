@@ -37,8 +37,6 @@ pub struct Agent {
     pub(crate) book: FaultBook,
     /// The (target, kind) gauge series last published, so gone ones drop to 0.
     gauges: Mutex<std::collections::HashSet<(String, String)>>,
-    /// Talks to services' admin APIs for in-service faults.
-    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for Agent {
@@ -63,10 +61,6 @@ impl Agent {
             registry: tokio::sync::Mutex::new(()),
             book: FaultBook::new(seed),
             gauges: Mutex::new(Default::default()),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
         })
     }
 

@@ -3,9 +3,7 @@
 //! through [`crate::LabControl`] ([`process`]). In-service faults live in the
 //! services themselves; the agent only forwards them.
 
-pub mod delay;
 pub mod http;
-pub mod matcher;
 pub mod process;
 
 use std::sync::Mutex;
@@ -13,27 +11,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use process::ProcessFault;
 
-/// The longest any fault may last (an hour): the same bound as the services'
-/// own faults, so one rule holds everywhere.
-pub use chaoslab_kit::faults::spec::MAX_DURATION;
+pub use chaoslab_contract::wire::faults::{
+    MAX_DURATION, check_duration_ms, check_optional_duration,
+};
 
-/// A fault's `duration_ms`: from 1 ms to [`MAX_DURATION`]. A fault of 0 ms
-/// would do nothing, and one without end should say so by leaving the
-/// duration out.
-pub fn check_duration_ms(ms: u64) -> Result<std::time::Duration, String> {
-    let d = std::time::Duration::from_millis(ms);
-    if ms == 0 || d > MAX_DURATION {
-        return Err(format!(
-            "duration_ms must be from 1 to {}, got {ms}",
-            MAX_DURATION.as_millis()
-        ));
-    }
-    Ok(d)
+/// Delay distributions: the contract's.
+pub mod delay {
+    pub use chaoslab_contract::wire::delay::*;
 }
 
-/// [`check_duration_ms`] for an optional duration.
-pub fn check_optional_duration(ms: Option<u64>) -> Result<Option<std::time::Duration>, String> {
-    ms.map(check_duration_ms).transpose()
+/// Request matching: the contract's.
+pub mod matcher {
+    pub use chaoslab_contract::wire::matcher::*;
 }
 
 /// The agent's own record of process faults, and the id counter for all faults.

@@ -8,13 +8,13 @@
 //! - [`toxics`]: one file per toxic behind the [`toxics::Toxic`] trait.
 //! - [`http`]: the http-mode proxy (HTTP faults, trace continuation).
 //! - [`faults`]: HTTP fault specs, delay distributions, request matching, process faults.
-//! - [`client`]: a typed client for the whole API.
+//! The wire types are the contract's (`chaoslab_contract::wire`), and its
+//! `client::AgentClient` is the one client of this API.
 //! - [`bench`]: the proxy's cost against a direct connection, and toxic accuracy.
 
 pub mod agent;
 pub mod api;
 pub mod bench;
-pub mod client;
 pub mod config;
 pub mod control;
 pub mod error;

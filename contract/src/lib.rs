@@ -8,20 +8,30 @@
 //! - [`error`]: a file problem as `file:line:column: key: message`.
 //! - [`process`]: what can be done to a supervised process.
 //! - [`proxy`]: how a proxy handles its traffic (tcp or http).
+//! - [`wire`]: the JSON bodies of the agent, hub and service admin APIs.
+//! - [`client`]: one typed client for each of those APIs
+//!   ([`client::AgentClient`], [`client::HubClient`], [`client::AdminClient`]).
+//! - [`fields`]: a struct's field names, read from its `Deserialize`.
 //!
 //! ```text
 //!  labs/shop.toml ──Lab::load──> Lab ──> supervisor (start, health-gate, proxies)
 //!                                    ├──> hub targets (metrics paths)
 //!                                    ├──> runner checks (targets, journeys)
 //!                                    └──> load generator (journeys)
+//!
+//!  CLI, dashboard, runner, tests ──client::*──HTTP──> agent, hub, services' /admin
+//!                                  (bodies: wire::*, the servers' own types)
 //! ```
 
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod error;
+pub mod fields;
 pub mod lab;
 pub mod process;
 pub mod proxy;
+pub mod wire;
 
 pub use error::FileError;
 pub use lab::{

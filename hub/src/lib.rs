@@ -7,7 +7,7 @@
 //!  /metrics <──scraper (1 s)──  scraper ──> metrics::SeriesStore (15 min) <── derived, each tick
 //!                                   │
 //!  TUI, experiment runner, CLI ──HTTP──> api (axum) ──> query / traces::view
-//!                 └── client::HubClient (typed)
+//!                 └── chaoslab_contract::client::HubClient (typed, the one client)
 //! ```
 //!
 //! Start: [`Hub::new`], then [`serve_api`], [`serve_otlp_grpc`],
@@ -17,7 +17,6 @@
 
 pub mod api;
 pub mod bench;
-pub mod client;
 pub mod config;
 pub mod derived;
 mod hub;
@@ -31,7 +30,6 @@ pub mod traces;
 pub use api::types::Target;
 pub use api::{api_router, serve_api};
 pub use bench::{BenchOptions, BenchReport, bench_ingest};
-pub use client::{ClientError, HubClient};
 pub use config::{ConfigError, HubConfig};
 pub use hub::{Hub, IngestStats, now_ms};
 pub use otlp::grpc::serve_otlp_grpc;

@@ -6,9 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use chaoslab_hub::api::types::Aggregation;
-use chaoslab_hub::client::{MetricQuery, TraceQuery};
-use chaoslab_hub::{ClientError, HubConfig};
+use chaoslab_contract::wire::hub::Aggregation;
+use chaoslab_contract::client::{MetricQuery, TraceQuery};
+use chaoslab_contract::client::ClientError;
+use chaoslab_hub::HubConfig;
 use support::{S, TestHub, export};
 
 async fn hub_with_traces() -> TestHub {
@@ -132,27 +133,28 @@ async fn unknown_things_are_404() {
     let c = th.client();
     let unknown = "0123456789abcdef0123456789abcdef";
     match c.trace(unknown).await {
-        Err(ClientError::NotFound(m)) => assert!(m.contains(unknown), "{m}"),
+        Err(e @ ClientError::Api { status: 404, .. }) => {
+            assert!(e.message().contains(unknown), "{e}")
+        }
         other => panic!("expected 404, got {other:?}"),
     }
-    assert!(matches!(
-        c.service("nobody").await,
-        Err(ClientError::NotFound(_))
-    ));
+    assert!(c.service("nobody").await.unwrap_err().is_not_found());
     let r = reqwest::get(th.api_url("/api/nothing")).await.unwrap();
     assert_eq!(r.status(), 404);
     let v: serde_json::Value = r.json().await.unwrap();
     assert!(v["error"].is_string());
     // the client reports a 400 with the hub's message
     let q = MetricQuery {
-        window: Duration::from_millis(1),
+        window: Some(Duration::from_millis(1)),
         ..MetricQuery::new("x", Aggregation::Sum)
     };
     match c.metric(&q).await {
-        Err(ClientError::Api {
-            status: 400,
-            message,
-        }) => assert!(message.contains("`window`")),
+        Err(e @ ClientError::Api { status: 400, .. }) => {
+            // The error names the call and quotes the hub's message.
+            assert!(e.message().contains("`window`"), "{e}");
+            assert!(e.to_string().contains("GET http://"), "{e}");
+            assert!(e.to_string().contains("/api/metric?name=x"), "{e}");
+        }
         other => panic!("expected 400, got {other:?}"),
     }
 }

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use chaoslab_hub::HubConfig;
-use chaoslab_hub::api::types::{SpanKind as ApiKind, StatusCode};
+use chaoslab_contract::wire::hub::{SpanKind as ApiKind, StatusCode};
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _,
 };
@@ -145,7 +145,7 @@ async fn two_services_one_trace(t: Transport) {
 
     // The listing finds it by service, error and fault.
     let list = client
-        .traces(&chaoslab_hub::client::TraceQuery {
+        .traces(&chaoslab_contract::client::TraceQuery {
             service: Some("users".into()),
             errors_only: true,
             faults_only: true,

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use chaoslab_hub::api::types::{Aggregation, CircuitState, Health, Target};
-use chaoslab_hub::client::MetricQuery;
+use chaoslab_contract::wire::hub::{Aggregation, CircuitState, Health, Target};
+use chaoslab_contract::client::MetricQuery;
 use chaoslab_hub::{HubConfig, now_ms};
 use support::{TestHub, eventually};
 use tokio::net::TcpListener;
@@ -272,7 +272,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
     // Per service and per route.
     let services = eventually("gateway numbers", Duration::from_secs(10), || async {
         let v = get_json("/api/services?window=2s").await;
-        let r: chaoslab_hub::api::types::ServicesResponse = serde_json::from_value(v).unwrap();
+        let r: chaoslab_contract::wire::hub::ServicesResponse = serde_json::from_value(v).unwrap();
         let g = r.services.iter().find(|s| s.name == "gateway")?;
         (within(g.stats.rate, 100.0, 0.05) && near(g.stats.p99_ms, 490.0, 1e-6)).then_some(r)
     })
@@ -353,7 +353,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
 
     // Resilience.
     let res = get_json("/api/resilience?window=2s").await;
-    let res: chaoslab_hub::api::types::ResilienceResponse = serde_json::from_value(res).unwrap();
+    let res: chaoslab_contract::wire::hub::ResilienceResponse = serde_json::from_value(res).unwrap();
     let e = &res.entries[0];
     assert_eq!(
         (e.service.as_str(), e.dependency.as_str()),
@@ -370,7 +370,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
 
     // Load generator.
     let load = get_json("/api/load?window=2s").await;
-    let load: chaoslab_hub::api::types::LoadResponse = serde_json::from_value(load).unwrap();
+    let load: chaoslab_contract::wire::hub::LoadResponse = serde_json::from_value(load).unwrap();
     let b = &load.journeys[0];
     assert_eq!(b.journey, "browse");
     assert!(within(b.stats.rate, 40.0, 0.1), "{b:?}");
@@ -403,7 +403,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
         .label("dependency", "users")
         .label("outcome", "success");
     let q = MetricQuery {
-        window: Duration::from_secs(2),
+        window: Some(Duration::from_secs(2)),
         ..q
     };
     let v = c.metric(&q).await.unwrap();
@@ -436,7 +436,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
 
     // Time series for one service.
     let s = get_json("/api/services/gateway?range=2s&step=500ms").await;
-    let s: chaoslab_hub::api::types::ServiceStats = serde_json::from_value(s).unwrap();
+    let s: chaoslab_contract::wire::hub::ServiceStats = serde_json::from_value(s).unwrap();
     let series = s.series.unwrap();
     assert_eq!(series.points.len(), 4);
     assert_eq!(series.step_s, 0.5);
@@ -478,7 +478,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
         "the counters restarted"
     );
     let v = get_json("/api/services?window=4s").await;
-    let r: chaoslab_hub::api::types::ServicesResponse = serde_json::from_value(v).unwrap();
+    let r: chaoslab_contract::wire::hub::ServicesResponse = serde_json::from_value(v).unwrap();
     let g = r.services.iter().find(|s| s.name == "gateway").unwrap();
     // Without reset handling the drop would cancel most of the growth.
     assert!(

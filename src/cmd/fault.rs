@@ -6,10 +6,12 @@
 //! The agent is `--host URL`, else `$TOXIPROXY_URL`, else the running lab's.
 //! (toxiproxy-cli's `-h` is help here, as in every other subcommand.)
 
-use chaoslab_chaos::{
-    ProcessAction, ProxyMode, ProxyPatch, ProxySpec, ToxicPatch, ToxicSpec, client::Client,
-    faults::http::HttpFaultSpec, faults::process::ProcessFaultSpec,
-};
+use chaoslab_contract::ProcessAction;
+use chaoslab_contract::client::AgentClient as Client;
+use chaoslab_contract::wire::admin::ServiceFaultRequest;
+use chaoslab_contract::wire::agent::{ProxyMode, ProxyPatch, ProxySpec, ToxicPatch, ToxicSpec};
+use chaoslab_contract::wire::faults::ProcessFaultSpec;
+use chaoslab_contract::wire::http_fault::HttpFaultSpec;
 use clap::Subcommand;
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -115,7 +117,7 @@ fn print(v: &impl serde::Serialize) -> anyhow::Result<()> {
 
 /// Runs one `fault` subcommand against the agent at `url`.
 pub async fn run(url: &str, cmd: FaultCmd) -> anyhow::Result<()> {
-    let c = Client::new(url);
+    let c = Client::new(url).with_env_token();
     match cmd {
         FaultCmd::List => {
             println!(
@@ -251,7 +253,9 @@ pub async fn run(url: &str, cmd: FaultCmd) -> anyhow::Result<()> {
         FaultCmd::Service { service, json } => {
             let body: Value = serde_json::from_str(&json)
                 .map_err(|e| anyhow::anyhow!("fault JSON, column {}: {e}", e.column()))?;
-            print(&c.service_fault(&service, &body).await?)?
+            let request = ServiceFaultRequest::from_value(body)
+                .map_err(|e| anyhow::anyhow!("fault JSON: {e}"))?;
+            print(&c.service_fault(&service, &request).await?)?
         }
         FaultCmd::Active => {
             println!(

@@ -13,7 +13,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use chaoslab_hub::{HubClient, api::types::SpanKind};
+use chaoslab_contract::client::HubClient;
+use chaoslab_contract::wire::hub::SpanKind;
 use serde_json::{Value, json};
 use std::{
     process::{Command, Stdio},

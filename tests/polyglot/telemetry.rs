@@ -156,7 +156,7 @@ async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
     );
 
     // Health checks, scrapes and admin calls (this test made many) get no spans.
-    let query = chaoslab_hub::client::TraceQuery {
+    let query = chaoslab_contract::client::TraceQuery {
         service: Some(p.name().to_string()),
         ..Default::default()
     };

@@ -3,12 +3,12 @@
 //! for (calls to the agent, a trace to fetch), run by background tasks;
 //! [`DataEvent`]s are what those tasks and the hub poller send back.
 
-use chaoslab_hub::api::types::{
+use chaoslab_contract::wire::hub::{
     Heatmap, HubHealth, LoadResponse, LogView, LogsResponse, ResilienceResponse, ServicesResponse,
     Topology, TraceDetail, TracesResponse,
 };
 
-use crate::agent::{AgentRequest, FaultRow};
+use crate::agent::{AgentCall, FaultRow};
 use crate::experiment::ExperimentView;
 use crate::screen::Screen;
 
@@ -77,13 +77,13 @@ pub enum Command {
     /// Fetch one trace for the waterfall.
     FetchTrace(String),
     /// Change the trace listing's query and poll now.
-    SetTraceQuery(chaoslab_hub::client::TraceQuery),
+    SetTraceQuery(chaoslab_contract::client::TraceQuery),
     /// Fetch this service's latency heatmap at every poll.
     SetHeatmapService(String),
     /// Change the log listing's query and poll now.
-    SetLogQuery(chaoslab_hub::client::LogQuery),
+    SetLogQuery(chaoslab_contract::client::LogQuery),
     /// Send a request to the agent (add a fault, a process action).
-    Agent(AgentRequest),
+    Agent(AgentCall),
     /// `DELETE /chaos/faults`.
     ClearFaults,
     /// `DELETE /chaos/faults/{id}`.

@@ -1,17 +1,15 @@
-//! The few calls the dashboard makes to the chaos agent's HTTP API and to the
-//! services' admin APIs, with reqwest directly:
-//!
-//! | call | what for |
-//! |---|---|
-//! | `GET /chaos/faults` | the active faults and their time left |
-//! | `DELETE /chaos/faults`, `DELETE /chaos/faults/{id}` | clear all, clear one |
-//! | `POST /chaos/proxies/{p}/toxics` | a Toxiproxy toxic with `duration_ms` |
-//! | `POST /chaos/proxies/{p}/faults` | an HTTP fault (abort, delay) |
-//! | `POST /chaos/process/{service}` | kill, restart, pause a process |
-//! | `GET`/`PUT {admin}/admin/resilience/{dependency}` | read and toggle a policy part |
+//! What the dashboard does with the chaos agent and the services' admin
+//! APIs, through the contract's clients ([`AgentClient`], [`AdminClient`]):
+//! the fault rows it shows, the typed calls the fault picker builds
+//! ([`AgentCall`]), and flipping a policy part.
 
 use std::time::Duration;
 
+use chaoslab_contract::client::{AdminClient, AgentClient, ClientError};
+use chaoslab_contract::wire::admin::{PolicyPatch, ServiceFaultRequest};
+use chaoslab_contract::wire::agent::ToxicSpec;
+use chaoslab_contract::wire::faults::{ActiveFault, ProcessFaultSpec};
+use chaoslab_contract::wire::http_fault::HttpFaultSpec;
 use serde_json::Value;
 
 /// What can go wrong talking to the agent or a service's admin API.
@@ -20,12 +18,9 @@ pub enum AgentError {
     /// No agent URL is configured.
     #[error("no chaos agent configured")]
     NoAgent,
-    /// Connection or timeout.
-    #[error("agent unreachable: {0}")]
-    Transport(#[from] reqwest::Error),
-    /// A non-success answer, with its `error` text.
-    #[error("{status}: {message}")]
-    Api { status: u16, message: String },
+    /// The call failed; the server's own message when it answered.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// An answer of an unexpected shape.
     #[error("unexpected answer: {0}")]
     Shape(String),
@@ -46,8 +41,21 @@ pub struct FaultRow {
     pub detail: String,
 }
 
+impl From<&ActiveFault> for FaultRow {
+    fn from(f: &ActiveFault) -> FaultRow {
+        FaultRow {
+            id: f.id.clone(),
+            kind: f.kind.clone(),
+            target: f.target.clone(),
+            remaining_ms: f.remaining_ms,
+            detail: summarize_detail(Some(&f.detail)),
+        }
+    }
+}
+
 impl FaultRow {
-    /// Reads one entry of `GET /chaos/faults`; needs at least `id`.
+    /// Reads one entry of `GET /api/faults` (the agent's list as the hub
+    /// passes it through); needs at least `id`.
     pub fn from_json(v: &Value) -> Option<FaultRow> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let id = v.get("id")?.as_str()?.to_string();
@@ -83,7 +91,7 @@ fn summarize_detail(detail: Option<&Value>) -> String {
     }
 }
 
-/// Parses `GET /chaos/faults`: a list, or an object holding `faults`.
+/// Parses the hub's copy of the agent's list: a list, or an object holding `faults`.
 pub fn parse_faults(body: &Value) -> Result<Vec<FaultRow>, AgentError> {
     let list = match body {
         Value::Array(items) => items,
@@ -96,154 +104,139 @@ pub fn parse_faults(body: &Value) -> Result<Vec<FaultRow>, AgentError> {
     Ok(list.iter().filter_map(FaultRow::from_json).collect())
 }
 
-/// One request to the agent, built by the fault picker.
+/// One call to the agent, built by the fault picker: the contract's bodies.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AgentRequest {
-    /// `POST` or `DELETE`.
-    pub method: &'static str,
-    /// Path below the agent's base URL, starting with `/`.
-    pub path: String,
-    /// JSON body, `Null` for none.
-    pub body: Value,
+pub enum AgentCall {
+    /// A toxic on a proxy, for a duration or until removed.
+    Toxic {
+        proxy: String,
+        spec: ToxicSpec,
+        duration: Option<Duration>,
+    },
+    /// An HTTP fault on an http-mode proxy.
+    HttpFault { proxy: String, spec: HttpFaultSpec },
+    /// An in-service fault, through the agent to the service.
+    ServiceFault {
+        service: String,
+        request: ServiceFaultRequest,
+    },
+    /// A process fault through the lab's supervisor.
+    Process {
+        service: String,
+        spec: ProcessFaultSpec,
+    },
 }
 
-/// A client for the agent (and the services' admin APIs). Cheap to clone.
+impl AgentCall {
+    /// The proxy or service it acts on.
+    pub fn target(&self) -> &str {
+        match self {
+            AgentCall::Toxic { proxy, .. } | AgentCall::HttpFault { proxy, .. } => proxy,
+            AgentCall::ServiceFault { service, .. } | AgentCall::Process { service, .. } => {
+                service
+            }
+        }
+    }
+
+    /// A short description for the notice line: `latency on payments`.
+    pub fn describe(&self) -> String {
+        let what = match self {
+            AgentCall::Toxic { spec, .. } => spec.kind.clone(),
+            AgentCall::HttpFault { spec, .. } => spec.action.kind().to_string(),
+            AgentCall::ServiceFault { request, .. } => request.fault.kind().to_string(),
+            AgentCall::Process { spec, .. } => spec.action.as_str().to_string(),
+        };
+        format!("{what} on {}", self.target())
+    }
+
+    /// Makes the call.
+    pub async fn send(&self, agent: &AgentClient) -> Result<(), ClientError> {
+        match self {
+            AgentCall::Toxic {
+                proxy,
+                spec,
+                duration: Some(d),
+            } => agent.add_toxic_for(proxy, spec, *d).await.map(drop),
+            AgentCall::Toxic { proxy, spec, .. } => agent.add_toxic(proxy, spec).await.map(drop),
+            AgentCall::HttpFault { proxy, spec } => {
+                agent.add_http_fault(proxy, spec).await.map(drop)
+            }
+            AgentCall::ServiceFault { service, request } => {
+                agent.service_fault(service, request).await.map(drop)
+            }
+            AgentCall::Process { service, spec } => {
+                agent.process_fault(service, spec).await.map(drop)
+            }
+        }
+    }
+}
+
+/// The dashboard's agent: the contract's client, when an agent is configured.
 #[derive(Debug, Clone)]
-pub struct AgentClient {
-    base: Option<String>,
-    http: reqwest::Client,
-    /// Sent as a bearer token with every change, when set.
-    token: Option<String>,
+pub struct Agent {
+    client: Option<AgentClient>,
 }
 
-/// The environment variable holding the agent's bearer token (the agent's
-/// own `--token` reads the same one).
-pub const TOKEN_ENV: &str = "CHAOSLAB_AGENT_TOKEN";
-
-impl AgentClient {
-    /// A client for the agent at `base` (none when `None`), 3 s timeout.
-    pub fn new(base: Option<&str>) -> AgentClient {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .unwrap_or_default();
-        AgentClient {
-            base: base.map(|b| b.trim_end_matches('/').to_string()),
-            http,
-            token: std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()),
+impl Agent {
+    /// The agent at `base` (none when `None`), 3 s timeout, with the token
+    /// of `CHAOSLAB_AGENT_TOKEN` when set.
+    pub fn new(base: Option<&str>) -> Agent {
+        Agent {
+            client: base.map(|b| {
+                AgentClient::new(b)
+                    .with_timeout(Duration::from_secs(3))
+                    .with_env_token()
+            }),
         }
     }
 
-    fn change(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.token {
-            Some(t) => builder.bearer_auth(t),
-            None => builder,
-        }
+    fn client(&self) -> Result<&AgentClient, AgentError> {
+        self.client.as_ref().ok_or(AgentError::NoAgent)
     }
 
-    fn url(&self, path: &str) -> Result<String, AgentError> {
-        let base = self.base.as_ref().ok_or(AgentError::NoAgent)?;
-        Ok(format!("{base}{path}"))
-    }
-
-    /// `GET /chaos/faults`.
+    /// `GET /chaos/faults`, as rows.
     pub async fn faults(&self) -> Result<Vec<FaultRow>, AgentError> {
-        let resp = self.http.get(self.url("/chaos/faults")?).send().await?;
-        let body = check(resp).await?;
-        parse_faults(&body)
+        let faults = self.client()?.faults().await?;
+        Ok(faults.iter().map(FaultRow::from).collect())
     }
 
     /// `DELETE /chaos/faults`.
     pub async fn clear_all(&self) -> Result<(), AgentError> {
-        let resp = self
-            .change(self.http.delete(self.url("/chaos/faults")?))
-            .send()
-            .await?;
-        check(resp).await.map(drop)
+        Ok(self.client()?.clear_faults().await?)
     }
 
     /// `DELETE /chaos/faults/{id}`.
     pub async fn remove(&self, id: &str) -> Result<(), AgentError> {
-        let path = format!("/chaos/faults/{}", encode(id));
-        let resp = self
-            .change(self.http.delete(self.url(&path)?))
-            .send()
-            .await?;
-        check(resp).await.map(drop)
+        Ok(self.client()?.remove_fault(id).await?)
     }
 
-    /// Sends a request the picker built.
-    pub async fn send(&self, req: &AgentRequest) -> Result<Value, AgentError> {
-        let url = self.url(&req.path)?;
-        let builder = match req.method {
-            "DELETE" => self.http.delete(url),
-            "PUT" => self.http.put(url),
-            _ => self.http.post(url),
-        };
-        let builder = self.change(builder);
-        let builder = if req.body.is_null() {
-            builder
-        } else {
-            builder.json(&req.body)
-        };
-        check(builder.send().await?).await
-    }
-
-    /// Flips `part` (`breaker`, `retry`, `timeout`, `bulkhead`, `fallback`)
-    /// of `dependency`'s policy on the service whose admin API is at
-    /// `admin`; answers whether it is enabled now.
-    pub async fn toggle_policy(
-        &self,
-        admin: &str,
-        dependency: &str,
-        part: &str,
-    ) -> Result<bool, AgentError> {
-        let url = format!(
-            "{}/admin/resilience/{}",
-            admin.trim_end_matches('/'),
-            encode(dependency)
-        );
-        let current = check(self.http.get(&url).send().await?).await?;
-        let enabled = current
-            .pointer(&format!("/policy/{part}/enabled"))
-            .or_else(|| current.pointer(&format!("/{part}/enabled")))
-            .and_then(Value::as_bool)
-            .ok_or_else(|| AgentError::Shape(format!("no {part}.enabled in the policy")))?;
-        let patch = serde_json::json!({ part: { "enabled": !enabled } });
-        check(self.http.put(&url).json(&patch).send().await?).await?;
-        Ok(!enabled)
+    /// Makes a call the picker built.
+    pub async fn send(&self, call: &AgentCall) -> Result<(), AgentError> {
+        Ok(call.send(self.client()?).await?)
     }
 }
 
-async fn check(resp: reqwest::Response) -> Result<Value, AgentError> {
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    if status.is_success() {
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        return serde_json::from_str(&text).map_err(|e| AgentError::Shape(e.to_string()));
-    }
-    let message = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or(text);
-    Err(AgentError::Api {
-        status: status.as_u16(),
-        message,
-    })
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// Flips `part` (`breaker`, `retry`, `timeout`, `bulkhead`, `fallback`) of
+/// `dependency`'s policy on `service`, whose admin API is at `admin`;
+/// answers whether it is enabled now.
+pub async fn toggle_policy(
+    service: &str,
+    admin: &str,
+    dependency: &str,
+    part: &str,
+) -> Result<bool, AgentError> {
+    let admin = AdminClient::new(service, admin).with_timeout(Duration::from_secs(3));
+    let status = admin.dependency(dependency).await?;
+    let policy = serde_json::to_value(&status.policy).unwrap_or_default();
+    let enabled = policy
+        .pointer(&format!("/{part}/enabled"))
+        .and_then(Value::as_bool)
+        .ok_or_else(|| AgentError::Shape(format!("no {part}.enabled in the policy")))?;
+    let patch: PolicyPatch =
+        serde_json::from_value(serde_json::json!({ part: { "enabled": !enabled } }))
+            .map_err(|e| AgentError::Shape(e.to_string()))?;
+    admin.put_policy(dependency, &patch).await?;
+    Ok(!enabled)
 }
 
 #[cfg(test)]

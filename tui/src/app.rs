@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_hub::client::HubClient;
+use chaoslab_contract::client::HubClient;
 use crossterm::event::Event;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -22,7 +22,7 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::TuiConfig;
 use crate::action::{Action, DataEvent};
-use crate::agent::AgentClient;
+use crate::agent::Agent;
 use crate::fetch::{self, Lab};
 use crate::state::AppState;
 use crate::update::{self, TRACE_LIMIT};
@@ -39,7 +39,7 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
     let (heatmap_service, _) = watch::channel(None);
     let lab = Lab {
         hub,
-        agent: AgentClient::new(cfg.agent_url.as_deref()),
+        agent: Agent::new(cfg.agent_url.as_deref()),
         has_agent: cfg.agent_url.is_some(),
         admin_urls: cfg.services.clone(),
         loadgen: cfg.loadgen_url.clone(),

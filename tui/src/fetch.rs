@@ -11,18 +11,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_hub::client::{HubClient, LogQuery, TraceQuery};
+use chaoslab_contract::client::{HubClient, LogQuery, TraceQuery};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::action::{Command, DataEvent, HubData};
-use crate::agent::AgentClient;
+use crate::agent::Agent;
 use crate::experiment::ExperimentView;
 
 /// Everything a background task needs to talk to the lab.
 #[derive(Debug, Clone)]
 pub struct Lab {
     pub hub: HubClient,
-    pub agent: AgentClient,
+    pub agent: Agent,
     /// Whether an agent is configured (else faults come from the hub).
     pub has_agent: bool,
     /// (service, admin base URL).
@@ -108,7 +108,7 @@ async fn poll_agent(lab: &Lab, tx: &mpsc::Sender<DataEvent>, hub_up: bool) {
 }
 
 async fn experiment(lab: &Lab) -> Option<Box<ExperimentView>> {
-    let url = lab.hub.base_url().join("api/experiment").ok()?;
+    let url = format!("{}/api/experiment", lab.hub.base_url());
     let resp = lab
         .http
         .get(url)
@@ -123,15 +123,15 @@ async fn experiment(lab: &Lab) -> Option<Box<ExperimentView>> {
 }
 
 /// The client's error without the URL noise, for the banner.
-pub fn short_error(e: &chaoslab_hub::client::ClientError) -> String {
-    use std::error::Error;
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
+pub fn short_error(e: &chaoslab_contract::client::ClientError) -> String {
+    use chaoslab_contract::client::ClientError;
+    match e {
+        // The last cause: `Connection refused (os error 111)`.
+        ClientError::Transport { reason, .. } => {
+            reason.rsplit(": ").next().unwrap_or(reason).to_string()
+        }
+        other => other.message().to_string(),
     }
-    msg
 }
 
 /// Polls every second (or when woken) until the receiver is gone.
@@ -201,7 +201,7 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
                 let r = lab.agent.send(&req).await;
                 lab.poll_now.notify_one();
                 DataEvent::Notice(
-                    r.map(|_| format!("done: {} {}", req.method, req.path))
+                    r.map(|_| format!("done: {}", req.describe()))
                         .map_err(|e| format!("failed: {e}")),
                 )
             }
@@ -228,7 +228,7 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
             } => match lab.admin_urls.iter().find(|(n, _)| *n == service) {
                 None => DataEvent::Notice(Err(format!("no admin URL known for {service}"))),
                 Some((_, admin)) => {
-                    let r = lab.agent.toggle_policy(admin, &dependency, part).await;
+                    let r = crate::agent::toggle_policy(&service, admin, &dependency, part).await;
                     DataEvent::Notice(
                         r.map(|on| {
                             format!(

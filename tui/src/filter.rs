@@ -12,7 +12,7 @@
 //! | any other word, e.g. `checkout` | only traces whose root names it (among those listed) |
 //! | 8 to 32 hex digits | the trace whose id starts with them |
 
-use chaoslab_hub::client::TraceQuery;
+use chaoslab_contract::client::TraceQuery;
 
 /// The parsed filter.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -94,7 +94,7 @@ impl TraceFilter {
 
     /// Whether a listed trace passes the parts the hub does not filter
     /// (trace id prefix, root words).
-    pub fn keeps(&self, t: &chaoslab_hub::api::types::TraceSummary) -> bool {
+    pub fn keeps(&self, t: &chaoslab_contract::wire::hub::TraceSummary) -> bool {
         let id_ok = self
             .trace_id
             .as_ref()

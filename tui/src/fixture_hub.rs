@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chaoslab_hub::api::types::{EdgesResponse, FaultsResponse, TraceDetail};
+use chaoslab_contract::wire::hub::{EdgesResponse, FaultsResponse, TraceDetail};
 use tokio::net::TcpListener;
 
 use crate::action::HubData;

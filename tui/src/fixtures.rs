@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chaoslab_hub::api::types::*;
+use chaoslab_contract::wire::hub::*;
 
 use crate::action::{DataEvent, HubData};
 use crate::agent::FaultRow;
@@ -265,8 +265,8 @@ pub fn lab_state_with(points: usize, trace: TraceDetail) -> AppState {
 }
 
 /// Log records of the fixture lab, newest first.
-pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
-    use chaoslab_hub::api::types::{LogView, LogsResponse};
+pub fn logs() -> chaoslab_contract::wire::hub::LogsResponse {
+    use chaoslab_contract::wire::hub::{LogView, LogsResponse};
     let trace = traces::checkout_trace();
     let tid = trace.summary.trace_id.clone();
     let rec =
@@ -319,8 +319,8 @@ pub fn logs() -> chaoslab_hub::api::types::LogsResponse {
 
 /// A latency heatmap of the first fixture service: most requests fast, a
 /// slow band late in the range.
-pub fn heatmap() -> chaoslab_hub::api::types::Heatmap {
-    use chaoslab_hub::api::types::{Heatmap, HeatmapColumn};
+pub fn heatmap() -> chaoslab_contract::wire::hub::Heatmap {
+    use chaoslab_contract::wire::hub::{Heatmap, HeatmapColumn};
     let bounds = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
     let columns = (0..60u64)
         .map(|i| HeatmapColumn {

@@ -1,5 +1,5 @@
 //! The fault picker: a small form (kind, target, parameter, duration) that
-//! turns into one [`AgentRequest`].
+//! turns into one [`AgentCall`] (the contract's request bodies).
 //!
 //! ```text
 //!  kind      < latency >      ↑↓ field   ←→ value   Enter add   Esc cancel
@@ -8,10 +8,18 @@
 //!  duration  < 30 s >
 //! ```
 
+use std::time::Duration;
+
 use chaoslab_contract::ProcessAction;
+use chaoslab_contract::wire::admin::{FaultSpec, ServiceFaultRequest};
+use chaoslab_contract::wire::agent::ToxicSpec;
+use chaoslab_contract::wire::delay::Delay;
+use chaoslab_contract::wire::faults::ProcessFaultSpec;
+use chaoslab_contract::wire::http_fault::{HttpAction, HttpFaultSpec};
+use chaoslab_contract::wire::matcher::Match;
 use serde_json::json;
 
-use crate::agent::AgentRequest;
+use crate::agent::AgentCall;
 
 /// What the picker can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,70 +254,64 @@ impl FaultPicker {
         format!("{} on {target}{param}{dur}", self.kind().name())
     }
 
-    /// The agent request for the form as filled; `None` without a target.
-    pub fn request(&self) -> Option<AgentRequest> {
+    /// The agent call for the form as filled; `None` without a target.
+    pub fn request(&self) -> Option<AgentCall> {
         let target = self.target()?.to_string();
-        let duration_ms = self.duration_s().map(|s| s * 1000);
+        let duration = self.duration_s().map(Duration::from_secs);
+        let duration_ms = duration.map(|d| d.as_millis() as u64);
         let p = self.param_value().unwrap_or(0);
-        let toxic = |kind: &str, attributes: serde_json::Value| {
-            let mut body = json!({ "type": kind, "stream": "downstream", "toxicity": 1.0, "attributes": attributes });
-            if let Some(ms) = duration_ms {
-                body["duration_ms"] = json!(ms);
-            }
-            AgentRequest {
-                method: "POST",
-                path: format!("/chaos/proxies/{target}/toxics"),
-                body,
-            }
+        let toxic = |kind: &str, attributes: serde_json::Value| AgentCall::Toxic {
+            proxy: target.clone(),
+            spec: ToxicSpec::new(kind, attributes),
+            duration,
         };
-        let http = |mut body: serde_json::Value| {
-            if let Some(ms) = duration_ms {
-                body["duration_ms"] = json!(ms);
-            }
-            AgentRequest {
-                method: "POST",
-                path: format!("/chaos/proxies/{target}/faults"),
-                body,
-            }
+        let http = |action: HttpAction| AgentCall::HttpFault {
+            proxy: target.clone(),
+            spec: HttpFaultSpec {
+                action,
+                matcher: Match::default(),
+                percent: 100.0,
+                duration_ms,
+            },
         };
-        let service = |mut body: serde_json::Value| {
-            if let Some(ms) = duration_ms {
-                body["duration_ms"] = json!(ms);
-            }
-            AgentRequest {
-                method: "POST",
-                path: format!("/chaos/services/{target}/faults"),
-                body,
-            }
+        let service = |fault: FaultSpec| AgentCall::ServiceFault {
+            service: target.clone(),
+            request: ServiceFaultRequest::new(fault, duration),
         };
-        let process = |action: ProcessAction| {
-            let mut body = json!({ "action": action.as_str() });
-            if let Some(ms) = duration_ms {
-                body["duration_ms"] = json!(ms);
-            }
-            AgentRequest {
-                method: "POST",
-                path: format!("/chaos/process/{target}"),
-                body,
-            }
+        let process = |action: ProcessAction| AgentCall::Process {
+            service: target.clone(),
+            spec: ProcessFaultSpec {
+                action,
+                duration_ms,
+            },
         };
         Some(match self.kind() {
             FaultKind::Latency => toxic("latency", json!({ "latency": p, "jitter": 0 })),
             FaultKind::Timeout => toxic("timeout", json!({ "timeout": p })),
             FaultKind::ResetPeer => toxic("reset_peer", json!({ "timeout": 0 })),
             FaultKind::Bandwidth => toxic("bandwidth", json!({ "rate": p })),
-            FaultKind::HttpAbort => http(json!({ "type": "abort", "status": p, "percent": 100.0 })),
-            FaultKind::HttpDelay => {
-                http(json!({ "type": "delay", "delay": { "distribution": "fixed", "ms": p } }))
-            }
+            FaultKind::HttpAbort => http(HttpAction::Abort {
+                status: p as u16,
+                body: None,
+            }),
+            FaultKind::HttpDelay => http(HttpAction::Delay {
+                delay: Delay::Fixed { ms: p as f64 },
+            }),
             FaultKind::Kill => process(ProcessAction::Kill),
             FaultKind::Restart => process(ProcessAction::Restart),
             FaultKind::Pause => process(ProcessAction::Pause),
-            FaultKind::ErrorRate => {
-                service(json!({ "kind": "error_rate", "rate": p as f64 / 100.0 }))
-            }
-            FaultKind::SlowStorage => service(json!({ "kind": "slow_storage", "latency_ms": p })),
-            FaultKind::CpuBurn => service(json!({ "kind": "cpu_burn", "percent": p })),
+            FaultKind::ErrorRate => service(FaultSpec::ErrorRate {
+                route: None,
+                rate: p as f64 / 100.0,
+                status: 500,
+            }),
+            FaultKind::SlowStorage => service(FaultSpec::SlowStorage {
+                latency_ms: p as u64,
+            }),
+            FaultKind::CpuBurn => service(FaultSpec::CpuBurn {
+                threads: 1,
+                percent: p as u8,
+            }),
         })
     }
 }

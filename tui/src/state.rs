@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chaoslab_hub::api::types::{
+use chaoslab_contract::wire::hub::{
     Heatmap, HubHealth, LoadResponse, LogView, ResilienceEntry, ServiceStats, Topology,
     TraceDetail, TraceSummary,
 };
@@ -118,8 +118,8 @@ pub const LOG_LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
 
 impl LogsState {
     /// The hub query for the current filters.
-    pub fn query(&self) -> chaoslab_hub::client::LogQuery {
-        chaoslab_hub::client::LogQuery {
+    pub fn query(&self) -> chaoslab_contract::client::LogQuery {
+        chaoslab_contract::client::LogQuery {
             service: self.service.clone(),
             level: (self.level > 0).then(|| LOG_LEVELS[self.level].to_string()),
             text: (!self.text.is_empty()).then(|| self.text.clone()),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chaoslab_hub::api::types::{SpanView, StatusCode, TraceDetail};
+use chaoslab_contract::wire::hub::{SpanView, StatusCode, TraceDetail};
 
 /// One row of the waterfall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

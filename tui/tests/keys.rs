@@ -4,6 +4,7 @@
 mod support;
 
 use chaoslab_tui::action::Command;
+use chaoslab_tui::agent::AgentCall;
 use chaoslab_tui::fixtures;
 use chaoslab_tui::state::TraceFocus;
 use chaoslab_tui::{Screen, render_to_string};
@@ -145,10 +146,16 @@ fn fault_picker_builds_the_agent_request() {
     let cmds = press(&mut s, KeyCode::Enter);
     assert!(s.chaos.picker.is_none());
     match &cmds[..] {
-        [Command::Agent(req)] => {
-            assert_eq!(req.path, "/chaos/proxies/payments/toxics");
-            assert_eq!(req.body["attributes"]["latency"], 300);
-            assert_eq!(req.body["duration_ms"], 30_000);
+        [
+            Command::Agent(AgentCall::Toxic {
+                proxy,
+                spec,
+                duration,
+            }),
+        ] => {
+            assert_eq!(proxy, "payments");
+            assert_eq!(spec.attributes["latency"], 300);
+            assert_eq!(*duration, Some(std::time::Duration::from_secs(30)));
         }
         other => panic!("{other:?}"),
     }

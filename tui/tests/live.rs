@@ -14,7 +14,9 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use chaoslab_chaos::{Agent, AgentConfig};
 use chaoslab_hub::{Hub, HubConfig, Target};
-use chaoslab_tui::agent::{AgentClient, AgentRequest};
+use chaoslab_contract::client::AgentClient;
+use chaoslab_contract::wire::agent::{ProxySpec, ToxicSpec};
+use chaoslab_tui::agent::{Agent as DashAgent, AgentCall, toggle_policy};
 use chaoslab_tui::fixtures::SERVICES;
 use chaoslab_tui::{TuiConfig, app, snapshot};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -154,14 +156,10 @@ async fn start_lab() -> Lab {
             .with_graceful_shutdown(stopper(&rx))
             .into_future(),
     );
-    let client = AgentClient::new(Some(&agent_url));
+    let client = AgentClient::new(&agent_url);
     for name in ["users", "catalog", "inventory", "orders", "payments"] {
         client
-            .send(&AgentRequest {
-                method: "POST",
-                path: "/proxies".into(),
-                body: serde_json::json!({"name": name, "listen": "127.0.0.1:0", "upstream": pages_addr.to_string()}),
-            })
+            .create_proxy(&ProxySpec::new(name, "127.0.0.1:0", pages_addr.to_string()))
             .await
             .expect("create a proxy");
     }
@@ -242,7 +240,7 @@ async fn snapshot_of_a_real_hub_shows_services_breaker_and_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     let lab = start_lab().await;
-    let agent = AgentClient::new(Some(&lab.agent_url));
+    let agent = DashAgent::new(Some(&lab.agent_url));
     let mut picker = chaoslab_tui::picker::FaultPicker::new(
         vec!["payments".into()],
         SERVICES.iter().map(|s| s.to_string()).collect(),
@@ -278,17 +276,14 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     assert!(agent.faults().await.unwrap().is_empty());
     // A bad request comes back with the agent's error text.
     let err = agent
-        .send(&AgentRequest {
-            method: "POST",
-            path: "/chaos/proxies/nope/toxics".into(),
-            body: serde_json::json!({"type": "latency"}),
+        .send(&AgentCall::Toxic {
+            proxy: "nope".into(),
+            spec: ToxicSpec::new("latency", serde_json::json!({})),
+            duration: Some(std::time::Duration::from_secs(5)),
         })
         .await
         .unwrap_err();
-    assert!(
-        err.to_string().contains("404") || err.to_string().contains("not found"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("proxy not found (HTTP 404)"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +302,7 @@ async fn the_interactive_loop_adds_a_fault_from_keys_and_quits() {
     // 100 ms latency for 30 s. The picker's targets are the services the
     // hub discovered, so until the first poll has answered there is
     // nothing to pick: a person would look and try again, and so does this.
-    let agent = AgentClient::new(Some(&lab.agent_url));
+    let agent = DashAgent::new(Some(&lab.agent_url));
     eventually("the fault the keys asked for", DEADLINE, || async {
         let f = agent.faults().await.ok()?;
         if f.iter()
@@ -384,9 +379,7 @@ async fn a_policy_toggle_flips_the_real_admin_api() {
         .policy
         .breaker
         .enabled;
-    let agent = AgentClient::new(None);
-    let now = agent
-        .toggle_policy(&admin, "payments", "breaker")
+    let now = toggle_policy("orders", &admin, "payments", "breaker")
         .await
         .unwrap();
     assert_eq!(now, !before);
@@ -400,15 +393,16 @@ async fn a_policy_toggle_flips_the_real_admin_api() {
         !before
     );
     assert_eq!(
-        agent
-            .toggle_policy(&admin, "payments", "breaker")
+        toggle_policy("orders", &admin, "payments", "breaker")
             .await
             .unwrap(),
         before
     );
-    let err = agent
-        .toggle_policy(&admin, "nope", "breaker")
+    let err = toggle_policy("orders", &admin, "nope", "breaker")
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("404"), "{err}");
+    // The admin API's own words: which dependency, and which it has.
+    assert!(err.to_string().contains("unknown dependency"), "{err}");
+    assert!(err.to_string().contains("has no dependency \"nope\""), "{err}");
+    assert!(err.to_string().contains("(HTTP 404)"), "{err}");
 }

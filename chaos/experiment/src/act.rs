@@ -10,12 +10,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use chaoslab_contract::client::{DownHow, ToxicAdded};
+use chaoslab_contract::wire::admin::{PolicyPatch, ServiceFaultRequest, ServiceSettings};
+use chaoslab_contract::wire::agent::ToxicSpec;
+use chaoslab_contract::wire::faults::{ProcessFaultSpec, TimedToxic};
+use chaoslab_contract::wire::http_fault::HttpFaultSpec;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::error::RunError;
-use crate::lab::Lab;
-use crate::lab::agent::DownHow;
+use crate::lab::{Lab, gone_is_fine};
 use crate::model::{Action, FaultAction, FaultKind, Layer, ProcessAction};
 
 /// One change to take back.
@@ -34,10 +38,13 @@ pub enum Undo {
     Policy {
         service: String,
         dependency: String,
-        previous: Value,
+        previous: PolicyPatch,
     },
     /// Settings as they were.
-    Settings { service: String, previous: Value },
+    Settings {
+        service: String,
+        previous: ServiceSettings,
+    },
     /// A paused process.
     Resume { service: String },
     /// The load generator's rate as it was.
@@ -66,23 +73,31 @@ impl Undo {
     /// Takes the change back.
     pub async fn run(&self, lab: &Lab) -> Result<(), RunError> {
         match self {
-            Undo::Toxic { proxy, name } => lab.agent()?.remove_toxic(proxy, name).await,
-            Undo::ProxyUp { proxy } => lab.agent()?.set_enabled(proxy, true).await,
-            Undo::AgentFault { id } => lab.agent()?.remove_fault(id).await,
-            Undo::ServiceFault { service, id } => lab.service(service)?.remove_fault(id).await,
+            Undo::Toxic { proxy, name } => gone_is_fine(lab.agent()?.remove_toxic(proxy, name).await),
+            Undo::ProxyUp { proxy } => Ok(lab.agent()?.set_enabled(proxy, true).await.map(drop)?),
+            Undo::AgentFault { id } => gone_is_fine(lab.agent()?.remove_fault(id).await),
+            Undo::ServiceFault { service, id } => {
+                gone_is_fine(lab.service(service)?.remove_fault(id).await)
+            }
             Undo::Policy {
                 service,
                 dependency,
                 previous,
-            } => lab.service(service)?.put_policy(dependency, previous).await,
-            Undo::Settings { service, previous } => {
-                lab.service(service)?.put_settings(previous).await
-            }
-            Undo::Resume { service } => lab
-                .agent()?
-                .process(service, "resume", None)
+            } => Ok(lab
+                .service(service)?
+                .put_policy(dependency, previous)
                 .await
-                .map(|_| ()),
+                .map(drop)?),
+            Undo::Settings { service, previous } => {
+                Ok(lab.service(service)?.put_settings(previous).await.map(drop)?)
+            }
+            Undo::Resume { service } => {
+                let spec = ProcessFaultSpec {
+                    action: ProcessAction::Resume,
+                    duration_ms: None,
+                };
+                Ok(lab.agent()?.process_fault(service, &spec).await.map(drop)?)
+            }
             Undo::LoadRate { previous } => lab.loadgen()?.set_rate(*previous).await,
         }
     }
@@ -127,6 +142,45 @@ pub fn fault_request(f: &FaultAction, params: &Map<String, Value>, duration: Dur
     Value::Object(body)
 }
 
+/// A fault step's request, typed by the contract's rules: what `chaoslab run
+/// --check` validates and what the runner sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultRequest {
+    /// An in-service fault (through the service's admin API).
+    Service(ServiceFaultRequest),
+    /// An HTTP fault on an http-mode proxy.
+    Http(HttpFaultSpec),
+    /// A toxic (its duration goes with the call).
+    Toxic(ToxicSpec),
+    /// A proxy down.
+    Down,
+}
+
+impl FaultRequest {
+    /// Reads a [`fault_request`] body by the rules of whoever applies it:
+    /// the services' in-service fault rules, the agent's HTTP fault rules;
+    /// a toxic's attributes are the agent's toxics' to check.
+    pub fn parse(kind: FaultKind, layer: Layer, body: &Value) -> Result<Self, String> {
+        match (kind, layer) {
+            (FaultKind::Down, _) => Ok(FaultRequest::Down),
+            (_, Layer::Service) => ServiceFaultRequest::from_value(body.clone())
+                .map(FaultRequest::Service)
+                .map_err(|e| e.to_string()),
+            (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
+                let spec: HttpFaultSpec =
+                    serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+                spec.validate()?;
+                Ok(FaultRequest::Http(spec))
+            }
+            _ => {
+                let timed: TimedToxic =
+                    serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+                Ok(FaultRequest::Toxic(timed.toxic))
+            }
+        }
+    }
+}
+
 /// What actions need: the lab, the ledger, the time left.
 #[derive(Debug)]
 pub struct Actor<'a> {
@@ -161,17 +215,14 @@ impl Actor<'_> {
             Action::ClearFaults(_) => self.clear_faults().await,
             Action::Policy(p) => {
                 let svc = self.lab.service(&p.service.value)?;
-                let patch = Value::Object(p.set.value.clone().into_iter().collect());
+                let patch: PolicyPatch =
+                    serde_json::from_value(Value::Object(p.set.value.clone().into_iter().collect()))
+                        .map_err(|e| RunError::Lab(format!("policy patch: {e}")))?;
                 let status = svc.dependency(&p.dependency.value).await?;
-                let previous = status.get("policy").cloned().ok_or_else(|| {
-                    RunError::call(
-                        format!(
-                            "{} /admin/resilience/{}",
-                            p.service.value, p.dependency.value
-                        ),
-                        "the status has no `policy`",
-                    )
-                })?;
+                // The whole policy as a patch: every field, so it restores all.
+                let previous: PolicyPatch = serde_json::to_value(&status.policy)
+                    .and_then(serde_json::from_value)
+                    .map_err(|e| RunError::Lab(format!("the policy as a patch: {e}")))?;
                 self.push(Undo::Policy {
                     service: p.service.value.clone(),
                     dependency: p.dependency.value.clone(),
@@ -180,15 +231,20 @@ impl Actor<'_> {
                 svc.put_policy(&p.dependency.value, &patch)
                     .await
                     .map(|_| None)
+                    .map_err(RunError::from)
             }
             Action::Settings(s) => {
                 let svc = self.lab.service(&s.service.value)?;
                 let patch = Value::Object(s.set.value.clone().into_iter().collect());
-                let previous = svc.patch_settings(&patch).await?;
+                let previous = svc.settings().await?;
+                let next = previous.patched(&patch).map_err(|e| {
+                    RunError::call(format!("{} settings", s.service.value), e)
+                })?;
                 self.push(Undo::Settings {
                     service: s.service.value.clone(),
                     previous,
                 });
+                svc.put_settings(&next).await?;
                 Ok(None)
             }
             Action::Process(p) => {
@@ -205,9 +261,11 @@ impl Actor<'_> {
                     });
                 }
                 let ms = duration.map(|d| d.as_millis() as u64);
-                let id = agent
-                    .process(&p.target.value, p.action.as_str(), ms)
-                    .await?;
+                let spec = ProcessFaultSpec {
+                    action: p.action,
+                    duration_ms: ms,
+                };
+                let id = agent.process_fault(&p.target.value, &spec).await?.id;
                 // Removing a stop's fault ends the outage: the process starts.
                 if p.action == ProcessAction::Stop && !id.is_empty() {
                     self.push(Undo::AgentFault { id });
@@ -252,24 +310,26 @@ impl Actor<'_> {
             .unwrap_or_default();
         let layer = f.layer.unwrap_or(f.kind.default_layer());
         let body = fault_request(f, &params, Duration::from_millis(ms));
-        if layer == Layer::Service {
-            let svc = self.lab.service(&target)?;
-            let id = svc.add_fault(&body).await?;
-            self.push(Undo::ServiceFault {
-                service: target,
-                id: id.clone(),
-            });
-            return Ok(format!("{note}, id {id}"));
-        }
-        let agent = self.lab.agent()?;
-        match f.kind {
-            FaultKind::Down => {
+        let request = FaultRequest::parse(f.kind, layer, &body)
+            .map_err(|e| RunError::Lab(format!("{} on {target}: {e}", f.kind.as_str())))?;
+        let agent = || self.lab.agent();
+        match request {
+            FaultRequest::Service(request) => {
+                let svc = self.lab.service(&target)?;
+                let id = svc.add_fault(&request).await?.id;
+                self.push(Undo::ServiceFault {
+                    service: target,
+                    id: id.clone(),
+                });
+                Ok(format!("{note}, id {id}"))
+            }
+            FaultRequest::Down => {
                 // Brought back up by the rollbacks whichever way it went
                 // down; a timed down also comes back by itself.
                 self.push(Undo::ProxyUp {
                     proxy: target.clone(),
                 });
-                match agent.take_down(&target, ms).await? {
+                match agent()?.take_down(&target, Duration::from_millis(ms)).await? {
                     DownHow::Timed { id } => {
                         if !id.is_empty() {
                             self.push(Undo::AgentFault { id: id.clone() });
@@ -283,27 +343,25 @@ impl Actor<'_> {
                     )),
                 }
             }
-            FaultKind::HttpAbort | FaultKind::HttpDelay => {
-                let id = agent.add_http_fault(&target, &body).await?;
+            FaultRequest::Http(spec) => {
+                let id = agent()?.add_http_fault(&target, &spec).await?.id;
                 self.push(Undo::AgentFault { id: id.clone() });
                 Ok(format!("{note}, id {id}"))
             }
-            _ => {
-                let mut toxic = body;
+            FaultRequest::Toxic(mut toxic) => {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
                 let name = format!("experiment_{}_{n}", f.kind.as_str());
-                toxic["name"] = json!(name);
-                if let Some(obj) = toxic.as_object_mut() {
-                    obj.remove("duration_ms");
-                }
+                toxic.name = name.clone();
                 self.push(Undo::Toxic {
                     proxy: target.clone(),
                     name: name.clone(),
                 });
-                let how = agent.add_toxic(&target, toxic, ms).await?;
+                let how = agent()?
+                    .add_toxic_timed(&target, &toxic, Duration::from_millis(ms))
+                    .await?;
                 Ok(match how {
-                    crate::lab::agent::ToxicAdded::WithDuration => format!("{note}, toxic {name}"),
-                    crate::lab::agent::ToxicAdded::Plain => format!(
+                    ToxicAdded::WithDuration => format!("{note}, toxic {name}"),
+                    ToxicAdded::Plain => format!(
                         "{note}, toxic {name} (no duration on this agent: removed by the rollbacks)"
                     ),
                 })
@@ -312,22 +370,23 @@ impl Actor<'_> {
     }
 
     /// Every fault everywhere: the agent's, then each service's. A service
-    /// that does not answer is noted, not an error (see
-    /// [`crate::lab::service::ServiceClient::clear_faults`]).
+    /// that does not answer at all is noted, not an error: a process that is
+    /// down (or being restarted) holds no in-service faults, which live in
+    /// its memory.
     pub async fn clear_faults(&self) -> Result<Option<String>, RunError> {
-        let mut first_error = None;
+        let mut first_error: Option<RunError> = None;
         if self.lab.endpoints.agent.is_some()
             && let Err(e) = self.lab.agent()?.clear().await
         {
-            first_error.get_or_insert(e);
+            first_error.get_or_insert(e.into());
         }
         let mut silent = Vec::new();
         for svc in self.lab.services() {
             match svc.clear_faults().await {
-                Ok(true) => {}
-                Ok(false) => silent.push(svc.name.clone()),
+                Ok(()) => {}
+                Err(e) if e.is_transport() => silent.push(svc.name().to_string()),
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    first_error.get_or_insert(e.into());
                 }
             }
         }

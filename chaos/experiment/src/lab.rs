@@ -1,16 +1,18 @@
-//! The running lab, as the runner reaches it: endpoints, and one small HTTP
-//! helper that every call goes through so that failures read the same.
+//! The running lab, as the runner reaches it: endpoints, the contract's
+//! clients for the agent, the hub and the services' admin APIs, and one
+//! small HTTP helper for what is not one of those APIs (HTTP probes, the
+//! load generator).
 //!
 //! ```text
-//!  runner ──> agent    (Toxiproxy API + /chaos extensions)   lab/agent.rs
-//!         ──> services (/admin/resilience, /settings, /faults) lab/service.rs
-//!         ──> hub      (/api/metric, /api/traces)              probes
+//!  runner ──> agent    (Toxiproxy API + /chaos extensions)   contract AgentClient
+//!         ──> services (/admin/resilience, /settings, /faults) contract AdminClient
+//!         ──> hub      (/api/metric, /api/traces)              contract HubClient
 //!         ──> loadgen  (GET/PUT /load)                          lab/loadgen.rs
 //! ```
 
-pub mod agent;
 pub mod loadgen;
-pub mod service;
+
+use chaoslab_contract::client::{AdminClient, AgentClient, ClientError, HubClient};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -217,31 +219,33 @@ impl Lab {
     }
 
     /// The admin client of a service the lab runs.
-    pub fn service(&self, name: &str) -> Result<service::ServiceClient, RunError> {
+    pub fn service(&self, name: &str) -> Result<AdminClient, RunError> {
         let base = self
             .endpoints
             .service(name)
             .ok_or_else(|| RunError::Lab(format!("the lab runs no service `{name}`")))?;
-        Ok(service::ServiceClient::new(name, base, self.http.clone()))
+        Ok(AdminClient::new(name, base).with_timeout(CALL_TIMEOUT))
     }
 
     /// Every service the lab runs.
-    pub fn services(&self) -> Vec<service::ServiceClient> {
+    pub fn services(&self) -> Vec<AdminClient> {
         self.endpoints
             .services
             .iter()
-            .map(|(n, u)| service::ServiceClient::new(n, u, self.http.clone()))
+            .map(|(n, u)| AdminClient::new(n, u).with_timeout(CALL_TIMEOUT))
             .collect()
     }
 
     /// The agent's client.
-    pub fn agent(&self) -> Result<agent::AgentClient, RunError> {
+    pub fn agent(&self) -> Result<AgentClient, RunError> {
         let base = self
             .endpoints
             .agent
             .as_deref()
             .ok_or_else(|| RunError::Lab("the lab has no chaos agent".into()))?;
-        Ok(agent::AgentClient::new(base, self.http.clone()))
+        Ok(AgentClient::new(base)
+            .with_timeout(CALL_TIMEOUT)
+            .with_env_token())
     }
 
     /// The load generator's client.
@@ -254,11 +258,33 @@ impl Lab {
         Ok(loadgen::LoadgenClient::new(base, self.http.clone()))
     }
 
-    /// The hub's base URL.
-    pub fn hub(&self) -> Result<&str, RunError> {
-        self.endpoints
+    /// The hub's client.
+    pub fn hub(&self) -> Result<HubClient, RunError> {
+        let base = self
+            .endpoints
             .hub
             .as_deref()
-            .ok_or_else(|| RunError::Lab("the lab has no hub".into()))
+            .ok_or_else(|| RunError::Lab("the lab has no hub".into()))?;
+        Ok(HubClient::new(base)?)
+    }
+}
+
+impl From<ClientError> for RunError {
+    fn from(e: ClientError) -> Self {
+        let message = match &e {
+            ClientError::Api {
+                status, message, ..
+            } => format!("answered {status}: {message}"),
+            other => other.message().to_string(),
+        };
+        RunError::call(e.call(), message)
+    }
+}
+
+/// `Ok` for a thing already gone (a 404): removing it again is fine.
+pub fn gone_is_fine(r: Result<(), ClientError>) -> Result<(), RunError> {
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => Ok(other?),
     }
 }

@@ -10,6 +10,8 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use chaoslab_contract::client::{MetricQuery, TraceQuery};
+
 use crate::error::RunError;
 use crate::lab::{Lab, url};
 use crate::model::{
@@ -131,25 +133,16 @@ async fn slo(p: &SloProbe, lab: &Lab) -> Result<Seen, RunError> {
 }
 
 async fn metric(p: &MetricProbe, lab: &Lab) -> Result<Seen, RunError> {
-    let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/metric"))
-        .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
-    {
-        let mut q = u.query_pairs_mut();
-        q.append_pair("name", &p.metric.value);
-        q.append_pair("agg", p.agg.as_str());
-        if let Some(w) = p.window {
-            let ms = w.0.as_millis().max(1000);
-            q.append_pair("window", &format!("{ms}ms"));
-        }
-        if !p.labels.is_empty() {
-            let labels: Vec<String> = p.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            q.append_pair("labels", &labels.join(","));
-        }
-    }
-    let body = lab.http.expect(Method::GET, u.as_str(), None).await?.body;
-    let v = match body.get("value") {
-        Some(v) if !v.is_null() => v.clone(),
-        _ => match p.missing {
+    let query = MetricQuery {
+        name: p.metric.value.clone(),
+        labels: p.labels.clone().into_iter().collect(),
+        agg: p.agg,
+        window: p.window.map(|w| w.0.max(Duration::from_secs(1))),
+    };
+    let answer = lab.hub()?.metric(&query).await?;
+    let v = match answer.value {
+        Some(v) => json!(v),
+        None => match p.missing {
             Some(m) => json!(m),
             None => {
                 return Err(RunError::Lab(format!(
@@ -244,6 +237,7 @@ async fn resilience(p: &ResilienceProbe, lab: &Lab) -> Result<Seen, RunError> {
         .service(&p.service.value)?
         .dependency(&p.dependency.value)
         .await?;
+    let status = serde_json::to_value(&status).unwrap_or_default();
     let field = p.field.as_deref().unwrap_or("breaker.state");
     let v = lookup(&status, field).ok_or_else(|| {
         RunError::Lab(format!(
@@ -255,30 +249,14 @@ async fn resilience(p: &ResilienceProbe, lab: &Lab) -> Result<Seen, RunError> {
 }
 
 async fn trace(p: &TraceProbe, lab: &Lab) -> Result<Seen, RunError> {
-    let mut u = reqwest::Url::parse(&url(lab.hub()?, "/api/traces"))
-        .map_err(|e| RunError::Lab(format!("hub url: {e}")))?;
-    {
-        let mut q = u.query_pairs_mut();
-        if let Some(s) = &p.service {
-            q.append_pair("service", &s.value);
-        }
-        if p.errors_only {
-            q.append_pair("status", "error");
-        }
-        if p.faults_only {
-            q.append_pair("fault", "1");
-        }
-        if let Some(d) = p.min_duration {
-            q.append_pair("min_duration_ms", &d.as_millis().to_string());
-        }
-        q.append_pair("limit", "10000");
-    }
-    let body = lab.http.expect(Method::GET, u.as_str(), None).await?.body;
-    let traces = body
-        .get("traces")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let query = TraceQuery {
+        service: p.service.as_ref().map(|s| s.value.clone()),
+        errors_only: p.errors_only,
+        faults_only: p.faults_only,
+        min_duration_ms: p.min_duration.map(|d| d.as_millis() as f64),
+        limit: Some(10_000),
+    };
+    let traces = lab.hub()?.traces(&query).await?.traces;
     let since = p.window.map(|w| {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -287,14 +265,7 @@ async fn trace(p: &TraceProbe, lab: &Lab) -> Result<Seen, RunError> {
     });
     let count = traces
         .iter()
-        .filter(|t| {
-            since.is_none_or(|s| {
-                t.get("start_unix_nano")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    >= s
-            })
-        })
+        .filter(|t| since.is_none_or(|s| t.start_unix_nano >= s))
         .count();
     Ok(value(json!(count)))
 }

@@ -586,7 +586,7 @@ async fn continuous_checks_run_while_the_method_does_and_time_scale_shortens_wai
         .unwrap();
     assert_eq!(
         add.body,
-        json!({"kind": "error_rate", "rate": 1.0, "duration_ms": 300})
+        json!({"kind": "error_rate", "rate": 1.0, "status": 500, "duration_ms": 300})
     );
 }
 

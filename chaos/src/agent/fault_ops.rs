@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use chaoslab_kit::names;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -19,39 +18,7 @@ use crate::faults::http::{HttpFault, HttpFaultSpec};
 use crate::faults::process::{ProcessFault, ProcessFaultSpec};
 use crate::views::ProxyMode;
 
-/// Where a fault lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FaultSource {
-    /// A Toxiproxy toxic on a proxy.
-    Toxic,
-    /// An HTTP fault on an http-mode proxy.
-    Http,
-    /// A process fault done through the supervisor.
-    Process,
-    /// A fault inside a service (its admin API keeps it).
-    Service,
-    /// A proxy that is down (not listening).
-    Proxy,
-}
-
-/// One entry of `GET /chaos/faults`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActiveFault {
-    /// Use with `DELETE /chaos/faults/{id}`.
-    pub id: String,
-    pub source: FaultSource,
-    /// The proxy or service it acts on.
-    pub target: String,
-    /// e.g. `latency`, `http_abort`, `pause`, or the service's own kind.
-    pub kind: String,
-    /// Time left; absent when it lasts until removed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remaining_ms: Option<u64>,
-    /// The fault's own description (toxic view, HTTP spec, service entry).
-    #[serde(default)]
-    pub detail: Value,
-}
+pub use chaoslab_contract::wire::faults::{ActiveFault, FaultSource};
 
 fn remaining(expires: Option<Instant>) -> Option<u64> {
     expires.map(|e| e.saturating_duration_since(Instant::now()).as_millis() as u64)

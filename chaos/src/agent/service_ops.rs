@@ -1,113 +1,95 @@
 //! In-service faults: the agent forwards them to each service's admin API
-//! (`{admin_url}/admin/faults`), which keeps them and their expiry, and reads
-//! them back for `GET /chaos/faults`.
+//! (with the contract's [`AdminClient`]), which keeps them and their expiry,
+//! and reads them back for `GET /chaos/faults`.
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::Value;
+use chaoslab_contract::client::{AdminClient, ClientError};
+use chaoslab_contract::wire::admin::{FaultView, ServiceFaultRequest};
 
 use super::fault_ops::count_injection;
+use super::{ActiveFault, Agent, FaultSource};
+use crate::error::ApiError;
 
 /// How long `GET /chaos/faults` waits for a service's own list: a paused
 /// service never answers, and the list must come back at once anyway.
 pub const SERVICE_TIMEOUT: Duration = Duration::from_millis(80);
-use super::{ActiveFault, Agent, FaultSource};
-use crate::error::ApiError;
+
+/// A service's error answer passed on with its status; a service that does
+/// not answer is a 502.
+fn passed_on(service: &str, e: ClientError) -> ApiError {
+    match e.status().and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => ApiError::new(status, format!("{service}: {}", e.message())),
+        None => ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {}", e.message())),
+    }
+}
 
 impl Agent {
-    /// Forward an in-service fault to `{admin_url}/admin/faults`; answers what the service answered.
+    /// Forward an in-service fault to the service's `/admin/faults`, once
+    /// it is known to be one by the contract's rules; answers the service's
+    /// view of it.
     pub async fn service_fault(
         &self,
         service: &str,
-        body: Value,
-    ) -> Result<(StatusCode, Value), ApiError> {
-        let url = self.admin_url(service)?;
-        let resp = self
-            .admin(self.http.post(format!("{url}/admin/faults")))
-            .json(&body)
-            .send()
+        body: serde_json::Value,
+    ) -> Result<FaultView, ApiError> {
+        let admin = self.admin_client(service)?;
+        let request = ServiceFaultRequest::from_value(body).map_err(ApiError::bad_body)?;
+        let view = admin
+            .add_fault(&request)
             .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
-        let status =
-            StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-        let value = resp.json::<Value>().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            let kind = body
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("service");
-            count_injection(service, kind);
-        }
-        Ok((status, value))
+            .map_err(|e| passed_on(service, e))?;
+        count_injection(service, request.fault.kind());
+        Ok(view)
     }
 
-    /// `req` with the admin token, when the lab has one.
-    fn admin(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.control().and_then(|c| c.admin_token()) {
-            Some(token) => req.bearer_auth(token),
-            None => req,
-        }
-    }
-
-    fn admin_url(&self, service: &str) -> Result<String, ApiError> {
-        let url = self
-            .lab(service)?
+    /// The admin client of one of the lab's services, with the lab's token.
+    fn admin_client(&self, service: &str) -> Result<AdminClient, ApiError> {
+        let control = self.lab(service)?;
+        let url = control
             .admin_url(service)
             .ok_or_else(|| ApiError::not_found(format!("service has no admin API: {service}")))?;
-        Ok(url.trim_end_matches('/').to_string())
+        Ok(AdminClient::new(service, &url).with_token(control.admin_token()))
+    }
+
+    /// Every service's admin client (those that have an admin API).
+    fn admin_clients(&self) -> Vec<AdminClient> {
+        let Some(control) = self.control() else {
+            return Vec::new();
+        };
+        control
+            .services()
+            .into_iter()
+            .filter_map(|service| {
+                let url = control.admin_url(&service)?;
+                Some(AdminClient::new(&service, &url).with_token(control.admin_token()))
+            })
+            .collect()
     }
 
     /// Every service's faults, asked in parallel with a short timeout, so a
     /// paused or dead service costs [`SERVICE_TIMEOUT`] at most; the second
     /// list names the services that did not answer.
     pub(super) async fn service_faults(&self) -> (Vec<ActiveFault>, Vec<String>) {
-        let Some(control) = self.control() else {
-            return (Vec::new(), Vec::new());
-        };
-        let asks = control.services().into_iter().filter_map(|service| {
-            let url = control.admin_url(&service)?;
-            let url = format!("{}/admin/faults", url.trim_end_matches('/'));
-            let http = self.http.clone();
-            Some(async move {
-                let got = async {
-                    let resp = self
-                        .admin(http.get(&url))
-                        .timeout(SERVICE_TIMEOUT)
-                        .send()
-                        .await
-                        .ok()?;
-                    match resp.json::<Value>().await.ok()? {
-                        Value::Array(items) => Some(items),
-                        _ => None,
-                    }
-                };
-                (service, got.await)
-            })
+        let asks = self.admin_clients().into_iter().map(|admin| async move {
+            let got = admin.with_timeout(SERVICE_TIMEOUT);
+            (got.name().to_string(), got.faults().await.ok())
         });
         let (mut out, mut silent) = (Vec::new(), Vec::new());
-        for (service, items) in futures::future::join_all(asks).await {
-            let Some(items) = items else {
+        for (service, views) in futures::future::join_all(asks).await {
+            let Some(views) = views else {
                 silent.push(service);
                 continue;
             };
-            for item in items {
-                let id = match item.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => continue,
-                };
+            for view in views {
                 out.push(ActiveFault {
-                    id: format!("service:{service}:{id}"),
+                    id: format!("service:{service}:{}", view.id),
                     source: FaultSource::Service,
                     target: service.clone(),
-                    kind: item
-                        .get("kind")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    remaining_ms: item.get("remaining_ms").and_then(Value::as_u64),
-                    detail: item,
+                    kind: view.spec.kind().to_string(),
+                    remaining_ms: Some(view.remaining_ms),
+                    detail: serde_json::to_value(&view).unwrap_or_default(),
                 });
             }
         }
@@ -121,40 +103,23 @@ impl Agent {
         inner: &str,
         not_found: impl Fn() -> ApiError,
     ) -> Result<(), ApiError> {
-        let url = self.admin_url(service)?;
-        let resp = self
-            .admin(self.http.delete(format!("{url}/admin/faults/{inner}")))
-            .send()
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {e}")))?;
-        match resp.status().as_u16() {
-            200..=299 => Ok(()),
-            404 => Err(not_found()),
-            s => Err(ApiError::new(
+        match self.admin_client(service)?.remove_fault(inner).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_not_found() => Err(not_found()),
+            Err(e) => Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                format!("{service} answered {s}"),
+                format!("{service}: {}", e.message()),
             )),
         }
     }
 
     /// Ask every service to clear its faults (best effort, in parallel).
     pub(super) async fn clear_service_faults(&self) {
-        let Some(control) = self.control() else {
-            return;
-        };
-        let asks = control.services().into_iter().filter_map(|service| {
-            let url = format!(
-                "{}/admin/faults",
-                control.admin_url(&service)?.trim_end_matches('/')
-            );
-            let http = self.http.clone();
-            Some(async move {
-                let _ = self
-                    .admin(http.delete(url))
-                    .timeout(Duration::from_secs(1))
-                    .send()
-                    .await;
-            })
+        let asks = self.admin_clients().into_iter().map(|admin| async move {
+            let _ = admin
+                .with_timeout(Duration::from_secs(1))
+                .clear_faults()
+                .await;
         });
         futures::future::join_all(asks).await;
     }

@@ -8,8 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::Value;
+use chaoslab_contract::wire::faults::{DownSpec, TimedToxic};
 
 use super::parse;
 use crate::agent::Agent;
@@ -17,13 +16,10 @@ use crate::error::ApiError;
 use crate::faults::check_optional_duration;
 use crate::faults::http::HttpFaultSpec;
 use crate::faults::process::ProcessFaultSpec;
-use crate::views::ToxicSpec;
 
 type ApiResult = Result<Response, ApiError>;
 
-/// The header of `GET /chaos/faults` that names the services (comma
-/// separated) that did not answer in time: their faults are not in the list.
-pub const UNANSWERED_HEADER: &str = "x-chaos-unanswered";
+pub use chaoslab_contract::wire::faults::UNANSWERED_HEADER;
 
 pub(super) async fn list_faults(State(agent): State<Arc<Agent>>) -> Response {
     let (faults, silent) = agent.faults_report().await;
@@ -63,15 +59,6 @@ pub(super) async fn add_http_fault(
         .into_response())
 }
 
-/// A Toxiproxy toxic plus `duration_ms`.
-#[derive(Deserialize)]
-struct TimedToxic {
-    #[serde(flatten)]
-    toxic: ToxicSpec,
-    #[serde(default)]
-    duration_ms: Option<u64>,
-}
-
 pub(super) async fn add_toxic(
     State(agent): State<Arc<Agent>>,
     Path(proxy): Path<String>,
@@ -85,13 +72,6 @@ pub(super) async fn add_toxic(
         Json(agent.add_toxic(&proxy, timed.toxic, duration)?),
     )
         .into_response())
-}
-
-/// Body of `POST /chaos/proxies/{p}/down`.
-#[derive(Deserialize)]
-struct DownSpec {
-    #[serde(default)]
-    duration_ms: Option<u64>,
 }
 
 pub(super) async fn proxy_down(
@@ -131,7 +111,10 @@ pub(super) async fn service_fault(
     Path(service): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let body: Value = parse(&body)?;
-    let (status, value) = agent.service_fault(&service, body).await?;
-    Ok((status, Json(value)).into_response())
+    let request: serde_json::Value = parse(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(agent.service_fault(&service, request).await?),
+    )
+        .into_response())
 }

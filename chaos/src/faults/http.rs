@@ -1,80 +1,12 @@
-//! HTTP faults on an http-mode proxy: abort a request with a status, or delay
-//! it, for the requests a [`Match`] selects, a `percent` of the time.
-//!
-//! ```json
-//! {"type": "abort", "status": 503, "body": "injected", "percent": 50,
-//!  "match": {"method": "GET", "path": "/api/*"}, "duration_ms": 30000}
-//! {"type": "delay", "delay": {"distribution": "fixed", "ms": 300}}
-//! ```
+//! The HTTP faults in force on an http-mode proxy. Their wire shape and
+//! rules are the contract's ([`HttpFaultSpec`]).
 
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::delay::Delay;
-use super::matcher::Match;
-
-/// What an HTTP fault does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum HttpAction {
-    /// Answer without calling the upstream.
-    Abort {
-        /// The status to answer with.
-        status: u16,
-        /// The body; defaults to a JSON error naming the fault.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        body: Option<String>,
-    },
-    /// Hold the request before forwarding it.
-    Delay { delay: Delay },
-}
-
-/// Body of `POST /chaos/proxies/{p}/faults`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HttpFaultSpec {
-    #[serde(flatten)]
-    pub action: HttpAction,
-    /// Which requests; all when absent.
-    #[serde(default, rename = "match")]
-    pub matcher: Match,
-    /// Share of matching requests affected, 0 to 100 (default 100).
-    #[serde(default = "hundred")]
-    pub percent: f64,
-    /// Reverts by itself after this long; forever when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-}
-
-fn hundred() -> f64 {
-    100.0
-}
-
-impl HttpFaultSpec {
-    /// Check the values: the one set of rules, used by the agent's API and
-    /// by `chaoslab run --check`.
-    pub fn validate(&self) -> Result<(), String> {
-        super::check_optional_duration(self.duration_ms)?;
-        if !(0.0..=100.0).contains(&self.percent) {
-            return Err(format!(
-                "percent must be within 0..=100, got {}",
-                self.percent
-            ));
-        }
-        match &self.action {
-            HttpAction::Abort { status, .. } => {
-                // An abort answers instead of the upstream: an error status.
-                if !(400..=599).contains(status) {
-                    return Err(format!("status must be within 400..=599, got {status}"));
-                }
-            }
-            HttpAction::Delay { delay } => delay.validate()?,
-        }
-        Ok(())
-    }
-}
+pub use chaoslab_contract::wire::http_fault::{HttpAction, HttpFaultSpec};
 
 /// An HTTP fault in force.
 #[derive(Debug)]
@@ -89,10 +21,7 @@ pub struct HttpFault {
 impl HttpFault {
     /// `http_abort` or `http_delay` (the `kind` label of the chaos metrics).
     pub fn kind(&self) -> &'static str {
-        match self.spec.action {
-            HttpAction::Abort { .. } => "http_abort",
-            HttpAction::Delay { .. } => "http_delay",
-        }
+        self.spec.action.kind()
     }
 
     fn live(&self, now: Instant) -> bool {

@@ -5,31 +5,11 @@
 //! services) and stay listed until their duration ends. Removing a pause or a
 //! stop ends it at once (resume, start).
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::control::ProcessAction;
 
-/// Body of `POST /chaos/process/{service}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProcessFaultSpec {
-    pub action: ProcessAction,
-    /// For `pause`: resume after this long. For `stop` (required): how long
-    /// the process stays down. For the others: how long the fault stays listed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-}
-
-impl ProcessFaultSpec {
-    /// Check the values: a duration within bounds, and one for a stop.
-    pub fn validate(&self) -> Result<(), String> {
-        super::check_optional_duration(self.duration_ms)?;
-        if self.action == ProcessAction::Stop && self.duration_ms.is_none() {
-            return Err("stop needs duration_ms: how long the process stays down".into());
-        }
-        Ok(())
-    }
-}
+pub use chaoslab_contract::wire::faults::ProcessFaultSpec;
 
 /// A process fault the agent has carried out.
 #[derive(Debug, Clone)]

@@ -258,7 +258,7 @@ async fn every_fault_kind_expires_by_itself() {
         &agent,
         "POST",
         "/chaos/services/svc/faults",
-        r#"{"kind": "error_rate", "duration_ms": 800}"#,
+        r#"{"kind": "error_rate", "rate": 0.5, "duration_ms": 800}"#,
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -340,7 +340,7 @@ async fn faults_are_removed_one_by_one_or_all_at_once() {
         &agent,
         "POST",
         "/chaos/services/svc/faults",
-        r#"{"kind": "slow"}"#,
+        r#"{"kind": "slow_storage", "latency_ms": 10}"#,
     )
     .await;
     toxic(&agent, "rm", json!({"type": "noop"})).await;

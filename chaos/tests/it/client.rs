@@ -1,11 +1,11 @@
-//! The typed client against a served agent, and a quick bench run.
+//! The contract's agent client against a served agent, and a quick bench run.
 
 use std::time::Duration;
 
 use chaoslab_chaos::bench::{BenchOptions, bench};
-use chaoslab_chaos::client::{Client, ClientError};
-use chaoslab_chaos::faults::http::HttpFaultSpec;
 use chaoslab_chaos::{ProxyPatch, ProxySpec, ToxicPatch, ToxicSpec};
+use chaoslab_contract::client::{AgentClient as Client, ClientError, DownHow, ToxicAdded};
+use chaoslab_contract::wire::http_fault::HttpFaultSpec;
 use serde_json::json;
 
 use crate::support::*;
@@ -19,7 +19,7 @@ async fn served() -> Client {
         agent,
         std::future::pending(),
     ));
-    Client::new(format!("http://{addr}"))
+    Client::new(&format!("http://{addr}"))
 }
 
 #[tokio::test]
@@ -38,9 +38,12 @@ async fn the_client_drives_the_whole_api() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Api { status: 409, message } if message == "proxy already exists"),
+        matches!(&err, ClientError::Api { status: 409, message, .. } if message == "proxy already exists"),
         "{err}"
     );
+    // The error says which call failed and quotes the agent's own message.
+    assert!(err.to_string().starts_with("POST http://"), "{err}");
+    assert!(err.to_string().ends_with("/proxies: proxy already exists (HTTP 409)"), "{err}");
     assert_eq!(c.proxies().await.unwrap().len(), 1);
 
     let t = c
@@ -99,10 +102,40 @@ async fn the_client_drives_the_whole_api() {
     c.reset().await.unwrap();
     let spec: HttpFaultSpec =
         serde_json::from_value(json!({"type": "abort", "status": 500})).unwrap();
+    let err = c.add_http_fault("c", &spec).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.message().contains("http mode"), "{err}");
+    // A timed toxic and a timed down go through the extension.
     assert_eq!(
-        c.add_http_fault("c", &spec).await.unwrap_err().status(),
-        Some(400)
+        c.add_toxic_timed("c", &ToxicSpec::new("noop", json!({})), Duration::from_secs(5))
+            .await
+            .unwrap(),
+        ToxicAdded::WithDuration
     );
+    let DownHow::Timed { id } = c.take_down("c", Duration::from_secs(5)).await.unwrap() else {
+        panic!("the agent has a timed down");
+    };
+    assert!(!c.proxy("c").await.unwrap().enabled);
+    c.remove_fault(&id).await.unwrap();
+    assert!(c.proxy("c").await.unwrap().enabled);
+    assert!(c.remove_fault(&id).await.unwrap_err().is_not_found());
+    // On an http-mode proxy the agent checks the fault by the contract's rules.
+    c.create_proxy(&ProxySpec::new("h", "127.0.0.1:0", &up).http())
+        .await
+        .unwrap();
+    let bad: HttpFaultSpec =
+        serde_json::from_value(json!({"type": "abort", "status": 200})).unwrap();
+    let err = c.add_http_fault("h", &bad).await.unwrap_err();
+    assert!(
+        err.message().contains("status must be within 400..=599, got 200"),
+        "{err}"
+    );
+    assert_eq!(bad.validate().unwrap_err(), "status must be within 400..=599, got 200");
+    let good: HttpFaultSpec =
+        serde_json::from_value(json!({"type": "abort", "status": 503, "duration_ms": 5000})).unwrap();
+    let f = c.add_http_fault("h", &good).await.unwrap();
+    assert_eq!((f.kind.as_str(), f.target.as_str()), ("http_abort", "h"));
+    c.delete_proxy("h").await.unwrap();
     c.clear_faults().await.unwrap();
     assert!(c.metrics().await.unwrap().contains("toxiproxy") || c.metrics().await.is_ok());
     let populated = c

@@ -2,18 +2,13 @@
 //! resume through `kill`, a service admin API that keeps in-service faults,
 //! and an HTTP upstream that echoes the `traceparent` it received.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get};
+use axum::http::HeaderMap;
 use chaoslab_chaos::{LabControl, ProcessAction};
-use serde_json::{Value, json};
 
 /// Services: `sleeper` (a real `sleep` process) and `svc` (an admin API).
 pub struct TestLab {
@@ -117,51 +112,16 @@ impl LabControl for TestLab {
     }
 }
 
-type Faults = Arc<Mutex<HashMap<String, (String, Instant)>>>;
-
-/// A service admin API keeping faults with their own expiry.
+/// A service's real admin API (the service kit's), keeping in-service
+/// faults with their own expiry.
 async fn admin_server() -> SocketAddr {
-    let faults: Faults = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/admin/faults",
-            get(|State(f): State<Faults>| async move {
-                let now = Instant::now();
-                let list: Vec<Value> = f
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .filter(|(_, (_, until))| *until > now)
-                    .map(|(id, (kind, until))| {
-                        json!({"id": id, "kind": kind, "remaining_ms": (*until - now).as_millis() as u64})
-                    })
-                    .collect();
-                Json(Value::Array(list))
-            })
-            .post(|State(f): State<Faults>, Json(body): Json<Value>| async move {
-                let kind = body["kind"].as_str().unwrap_or("error_rate").to_string();
-                let ms = body["duration_ms"].as_u64().unwrap_or(60_000);
-                let mut all = f.lock().unwrap();
-                let id = format!("f{}", all.len() + 1);
-                all.insert(id.clone(), (kind.clone(), Instant::now() + Duration::from_millis(ms)));
-                (StatusCode::CREATED, Json(json!({"id": id, "kind": kind})))
-            })
-            .delete(|State(f): State<Faults>| async move {
-                f.lock().unwrap().clear();
-                StatusCode::NO_CONTENT
-            }),
-        )
-        .route(
-            "/admin/faults/{id}",
-            delete(|State(f): State<Faults>, Path(id): Path<String>| async move {
-                match f.lock().unwrap().remove(&id) {
-                    Some(_) => StatusCode::NO_CONTENT,
-                    None => StatusCode::NOT_FOUND,
-                }
-            }),
-        )
-        .with_state(faults);
-    serve(app).await
+    let deps = chaoslab_resilience::Registry::new(
+        chaoslab_resilience::Policy::default(),
+        Default::default(),
+    )
+    .unwrap();
+    let ctx = chaoslab_kit::context::ServiceCtx::new("svc", Arc::new(deps), Default::default());
+    serve(chaoslab_kit::admin::router(ctx)).await
 }
 
 /// An HTTP upstream: answers `ok <traceparent>` on every path.

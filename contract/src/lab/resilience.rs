@@ -10,8 +10,12 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// Settings a service takes from the lab file; `None` keeps its default.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Settings a service takes from the lab file (and an experiment's
+/// `settings` step); `None` keeps its default. Its fields are the one list
+/// of settings names: [`SettingsPatch::fields`] reads them from this type,
+/// and `ServiceSettings` (the admin API's) must have the same (a test says so).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     pub propagate_deadline: Option<bool>,
     pub request_deadline_ms: Option<u64>,
@@ -20,6 +24,11 @@ pub struct SettingsPatch {
 }
 
 impl SettingsPatch {
+    /// The settings' names, read from this type's `Deserialize`.
+    pub fn fields() -> &'static [&'static str] {
+        crate::fields::names::<SettingsPatch>()
+    }
+
     fn merge(&mut self, over: &SettingsPatch) {
         self.propagate_deadline = over.propagate_deadline.or(self.propagate_deadline);
         self.request_deadline_ms = over.request_deadline_ms.or(self.request_deadline_ms);

@@ -314,3 +314,21 @@ depends_on = [{ name = "queue", proxy = "tcp" }]
     );
     assert_eq!(host_port("http://127.0.0.1:14222"), "127.0.0.1:14222");
 }
+
+#[test]
+fn the_settings_patch_names_the_admin_apis_settings() {
+    use crate::fields::names;
+    use crate::wire::admin::ServiceSettings;
+    assert_eq!(
+        SettingsPatch::fields(),
+        [
+            "propagate_deadline",
+            "request_deadline_ms",
+            "honour_idempotency_keys",
+            "dead_letter_queue"
+        ]
+    );
+    assert_eq!(SettingsPatch::fields(), names::<ServiceSettings>());
+    let unknown = serde_json::from_value::<SettingsPatch>(serde_json::json!({"propagate": true}));
+    assert!(unknown.unwrap_err().to_string().contains("unknown field `propagate`"));
+}

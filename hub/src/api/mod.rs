@@ -1,4 +1,5 @@
-//! The hub's JSON query API: the types it speaks ([`types`]), its errors
+//! The hub's JSON query API: the types it speaks ([`types`], the contract's
+//! `wire::hub`), its errors
 //! ([`error`]), parameter parsing ([`params`]) and the axum router.
 //!
 //! | route | answer |
@@ -25,7 +26,7 @@ pub mod experiment;
 mod handlers;
 pub mod logs;
 pub mod params;
-pub mod types;
+pub use chaoslab_contract::wire::hub as types;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -7,7 +7,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chaoslab_hub::{Hub, HubClient, HubConfig};
+use chaoslab_contract::client::HubClient;
+use chaoslab_hub::{Hub, HubConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;

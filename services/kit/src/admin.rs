@@ -9,8 +9,11 @@
 //! | `GET/PUT /admin/resilience/{dependency}` | one dependency |
 //! | `GET/PUT /admin/settings` | deadline settings |
 //! | `GET/POST/DELETE /admin/faults`, `DELETE /admin/faults/{id}` | in-service faults |
+//!
+//! The bodies and answers are the contract's (`chaoslab_contract::wire::admin`);
+//! `chaoslab_contract::client::AdminClient` is the one client.
 
-use crate::{context::ServiceCtx, context::ServiceSettings, error::json_error, faults::FaultSpec};
+use crate::{context::ServiceCtx, error::json_error, faults::FaultSpec};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -144,18 +147,11 @@ async fn get_settings(State(ctx): State<Arc<ServiceCtx>>) -> Response {
 }
 
 async fn put_settings(State(ctx): State<Arc<ServiceCtx>>, body: Bytes) -> Response {
-    let mut current = serde_json::to_value(ctx.settings()).unwrap_or_default();
     let patch: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return bad_request(e),
     };
-    let (Some(cur), Some(p)) = (current.as_object_mut(), patch.as_object()) else {
-        return bad_request("expected a JSON object");
-    };
-    for (k, v) in p {
-        cur.insert(k.clone(), v.clone());
-    }
-    match serde_json::from_value::<ServiceSettings>(current) {
+    match ctx.settings().patched(&patch) {
         Ok(s) => {
             ctx.set_settings(s);
             Json(ctx.settings()).into_response()

@@ -3,39 +3,9 @@
 
 use crate::faults::Faults;
 use chaoslab_resilience::Registry;
-use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 
-/// Per-service settings that can change at runtime.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServiceSettings {
-    /// Adopt the caller's deadline (`x-request-deadline-ms`) and pass the time
-    /// left on to every outgoing call.
-    pub propagate_deadline: bool,
-    /// A deadline of this service's own for every request it serves (the
-    /// gateway's promise to the user), in milliseconds. A service that has one
-    /// is an edge: it ignores a caller's `x-request-deadline-ms`.
-    pub request_deadline_ms: Option<u64>,
-    /// payments: charge once per `Idempotency-Key` (off shows duplicate
-    /// charges); an event consumer: do the work once per message id (off
-    /// shows duplicate shipments).
-    pub honour_idempotency_keys: bool,
-    /// An event consumer: move a message that keeps failing to the
-    /// dead-letter queue (off: it is retried forever and the queue stalls).
-    pub dead_letter_queue: bool,
-}
-
-impl Default for ServiceSettings {
-    fn default() -> Self {
-        Self {
-            propagate_deadline: true,
-            request_deadline_ms: None,
-            honour_idempotency_keys: true,
-            dead_letter_queue: true,
-        }
-    }
-}
+pub use chaoslab_contract::wire::admin::ServiceSettings;
 
 /// The shared state of one service process.
 pub struct ServiceCtx {

@@ -10,7 +10,10 @@ use http::StatusCode;
 pub fn json_error(status: StatusCode, error: &str, reason: &str) -> Response {
     (
         status,
-        Json(serde_json::json!({ "error": error, "reason": reason })),
+        Json(chaoslab_contract::wire::admin::ErrorBody {
+            error: error.to_string(),
+            reason: reason.to_string(),
+        }),
     )
         .into_response()
 }

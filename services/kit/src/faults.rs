@@ -2,20 +2,24 @@
 //! API and kept by the service itself, so they expire on time even when
 //! whoever asked for them has died.
 //!
-//! - [`spec`]: the fault kinds and their parameters, validated.
+//! - [`spec`]: the fault kinds and their parameters, validated (the
+//!   contract's `wire::service_fault`).
 //! - [`burn`]: the CPU-burn and memory-growth workers.
 //! - this file: the set of active faults, expiry, and the hooks the request
 //!   path calls (`before_request`, `storage`, `pool_permit`).
 
 pub mod burn;
-pub mod spec;
+
+/// The fault kinds and their rules: the contract's.
+pub mod spec {
+    pub use chaoslab_contract::wire::service_fault::*;
+}
 
 pub use spec::{FaultSpec, SpecError};
 
 use crate::names;
 use opentelemetry::KeyValue;
 use rand::RngExt;
-use serde::Serialize;
 use std::{
     sync::{
         Arc, RwLock,
@@ -39,18 +43,7 @@ struct Active {
     pool: Option<Arc<Semaphore>>,
 }
 
-/// What `GET /admin/faults` shows of a fault.
-#[derive(Debug, Clone, Serialize)]
-pub struct FaultView {
-    pub id: String,
-    pub target: String,
-    #[serde(flatten)]
-    pub spec: FaultSpec,
-    pub duration_ms: u64,
-    pub remaining_ms: u64,
-    /// Seconds since the Unix epoch when the fault began.
-    pub started_at: f64,
-}
+pub use chaoslab_contract::wire::admin::FaultView;
 
 /// The active in-service faults of one service.
 pub struct Faults {

@@ -17,11 +17,18 @@ fn latency_on_a_proxy_is_a_timed_toxic() {
     let mut p = picker();
     p.field = PickerField::Target;
     p.change(-1); // wraps to payments
-    let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/proxies/payments/toxics");
-    assert_eq!(req.body["type"], "latency");
-    assert_eq!(req.body["attributes"]["latency"], 100);
-    assert_eq!(req.body["duration_ms"], 30_000);
+    let Some(AgentCall::Toxic {
+        proxy,
+        spec,
+        duration,
+    }) = p.request()
+    else {
+        panic!("not a toxic: {:?}", p.request());
+    };
+    assert_eq!(proxy, "payments");
+    assert_eq!(spec.kind, "latency");
+    assert_eq!(spec.attributes["latency"], 100);
+    assert_eq!(duration, Some(Duration::from_secs(30)));
 }
 
 #[test]
@@ -32,10 +39,17 @@ fn process_kinds_target_services() {
         .position(|k| *k == FaultKind::Kill)
         .unwrap();
     let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/process/gateway");
-    assert_eq!(req.body["action"], "kill");
+    let AgentCall::Process { service, spec } = &req else {
+        panic!("not a process fault: {req:?}");
+    };
+    assert_eq!(service, "gateway");
+    assert_eq!(spec.action, ProcessAction::Kill);
+    assert_eq!(req.describe(), "kill on gateway");
     p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
-    assert!(p.request().unwrap().body.get("duration_ms").is_none());
+    assert!(matches!(
+        p.request(),
+        Some(AgentCall::Process { spec: ProcessFaultSpec { duration_ms: None, .. }, .. })
+    ));
     assert!(p.summary().contains("until removed"));
 }
 
@@ -47,9 +61,12 @@ fn in_service_faults_go_through_the_agent_to_the_service() {
         .position(|k| *k == FaultKind::ErrorRate)
         .unwrap();
     p.target = 1;
-    let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/services/orders/faults");
-    assert_eq!(req.body["kind"], "error_rate");
-    assert_eq!(req.body["rate"], 0.5);
-    assert_eq!(req.body["duration_ms"], 30_000);
+    let Some(AgentCall::ServiceFault { service, request }) = p.request() else {
+        panic!("not an in-service fault: {:?}", p.request());
+    };
+    assert_eq!(service, "orders");
+    let body = serde_json::to_value(&request).unwrap();
+    assert_eq!(body["kind"], "error_rate");
+    assert_eq!(body["rate"], 0.5);
+    assert_eq!(body["duration_ms"], 30_000);
 }

@@ -1,6 +1,6 @@
 //! Number formatting, colours and sparklines shared by the screens.
 
-use chaoslab_hub::api::types::{CircuitState, Health};
+use chaoslab_contract::wire::hub::{CircuitState, Health};
 use ratatui::style::{Color, Modifier, Style};
 
 /// `0.42ms`, `12ms`, `1.25s`, or `-` when absent.

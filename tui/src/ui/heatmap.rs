@@ -9,7 +9,7 @@
 //!  ≤10ms ████████████████████▓▓▓▓▓
 //! ```
 
-use chaoslab_hub::api::types::Heatmap;
+use chaoslab_contract::wire::hub::Heatmap;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};

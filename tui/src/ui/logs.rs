@@ -8,7 +8,7 @@
 //!  12:00:01.250 ERROR checkout-py  checkout 4 failed: payment declined   4bf92f35
 //! ```
 
-use chaoslab_hub::api::types::LogView;
+use chaoslab_contract::wire::hub::LogView;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

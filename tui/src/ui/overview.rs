@@ -2,7 +2,7 @@
 //! RED table with sparklines per service, and what the load generator's
 //! users see.
 
-use chaoslab_hub::api::types::EdgeStats;
+use chaoslab_contract::wire::hub::EdgeStats;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

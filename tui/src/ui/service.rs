@@ -3,7 +3,7 @@
 //! time, from the hub), and each dependency with its breaker, retries,
 //! timeouts, bulkhead and fallbacks.
 
-use chaoslab_hub::api::types::{ResilienceEntry, ServiceStats};
+use chaoslab_contract::wire::hub::{ResilienceEntry, ServiceStats};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -151,7 +151,7 @@ fn draw_latency(frame: &mut Frame, area: Rect, s: &ServiceStats) {
         .map(|x| x.points.as_slice())
         .unwrap_or(&[]);
     let t0 = points.first().map_or(0, |p| p.t_unix_ms);
-    let series = |f: fn(&chaoslab_hub::api::types::RedStats) -> Option<f64>| -> Vec<(f64, f64)> {
+    let series = |f: fn(&chaoslab_contract::wire::hub::RedStats) -> Option<f64>| -> Vec<(f64, f64)> {
         points
             .iter()
             .filter_map(|p| f(&p.stats).map(|v| ((p.t_unix_ms - t0) as f64 / 1000.0, v)))

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chaoslab_hub::api::types::Health;
+use chaoslab_contract::wire::hub::Health;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

@@ -2,7 +2,7 @@
 //! waterfall of the opened trace ([`super::waterfall`]) and the selected
 //! span's attributes and events.
 
-use chaoslab_hub::api::types::{SpanView, TraceDetail};
+use chaoslab_contract::wire::hub::{SpanView, TraceDetail};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -186,7 +186,7 @@ pub fn span_lines(trace: &TraceDetail, s: &SpanView) -> Vec<Line<'static>> {
             fmt::ms(Some(s.duration_ms))
         )),
     ])];
-    if s.status == chaoslab_hub::api::types::StatusCode::Error {
+    if s.status == chaoslab_contract::wire::hub::StatusCode::Error {
         lines.push(Line::from(Span::styled(
             format!("error: {}", s.status_message),
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),

@@ -12,7 +12,7 @@
 //! The selected span's log records (matched by span id) are listed under
 //! it, up to [`MAX_LOG_LINES`].
 
-use chaoslab_hub::api::types::{LogView, TraceDetail};
+use chaoslab_contract::wire::hub::{LogView, TraceDetail};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

@@ -140,7 +140,7 @@ pub fn apply(state: &mut AppState, event: DataEvent) -> Vec<Command> {
     cmds
 }
 
-fn set_traces(state: &mut AppState, resp: chaoslab_hub::api::types::TracesResponse) {
+fn set_traces(state: &mut AppState, resp: chaoslab_contract::wire::hub::TracesResponse) {
     let selected_id = state
         .traces
         .list

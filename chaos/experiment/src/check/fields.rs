@@ -1,153 +1,70 @@
-//! The field names other parts of the lab accept, for checking patches and
-//! fault parameters before they are sent: policy patches (as the resilience
-//! crate's `PolicyPatch`), service settings, and each fault kind's parameters.
+//! Checking patches and fault parameters before they are sent, by the types
+//! and rules of whoever receives them: policy patches by the resilience
+//! crate's `PolicyPatch`, settings by the contract's `SettingsPatch` (their
+//! field names are read from the types, never copied here), fault bodies by
+//! the contract's fault types ([`FaultRequest`]), and each fault kind's
+//! parameter names.
 
 use std::collections::BTreeMap;
 
+use chaoslab_contract::SettingsPatch;
+use chaoslab_contract::fields;
+use chaoslab_resilience::PolicyPatch;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::Checked;
+use crate::act::FaultRequest;
 use crate::model::{FaultKind, Layer};
 use crate::names::one_of;
 use crate::parse::Issue;
 
-/// How a field's value must look.
-#[derive(Clone, Copy)]
-enum Ty {
-    Bool,
-    /// A whole number >= 0.
-    Count,
-    /// Any number.
-    Number,
-    /// A whole number or null.
-    CountOrNull,
-}
-
-const TIMEOUT: &[(&str, Ty)] = &[("enabled", Ty::Bool), ("per_attempt_ms", Ty::Count)];
-const RETRY: &[(&str, Ty)] = &[
-    ("enabled", Ty::Bool),
-    ("max_attempts", Ty::Count),
-    ("base_delay_ms", Ty::Count),
-    ("max_delay_ms", Ty::Count),
-    ("budget_enabled", Ty::Bool),
-    ("budget_ratio", Ty::Number),
-    ("budget_min_per_sec", Ty::Count),
-    ("budget_window_ms", Ty::Count),
-];
-const BREAKER: &[(&str, Ty)] = &[
-    ("enabled", Ty::Bool),
-    ("failure_rate_threshold", Ty::Number),
-    ("window_size", Ty::Count),
-    ("min_calls", Ty::Count),
-    ("open_ms", Ty::Count),
-    ("half_open_trials", Ty::Count),
-];
-const BULKHEAD: &[(&str, Ty)] = &[("enabled", Ty::Bool), ("max_concurrent", Ty::Count)];
-const FALLBACK: &[(&str, Ty)] = &[("enabled", Ty::Bool)];
-
-const POLICY: &[(&str, &[(&str, Ty)])] = &[
-    ("timeout", TIMEOUT),
-    ("retry", RETRY),
-    ("breaker", BREAKER),
-    ("bulkhead", BULKHEAD),
-    ("fallback", FALLBACK),
-];
-
-const SETTINGS: &[(&str, Ty)] = &[
-    ("propagate_deadline", Ty::Bool),
-    ("request_deadline_ms", Ty::CountOrNull),
-    ("honour_idempotency_keys", Ty::Bool),
-    ("dead_letter_queue", Ty::Bool),
-];
-
-fn names<T>(table: &[(&str, T)]) -> String {
-    one_of(&table.iter().map(|(n, _)| *n).collect::<Vec<_>>())
-}
-
-fn typed(value: &Value, ty: Ty) -> bool {
-    match ty {
-        Ty::Bool => value.is_boolean(),
-        Ty::Count => value.is_u64(),
-        Ty::Number => value.is_number(),
-        Ty::CountOrNull => value.is_u64() || value.is_null(),
-    }
-}
-
-fn ty_name(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Bool => "true or false",
-        Ty::Count => "a whole number",
-        Ty::Number => "a number",
-        Ty::CountOrNull => "a whole number or null",
-    }
-}
-
-fn flat(
-    map: &BTreeMap<String, Value>,
-    table: &[(&str, Ty)],
-    at: &Spanned<BTreeMap<String, Value>>,
-    base: &str,
-) -> Checked {
-    for (name, value) in map {
-        let Some((_, ty)) = table.iter().find(|(n, _)| n == name) else {
-            return Err(Issue::at(
-                at,
-                format!("{base}.{name}"),
-                format!("unknown field `{name}`, expected {}", names(table)),
-            ));
+/// `set` read as `T` by `T`'s own `Deserialize`: an unknown field or a value
+/// of the wrong type is an issue naming the field (`base.retry.max_attempts`).
+fn typed<T: DeserializeOwned>(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Result<T, Issue> {
+    let value = Value::Object(set.value.clone().into_iter().collect());
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let message = e.inner().to_string();
+        let path = e.path().to_string();
+        let field = if path == "." {
+            base.to_string()
+        } else {
+            format!("{base}.{path}")
         };
-        if !typed(value, *ty) {
-            return Err(Issue::at(
-                at,
-                format!("{base}.{name}"),
-                format!("must be {} (got {value})", ty_name(*ty)),
-            ));
-        }
-    }
-    Ok(())
+        Issue::at(set, field, message)
+    })
 }
 
-/// A policy patch: `{section: {field: value}}`.
+/// A policy patch: `{section: {field: value}}`, the fields the resilience
+/// crate's `PolicyPatch` has.
 pub fn policy_patch(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Checked {
     if set.value.is_empty() {
         return Err(Issue::at(
             set,
             base,
-            format!("empty patch: give at least one of {}", names(POLICY)),
+            format!(
+                "empty patch: give at least one of {}",
+                one_of(fields::names::<PolicyPatch>())
+            ),
         ));
     }
-    for (section, value) in &set.value {
-        let Some((_, table)) = POLICY.iter().find(|(n, _)| n == section) else {
-            return Err(Issue::at(
-                set,
-                format!("{base}.{section}"),
-                format!("unknown field `{section}`, expected {}", names(POLICY)),
-            ));
-        };
-        let Some(obj) = value.as_object() else {
-            return Err(Issue::at(
-                set,
-                format!("{base}.{section}"),
-                "must be a map of fields",
-            ));
-        };
-        let map: BTreeMap<String, Value> = obj.clone().into_iter().collect();
-        flat(&map, table, set, &format!("{base}.{section}"))?;
-    }
-    Ok(())
+    typed::<PolicyPatch>(set, base).map(drop)
 }
 
-/// A settings patch.
+/// A settings patch: the fields of the contract's `SettingsPatch`.
 pub fn settings_patch(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Checked {
     if set.value.is_empty() {
         return Err(Issue::at(
             set,
             base,
-            format!("empty patch: give at least one of {}", names(SETTINGS)),
+            format!(
+                "empty patch: give at least one of {}",
+                one_of(SettingsPatch::fields())
+            ),
         ));
     }
-    flat(&set.value, SETTINGS, set, base)
+    typed::<SettingsPatch>(set, base).map(drop)
 }
 
 /// The (required, optional) parameters of a fault kind on a layer.
@@ -179,20 +96,8 @@ pub fn fault_params(
 /// sends), checked by the rules of whoever applies it: the agent's toxic and
 /// HTTP fault rules, the services' in-service fault rules.
 pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), String> {
-    use chaoslab_chaos::faults::http::HttpFaultSpec;
-    match (kind, layer) {
-        (FaultKind::Down, _) => Ok(()),
-        (_, Layer::Service) => chaoslab_kit::faults::FaultSpec::parse(body.to_string().as_bytes())
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-        (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
-            let spec: HttpFaultSpec =
-                serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
-            spec.validate()
-        }
-        _ => {
-            let spec: chaoslab_chaos::ToxicSpec =
-                serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+    match FaultRequest::parse(kind, layer, body)? {
+        FaultRequest::Toxic(spec) => {
             chaoslab_chaos::toxics::build(&spec.kind, &spec.attributes)
                 .map(|_| ())
                 .map_err(|e| {
@@ -203,6 +108,7 @@ pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), S
                 })?;
             chaoslab_chaos::toxics::check_toxicity(spec.toxicity)
         }
+        _ => Ok(()),
     }
 }
 

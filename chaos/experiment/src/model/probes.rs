@@ -77,27 +77,8 @@ pub struct SloProbe {
     pub when: Option<Vec<Phase>>,
 }
 
-/// How the hub combines matching series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricAgg {
-    Sum,
-    Avg,
-    Max,
-    Rate,
-}
-
-impl MetricAgg {
-    /// The query-string spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricAgg::Sum => "sum",
-            MetricAgg::Avg => "avg",
-            MetricAgg::Max => "max",
-            MetricAgg::Rate => "rate",
-        }
-    }
-}
+/// How the hub combines matching series: the hub's own query type.
+pub use chaoslab_contract::wire::hub::Aggregation as MetricAgg;
 
 /// `metric`: a hub series, aggregated and compared.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,8 @@
 //! the agent, every service's admin API, the gateway, the load generator and
 //! the hub, records every call it receives, and reacts to faults the way the
 //! shop would (checkout errors while payments fails, unless the breaker is on).
+//! Its answers are the contract's wire shapes (the runner reads them with the
+//! contract's typed clients).
 
 #![allow(dead_code)]
 
@@ -54,13 +56,33 @@ pub struct Fake {
 pub type Shared = Arc<Mutex<Fake>>;
 
 fn default_policy() -> Value {
-    json!({
-        "timeout": {"enabled": true, "per_attempt_ms": 1000},
-        "retry": {"enabled": true, "max_attempts": 3},
-        "breaker": {"enabled": true, "open_ms": 5000},
-        "bulkhead": {"enabled": true, "max_concurrent": 32},
-        "fallback": {"enabled": true}
-    })
+    serde_json::to_value(chaoslab_resilience::Policy::default()).unwrap()
+}
+
+/// A dependency's status as the admin API shows it, with `policy` and the
+/// breaker in `state`.
+fn status(name: &str, policy: &Value, state: &str) -> Value {
+    let policy = serde_json::from_value(policy.clone()).unwrap_or_default();
+    let mut v =
+        serde_json::to_value(chaoslab_resilience::Dependency::new(name, policy).status()).unwrap();
+    v["breaker"]["state"] = json!(state);
+    v
+}
+
+/// A fault as a service's admin API answers it.
+fn fault_view(id: &str, service: &str, body: &Value) -> Value {
+    let mut v = body.clone();
+    v["id"] = json!(id);
+    v["target"] = json!(service);
+    v["duration_ms"] = json!(body["duration_ms"].as_u64().unwrap_or(60_000));
+    v["remaining_ms"] = v["duration_ms"].clone();
+    v["started_at"] = json!(0.0);
+    v
+}
+
+/// An entry of the agent's `GET /chaos/faults`.
+fn active(id: &str, source: &str, target: &str, kind: &str) -> Value {
+    json!({"id": id, "source": source, "target": target, "kind": kind})
 }
 
 impl Fake {
@@ -148,10 +170,17 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
         }
         // hub
         ("GET", ["hub", "api", "metric"]) => {
-            ok(json!({"value": if f.payments_failing() { 3.0 } else { 0.0 }, "series_matched": 1}))
+            ok(
+                json!({"name": "x", "labels": {}, "agg": "sum", "window_s": 30.0,
+                       "value": if f.payments_failing() { 3.0 } else { 0.0 }, "series_matched": 1}),
+            )
         }
         ("GET", ["hub", "api", "traces"]) => {
-            ok(json!({"traces": [{"trace_id": "ab", "start_unix_nano": 1u64 << 62}], "matched": 1}))
+            ok(json!({"traces": [{
+                "trace_id": "ab", "root_service": "gateway", "root_name": "GET /",
+                "root_present": true, "start_unix_nano": 1u64 << 62, "duration_ms": 1.0,
+                "span_count": 1, "services": ["gateway"], "has_error": false, "has_fault": false
+            }], "matched": 1}))
         }
         // services
         ("GET", ["svc", _, "api", "products", _]) if f.failing_product_pages > 0 => {
@@ -173,13 +202,13 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
                 "closed"
             };
             let policy = f.policy(&key).clone();
-            ok(json!({"name": d, "policy": policy, "breaker": {"state": state}}))
+            ok(status(d, &policy, state))
         }
         ("PUT", ["svc", s, "admin", "resilience", d]) => {
             let key = format!("{s}/{d}");
             merge(f.policy(&key), &body);
             let policy = f.policy(&key).clone();
-            ok(json!({"name": d, "policy": policy}))
+            ok(status(d, &policy, "closed"))
         }
         ("GET", ["svc", s, "admin", "settings"]) => {
             let v = f.settings.entry(s.to_string()).or_insert_with(|| json!({"propagate_deadline": true, "request_deadline_ms": null, "honour_idempotency_keys": true})).clone();
@@ -204,7 +233,7 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             f.faults.entry(s.to_string()).or_default().push(id.clone());
             (
                 StatusCode::CREATED,
-                axum::Json(json!({"id": id, "kind": body["kind"]})),
+                axum::Json(fault_view(&id, s, &body)),
             )
                 .into_response()
         }
@@ -255,7 +284,7 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             f.next_id += 1;
             (
                 StatusCode::CREATED,
-                axum::Json(json!({"id": id, "kind": "down", "target": p})),
+                axum::Json(active(&id, "proxy", p, "down")),
             )
                 .into_response()
         }
@@ -265,7 +294,8 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             } else {
                 f.down.retain(|d| d != p);
             }
-            ok(json!({"name": p, "enabled": body["enabled"]}))
+            ok(json!({"name": p, "listen": "127.0.0.1:1", "upstream": "127.0.0.1:2",
+                      "enabled": body["enabled"], "toxics": []}))
         }
         ("DELETE", ["agent", "chaos", "faults", id]) => {
             if id.starts_with("down-") {
@@ -279,7 +309,12 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             StatusCode::NO_CONTENT.into_response()
         }
         ("DELETE", ["agent", "chaos", "faults"]) => StatusCode::NO_CONTENT.into_response(),
-        ("POST", ["agent", "chaos", "process", _]) => ok(json!({"id": "process-1"})),
+        ("POST", ["agent", "chaos", "process", s]) => ok(active(
+            "process-1",
+            "process",
+            s,
+            body["action"].as_str().unwrap_or(""),
+        )),
         _ => (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"error": format!("fake lab: no route {m} {path}")})),

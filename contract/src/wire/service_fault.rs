@@ -1,7 +1,12 @@
-//! The in-service fault kinds, as the admin API accepts them.
+//! The in-service fault kinds and their parameter rules, as a service's
+//! admin API (`POST /admin/faults`, and the agent's
+//! `POST /chaos/services/{s}/faults`) accepts them: the one definition, used
+//! by the services, the agent and `chaoslab run --check`.
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+pub use super::faults::MAX_DURATION;
 
 /// Every kind, for metrics that should show zero before the first fault.
 pub const KINDS: &[&str] = &[
@@ -13,8 +18,6 @@ pub const KINDS: &[&str] = &[
     "pool_shrink",
 ];
 
-/// Longest fault accepted: an hour.
-pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 /// Duration when the request names none.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 
@@ -25,7 +28,7 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 pub enum FaultSpec {
     /// Answer `status` to a fraction `rate` (0..=1) of requests.
     ErrorRate {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<String>,
         rate: f64,
         #[serde(default = "default_status")]
@@ -33,7 +36,7 @@ pub enum FaultSpec {
     },
     /// Add `latency_ms` (plus up to `jitter_ms`) before handling a request.
     Latency {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<String>,
         latency_ms: u64,
         #[serde(default)]
@@ -90,17 +93,55 @@ impl FaultSpec {
 
     /// Parses a request body: the fault's fields plus `duration_ms`.
     pub fn parse(body: &[u8]) -> Result<(Self, Duration), SpecError> {
-        let mut value: serde_json::Value =
+        let req = ServiceFaultRequest::parse(body)?;
+        let duration = req.duration();
+        Ok((req.fault, duration))
+    }
+}
+
+/// Body of `POST /admin/faults`: a fault and how long it lasts
+/// (`duration_ms`, [`DEFAULT_DURATION`] when absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceFaultRequest {
+    #[serde(flatten)]
+    pub fault: FaultSpec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl ServiceFaultRequest {
+    /// `fault` for `duration`.
+    pub fn new(fault: FaultSpec, duration: Option<Duration>) -> Self {
+        Self {
+            fault,
+            duration_ms: duration.map(|d| d.as_millis() as u64),
+        }
+    }
+
+    /// How long the fault lasts.
+    pub fn duration(&self) -> Duration {
+        self.duration_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_DURATION)
+    }
+
+    /// Parses a request body by the rules: a known `kind`, its fields (each
+    /// error naming the field), their values, and `duration_ms`.
+    pub fn parse(body: &[u8]) -> Result<Self, SpecError> {
+        let value: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| SpecError(format!("malformed JSON: {e}")))?;
+        Self::from_value(value)
+    }
+
+    /// [`ServiceFaultRequest::parse`] for a JSON value.
+    pub fn from_value(mut value: serde_json::Value) -> Result<Self, SpecError> {
         let obj = value
             .as_object_mut()
             .ok_or_else(|| SpecError("expected a JSON object".into()))?;
-        let duration = match obj.remove("duration_ms") {
-            None => DEFAULT_DURATION,
+        let duration_ms = match obj.remove("duration_ms") {
+            None => None,
             Some(v) => match v.as_u64() {
-                Some(ms) if ms > 0 && Duration::from_millis(ms) <= MAX_DURATION => {
-                    Duration::from_millis(ms)
-                }
+                Some(ms) if ms > 0 && Duration::from_millis(ms) <= MAX_DURATION => Some(ms),
                 _ => {
                     return Err(SpecError(format!(
                         "duration_ms must be a whole number from 1 to {}",
@@ -119,8 +160,21 @@ impl FaultSpec {
         let spec: FaultSpec = serde_json::from_value(value)
             .map_err(|e| SpecError(name_the_field(&fields, e.to_string())))?;
         spec.validate()?;
-        Ok((spec, duration))
+        Ok(Self {
+            fault: spec,
+            duration_ms,
+        })
     }
+}
+
+impl<'de> Deserialize<'de> for ServiceFaultRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Self::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+impl FaultSpec {
 
     /// Check the values: the one set of rules for in-service faults, used by
     /// the admin API ([`FaultSpec::parse`]) and by `chaoslab run --check`.

@@ -1,11 +1,11 @@
-//! A typed client for the hub's query API.
+//! The hub's client: its query API.
 //!
 //! Shared by the terminal dashboard, the experiment runner, the CLI and the
-//! tests, so that every caller reads the same [`crate::api::types`]:
+//! tests, so that every caller reads the same [`crate::wire::hub`]:
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), chaoslab_hub::client::ClientError> {
-//! use chaoslab_hub::client::{HubClient, TraceQuery};
+//! # async fn demo() -> chaoslab_contract::client::Result<()> {
+//! use chaoslab_contract::client::{HubClient, TraceQuery};
 //! let hub = HubClient::new("http://127.0.0.1:7070")?;
 //! let topo = hub.topology().await?;
 //! let slow = hub.traces(&TraceQuery { min_duration_ms: Some(500.0), ..Default::default() }).await?;
@@ -15,31 +15,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use crate::api::types::{
-    Aggregation, EdgesResponse, ErrorBody, FaultsResponse, Heatmap, HubHealth, LoadResponse,
-    LogsResponse, MetricValue, ResilienceResponse, ServiceStats, ServicesResponse, Topology,
-    TraceDetail, TracesResponse,
+use super::{ClientError, Core, Result, segment};
+use crate::wire::hub::{
+    Aggregation, EdgesResponse, FaultsResponse, Heatmap, HubHealth, LoadResponse, LogsResponse,
+    MetricValue, ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail,
+    TracesResponse,
 };
-
-/// What can go wrong talking to the hub.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The base URL does not parse.
-    #[error("invalid hub url {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
-    /// Connection, timeout or body decoding failed.
-    #[error("hub request failed: {0}")]
-    Transport(#[from] reqwest::Error),
-    /// The hub answered 404 (e.g. an unknown trace id or service).
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// The hub answered another non-success status, with its `error` text.
-    #[error("hub answered {status}: {message}")]
-    Api { status: u16, message: String },
-}
 
 /// Filters for `GET /api/traces`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,8 +65,9 @@ pub struct MetricQuery {
     pub labels: BTreeMap<String, String>,
     /// How to combine the matching series.
     pub agg: Aggregation,
-    /// Window for `rate` (ignored by the others), e.g. 30 s.
-    pub window: Duration,
+    /// Window for `rate` (ignored by the others), e.g. 30 s; the hub's
+    /// own when `None`.
+    pub window: Option<Duration>,
 }
 
 impl MetricQuery {
@@ -93,8 +77,14 @@ impl MetricQuery {
             name: name.into(),
             labels: BTreeMap::new(),
             agg,
-            window: Duration::from_secs(30),
+            window: Some(Duration::from_secs(30)),
         }
+    }
+
+    /// The same query over `window`.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = Some(window);
+        self
     }
 
     /// Adds an exact label match.
@@ -107,45 +97,41 @@ impl MetricQuery {
 /// A client for one hub. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HubClient {
-    base: Url,
-    http: reqwest::Client,
+    core: Core,
 }
 
 impl HubClient {
     /// A client for the hub at `base` (e.g. `http://127.0.0.1:7070`), with a
     /// 5 s request timeout.
-    pub fn new(base: &str) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
-        Self::with_client(base, http)
+    pub fn new(base: &str) -> Result<Self> {
+        check_url(base)?;
+        Ok(Self {
+            core: Core::new(base, Duration::from_secs(5)),
+        })
     }
 
     /// A client that uses a caller-built reqwest client.
-    pub fn with_client(base: &str, http: reqwest::Client) -> Result<Self, ClientError> {
-        let mut base = Url::parse(base).map_err(|e| ClientError::BadUrl {
-            url: base.to_string(),
-            reason: e.to_string(),
-        })?;
-        if !base.path().ends_with('/') {
-            let p = format!("{}/", base.path());
-            base.set_path(&p);
-        }
-        Ok(Self { base, http })
+    pub fn with_client(base: &str, http: reqwest::Client) -> Result<Self> {
+        Ok(Self::new(base)?.with_http(http))
+    }
+
+    fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.core = self.core.with_http(http);
+        self
     }
 
     /// The base URL.
-    pub fn base_url(&self) -> &Url {
-        &self.base
+    pub fn base_url(&self) -> &str {
+        self.core.base()
     }
 
     /// `GET /api/topology`.
-    pub async fn topology(&self) -> Result<Topology, ClientError> {
+    pub async fn topology(&self) -> Result<Topology> {
         self.get("api/topology", &[]).await
     }
 
     /// `GET /api/services` (with `series=1` when `with_series`).
-    pub async fn services(&self, with_series: bool) -> Result<ServicesResponse, ClientError> {
+    pub async fn services(&self, with_series: bool) -> Result<ServicesResponse> {
         let mut q = Vec::new();
         if with_series {
             q.push(("series", "1".to_string()));
@@ -154,22 +140,22 @@ impl HubClient {
     }
 
     /// `GET /api/services/{name}`: one service with its time series.
-    pub async fn service(&self, name: &str) -> Result<ServiceStats, ClientError> {
-        self.get(&format!("api/services/{}", encode_segment(name)), &[])
+    pub async fn service(&self, name: &str) -> Result<ServiceStats> {
+        self.get(&format!("api/services/{}", segment(name)), &[])
             .await
     }
 
     /// `GET /api/services/{name}/heatmap`: latency bucket rates over time.
-    pub async fn heatmap(&self, name: &str) -> Result<Heatmap, ClientError> {
+    pub async fn heatmap(&self, name: &str) -> Result<Heatmap> {
         self.get(
-            &format!("api/services/{}/heatmap", encode_segment(name)),
+            &format!("api/services/{}/heatmap", segment(name)),
             &[],
         )
         .await
     }
 
     /// `GET /api/logs` with filters.
-    pub async fn logs(&self, q: &LogQuery) -> Result<LogsResponse, ClientError> {
+    pub async fn logs(&self, q: &LogQuery) -> Result<LogsResponse> {
         let mut params = Vec::new();
         let pairs = [
             ("service", &q.service),
@@ -193,12 +179,12 @@ impl HubClient {
     }
 
     /// `GET /api/edges`.
-    pub async fn edges(&self) -> Result<EdgesResponse, ClientError> {
+    pub async fn edges(&self) -> Result<EdgesResponse> {
         self.get("api/edges", &[]).await
     }
 
     /// `GET /api/traces` with filters.
-    pub async fn traces(&self, q: &TraceQuery) -> Result<TracesResponse, ClientError> {
+    pub async fn traces(&self, q: &TraceQuery) -> Result<TracesResponse> {
         let mut params = Vec::new();
         if let Some(s) = &q.service {
             params.push(("service", s.clone()));
@@ -218,34 +204,34 @@ impl HubClient {
         self.get("api/traces", &params).await
     }
 
-    /// `GET /api/traces/{trace_id}`; [`ClientError::NotFound`] when unknown.
-    pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail, ClientError> {
-        self.get(&format!("api/traces/{}", encode_segment(trace_id)), &[])
+    /// `GET /api/traces/{trace_id}`; a 404 ([`ClientError::is_not_found`]) when unknown.
+    pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail> {
+        self.get(&format!("api/traces/{}", segment(trace_id)), &[])
             .await
     }
 
     /// `GET /api/resilience`.
-    pub async fn resilience(&self) -> Result<ResilienceResponse, ClientError> {
+    pub async fn resilience(&self) -> Result<ResilienceResponse> {
         self.get("api/resilience", &[]).await
     }
 
     /// `GET /api/faults`.
-    pub async fn faults(&self) -> Result<FaultsResponse, ClientError> {
+    pub async fn faults(&self) -> Result<FaultsResponse> {
         self.get("api/faults", &[]).await
     }
 
     /// `GET /api/load`.
-    pub async fn load(&self) -> Result<LoadResponse, ClientError> {
+    pub async fn load(&self) -> Result<LoadResponse> {
         self.get("api/load", &[]).await
     }
 
     /// `GET /api/health`.
-    pub async fn health(&self) -> Result<HubHealth, ClientError> {
+    pub async fn health(&self) -> Result<HubHealth> {
         self.get("api/health", &[]).await
     }
 
     /// `GET /api/metric`: the current value of a named metric.
-    pub async fn metric(&self, q: &MetricQuery) -> Result<MetricValue, ClientError> {
+    pub async fn metric(&self, q: &MetricQuery) -> Result<MetricValue> {
         let labels = q
             .labels
             .iter()
@@ -255,21 +241,19 @@ impl HubClient {
         let mut params = vec![
             ("name", q.name.clone()),
             ("agg", q.agg.as_str().to_string()),
-            ("window", format!("{}ms", q.window.as_millis())),
         ];
+        if let Some(w) = q.window {
+            params.push(("window", format!("{}ms", w.as_millis())));
+        }
         if !labels.is_empty() {
             params.push(("labels", labels));
         }
         self.get("api/metric", &params).await
     }
 
-    async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        params: &[(&str, String)],
-    ) -> Result<T, ClientError> {
-        let mut url = self.base.join(path).map_err(|e| ClientError::BadUrl {
-            url: format!("{}{}", self.base, path),
+    async fn get<T: DeserializeOwned>(&self, path: &str, params: &[(&str, String)]) -> Result<T> {
+        let mut url = reqwest::Url::parse("http://query/").map_err(|e| ClientError::BadUrl {
+            url: path.to_string(),
             reason: e.to_string(),
         })?;
         if !params.is_empty() {
@@ -278,34 +262,19 @@ impl HubClient {
                 pairs.append_pair(k, v);
             }
         }
-        let resp = self.http.get(url).send().await?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(resp.json::<T>().await?);
-        }
-        let text = resp.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.error)
-            .unwrap_or(text);
-        if status == StatusCode::NOT_FOUND {
-            return Err(ClientError::NotFound(message));
-        }
-        Err(ClientError::Api {
-            status: status.as_u16(),
-            message,
-        })
+        let full = match url.query() {
+            Some(q) => format!("/{path}?{q}"),
+            None => format!("/{path}"),
+        };
+        self.core.get(&full).await
     }
 }
 
-/// Percent-encodes one path segment.
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+fn check_url(base: &str) -> Result<()> {
+    reqwest::Url::parse(base)
+        .map(drop)
+        .map_err(|e| ClientError::BadUrl {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })
 }
