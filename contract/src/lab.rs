@@ -18,10 +18,11 @@
 //! model), `journeys` (load steps and their placeholders), `resilience`
 //! (policies and settings, and the `--config` overlay), `command`
 //! (placeholders of a command, program lookup), `prepare` (a command's
-//! set-up step, from a lock file). The reference is
+//! set-up step, from a lock file), `hub` (the hub's budgets). The reference is
 //! `docs/lab-file.md`.
 
 mod command;
+mod hub;
 mod journeys;
 mod prepare;
 mod raw;
@@ -36,6 +37,7 @@ use std::{
 };
 
 pub use command::CommandError;
+pub use hub::HubSettings;
 pub use journeys::{Journey, Load, Step, Template, TemplatePart};
 pub use prepare::Prepare;
 pub use resilience::{Resilience, ServiceResilience, SettingsPatch};
@@ -59,6 +61,8 @@ pub struct Lab {
     pub entry: String,
     pub load: Load,
     pub resilience: Resilience,
+    /// The hub's store budgets and value cap (`[hub]`).
+    pub hub: HubSettings,
     /// Callees first.
     start_order: Vec<String>,
 }

@@ -8,6 +8,7 @@
 //! - [`error`]: a file problem as `file:line:column: key: message`.
 //! - [`process`]: what can be done to a supervised process.
 //! - [`proxy`]: how a proxy handles its traffic (tcp or http).
+//! - [`size`]: byte sizes (`256MB`) and the hub's smallest budgets.
 //!
 //! ```text
 //!  labs/shop.toml ──Lab::load──> Lab ──> supervisor (start, health-gate, proxies)
@@ -22,11 +23,12 @@ pub mod error;
 pub mod lab;
 pub mod process;
 pub mod proxy;
+pub mod size;
 
 pub use error::FileError;
 pub use lab::{
-    Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
-    SettingsPatch, Step, Template, TemplatePart,
+    Dependency, HubSettings, Journey, Lab, Load, Prepare, Resilience, Run, Service,
+    ServiceResilience, SettingsPatch, Step, Template, TemplatePart,
 };
 pub use process::ProcessAction;
 pub use proxy::ProxyMode;
