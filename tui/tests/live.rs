@@ -31,7 +31,7 @@ use tokio::sync::watch;
 const DEADLINE: Duration = Duration::from_secs(15);
 
 /// The lab: a hub scraping six fake-but-real `/metrics` pages, an agent
-/// with a `payments` proxy, and the stop switch.
+/// with a `echo` proxy, and the stop switch.
 struct Lab {
     hub_url: String,
     agent_url: String,
@@ -47,7 +47,7 @@ fn stopper(rx: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> 
 }
 
 /// A metrics page for `service`: requests counted up on every scrape, and
-/// for orders an open breaker on payments.
+/// for delta an open breaker on echo.
 async fn metrics_page(State(n): State<Arc<AtomicU64>>, Path(service): Path<String>) -> String {
     let count = n.fetch_add(10, Ordering::Relaxed) + 10;
     let labels = format!(
@@ -61,10 +61,10 @@ async fn metrics_page(State(n): State<Arc<AtomicU64>>, Path(service): Path<Strin
          http_server_request_duration_seconds_count{{{labels}}} {count}\n",
         count as f64 * 0.005
     );
-    if service == "orders" {
+    if service == "delta" {
         page.push_str(
             "# TYPE resilience_circuit_state gauge\n\
-             resilience_circuit_state{service=\"orders\",dependency=\"payments\"} 2\n",
+             resilience_circuit_state{service=\"delta\",dependency=\"echo\"} 2\n",
         );
     }
     page
@@ -80,7 +80,7 @@ fn kv(k: &str, v: &str) -> KeyValue {
     }
 }
 
-/// A checkout trace: gateway root, orders child with a `chaos.fault` event.
+/// A checkout trace: bravo root, delta child with a `chaos.fault` event.
 fn checkout_export(
     service: &str,
     span_id: u64,
@@ -145,7 +145,7 @@ async fn start_lab() -> Lab {
             .with_graceful_shutdown(stopper(&rx))
             .into_future(),
     );
-    // The agent, with a payments proxy.
+    // The agent, with a echo proxy.
     let agent = Agent::new(AgentConfig::default(), None);
     let agent_l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let agent_url = format!("http://{}", agent_l.local_addr().unwrap());
@@ -155,7 +155,7 @@ async fn start_lab() -> Lab {
             .into_future(),
     );
     let client = AgentClient::new(Some(&agent_url));
-    for name in ["users", "catalog", "inventory", "orders", "payments"] {
+    for name in ["foxtrot", "alpha", "charlie", "delta", "echo"] {
         client
             .send(&AgentRequest {
                 method: "POST",
@@ -204,15 +204,10 @@ fn cfg(lab: &Lab) -> TuiConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_of_a_real_hub_shows_services_breaker_and_trace() {
     let lab = start_lab().await;
-    lab.hub.ingest_traces(checkout_export(
-        "gateway",
-        1,
-        0,
-        "POST /api/checkout",
-        false,
-    ));
     lab.hub
-        .ingest_traces(checkout_export("orders", 2, 1, "POST payments", true));
+        .ingest_traces(checkout_export("bravo", 1, 0, "POST /api/checkout", false));
+    lab.hub
+        .ingest_traces(checkout_export("delta", 2, 1, "POST echo", true));
     let overview = eventually(
         "six services with numbers on the overview",
         DEADLINE,
@@ -226,16 +221,16 @@ async fn snapshot_of_a_real_hub_shows_services_breaker_and_trace() {
     assert!(!overview.contains("hub unreachable"), "{overview}");
     let service = snapshot(cfg(&lab), "service", 120, 40).await.unwrap();
     assert!(service.contains("GET /x"), "{service}");
-    // The breaker the orders page reports open is listed on the Chaos screen.
+    // The breaker the delta page reports open is listed on the Chaos screen.
     let chaos = snapshot(cfg(&lab), "chaos", 120, 40).await.unwrap();
     let line = chaos
         .lines()
-        .find(|l| l.contains("orders → payments"))
+        .find(|l| l.contains("delta → echo"))
         .unwrap_or_else(|| panic!("{chaos}"));
     assert!(line.contains("OPEN"), "{chaos}");
     let traces = snapshot(cfg(&lab), "traces", 120, 40).await.unwrap();
-    assert!(traces.contains("gateway: POST /api/checkout"), "{traces}");
-    assert!(traces.contains("▲ orders: POST payments"), "{traces}");
+    assert!(traces.contains("bravo: POST /api/checkout"), "{traces}");
+    assert!(traces.contains("▲ delta: POST echo"), "{traces}");
     assert!(traces.contains("FAULT"), "{traces}");
 }
 
@@ -244,7 +239,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     let lab = start_lab().await;
     let agent = AgentClient::new(Some(&lab.agent_url));
     let mut picker = chaoslab_tui::picker::FaultPicker::new(
-        vec!["payments".into()],
+        vec!["echo".into()],
         SERVICES.iter().map(|s| s.to_string()).collect(),
     );
     picker.field = chaoslab_tui::picker::PickerField::Param;
@@ -257,7 +252,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     assert_eq!(faults.len(), 1, "{faults:?}");
     assert_eq!(
         (faults[0].kind.as_str(), faults[0].target.as_str()),
-        ("latency", "payments")
+        ("latency", "echo")
     );
     let left = faults[0].remaining_ms.expect("a timed fault");
     assert!(left <= 30_000 && left > 20_000, "{left}");
@@ -267,7 +262,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     })
     .await;
     assert!(
-        chaos.contains("payments")
+        chaos.contains("echo")
             && (chaos.contains("29s") || chaos.contains("30s") || chaos.contains("28s")),
         "{chaos}"
     );
@@ -372,36 +367,25 @@ async fn snapshot_rejects_an_unknown_screen_and_a_tiny_size() {
 async fn a_policy_toggle_flips_the_real_admin_api() {
     use chaoslab_kit::context::{ServiceCtx, ServiceSettings};
     use chaoslab_resilience::{Policy, Registry};
-    let deps = Arc::new(Registry::with_defaults(Policy::default(), ["payments"]).unwrap());
-    let ctx = ServiceCtx::new("orders", deps.clone(), ServiceSettings::default());
+    let deps = Arc::new(Registry::with_defaults(Policy::default(), ["echo"]).unwrap());
+    let ctx = ServiceCtx::new("delta", deps.clone(), ServiceSettings::default());
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(axum::serve(l, chaoslab_kit::admin::router(ctx)).into_future());
-    let before = deps
-        .get("payments")
-        .unwrap()
-        .status()
-        .policy
-        .breaker
-        .enabled;
+    let before = deps.get("echo").unwrap().status().policy.breaker.enabled;
     let agent = AgentClient::new(None);
     let now = agent
-        .toggle_policy(&admin, "payments", "breaker")
+        .toggle_policy(&admin, "echo", "breaker")
         .await
         .unwrap();
     assert_eq!(now, !before);
     assert_eq!(
-        deps.get("payments")
-            .unwrap()
-            .status()
-            .policy
-            .breaker
-            .enabled,
+        deps.get("echo").unwrap().status().policy.breaker.enabled,
         !before
     );
     assert_eq!(
         agent
-            .toggle_policy(&admin, "payments", "breaker")
+            .toggle_policy(&admin, "echo", "breaker")
             .await
             .unwrap(),
         before

@@ -4,11 +4,11 @@ use super::*;
 
 fn picker() -> FaultPicker {
     FaultPicker::new(
-        ["users", "catalog", "inventory", "orders", "payments"]
+        ["foxtrot", "alpha", "charlie", "delta", "echo"]
             .iter()
             .map(|s| s.to_string())
             .collect(),
-        vec!["gateway".into(), "orders".into()],
+        vec!["bravo".into(), "delta".into()],
     )
 }
 
@@ -16,9 +16,9 @@ fn picker() -> FaultPicker {
 fn latency_on_a_proxy_is_a_timed_toxic() {
     let mut p = picker();
     p.field = PickerField::Target;
-    p.change(-1); // wraps to payments
+    p.change(-1); // wraps to echo
     let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/proxies/payments/toxics");
+    assert_eq!(req.path, "/chaos/proxies/echo/toxics");
     assert_eq!(req.body["type"], "latency");
     assert_eq!(req.body["attributes"]["latency"], 100);
     assert_eq!(req.body["duration_ms"], 30_000);
@@ -32,7 +32,7 @@ fn process_kinds_target_services() {
         .position(|k| *k == FaultKind::Kill)
         .unwrap();
     let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/process/gateway");
+    assert_eq!(req.path, "/chaos/process/bravo");
     assert_eq!(req.body["action"], "kill");
     p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
     assert!(p.request().unwrap().body.get("duration_ms").is_none());
@@ -48,7 +48,7 @@ fn in_service_faults_go_through_the_agent_to_the_service() {
         .unwrap();
     p.target = 1;
     let req = p.request().unwrap();
-    assert_eq!(req.path, "/chaos/services/orders/faults");
+    assert_eq!(req.path, "/chaos/services/delta/faults");
     assert_eq!(req.body["kind"], "error_rate");
     assert_eq!(req.body["rate"], 0.5);
     assert_eq!(req.body["duration_ms"], 30_000);
