@@ -375,7 +375,7 @@ async fn a_watch_fed_only_by_a_python_app_shows_that_app_and_no_shop_names() {
         String::from_utf8_lossy(&py.stderr)
     );
     let services = format!("http://{api}/api/services");
-    let listed = eventually(SHOW_WITHIN, "the Python app with RED numbers", || async {
+    let listed = eventually("the Python app with RED numbers", SHOW_WITHIN, || async {
         let v = get(&services).await?;
         let names: Vec<String> = v["services"]
             .as_array()?
