@@ -318,7 +318,10 @@ async fn a_refused_fault_quotes_the_services_reason() {
     let err = svc.add_fault(&request).await.unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert!(err.to_string().contains("(HTTP 400)"), "{err}");
-    assert!(err.message().contains("rate must be between 0 and 1"), "{err}");
+    assert!(
+        err.message().contains("rate must be between 0 and 1"),
+        "{err}"
+    );
     // A real fault is seen, listed and removed by the same client.
     let ok = ServiceFaultRequest::new(
         FaultSpec::SlowStorage { latency_ms: 5 },

@@ -313,3 +313,29 @@ async fn the_example_lab_carries_its_own_load_through_its_proxies() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lab_files_hub_table_sets_the_hubs_budgets_and_value_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.toml");
+    std::fs::write(
+        &file,
+        r#"
+[services.web]
+command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+
+[hub]
+trace_bytes = "32MB"
+log_bytes = "8MB"
+attr_value_max = "16KB"
+"#,
+    )
+    .unwrap();
+    let lab = support::Lab::start(&["--lab", file.to_str().unwrap()], &[]).await;
+    let hub = lab.state["hub_url"].as_str().expect("hub url").to_string();
+    let (status, health) = lab.get_json(&format!("{hub}/api/health")).await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["trace_byte_budget"], 32 << 20, "{health}");
+    assert_eq!(health["log_byte_budget"], 8 << 20, "{health}");
+    assert_eq!(health["attr_value_max"], 16 << 10, "{health}");
+}

@@ -49,16 +49,7 @@ fn root() -> PathBuf {
 /// The Python with the sender's packages, and the Node sender's folder, or
 /// why they are missing.
 fn senders() -> Result<(PathBuf, PathBuf), String> {
-    let python = std::env::var_os("CHAOSLAB_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("tests/otlp/python/.venv/bin/python"));
-    if !python.exists() {
-        return Err(format!(
-            "{} is missing (python3 -m venv tests/otlp/python/.venv && \
-             tests/otlp/python/.venv/bin/pip install --require-hashes -r tests/otlp/python/requirements.txt)",
-            python.display()
-        ));
-    }
+    let python = python_sender()?;
     let node = root().join("tests/otlp/node");
     if !node
         .join("node_modules/@opentelemetry/sdk-trace-base")
@@ -70,6 +61,21 @@ fn senders() -> Result<(PathBuf, PathBuf), String> {
         ));
     }
     Ok((python, node))
+}
+
+/// The Python with the sender's packages, or why it is missing.
+fn python_sender() -> Result<PathBuf, String> {
+    let python = std::env::var_os("CHAOSLAB_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("tests/otlp/python/.venv/bin/python"));
+    if !python.exists() {
+        return Err(format!(
+            "{} is missing (python3 -m venv tests/otlp/python/.venv && \
+             tests/otlp/python/.venv/bin/pip install --require-hashes -r tests/otlp/python/requirements.txt)",
+            python.display()
+        ));
+    }
+    Ok(python)
 }
 
 /// Reads lines from a child's stdout until `pick` finds what it wants.
@@ -307,4 +313,101 @@ async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
     let logs_screen = snapshot(&api, "logs");
     assert!(logs_screen.contains("payment declined"), "{logs_screen}");
     assert!(logs_screen.contains("node answered"), "{logs_screen}");
+}
+
+/// The shop's service names, from its lab file (the one place they are).
+fn shop_names() -> Vec<String> {
+    let lab = chaoslab_contract::Lab::load(&root().join("labs/shop.toml")).expect("the shop file");
+    lab.service_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Lines of a snapshot that name one of `names` as a word. The load
+/// generator's panel speaks of the people it plays ("what users see",
+/// "users: load generator not running"): that word is no service there.
+fn naming<'a>(text: &'a str, names: &[String]) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| !l.contains("users see") && !l.contains("users: load generator"))
+        .filter(|l| {
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .any(|w| names.iter().any(|n| n == w))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_fed_only_by_a_python_app_shows_that_app_and_no_shop_names() {
+    let python = match python_sender() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED a_watch_fed_only_by_a_python_app_...: {why}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "under CI the Python sender must be installed by .ci/run: {why}"
+            );
+            return;
+        }
+    };
+    let mut watch = Command::new(exe())
+        .args(["watch", "--headless", "--ephemeral-ports"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start chaoslab watch");
+    let (api, grpc, _) = read_until(&mut watch, addresses);
+    let _watch = Killed(watch);
+    let py = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/otlp/python/send.py"))
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{grpc}"))
+            .env("OTEL_SERVICE_NAME", "ledger-py")
+            .env("REQUESTS", "30")
+            .output()
+            .expect("run the Python sender")
+    })
+    .await
+    .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let services = format!("http://{api}/api/services");
+    let listed = eventually("the Python app with RED numbers", SHOW_WITHIN, || async {
+        let v = get(&services).await?;
+        let names: Vec<String> = v["services"]
+            .as_array()?
+            .iter()
+            .filter_map(|s| Some(s["name"].as_str()?.to_string()))
+            .collect();
+        let rate = v["services"][0]["stats"]["rate"].as_f64()?;
+        (names == ["ledger-py"] && rate > 0.0).then_some(v)
+    })
+    .await;
+    let shop = shop_names();
+    assert!(shop.len() >= 6, "{shop:?}");
+    let overview = snapshot(&api, "overview");
+    let row = overview
+        .lines()
+        .find(|l| l.contains("● ledger-py") && l.contains('%') && l.contains("ms"))
+        .unwrap_or_else(|| panic!("no RED row for ledger-py:\n{overview}\n{listed}"));
+    // One in five of the sender's checkouts fails.
+    assert!(row.contains("20.0%"), "{row}");
+    for screen in ["overview", "service", "traces", "logs", "chaos"] {
+        let text = if screen == "overview" {
+            overview.clone()
+        } else {
+            snapshot(&api, screen)
+        };
+        assert!(
+            naming(&text, &shop).is_empty(),
+            "{screen} names a shop service: {:?}\n{text}",
+            naming(&text, &shop)
+        );
+    }
+    let service = snapshot(&api, "service");
+    assert!(service.contains("ledger-py"), "{service}");
+    assert!(service.contains("/checkout"), "its route: {service}");
 }

@@ -75,8 +75,14 @@ impl ClientError {
     /// The server has no such route (a 404 without the API's JSON error, or
     /// a 405): e.g. plain Toxiproxy asked for a `/chaos` extension.
     pub fn is_no_route(&self) -> bool {
-        matches!(self, ClientError::Api { status: 404, json: false, .. })
-            || self.status() == Some(405)
+        matches!(
+            self,
+            ClientError::Api {
+                status: 404,
+                json: false,
+                ..
+            }
+        ) || self.status() == Some(405)
     }
 
     /// The server could not be reached at all.
@@ -214,7 +220,11 @@ impl Core {
 /// whether the body was such a JSON error.
 fn error_message(text: &str) -> (String, bool) {
     let body = serde_json::from_str::<Value>(text).ok();
-    if let Some(e) = body.as_ref().and_then(|b| b.get("error")).and_then(Value::as_str) {
+    if let Some(e) = body
+        .as_ref()
+        .and_then(|b| b.get("error"))
+        .and_then(Value::as_str)
+    {
         let reason = body
             .as_ref()
             .and_then(|b| b.get("reason"))

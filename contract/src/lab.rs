@@ -19,11 +19,12 @@
 //! (policies and settings, and the `--config` overlay), `command`
 //! (placeholders of a command, program lookup), `prepare` (a command's
 //! set-up step, from a lock file), `broker` (a message broker the lab
-//! runs). The reference is
+//! runs), `hub` (the hub's budgets). The reference is
 //! `docs/lab-file.md`.
 
 mod broker;
 mod command;
+mod hub;
 mod journeys;
 mod prepare;
 mod raw;
@@ -39,6 +40,7 @@ use std::{
 
 pub use broker::{Broker, host_port};
 pub use command::CommandError;
+pub use hub::HubSettings;
 pub use journeys::{Journey, Load, Step, Template, TemplatePart};
 pub use prepare::Prepare;
 pub use resilience::{Resilience, ServiceResilience, SettingsPatch};
@@ -62,6 +64,8 @@ pub struct Lab {
     pub entry: String,
     pub load: Load,
     pub resilience: Resilience,
+    /// The hub's store budgets and value cap (`[hub]`).
+    pub hub: HubSettings,
     /// Callees first.
     start_order: Vec<String>,
 }

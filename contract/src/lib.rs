@@ -12,6 +12,7 @@
 //! - [`client`]: one typed client for each of those APIs
 //!   ([`client::AgentClient`], [`client::HubClient`], [`client::AdminClient`]).
 //! - [`fields`]: a struct's field names, read from its `Deserialize`.
+//! - [`size`]: byte sizes (`256MB`) and the hub's smallest budgets.
 //!
 //! ```text
 //!  labs/shop.toml ──Lab::load──> Lab ──> supervisor (start, health-gate, proxies)
@@ -31,12 +32,13 @@ pub mod fields;
 pub mod lab;
 pub mod process;
 pub mod proxy;
+pub mod size;
 pub mod wire;
 
 pub use error::FileError;
 pub use lab::{
-    Broker, Dependency, Journey, Lab, Load, Prepare, Resilience, Run, Service, ServiceResilience,
-    SettingsPatch, Step, Template, TemplatePart, host_port,
+    Broker, Dependency, HubSettings, Journey, Lab, Load, Prepare, Resilience, Run, Service,
+    ServiceResilience, SettingsPatch, Step, Template, TemplatePart, host_port,
 };
 pub use process::ProcessAction;
 pub use proxy::ProxyMode;

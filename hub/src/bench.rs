@@ -8,9 +8,17 @@
 //! - OTLP/gRPC and OTLP/HTTP: pre-encoded exports sent over loopback by
 //!   concurrent clients (client and hub share this machine's cores).
 //!
+//! "Per core": each row also counts the CPU time the hub's own work took
+//! ([`cpu`]): the calling thread's for the in-process paths, the threads of
+//! a runtime of the hub's own for the network paths (the clients run on
+//! the bench's runtime, so their encoding and sending is not counted).
+//! Spans per CPU-second is the rate one core sustains; the goal is at least
+//! 100k on every path.
+//!
 //! Then the query side: a series store holding 15 minutes of six services'
 //! scrapes, and the time the dashboard's usual answers take.
 
+mod cpu;
 mod queries;
 mod synth;
 mod wire;
@@ -69,6 +77,8 @@ pub struct BenchRow {
     pub path: String,
     pub spans: usize,
     pub elapsed: Duration,
+    /// CPU time the hub's work took (see the module doc), if measurable.
+    pub cpu: Option<Duration>,
     /// Set when the path could not run (the row then has no rate).
     pub error: Option<String>,
 }
@@ -77,7 +87,16 @@ impl BenchRow {
     pub fn spans_per_sec(&self) -> f64 {
         self.spans as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Spans per second of the hub's CPU time: the rate one core sustains.
+    pub fn spans_per_cpu_sec(&self) -> Option<f64> {
+        self.cpu
+            .map(|c| self.spans as f64 / c.as_secs_f64().max(1e-9))
+    }
 }
+
+/// Ingest's goal, spans per second per core.
+pub const GOAL_PER_CORE: f64 = 100_000.0;
 
 /// The bench's result; `Display` prints a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,18 +139,44 @@ impl fmt::Display for BenchReport {
             "hub ingest: {} spans per path, {} spans per export, {} connections, budget {}",
             o.spans, o.batch, o.connections, o.budget
         )?;
-        writeln!(f, "{:<36} {:>12} {:>10}", "path", "spans/s", "seconds")?;
+        writeln!(
+            f,
+            "{:<36} {:>10} {:>8} {:>10} {:>13}",
+            "path", "spans/s", "seconds", "hub CPU s", "per core"
+        )?;
         for r in &self.rows {
             match &r.error {
                 None => writeln!(
                     f,
-                    "{:<36} {:>12.0} {:>10.3}",
+                    "{:<36} {:>10.0} {:>8.3} {:>10} {:>13}",
                     r.path,
                     r.spans_per_sec(),
-                    r.elapsed.as_secs_f64()
+                    r.elapsed.as_secs_f64(),
+                    r.cpu
+                        .map(|c| format!("{:.3}", c.as_secs_f64()))
+                        .unwrap_or_else(|| "-".into()),
+                    r.spans_per_cpu_sec()
+                        .map(|p| format!("{p:.0}"))
+                        .unwrap_or_else(|| "-".into()),
                 )?,
-                Some(e) => writeln!(f, "{:<36} {:>12} {:>10}  ({e})", r.path, "-", "-")?,
+                Some(e) => writeln!(f, "{:<36} {:>10} {:>8}  ({e})", r.path, "-", "-")?,
             }
+        }
+        let slowest = self
+            .rows
+            .iter()
+            .filter_map(BenchRow::spans_per_cpu_sec)
+            .fold(f64::INFINITY, f64::min);
+        if slowest.is_finite() {
+            writeln!(
+                f,
+                "per core = spans / hub CPU seconds; goal >= {GOAL_PER_CORE:.0} on every path: {} (slowest {slowest:.0})",
+                if slowest >= GOAL_PER_CORE {
+                    "met"
+                } else {
+                    "NOT met"
+                }
+            )?;
         }
         let mb = |b: f64| b / (1024.0 * 1024.0);
         write!(
@@ -266,6 +311,47 @@ fn nth(b: &[EncodedBatch], n: usize) -> Vec<u8> {
     b[n % b.len()].for_round((n / b.len()) as u32 + 1)
 }
 
+/// The in-process decode + convert + store path alone (what a profiler
+/// wants to look at).
+pub fn bench_in_process(opts: &BenchOptions) -> BenchRow {
+    let b = batches(opts);
+    let per = b[0].spans.max(1);
+    let n = opts.spans.div_ceil(per).max(1);
+    decode_and_store(opts, &b, n, per)
+}
+
+/// Protobuf bytes decoded, converted and stored on a fresh hub.
+fn decode_and_store(opts: &BenchOptions, b: &[EncodedBatch], n: usize, per: usize) -> BenchRow {
+    let h = hub(opts.budget);
+    let mut elapsed = Duration::ZERO;
+    let mut cpu_time = Some(Duration::ZERO);
+    for i in 0..n {
+        let bytes = nth(b, i);
+        let c0 = cpu::this_thread();
+        let t = Instant::now();
+        let req = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("own encoding");
+        h.ingest_traces(req);
+        elapsed += t.elapsed();
+        cpu_time = add_cpu(cpu_time, c0, cpu::this_thread());
+    }
+    BenchRow {
+        path: "in-process: decode + convert + store".into(),
+        spans: n * per,
+        elapsed,
+        cpu: cpu_time,
+        error: None,
+    }
+}
+
+/// `total` plus `after - before`, or `None` once a reading failed.
+fn add_cpu(
+    total: Option<Duration>,
+    before: Option<Duration>,
+    after: Option<Duration>,
+) -> Option<Duration> {
+    Some(total? + after?.saturating_sub(before?))
+}
+
 /// Runs the bench.
 pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
     let b = batches(&opts);
@@ -277,16 +363,20 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
     let rss0 = vm_rss_bytes();
     let h = hub(opts.budget);
     let mut elapsed = Duration::ZERO;
+    let mut cpu_time = Some(Duration::ZERO);
     for i in 0..n {
         let req = ExportTraceServiceRequest::decode(nth(&b, i).as_slice()).expect("own encoding");
+        let c0 = cpu::this_thread();
         let t = Instant::now();
         h.ingest_traces(req);
         elapsed += t.elapsed();
+        cpu_time = add_cpu(cpu_time, c0, cpu::this_thread());
     }
     rows.push(BenchRow {
         path: "in-process: convert + store".into(),
         spans: n * per,
         elapsed,
+        cpu: cpu_time,
         error: None,
     });
     let st = h.traces.stats();
@@ -297,23 +387,7 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
     let (stored_spans, store_bytes) = (st.spans, st.approx_bytes);
     drop(h);
 
-    // In-process: decode + convert + store.
-    let h = hub(opts.budget);
-    let mut elapsed = Duration::ZERO;
-    for i in 0..n {
-        let bytes = nth(&b, i);
-        let t = Instant::now();
-        let req = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("own encoding");
-        h.ingest_traces(req);
-        elapsed += t.elapsed();
-    }
-    rows.push(BenchRow {
-        path: "in-process: decode + convert + store".into(),
-        spans: n * per,
-        elapsed,
-        error: None,
-    });
-    drop(h);
+    rows.push(decode_and_store(&opts, &b, n, per));
 
     rows.push(network_row(&opts, &b, n, per, Transport::Grpc).await);
     rows.push(network_row(&opts, &b, n, per, Transport::Http).await);
@@ -347,6 +421,9 @@ pub async fn bench_ingest(opts: BenchOptions) -> BenchReport {
     }
 }
 
+/// The name of the hub runtime's threads in the network paths.
+const HUB_THREADS: &str = "hub-bench";
+
 #[derive(Clone, Copy, PartialEq)]
 enum Transport {
     Grpc,
@@ -365,35 +442,60 @@ async fn network_row(
         Transport::Grpc => format!("OTLP/gRPC, {c} connections"),
         Transport::Http => format!("OTLP/HTTP protobuf, {c} connections"),
     };
+    // The hub runs on a runtime of its own, whose threads' CPU time is the
+    // hub's; the clients stay on the caller's runtime.
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(HUB_THREADS)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return BenchRow {
+                path,
+                spans: 0,
+                elapsed: Duration::ZERO,
+                cpu: None,
+                error: Some(format!("a runtime for the hub: {e}")),
+            };
+        }
+    };
     let result = async {
         let h = hub(opts.budget);
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let stop = async {
-            let _ = stop_rx.await;
-        };
-        let server = match transport {
-            Transport::Grpc => tokio::spawn({
-                let h = h.clone();
-                async move {
-                    let _ = crate::otlp::grpc::serve_otlp_grpc(listener, h, stop).await;
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        let server = rt.spawn({
+            let h = h.clone();
+            async move {
+                let listener = match TcpListener::bind("127.0.0.1:0").await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = addr_tx.send(listener.local_addr().map_err(|e| e.to_string()));
+                let stop = async {
+                    let _ = stop_rx.await;
+                };
+                match transport {
+                    Transport::Grpc => {
+                        let _ = crate::otlp::grpc::serve_otlp_grpc(listener, h, stop).await;
+                    }
+                    Transport::Http => {
+                        let _ = crate::otlp::http::serve_otlp_http(listener, h, stop).await;
+                    }
                 }
-            }),
-            Transport::Http => tokio::spawn({
-                let h = h.clone();
-                async move {
-                    let _ = crate::otlp::http::serve_otlp_http(listener, h, stop).await;
-                }
-            }),
-        };
+            }
+        });
+        let addr = addr_rx.await.map_err(|e| e.to_string())??;
         // Prepare every payload before timing.
         let payloads: Vec<Vec<Vec<u8>>> = (0..c)
             .map(|k| (k..n).step_by(c).map(|i| nth(b, i)).collect())
             .collect();
         let senders = wire::connect(transport == Transport::Grpc, addr, c).await?;
+        let cpu0 = cpu::threads_named(HUB_THREADS);
         let t = Instant::now();
         let mut tasks = Vec::new();
         for (sender, batch) in senders.into_iter().zip(payloads) {
@@ -403,26 +505,30 @@ async fn network_row(
             task.await.map_err(|e| e.to_string())??;
         }
         let elapsed = t.elapsed();
+        let cpu_time = add_cpu(Some(Duration::ZERO), cpu0, cpu::threads_named(HUB_THREADS));
         let stored = h.traces.stats().spans_received as usize;
         let _ = stop_tx.send(());
         let _ = server.await;
         if stored != n * per {
             return Err(format!("hub received {stored} of {} spans", n * per));
         }
-        Ok(elapsed)
+        Ok((elapsed, cpu_time))
     }
     .await;
+    rt.shutdown_background();
     match result {
-        Ok(elapsed) => BenchRow {
+        Ok((elapsed, cpu)) => BenchRow {
             path,
             spans: n * per,
             elapsed,
+            cpu,
             error: None,
         },
         Err(e) => BenchRow {
             path,
             spans: 0,
             elapsed: Duration::ZERO,
+            cpu: None,
             error: Some(e),
         },
     }

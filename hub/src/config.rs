@@ -56,25 +56,8 @@ pub const DEFAULT_TRACE_BYTES: usize = 256 << 20;
 /// The log store's default byte budget.
 pub const DEFAULT_LOG_BYTES: usize = 64 << 20;
 
-/// Reads a byte size: `256MB`, `64MiB`, `512k`, `1G` or a plain number of
-/// bytes (K/M/G are powers of 1024 either way).
-pub fn parse_bytes(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(digits);
-    let n: usize = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 256MB, 64MiB, 1048576)"))?;
-    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("{s:?}: unknown unit {other:?} (use KB, MB or GB)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
-}
+pub use chaoslab_contract::size::parse_bytes;
+use chaoslab_contract::size::{MIN_ATTR_VALUE_MAX, MIN_STORE_BYTES};
 
 /// A configuration value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,13 +79,13 @@ impl HubConfig {
         if self.span_budget == 0 {
             return err("span_budget", "must be at least 1");
         }
-        if self.trace_bytes < 1 << 20 {
+        if self.trace_bytes < MIN_STORE_BYTES {
             return err("trace_bytes", "must be at least 1MB");
         }
-        if self.log_bytes < 1 << 20 {
+        if self.log_bytes < MIN_STORE_BYTES {
             return err("log_bytes", "must be at least 1MB");
         }
-        if self.attr_value_max < 64 {
+        if self.attr_value_max < MIN_ATTR_VALUE_MAX {
             return err("attr_value_max", "must be at least 64 bytes");
         }
         if self.scrape_interval < Duration::from_millis(10) {
@@ -190,21 +173,6 @@ mod tests {
             }),
             "trace_bytes"
         );
-    }
-
-    #[test]
-    fn sizes_parse_with_units_and_bad_ones_say_why() {
-        assert_eq!(parse_bytes("256MB"), Ok(256 << 20));
-        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
-        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
-        assert_eq!(parse_bytes("4096"), Ok(4096));
-        assert!(
-            parse_bytes("12 parsecs")
-                .unwrap_err()
-                .contains("unknown unit")
-        );
-        assert!(parse_bytes("MB").unwrap_err().contains("not a size"));
     }
 
     #[test]

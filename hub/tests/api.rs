@@ -6,9 +6,9 @@ mod support;
 
 use std::time::Duration;
 
-use chaoslab_contract::wire::hub::Aggregation;
-use chaoslab_contract::client::{MetricQuery, TraceQuery};
 use chaoslab_contract::client::ClientError;
+use chaoslab_contract::client::{MetricQuery, TraceQuery};
+use chaoslab_contract::wire::hub::Aggregation;
 use chaoslab_hub::HubConfig;
 use support::{S, TestHub, export};
 

@@ -7,8 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use chaoslab_hub::HubConfig;
 use chaoslab_contract::wire::hub::{SpanKind as ApiKind, StatusCode};
+use chaoslab_hub::HubConfig;
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _,
 };

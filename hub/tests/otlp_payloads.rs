@@ -5,8 +5,8 @@
 
 mod support;
 
-use chaoslab_hub::HubConfig;
 use chaoslab_contract::wire::hub::{SpanKind, StatusCode};
+use chaoslab_hub::HubConfig;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use serde_json::json;
 use support::{S, TestHub, export, grpc_raw_export};

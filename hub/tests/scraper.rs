@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use chaoslab_contract::wire::hub::{Aggregation, CircuitState, Health, Target};
 use chaoslab_contract::client::MetricQuery;
+use chaoslab_contract::wire::hub::{Aggregation, CircuitState, Health, Target};
 use chaoslab_hub::{HubConfig, now_ms};
 use support::{TestHub, eventually};
 use tokio::net::TcpListener;
@@ -353,7 +353,8 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
 
     // Resilience.
     let res = get_json("/api/resilience?window=2s").await;
-    let res: chaoslab_contract::wire::hub::ResilienceResponse = serde_json::from_value(res).unwrap();
+    let res: chaoslab_contract::wire::hub::ResilienceResponse =
+        serde_json::from_value(res).unwrap();
     let e = &res.entries[0];
     assert_eq!(
         (e.service.as_str(), e.dependency.as_str()),

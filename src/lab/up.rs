@@ -416,6 +416,8 @@ async fn wire(
     if let Some(a) = agent {
         hub_args.extend(["--agent".into(), a.url()]);
     }
+    // The lab file's [hub] budgets and value cap (none: the hub's defaults).
+    hub_args.extend(lab.hub.hub_args());
     // The hub must not trace itself into itself.
     let hub_env = vec![("OTEL_SDK_DISABLED".to_string(), "true".to_string())];
     let hub_spec = ChildSpec {

@@ -132,9 +132,7 @@ impl AgentCall {
     pub fn target(&self) -> &str {
         match self {
             AgentCall::Toxic { proxy, .. } | AgentCall::HttpFault { proxy, .. } => proxy,
-            AgentCall::ServiceFault { service, .. } | AgentCall::Process { service, .. } => {
-                service
-            }
+            AgentCall::ServiceFault { service, .. } | AgentCall::Process { service, .. } => service,
         }
     }
 
@@ -246,9 +244,9 @@ mod tests {
     #[test]
     fn faults_parse_from_list_or_object() {
         let body = serde_json::json!([
-            {"id": "toxic:payments:latency_downstream", "source": "toxic", "target": "payments",
+            {"id": "toxic:echo:latency_downstream", "source": "toxic", "target": "echo",
              "kind": "latency", "remaining_ms": 12000, "detail": {"attributes": {"latency": 300, "jitter": 0}}},
-            {"id": "p1", "kind": "kill", "target": "orders"},
+            {"id": "p1", "kind": "kill", "target": "delta"},
             {"no_id": true}
         ]);
         let rows = parse_faults(&body).unwrap();

@@ -66,7 +66,7 @@ impl ExperimentPhase {
 /// One step of the method or of the rollbacks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
-    /// What the step does, e.g. `latency 300ms on payments for 30s`.
+    /// What the step does, e.g. `latency 300ms on echo for 30s`.
     pub name: String,
     /// Pending, running, done, failed, skipped.
     pub status: StepStatus,

@@ -163,8 +163,8 @@ mod tests {
 
     #[test]
     fn words_combine() {
-        let f = TraceFilter::parse("orders errors >1.5s").unwrap();
-        assert_eq!(f.service.as_deref(), Some("orders"));
+        let f = TraceFilter::parse("delta errors >1.5s").unwrap();
+        assert_eq!(f.service.as_deref(), Some("delta"));
         assert!(f.errors_only);
         assert_eq!(f.min_duration_ms, Some(1500.0));
         let f = TraceFilter::parse("4bf92f3577b34da6").unwrap();
@@ -181,9 +181,9 @@ mod tests {
 
     #[test]
     fn unknown_bare_words_match_the_root() {
-        let known = vec!["orders".to_string()];
-        let f = TraceFilter::parse_with("orders Checkout", Some(&known)).unwrap();
-        assert_eq!(f.service.as_deref(), Some("orders"));
+        let known = vec!["delta".to_string()];
+        let f = TraceFilter::parse_with("delta Checkout", Some(&known)).unwrap();
+        assert_eq!(f.service.as_deref(), Some("delta"));
         assert_eq!(f.words, vec!["checkout".to_string()]);
         assert!(f.describe().contains("~checkout"));
     }

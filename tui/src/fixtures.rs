@@ -1,8 +1,10 @@
 //! A believable lab, built from the hub's own types: six services with 15
-//! minutes of series, the shop's calls (a latency fault on payments), an
-//! open breaker on orders -> payments, load-generator numbers, traces with
+//! minutes of series, calls between them (a latency fault on echo), an
+//! open breaker on delta -> echo, load-generator numbers, traces with
 //! an error and an injected fault. Used by the tests, the docs snapshots
-//! and the render bench.
+//! and the render bench (`chaoslab bench tui`), so it ships; its service
+//! names are neutral ones, never the shop's: the dashboard itself names no
+//! service, it draws what the hub reports.
 
 use std::collections::BTreeMap;
 
@@ -18,14 +20,7 @@ mod traces;
 pub use traces::{CHECKOUT_TRACE, big_trace, checkout_trace, traces};
 
 /// The six services.
-pub const SERVICES: [&str; 6] = [
-    "catalog",
-    "gateway",
-    "inventory",
-    "orders",
-    "payments",
-    "users",
-];
+pub const SERVICES: [&str; 6] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
 
 /// A fixed "now" so fixtures render the same every time.
 pub const NOW_MS: u64 = 1_795_000_000_000;
@@ -42,11 +37,11 @@ fn red(rate: f64, err: f64, p50: f64) -> RedStats {
 
 fn numbers(name: &str) -> (f64, f64, f64, Health) {
     match name {
-        "gateway" => (42.0, 0.031, 38.0, Health::Degraded),
-        "orders" => (11.0, 0.12, 120.0, Health::Degraded),
-        "payments" => (10.5, 0.0, 310.0, Health::Up),
-        "catalog" => (25.0, 0.0, 6.0, Health::Up),
-        "inventory" => (36.0, 0.0, 2.0, Health::Up),
+        "bravo" => (42.0, 0.031, 38.0, Health::Degraded),
+        "delta" => (11.0, 0.12, 120.0, Health::Degraded),
+        "echo" => (10.5, 0.0, 310.0, Health::Up),
+        "alpha" => (25.0, 0.0, 6.0, Health::Up),
+        "charlie" => (36.0, 0.0, 2.0, Health::Up),
         _ => (53.0, 0.002, 1.5, Health::Up),
     }
 }
@@ -82,19 +77,19 @@ fn routes(name: &str) -> Vec<RouteStats> {
     };
     let (rate, err, p50, _) = numbers(name);
     match name {
-        "gateway" => vec![
+        "bravo" => vec![
             r("GET", "/api/products", red(rate * 0.6, 0.0, 9.0)),
             r("POST", "/api/checkout", red(rate * 0.25, 0.11, 420.0)),
             r("POST", "/api/login", red(rate * 0.15, 0.0, 4.0)),
         ],
-        "orders" => vec![r("POST", "/orders", red(rate, err, p50))],
-        "payments" => vec![r("POST", "/charges", red(rate, err, p50))],
-        "inventory" => vec![
+        "delta" => vec![r("POST", "/delta", red(rate, err, p50))],
+        "echo" => vec![r("POST", "/charges", red(rate, err, p50))],
+        "charlie" => vec![
             r("GET", "/stock/{sku}", red(rate * 0.7, 0.0, 1.0)),
             r("POST", "/reservations", red(rate * 0.3, 0.0, 3.0)),
         ],
-        "catalog" => vec![r("GET", "/products", red(rate, err, p50))],
-        _ => vec![r("GET", "/users/me", red(rate, err, p50))],
+        "alpha" => vec![r("GET", "/products", red(rate, err, p50))],
+        _ => vec![r("GET", "/foxtrot/me", red(rate, err, p50))],
     }
 }
 
@@ -130,13 +125,13 @@ pub fn hub_data(points: usize) -> HubData {
         source: "prometheus".into(),
     };
     let edges = vec![
-        edge("catalog", "inventory", 25.0, 0.0, 2.0, false),
-        edge("gateway", "catalog", 25.0, 0.0, 7.0, false),
-        edge("gateway", "orders", 11.0, 0.12, 130.0, false),
-        edge("gateway", "users", 42.0, 0.0, 1.6, false),
-        edge("orders", "inventory", 11.0, 0.0, 2.5, false),
-        edge("orders", "payments", 10.5, 0.12, 320.0, true),
-        edge("orders", "users", 11.0, 0.0, 1.5, false),
+        edge("alpha", "charlie", 25.0, 0.0, 2.0, false),
+        edge("bravo", "alpha", 25.0, 0.0, 7.0, false),
+        edge("bravo", "delta", 11.0, 0.12, 130.0, false),
+        edge("bravo", "foxtrot", 42.0, 0.0, 1.6, false),
+        edge("delta", "charlie", 11.0, 0.0, 2.5, false),
+        edge("delta", "echo", 10.5, 0.12, 320.0, true),
+        edge("delta", "foxtrot", 11.0, 0.0, 1.5, false),
     ];
     let topology = Topology {
         nodes: services
@@ -177,18 +172,18 @@ pub fn hub_data(points: usize) -> HubData {
                     .collect(),
                 calls_rate,
                 retries_rate: timeouts * 2.0,
-                bulkhead_in_flight: Some(if dep == "payments" { 8.0 } else { 1.0 }),
+                bulkhead_in_flight: Some(if dep == "echo" { 8.0 } else { 1.0 }),
             }
         };
     let resilience = ResilienceResponse {
         entries: vec![
-            entry("catalog", "inventory", CircuitState::Closed, 25.0, 0.0, 0.0),
-            entry("gateway", "catalog", CircuitState::Closed, 25.0, 0.0, 0.0),
-            entry("gateway", "orders", CircuitState::Closed, 10.0, 0.4, 0.0),
-            entry("gateway", "users", CircuitState::Closed, 42.0, 0.0, 0.0),
-            entry("orders", "inventory", CircuitState::Closed, 11.0, 0.0, 0.0),
-            entry("orders", "payments", CircuitState::Open, 0.0, 1.2, 9.3),
-            entry("orders", "users", CircuitState::HalfOpen, 11.0, 0.0, 0.0),
+            entry("alpha", "charlie", CircuitState::Closed, 25.0, 0.0, 0.0),
+            entry("bravo", "alpha", CircuitState::Closed, 25.0, 0.0, 0.0),
+            entry("bravo", "delta", CircuitState::Closed, 10.0, 0.4, 0.0),
+            entry("bravo", "foxtrot", CircuitState::Closed, 42.0, 0.0, 0.0),
+            entry("delta", "charlie", CircuitState::Closed, 11.0, 0.0, 0.0),
+            entry("delta", "echo", CircuitState::Open, 0.0, 1.2, 9.3),
+            entry("delta", "foxtrot", CircuitState::HalfOpen, 11.0, 0.0, 0.0),
         ],
         window_s: 30.0,
     };
@@ -230,9 +225,9 @@ pub fn hub_data(points: usize) -> HubData {
 /// The fault the agent reports in the fixture lab.
 pub fn faults() -> Vec<FaultRow> {
     vec![FaultRow {
-        id: "toxic:payments:latency_downstream".into(),
+        id: "toxic:echo:latency_downstream".into(),
         kind: "latency".into(),
-        target: "payments".into(),
+        target: "echo".into(),
         remaining_ms: Some(42_000),
         detail: "jitter=0 latency=300".into(),
     }]
@@ -287,7 +282,7 @@ pub fn logs() -> chaoslab_contract::wire::hub::LogsResponse {
             1,
             "INFO",
             9,
-            "gateway",
+            "bravo",
             "checkout started",
             trace.spans.first().map(|s| s.span_id.as_str()),
         ),
@@ -295,16 +290,16 @@ pub fn logs() -> chaoslab_contract::wire::hub::LogsResponse {
             2,
             "WARN",
             13,
-            "payments",
-            "payments slow: retrying the charge",
+            "echo",
+            "echo slow: retrying the charge",
             pay.as_deref(),
         ),
-        rec(3, "INFO", 9, "orders", "order 1042 placed", None),
+        rec(3, "INFO", 9, "delta", "order 1042 placed", None),
         rec(
             4,
             "ERROR",
             17,
-            "payments",
+            "echo",
             "charge declined: card expired",
             None,
         ),

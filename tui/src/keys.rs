@@ -114,7 +114,7 @@ pub fn footer_keys(state: &AppState, screen: Screen) -> Vec<(&'static str, &'sta
         return vec![
             ("Enter", "apply"),
             ("Esc", "cancel"),
-            ("e.g.", "orders errors >500ms"),
+            ("e.g.", "delta errors >500ms"),
         ];
     }
     if state.chaos.picker.is_some() {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  kind      < latency >      ↑↓ field   ←→ value   Enter add   Esc cancel
-//!  target    < payments >
+//!  target    < echo >
 //!  latency   < 300 ms >
 //!  duration  < 30 s >
 //! ```

@@ -5,7 +5,7 @@
 //!  chaoslab  1 Overview  2 Service  3 Traces  4 Chaos  5 Experiment  6 Logs  hub ● up
 //!  ! hub unreachable at http://127.0.0.1:7070: ... retrying every second
 //!  <screen body>
-//!  / filter: orders errors_
+//!  / filter: delta errors_
 //!  ? help  Tab/1-5 screen  ↑↓ move  Enter open  / filter  f fault  x clear  q quit
 //! ```
 //!

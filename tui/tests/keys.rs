@@ -54,16 +54,16 @@ fn enter_drills_in_and_esc_comes_back() {
     let mut s = fixtures::lab_state();
     press(&mut s, KeyCode::Char('j'));
     press(&mut s, KeyCode::Down);
-    press(&mut s, KeyCode::Down); // catalog, gateway, inventory, orders
+    press(&mut s, KeyCode::Down); // alpha, bravo, charlie, delta
     assert_eq!(s.service_selected, 3);
     press(&mut s, KeyCode::Enter);
     assert_eq!(s.screen, Screen::Service);
-    assert!(render_to_string(&s, Screen::Service, 80, 24).contains("POST /orders"));
+    assert!(render_to_string(&s, Screen::Service, 80, 24).contains("POST /delta"));
     let cmds = press(&mut s, KeyCode::Enter);
     assert_eq!(s.screen, Screen::Traces);
-    assert_eq!(s.traces.filter.service.as_deref(), Some("orders"));
+    assert_eq!(s.traces.filter.service.as_deref(), Some("delta"));
     assert!(
-        matches!(&cmds[..], [Command::SetTraceQuery(q)] if q.service.as_deref() == Some("orders"))
+        matches!(&cmds[..], [Command::SetTraceQuery(q)] if q.service.as_deref() == Some("delta"))
     );
     s.traces.detail = None;
     let cmds = press(&mut s, KeyCode::Enter);
@@ -84,21 +84,21 @@ fn slash_filter_text_enter_sets_the_query() {
     assert!(press(&mut s, KeyCode::Char('/')).is_empty());
     assert_eq!(s.screen, Screen::Traces);
     // While typing, letters are text, not commands ('q' does not quit).
-    type_text(&mut s, "orders errq");
+    type_text(&mut s, "delta errq");
     assert!(!s.should_quit);
     press(&mut s, KeyCode::Backspace);
     type_text(&mut s, "ors >250ms");
-    assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("orders errors >250ms"));
+    assert!(render_to_string(&s, Screen::Traces, 80, 24).contains("delta errors >250ms"));
     let cmds = press(&mut s, KeyCode::Enter);
     assert!(s.input.is_none());
     let f = &s.traces.filter;
     assert_eq!(
         (f.service.as_deref(), f.errors_only, f.min_duration_ms),
-        (Some("orders"), true, Some(250.0))
+        (Some("delta"), true, Some(250.0))
     );
     match &cmds[..] {
         [Command::SetTraceQuery(q)] => {
-            assert_eq!(q.service.as_deref(), Some("orders"));
+            assert_eq!(q.service.as_deref(), Some("delta"));
             assert!(q.errors_only);
             assert_eq!(q.min_duration_ms, Some(250.0));
         }
@@ -106,7 +106,7 @@ fn slash_filter_text_enter_sets_the_query() {
     }
     assert!(
         render_to_string(&s, Screen::Traces, 120, 40)
-            .contains("filter: service=orders errors >250ms")
+            .contains("filter: service=delta errors >250ms")
     );
 }
 
@@ -138,7 +138,7 @@ fn fault_picker_builds_the_agent_request() {
     press(&mut s, KeyCode::Char('f'));
     assert_eq!(s.screen, Screen::Chaos);
     press(&mut s, KeyCode::Down); // target
-    while s.chaos.picker.as_ref().unwrap().target() != Some("payments") {
+    while s.chaos.picker.as_ref().unwrap().target() != Some("echo") {
         press(&mut s, KeyCode::Right);
     }
     press(&mut s, KeyCode::Down); // latency value
@@ -153,7 +153,7 @@ fn fault_picker_builds_the_agent_request() {
                 duration,
             }),
         ] => {
-            assert_eq!(proxy, "payments");
+            assert_eq!(proxy, "echo");
             assert_eq!(spec.attributes["latency"], 300);
             assert_eq!(*duration, Some(std::time::Duration::from_secs(30)));
         }
@@ -175,9 +175,7 @@ fn clear_remove_toggle_and_quit() {
     press(&mut s, KeyCode::Char('4'));
     assert_eq!(
         press(&mut s, KeyCode::Char('d')),
-        vec![Command::RemoveFault(
-            "toxic:payments:latency_downstream".into()
-        )]
+        vec![Command::RemoveFault("toxic:echo:latency_downstream".into())]
     );
     press(&mut s, KeyCode::Char('l')); // policies list
     for _ in 0..5 {
@@ -187,8 +185,8 @@ fn clear_remove_toggle_and_quit() {
     assert_eq!(
         cmds,
         vec![Command::TogglePolicy {
-            service: "orders".into(),
-            dependency: "payments".into(),
+            service: "delta".into(),
+            dependency: "echo".into(),
             part: "breaker"
         }]
     );
@@ -218,16 +216,16 @@ fn service_screen_selects_a_dependency_and_toggles_its_breaker() {
     let mut s = fixtures::lab_state();
     press(&mut s, KeyCode::Char('2'));
     for _ in 0..3 {
-        press(&mut s, KeyCode::Down); // catalog, gateway, inventory, orders
+        press(&mut s, KeyCode::Down); // alpha, bravo, charlie, delta
     }
     press(&mut s, KeyCode::Right); // into the dependency table
-    press(&mut s, KeyCode::Down); // inventory -> payments
+    press(&mut s, KeyCode::Down); // charlie -> echo
     let cmds = press(&mut s, KeyCode::Char('b'));
     assert_eq!(
         cmds,
         vec![Command::TogglePolicy {
-            service: "orders".into(),
-            dependency: "payments".into(),
+            service: "delta".into(),
+            dependency: "echo".into(),
             part: "breaker"
         }]
     );
@@ -239,7 +237,7 @@ fn service_screen_selects_a_dependency_and_toggles_its_breaker() {
     // Left goes back to the service list: Down moves services again.
     press(&mut s, KeyCode::Left);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.selected_service().unwrap().name, "payments");
+    assert_eq!(s.selected_service().unwrap().name, "echo");
 }
 
 #[test]

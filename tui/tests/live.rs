@@ -13,9 +13,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use chaoslab_chaos::{Agent, AgentConfig};
-use chaoslab_hub::{Hub, HubConfig, Target};
 use chaoslab_contract::client::AgentClient;
 use chaoslab_contract::wire::agent::{ProxySpec, ToxicSpec};
+use chaoslab_hub::{Hub, HubConfig, Target};
 use chaoslab_tui::agent::{Agent as DashAgent, AgentCall, toggle_policy};
 use chaoslab_tui::fixtures::SERVICES;
 use chaoslab_tui::{TuiConfig, app, snapshot};
@@ -33,7 +33,7 @@ use tokio::sync::watch;
 const DEADLINE: Duration = Duration::from_secs(15);
 
 /// The lab: a hub scraping six fake-but-real `/metrics` pages, an agent
-/// with a `payments` proxy, and the stop switch.
+/// with a `echo` proxy, and the stop switch.
 struct Lab {
     hub_url: String,
     agent_url: String,
@@ -49,7 +49,7 @@ fn stopper(rx: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> 
 }
 
 /// A metrics page for `service`: requests counted up on every scrape, and
-/// for orders an open breaker on payments.
+/// for delta an open breaker on echo.
 async fn metrics_page(State(n): State<Arc<AtomicU64>>, Path(service): Path<String>) -> String {
     let count = n.fetch_add(10, Ordering::Relaxed) + 10;
     let labels = format!(
@@ -63,10 +63,10 @@ async fn metrics_page(State(n): State<Arc<AtomicU64>>, Path(service): Path<Strin
          http_server_request_duration_seconds_count{{{labels}}} {count}\n",
         count as f64 * 0.005
     );
-    if service == "orders" {
+    if service == "delta" {
         page.push_str(
             "# TYPE resilience_circuit_state gauge\n\
-             resilience_circuit_state{service=\"orders\",dependency=\"payments\"} 2\n",
+             resilience_circuit_state{service=\"delta\",dependency=\"echo\"} 2\n",
         );
     }
     page
@@ -82,7 +82,7 @@ fn kv(k: &str, v: &str) -> KeyValue {
     }
 }
 
-/// A checkout trace: gateway root, orders child with a `chaos.fault` event.
+/// A checkout trace: bravo root, delta child with a `chaos.fault` event.
 fn checkout_export(
     service: &str,
     span_id: u64,
@@ -147,7 +147,7 @@ async fn start_lab() -> Lab {
             .with_graceful_shutdown(stopper(&rx))
             .into_future(),
     );
-    // The agent, with a payments proxy.
+    // The agent, with a echo proxy.
     let agent = Agent::new(AgentConfig::default(), None);
     let agent_l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let agent_url = format!("http://{}", agent_l.local_addr().unwrap());
@@ -157,7 +157,7 @@ async fn start_lab() -> Lab {
             .into_future(),
     );
     let client = AgentClient::new(&agent_url);
-    for name in ["users", "catalog", "inventory", "orders", "payments"] {
+    for name in ["foxtrot", "alpha", "charlie", "delta", "echo"] {
         client
             .create_proxy(&ProxySpec::new(name, "127.0.0.1:0", pages_addr.to_string()))
             .await
@@ -202,15 +202,10 @@ fn cfg(lab: &Lab) -> TuiConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_of_a_real_hub_shows_services_breaker_and_trace() {
     let lab = start_lab().await;
-    lab.hub.ingest_traces(checkout_export(
-        "gateway",
-        1,
-        0,
-        "POST /api/checkout",
-        false,
-    ));
     lab.hub
-        .ingest_traces(checkout_export("orders", 2, 1, "POST payments", true));
+        .ingest_traces(checkout_export("bravo", 1, 0, "POST /api/checkout", false));
+    lab.hub
+        .ingest_traces(checkout_export("delta", 2, 1, "POST echo", true));
     let overview = eventually(
         "six services with numbers on the overview",
         DEADLINE,
@@ -224,16 +219,16 @@ async fn snapshot_of_a_real_hub_shows_services_breaker_and_trace() {
     assert!(!overview.contains("hub unreachable"), "{overview}");
     let service = snapshot(cfg(&lab), "service", 120, 40).await.unwrap();
     assert!(service.contains("GET /x"), "{service}");
-    // The breaker the orders page reports open is listed on the Chaos screen.
+    // The breaker the delta page reports open is listed on the Chaos screen.
     let chaos = snapshot(cfg(&lab), "chaos", 120, 40).await.unwrap();
     let line = chaos
         .lines()
-        .find(|l| l.contains("orders → payments"))
+        .find(|l| l.contains("delta → echo"))
         .unwrap_or_else(|| panic!("{chaos}"));
     assert!(line.contains("OPEN"), "{chaos}");
     let traces = snapshot(cfg(&lab), "traces", 120, 40).await.unwrap();
-    assert!(traces.contains("gateway: POST /api/checkout"), "{traces}");
-    assert!(traces.contains("▲ orders: POST payments"), "{traces}");
+    assert!(traces.contains("bravo: POST /api/checkout"), "{traces}");
+    assert!(traces.contains("▲ delta: POST echo"), "{traces}");
     assert!(traces.contains("FAULT"), "{traces}");
 }
 
@@ -242,7 +237,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     let lab = start_lab().await;
     let agent = DashAgent::new(Some(&lab.agent_url));
     let mut picker = chaoslab_tui::picker::FaultPicker::new(
-        vec!["payments".into()],
+        vec!["echo".into()],
         SERVICES.iter().map(|s| s.to_string()).collect(),
     );
     picker.field = chaoslab_tui::picker::PickerField::Param;
@@ -255,7 +250,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     assert_eq!(faults.len(), 1, "{faults:?}");
     assert_eq!(
         (faults[0].kind.as_str(), faults[0].target.as_str()),
-        ("latency", "payments")
+        ("latency", "echo")
     );
     let left = faults[0].remaining_ms.expect("a timed fault");
     assert!(left <= 30_000 && left > 20_000, "{left}");
@@ -265,7 +260,7 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
     })
     .await;
     assert!(
-        chaos.contains("payments")
+        chaos.contains("echo")
             && (chaos.contains("29s") || chaos.contains("30s") || chaos.contains("28s")),
         "{chaos}"
     );
@@ -283,7 +278,10 @@ async fn faults_added_through_the_agent_show_with_a_countdown_and_go_away() {
         })
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("proxy not found (HTTP 404)"), "{err}");
+    assert!(
+        err.to_string().contains("proxy not found (HTTP 404)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,42 +365,34 @@ async fn snapshot_rejects_an_unknown_screen_and_a_tiny_size() {
 async fn a_policy_toggle_flips_the_real_admin_api() {
     use chaoslab_kit::context::{ServiceCtx, ServiceSettings};
     use chaoslab_resilience::{Policy, Registry};
-    let deps = Arc::new(Registry::with_defaults(Policy::default(), ["payments"]).unwrap());
-    let ctx = ServiceCtx::new("orders", deps.clone(), ServiceSettings::default());
+    let deps = Arc::new(Registry::with_defaults(Policy::default(), ["echo"]).unwrap());
+    let ctx = ServiceCtx::new("delta", deps.clone(), ServiceSettings::default());
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(axum::serve(l, chaoslab_kit::admin::router(ctx)).into_future());
-    let before = deps
-        .get("payments")
-        .unwrap()
-        .status()
-        .policy
-        .breaker
-        .enabled;
-    let now = toggle_policy("orders", &admin, "payments", "breaker")
+    let before = deps.get("echo").unwrap().status().policy.breaker.enabled;
+    let now = toggle_policy("delta", &admin, "echo", "breaker")
         .await
         .unwrap();
     assert_eq!(now, !before);
     assert_eq!(
-        deps.get("payments")
-            .unwrap()
-            .status()
-            .policy
-            .breaker
-            .enabled,
+        deps.get("echo").unwrap().status().policy.breaker.enabled,
         !before
     );
     assert_eq!(
-        toggle_policy("orders", &admin, "payments", "breaker")
+        toggle_policy("delta", &admin, "echo", "breaker")
             .await
             .unwrap(),
         before
     );
-    let err = toggle_policy("orders", &admin, "nope", "breaker")
+    let err = toggle_policy("delta", &admin, "nope", "breaker")
         .await
         .unwrap_err();
     // The admin API's own words: which dependency, and which it has.
     assert!(err.to_string().contains("unknown dependency"), "{err}");
-    assert!(err.to_string().contains("has no dependency \"nope\""), "{err}");
+    assert!(
+        err.to_string().contains("has no dependency \"nope\""),
+        "{err}"
+    );
     assert!(err.to_string().contains("(HTTP 404)"), "{err}");
 }

@@ -33,31 +33,28 @@ fn overview_shows_every_service_and_the_users_numbers() {
 fn overview_colours_nodes_by_health_and_marks_the_faulted_call() {
     let state = fixtures::lab_state();
     let buf = render_buffer(&state, Screen::Overview, 120, 40);
-    // Degraded orders is yellow, healthy payments green.
-    let (x, y) = find(&buf, "● orders").unwrap();
+    // Degraded delta is yellow, healthy echo green.
+    let (x, y) = find(&buf, "● delta").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Yellow);
-    let (px, py) = find(&buf, "● payments").unwrap();
+    let (px, py) = find(&buf, "● echo").unwrap();
     assert_eq!(buf[(px, py)].fg, Color::Green);
-    // The arrow into payments' box (same row, left of it) is red: a fault is on it.
+    // The arrow into echo' box (same row, left of it) is red: a fault is on it.
     let arrow = (0..px)
         .rev()
         .find(|&x| buf[(x, py)].symbol() == "▶")
-        .expect("arrow into payments");
+        .expect("arrow into echo");
     assert_eq!(buf[(arrow, py)].fg, Color::Red, "row: {}", row(&buf, py));
     assert!(buf[(arrow, py)].modifier.contains(Modifier::BOLD));
-    // The arrow into catalog is not.
-    let (cx, cy) = find(&buf, "● catalog").unwrap();
+    // The arrow into alpha is not.
+    let (cx, cy) = find(&buf, "● alpha").unwrap();
     let arrow = (0..cx)
         .rev()
         .find(|&x| buf[(x, cy)].symbol() == "▶")
-        .expect("arrow into catalog");
+        .expect("arrow into alpha");
     assert_ne!(buf[(arrow, cy)].fg, Color::Red);
     // The calls table labels the faulted call with its numbers and the fault.
     let text = ratatui_text(&buf);
-    let line = text
-        .lines()
-        .find(|l| l.contains("orders→payments"))
-        .unwrap();
+    let line = text.lines().find(|l| l.contains("delta→echo")).unwrap();
     assert!(
         line.contains("10.5") && line.contains("12.0%") && line.contains("⚠ latency"),
         "{line}"
@@ -67,12 +64,12 @@ fn overview_colours_nodes_by_health_and_marks_the_faulted_call() {
 #[test]
 fn service_screen_shows_routes_and_an_open_breaker() {
     let mut state = fixtures::lab_state();
-    state.service_selected = SERVICES.iter().position(|s| *s == "orders").unwrap();
+    state.service_selected = SERVICES.iter().position(|s| *s == "delta").unwrap();
     for (w, h) in [(80, 24), (120, 40)] {
         let buf = render_buffer(&state, Screen::Service, w, h);
         let text = ratatui_text(&buf);
-        assert!(text.contains("POST /orders"), "{text}");
-        assert!(text.contains("payments"), "{text}");
+        assert!(text.contains("POST /delta"), "{text}");
+        assert!(text.contains("echo"), "{text}");
         let (x, y) = find(&buf, "OPEN").unwrap_or_else(|| panic!("no OPEN breaker:\n{text}"));
         assert_eq!(buf[(x, y)].bg, Color::Red);
         assert!(text.contains("half-open"), "{text}");
@@ -112,7 +109,7 @@ fn waterfall_highlights_the_span_with_the_injected_fault() {
     let mut state = fixtures::lab_state();
     state.traces.focus = TraceFocus::Waterfall;
     let buf = render_buffer(&state, Screen::Traces, 120, 40);
-    let (x, y) = find(&buf, "▲ orders: POST payments").expect("fault span row");
+    let (x, y) = find(&buf, "▲ delta: POST echo").expect("fault span row");
     assert_eq!(buf[(x, y)].fg, Color::Magenta);
     let bar: Vec<(String, Color, Color)> = (x + 20..buf.area.width)
         .map(|x| {
@@ -135,7 +132,7 @@ fn waterfall_highlights_the_span_with_the_injected_fault() {
         "{bar:?}"
     );
     // A span without a fault has no magenta bar.
-    let (_, y2) = find(&buf, "payments: POST /charges").unwrap();
+    let (_, y2) = find(&buf, "echo: POST /charges").unwrap();
     assert!(
         (0..buf.area.width)
             .all(|x| buf[(x, y2)].fg != Color::Magenta || buf[(x, y2)].symbol() != "█")
@@ -163,11 +160,11 @@ fn span_details_show_attributes_and_the_fault_event() {
     assert!(text.contains("telemetry.sdk.language = rust"), "{text}");
     let row = text
         .lines()
-        .position(|l| l.contains("▲ orders: POST payments"))
+        .position(|l| l.contains("▲ delta: POST echo"))
         .unwrap();
     let under = text.lines().nth(row + 1).unwrap();
     assert!(
-        under.contains("┆ WARN  payments slow: retrying the charge"),
+        under.contains("┆ WARN  echo slow: retrying the charge"),
         "{text}"
     );
 }
@@ -201,7 +198,7 @@ fn hub_unreachable_is_said_and_old_numbers_stay() {
     let text = ratatui_text(&buf);
     assert!(text.contains("attempt 2"), "{text}");
     assert!(text.contains("Connection refused"), "{text}");
-    assert!(text.contains("payments"), "{text}");
+    assert!(text.contains("echo"), "{text}");
 }
 
 #[test]
@@ -209,7 +206,7 @@ fn chaos_screen_counts_down_and_shows_the_picker() {
     let mut state = fixtures::lab_state();
     let text = render_to_string(&state, Screen::Chaos, 80, 24);
     assert!(
-        text.contains("latency") && text.contains("payments") && text.contains("42s"),
+        text.contains("latency") && text.contains("echo") && text.contains("42s"),
         "{text}"
     );
     let now = std::time::Instant::now();
@@ -227,13 +224,13 @@ fn experiment_screen_without_and_with_a_run() {
     let mut state = fixtures::lab_state();
     assert!(render_to_string(&state, Screen::Experiment, 80, 24).contains("no experiment running"));
     state.experiment = Some(ExperimentView {
-        title: "payments latency keeps checkout under 1 s".into(),
-        file: "experiments/payments-latency.yaml".into(),
+        title: "echo latency keeps checkout under 1 s".into(),
+        file: "experiments/echo-latency.yaml".into(),
         phase: ExperimentPhase::Method,
         elapsed_ms: 12_000,
         steps: vec![
             StepView {
-                name: "latency 300ms on payments for 30s".into(),
+                name: "latency 300ms on echo for 30s".into(),
                 status: StepStatus::Done,
                 at_ms: Some(2_000),
                 detail: String::new(),
@@ -305,20 +302,20 @@ fn ratatui_text(buf: &ratatui::buffer::Buffer) -> String {
 #[test]
 fn narrow_overview_shows_the_calls_with_their_numbers_after_c() {
     let mut state = fixtures::lab_state();
-    assert!(!render_to_string(&state, Screen::Overview, 80, 24).contains("orders→payments"));
+    assert!(!render_to_string(&state, Screen::Overview, 80, 24).contains("delta→echo"));
     press(&mut state, KeyCode::Char('c'));
     let buf = render_buffer(&state, Screen::Overview, 80, 24);
     let text = ratatui_text(&buf);
     let line = text
         .lines()
-        .find(|l| l.contains("orders→payments"))
+        .find(|l| l.contains("delta→echo"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
         line.contains("10.5") && line.contains("12.0%") && line.contains("⚠ latency"),
         "{line}"
     );
-    let (x, y) = find(&buf, "orders→payments").unwrap();
+    let (x, y) = find(&buf, "delta→echo").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
     // The map stays.
-    assert!(text.contains("● gateway"), "{text}");
+    assert!(text.contains("● bravo"), "{text}");
 }

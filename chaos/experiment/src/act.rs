@@ -73,7 +73,9 @@ impl Undo {
     /// Takes the change back.
     pub async fn run(&self, lab: &Lab) -> Result<(), RunError> {
         match self {
-            Undo::Toxic { proxy, name } => gone_is_fine(lab.agent()?.remove_toxic(proxy, name).await),
+            Undo::Toxic { proxy, name } => {
+                gone_is_fine(lab.agent()?.remove_toxic(proxy, name).await)
+            }
             Undo::ProxyUp { proxy } => Ok(lab.agent()?.set_enabled(proxy, true).await.map(drop)?),
             Undo::AgentFault { id } => gone_is_fine(lab.agent()?.remove_fault(id).await),
             Undo::ServiceFault { service, id } => {
@@ -88,9 +90,11 @@ impl Undo {
                 .put_policy(dependency, previous)
                 .await
                 .map(drop)?),
-            Undo::Settings { service, previous } => {
-                Ok(lab.service(service)?.put_settings(previous).await.map(drop)?)
-            }
+            Undo::Settings { service, previous } => Ok(lab
+                .service(service)?
+                .put_settings(previous)
+                .await
+                .map(drop)?),
             Undo::Resume { service } => {
                 let spec = ProcessFaultSpec {
                     action: ProcessAction::Resume,
@@ -215,9 +219,10 @@ impl Actor<'_> {
             Action::ClearFaults(_) => self.clear_faults().await,
             Action::Policy(p) => {
                 let svc = self.lab.service(&p.service.value)?;
-                let patch: PolicyPatch =
-                    serde_json::from_value(Value::Object(p.set.value.clone().into_iter().collect()))
-                        .map_err(|e| RunError::Lab(format!("policy patch: {e}")))?;
+                let patch: PolicyPatch = serde_json::from_value(Value::Object(
+                    p.set.value.clone().into_iter().collect(),
+                ))
+                .map_err(|e| RunError::Lab(format!("policy patch: {e}")))?;
                 let status = svc.dependency(&p.dependency.value).await?;
                 // The whole policy as a patch: every field, so it restores all.
                 let previous: PolicyPatch = serde_json::to_value(&status.policy)
@@ -237,9 +242,9 @@ impl Actor<'_> {
                 let svc = self.lab.service(&s.service.value)?;
                 let patch = Value::Object(s.set.value.clone().into_iter().collect());
                 let previous = svc.settings().await?;
-                let next = previous.patched(&patch).map_err(|e| {
-                    RunError::call(format!("{} settings", s.service.value), e)
-                })?;
+                let next = previous
+                    .patched(&patch)
+                    .map_err(|e| RunError::call(format!("{} settings", s.service.value), e))?;
                 self.push(Undo::Settings {
                     service: s.service.value.clone(),
                     previous,
@@ -329,7 +334,10 @@ impl Actor<'_> {
                 self.push(Undo::ProxyUp {
                     proxy: target.clone(),
                 });
-                match agent()?.take_down(&target, Duration::from_millis(ms)).await? {
+                match agent()?
+                    .take_down(&target, Duration::from_millis(ms))
+                    .await?
+                {
                     DownHow::Timed { id } => {
                         if !id.is_empty() {
                             self.push(Undo::AgentFault { id: id.clone() });

@@ -21,7 +21,10 @@ pub const SERVICE_TIMEOUT: Duration = Duration::from_millis(80);
 fn passed_on(service: &str, e: ClientError) -> ApiError {
     match e.status().and_then(|s| StatusCode::from_u16(s).ok()) {
         Some(status) => ApiError::new(status, format!("{service}: {}", e.message())),
-        None => ApiError::new(StatusCode::BAD_GATEWAY, format!("{service}: {}", e.message())),
+        None => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            format!("{service}: {}", e.message()),
+        ),
     }
 }
 

@@ -43,7 +43,11 @@ async fn the_client_drives_the_whole_api() {
     );
     // The error says which call failed and quotes the agent's own message.
     assert!(err.to_string().starts_with("POST http://"), "{err}");
-    assert!(err.to_string().ends_with("/proxies: proxy already exists (HTTP 409)"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("/proxies: proxy already exists (HTTP 409)"),
+        "{err}"
+    );
     assert_eq!(c.proxies().await.unwrap().len(), 1);
 
     let t = c
@@ -107,9 +111,13 @@ async fn the_client_drives_the_whole_api() {
     assert!(err.message().contains("http mode"), "{err}");
     // A timed toxic and a timed down go through the extension.
     assert_eq!(
-        c.add_toxic_timed("c", &ToxicSpec::new("noop", json!({})), Duration::from_secs(5))
-            .await
-            .unwrap(),
+        c.add_toxic_timed(
+            "c",
+            &ToxicSpec::new("noop", json!({})),
+            Duration::from_secs(5)
+        )
+        .await
+        .unwrap(),
         ToxicAdded::WithDuration
     );
     let DownHow::Timed { id } = c.take_down("c", Duration::from_secs(5)).await.unwrap() else {
@@ -127,12 +135,17 @@ async fn the_client_drives_the_whole_api() {
         serde_json::from_value(json!({"type": "abort", "status": 200})).unwrap();
     let err = c.add_http_fault("h", &bad).await.unwrap_err();
     assert!(
-        err.message().contains("status must be within 400..=599, got 200"),
+        err.message()
+            .contains("status must be within 400..=599, got 200"),
         "{err}"
     );
-    assert_eq!(bad.validate().unwrap_err(), "status must be within 400..=599, got 200");
+    assert_eq!(
+        bad.validate().unwrap_err(),
+        "status must be within 400..=599, got 200"
+    );
     let good: HttpFaultSpec =
-        serde_json::from_value(json!({"type": "abort", "status": 503, "duration_ms": 5000})).unwrap();
+        serde_json::from_value(json!({"type": "abort", "status": 503, "duration_ms": 5000}))
+            .unwrap();
     let f = c.add_http_fault("h", &good).await.unwrap();
     assert_eq!((f.kind.as_str(), f.target.as_str()), ("http_abort", "h"));
     c.delete_proxy("h").await.unwrap();

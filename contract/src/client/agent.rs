@@ -113,7 +113,10 @@ impl AgentClient {
 
     /// `POST /populate`.
     pub async fn populate(&self, specs: &[ProxySpec]) -> Result<Vec<ProxyView>> {
-        let p: Populated = self.core.json(Method::POST, "/populate", Some(specs)).await?;
+        let p: Populated = self
+            .core
+            .json(Method::POST, "/populate", Some(specs))
+            .await?;
         Ok(p.proxies)
     }
 
@@ -159,7 +162,11 @@ impl AgentClient {
     /// `GET /proxies/{proxy}/toxics/{name}`.
     pub async fn toxic(&self, proxy: &str, name: &str) -> Result<ToxicView> {
         self.core
-            .get(&format!("/proxies/{}/toxics/{}", segment(proxy), segment(name)))
+            .get(&format!(
+                "/proxies/{}/toxics/{}",
+                segment(proxy),
+                segment(name)
+            ))
             .await
     }
 
@@ -187,7 +194,10 @@ impl AgentClient {
 
     /// `GET /metrics` (Prometheus text).
     pub async fn metrics(&self) -> Result<String> {
-        let resp = self.core.send::<()>(Method::GET, "/metrics", None, None).await?;
+        let resp = self
+            .core
+            .send::<()>(Method::GET, "/metrics", None, None)
+            .await?;
         resp.text().await.map_err(|e| ClientError::Transport {
             call: format!("GET {}", self.core.url("/metrics")),
             reason: e.to_string(),
@@ -294,7 +304,9 @@ impl AgentClient {
 
     /// `DELETE /chaos/faults`.
     pub async fn clear_faults(&self) -> Result<()> {
-        self.core.empty::<()>(Method::DELETE, "/chaos/faults", None).await
+        self.core
+            .empty::<()>(Method::DELETE, "/chaos/faults", None)
+            .await
     }
 
     /// Everything back to normal: Toxiproxy's `/reset`, then every `/chaos`

@@ -147,11 +147,8 @@ impl HubClient {
 
     /// `GET /api/services/{name}/heatmap`: latency bucket rates over time.
     pub async fn heatmap(&self, name: &str) -> Result<Heatmap> {
-        self.get(
-            &format!("api/services/{}/heatmap", segment(name)),
-            &[],
-        )
-        .await
+        self.get(&format!("api/services/{}/heatmap", segment(name)), &[])
+            .await
     }
 
     /// `GET /api/logs` with filters.

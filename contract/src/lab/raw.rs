@@ -16,6 +16,18 @@ pub(super) struct RawLab {
     #[serde(default)]
     pub services: BTreeMap<Spanned<String>, Spanned<RawService>>,
     pub load: Option<Spanned<RawLoad>>,
+    /// The hub's store budgets and value cap.
+    pub hub: Option<Spanned<RawHub>>,
+}
+
+/// `[hub]`: sizes as integers (bytes) or strings with a unit, checked in
+/// `hub.rs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHub {
+    pub trace_bytes: Option<Spanned<toml::Value>>,
+    pub log_bytes: Option<Spanned<toml::Value>>,
+    pub attr_value_max: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

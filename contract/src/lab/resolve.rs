@@ -44,6 +44,7 @@ pub(super) fn lab(file: &str, text: &str, dir: &Path) -> Result<Lab, FileError> 
         resilience.add_service(name, settings, &s.dependencies, &deps, &at)?;
     }
     let load = journeys::load(raw.load.as_ref(), &at)?;
+    let hub = super::hub::settings(raw.hub.as_ref(), &at)?;
     Ok(Lab {
         file: file.into(),
         dir: dir.to_path_buf(),
@@ -51,6 +52,7 @@ pub(super) fn lab(file: &str, text: &str, dir: &Path) -> Result<Lab, FileError> 
         entry,
         load,
         resilience,
+        hub,
         start_order,
     })
 }

@@ -330,5 +330,55 @@ fn the_settings_patch_names_the_admin_apis_settings() {
     );
     assert_eq!(SettingsPatch::fields(), names::<ServiceSettings>());
     let unknown = serde_json::from_value::<SettingsPatch>(serde_json::json!({"propagate": true}));
-    assert!(unknown.unwrap_err().to_string().contains("unknown field `propagate`"));
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `propagate`")
+    );
+}
+
+#[test]
+fn the_hub_table_sets_budgets_and_the_value_cap_and_gives_the_hub_its_flags() {
+    let lab = parse(&format!(
+        "{MINIMAL}\n[hub]\ntrace_bytes = \"32MB\"\nlog_bytes = 8388608\nattr_value_max = \"16KiB\"\n"
+    ));
+    assert_eq!(
+        lab.hub,
+        HubSettings {
+            trace_bytes: Some(32 << 20),
+            log_bytes: Some(8 << 20),
+            attr_value_max: Some(16 << 10),
+        }
+    );
+    assert_eq!(
+        lab.hub.hub_args(),
+        [
+            "--trace-bytes",
+            "33554432",
+            "--log-bytes",
+            "8388608",
+            "--attr-value-max",
+            "16384"
+        ]
+    );
+    // Left out: the hub's defaults, no flags.
+    let plain = parse(MINIMAL);
+    assert_eq!(plain.hub, HubSettings::default());
+    assert!(plain.hub.hub_args().is_empty());
+    let e = Lab::parse(
+        "lab.toml",
+        &format!("{MINIMAL}\n[hub]\ntrace_bytez = \"32MB\"\n"),
+        Path::new("/tmp/lab"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("unknown field `trace_bytez`"), "{e}");
+    let e = Lab::parse(
+        "lab.toml",
+        &format!("{MINIMAL}\n[hub]\nattr_value_max = -1\n"),
+        Path::new("/tmp/lab"),
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "hub.attr_value_max");
+    assert!(e.message.contains("-1 is not a size"), "{e}");
 }

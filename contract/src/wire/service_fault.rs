@@ -175,7 +175,6 @@ impl<'de> Deserialize<'de> for ServiceFaultRequest {
 }
 
 impl FaultSpec {
-
     /// Check the values: the one set of rules for in-service faults, used by
     /// the admin API ([`FaultSpec::parse`]) and by `chaoslab run --check`.
     pub fn validate(&self) -> Result<(), SpecError> {

@@ -70,30 +70,89 @@ fn failed(s: &StoredSpan) -> bool {
     s.is_error() || status_code(s).is_some_and(|c| c >= 500)
 }
 
+/// What names a server span stream, borrowed from the span: one request's
+/// spans are grouped by it before the histograms are touched.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct StreamKey<'a> {
+    service: &'a str,
+    route: &'a str,
+    method: Option<&'a str>,
+    status: Option<i64>,
+    error: bool,
+}
+
+impl<'a> StreamKey<'a> {
+    /// Reads the route, method and status in one pass over the attributes
+    /// (stable semconv names first, the old ones as fallbacks).
+    fn of(s: &'a StoredSpan) -> Self {
+        use crate::traces::span::AttrValue;
+        let (mut route, mut dest, mut method, mut old_method) = (None, None, None, None);
+        let (mut status, mut old_status) = (None, None);
+        for a in &s.attributes {
+            let int = || match &a.value {
+                AttrValue::Int(i) => Some(*i),
+                AttrValue::Str(v) => v.parse().ok(),
+                _ => None,
+            };
+            let text = || match &a.value {
+                AttrValue::Str(v) => Some(&**v),
+                _ => None,
+            };
+            match &*a.key {
+                "http.route" if route.is_none() => route = text(),
+                "messaging.destination.name" if dest.is_none() => dest = text(),
+                "http.request.method" if method.is_none() => method = text(),
+                "http.method" if old_method.is_none() => old_method = text(),
+                "http.response.status_code" if status.is_none() => status = int(),
+                "http.status_code" if old_status.is_none() => old_status = int(),
+                _ => {}
+            }
+        }
+        StreamKey {
+            service: &s.service,
+            route: route.or(dest).unwrap_or(&s.name),
+            method: method.or(old_method).filter(|m| !m.is_empty()),
+            status: status.or(old_status),
+            error: s.is_error(),
+        }
+    }
+
+    fn labels(&self) -> Labels {
+        labels([
+            (label::SERVICE, Some(self.service.to_string())),
+            (label::ROUTE, Some(self.route.to_string())),
+            (label::METHOD, self.method.map(str::to_string)),
+            (label::STATUS, self.status.map(|c| c.to_string())),
+            (label::ERROR_TYPE, self.error.then(|| "error".to_string())),
+        ])
+    }
+}
+
 impl SpanRed {
     /// Counts what arrived: server and consumer spans into their service's
     /// histograms, and queues those with a parent as edge candidates.
+    ///
+    /// The spans of one request are grouped by stream first (borrowed keys,
+    /// no allocation per span), so each stream's labels are built and its
+    /// histogram looked up once per request, not once per span.
     pub fn observe(&mut self, now_ms: u64, spans: &[(TraceId, StoredSpan)]) {
+        let mut batch: HashMap<StreamKey<'_>, Vec<f64>, foldhash::fast::RandomState> =
+            HashMap::default();
         for (tid, s) in spans {
             if s.kind != SERVER && s.kind != CONSUMER {
                 continue;
             }
-            let route = s
-                .str_attr("http.route")
-                .or_else(|| s.str_attr("messaging.destination.name"))
-                .unwrap_or(&s.name)
-                .to_string();
-            let method = s
-                .str_attr("http.request.method")
-                .or_else(|| s.str_attr("http.method"))
-                .map(str::to_string);
-            let mut l = labels([
-                (label::SERVICE, Some(s.service.to_string())),
-                (label::ROUTE, Some(route)),
-                (label::METHOD, method.clone()),
-                (label::STATUS, status_code(s).map(|c| c.to_string())),
-                (label::ERROR_TYPE, s.is_error().then(|| "error".to_string())),
-            ]);
+            batch.entry(StreamKey::of(s)).or_default().push(secs(s));
+            if s.parent_id != 0 {
+                if self.pending.len() >= MAX_PENDING {
+                    self.pending.pop_front();
+                    self.dropped += 1;
+                }
+                self.pending.push_back((now_ms, *tid, s.span_id));
+            }
+        }
+        for (key, durations) in batch {
+            let mut l = key.labels();
             if self.servers.len() >= MAX_STREAMS && !self.servers.contains_key(&l) {
                 for (k, v) in l.iter_mut() {
                     if k == label::ROUTE {
@@ -101,16 +160,12 @@ impl SpanRed {
                     }
                 }
             }
-            self.servers
+            let h = self
+                .servers
                 .entry(l)
-                .or_insert_with(|| Hist::with_bounds(&names::HTTP_DURATION_BUCKETS))
-                .observe(secs(s));
-            if s.parent_id != 0 {
-                if self.pending.len() >= MAX_PENDING {
-                    self.pending.pop_front();
-                    self.dropped += 1;
-                }
-                self.pending.push_back((now_ms, *tid, s.span_id));
+                .or_insert_with(|| Hist::with_bounds(&names::HTTP_DURATION_BUCKETS));
+            for d in durations {
+                h.observe(d);
             }
         }
     }

@@ -4,11 +4,11 @@ use super::*;
 
 fn picker() -> FaultPicker {
     FaultPicker::new(
-        ["users", "catalog", "inventory", "orders", "payments"]
+        ["foxtrot", "alpha", "charlie", "delta", "echo"]
             .iter()
             .map(|s| s.to_string())
             .collect(),
-        vec!["gateway".into(), "orders".into()],
+        vec!["bravo".into(), "delta".into()],
     )
 }
 
@@ -16,7 +16,7 @@ fn picker() -> FaultPicker {
 fn latency_on_a_proxy_is_a_timed_toxic() {
     let mut p = picker();
     p.field = PickerField::Target;
-    p.change(-1); // wraps to payments
+    p.change(-1); // wraps to echo
     let Some(AgentCall::Toxic {
         proxy,
         spec,
@@ -25,7 +25,7 @@ fn latency_on_a_proxy_is_a_timed_toxic() {
     else {
         panic!("not a toxic: {:?}", p.request());
     };
-    assert_eq!(proxy, "payments");
+    assert_eq!(proxy, "echo");
     assert_eq!(spec.kind, "latency");
     assert_eq!(spec.attributes["latency"], 100);
     assert_eq!(duration, Some(Duration::from_secs(30)));
@@ -42,13 +42,19 @@ fn process_kinds_target_services() {
     let AgentCall::Process { service, spec } = &req else {
         panic!("not a process fault: {req:?}");
     };
-    assert_eq!(service, "gateway");
+    assert_eq!(service, "bravo");
     assert_eq!(spec.action, ProcessAction::Kill);
     assert_eq!(req.describe(), "kill on gateway");
     p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
     assert!(matches!(
         p.request(),
-        Some(AgentCall::Process { spec: ProcessFaultSpec { duration_ms: None, .. }, .. })
+        Some(AgentCall::Process {
+            spec: ProcessFaultSpec {
+                duration_ms: None,
+                ..
+            },
+            ..
+        })
     ));
     assert!(p.summary().contains("until removed"));
 }
@@ -64,7 +70,7 @@ fn in_service_faults_go_through_the_agent_to_the_service() {
     let Some(AgentCall::ServiceFault { service, request }) = p.request() else {
         panic!("not an in-service fault: {:?}", p.request());
     };
-    assert_eq!(service, "orders");
+    assert_eq!(service, "delta");
     let body = serde_json::to_value(&request).unwrap();
     assert_eq!(body["kind"], "error_rate");
     assert_eq!(body["rate"], 0.5);

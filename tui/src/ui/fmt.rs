@@ -164,6 +164,6 @@ mod tests {
         assert_eq!(countdown(Some(65_000)), "1m05s");
         assert_eq!(countdown(Some(1)), "1s");
         assert_eq!(sparkline(&[0.0, 1.0, 2.0], 2), "▅█");
-        assert_eq!(fit("inventory", 5), "inve…");
+        assert_eq!(fit("charlie", 5), "char…");
     }
 }

@@ -151,12 +151,13 @@ fn draw_latency(frame: &mut Frame, area: Rect, s: &ServiceStats) {
         .map(|x| x.points.as_slice())
         .unwrap_or(&[]);
     let t0 = points.first().map_or(0, |p| p.t_unix_ms);
-    let series = |f: fn(&chaoslab_contract::wire::hub::RedStats) -> Option<f64>| -> Vec<(f64, f64)> {
-        points
-            .iter()
-            .filter_map(|p| f(&p.stats).map(|v| ((p.t_unix_ms - t0) as f64 / 1000.0, v)))
-            .collect()
-    };
+    let series =
+        |f: fn(&chaoslab_contract::wire::hub::RedStats) -> Option<f64>| -> Vec<(f64, f64)> {
+            points
+                .iter()
+                .filter_map(|p| f(&p.stats).map(|v| ((p.t_unix_ms - t0) as f64 / 1000.0, v)))
+                .collect()
+        };
     let p50 = series(|s| s.p50_ms);
     let p95 = series(|s| s.p95_ms);
     let p99 = series(|s| s.p99_ms);

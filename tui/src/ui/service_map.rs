@@ -4,9 +4,9 @@
 //! ```text
 //!                 ┌──────────────────────────┐
 //! ┌─────────┐     │   ┌─────────┐       ┌────┴────┐
-//! │ gateway ├──┬──┼──▶│ catalog ├───┬──▶│inventory│
+//! │  bravo  ├──┬──┼──▶│  alpha  ├───┬──▶│ charlie │
 //! └─────────┘  │  │   └─────────┘   │   └─────────┘
-//!              └─────▶│ orders  ├───┴─▶ ...
+//!              └─────▶│  delta  ├───┴─▶ ...
 //! ```
 //!
 //! Layout: each service's column is its longest call path from a caller-less

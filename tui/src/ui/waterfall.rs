@@ -3,9 +3,9 @@
 //! magenta with a `▲` before the name, events are `◆` marks on the bars.
 //!
 //! ```text
-//! gateway: POST /api/checkout        812ms ████████████████████████████████
-//!  └ orders: checkout                790ms  ██████████████████████████████
-//!   ▲ payments: charge               610ms        ███████◆██████████████
+//! bravo: POST /api/checkout        812ms ████████████████████████████████
+//!  └ delta: checkout                 790ms  ██████████████████████████████
+//!   ▲ echo: charge                   610ms        ███████◆██████████████
 //!     ┆ WARN attempt 1 timed out after 250ms
 //! ```
 //!

@@ -22,7 +22,10 @@ use crate::parse::Issue;
 
 /// `set` read as `T` by `T`'s own `Deserialize`: an unknown field or a value
 /// of the wrong type is an issue naming the field (`base.retry.max_attempts`).
-fn typed<T: DeserializeOwned>(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Result<T, Issue> {
+fn typed<T: DeserializeOwned>(
+    set: &Spanned<BTreeMap<String, Value>>,
+    base: &str,
+) -> Result<T, Issue> {
     let value = Value::Object(set.value.clone().into_iter().collect());
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let message = e.inner().to_string();

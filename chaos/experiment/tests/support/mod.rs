@@ -169,19 +169,15 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             ok(json!({"rate": f.rate}))
         }
         // hub
-        ("GET", ["hub", "api", "metric"]) => {
-            ok(
-                json!({"name": "x", "labels": {}, "agg": "sum", "window_s": 30.0,
+        ("GET", ["hub", "api", "metric"]) => ok(
+            json!({"name": "x", "labels": {}, "agg": "sum", "window_s": 30.0,
                        "value": if f.payments_failing() { 3.0 } else { 0.0 }, "series_matched": 1}),
-            )
-        }
-        ("GET", ["hub", "api", "traces"]) => {
-            ok(json!({"traces": [{
+        ),
+        ("GET", ["hub", "api", "traces"]) => ok(json!({"traces": [{
                 "trace_id": "ab", "root_service": "gateway", "root_name": "GET /",
                 "root_present": true, "start_unix_nano": 1u64 << 62, "duration_ms": 1.0,
                 "span_count": 1, "services": ["gateway"], "has_error": false, "has_fault": false
-            }], "matched": 1}))
-        }
+            }], "matched": 1})),
         // services
         ("GET", ["svc", _, "api", "products", _]) if f.failing_product_pages > 0 => {
             f.failing_product_pages -= 1;
@@ -231,11 +227,7 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             let id = format!("f{}", f.next_id);
             f.next_id += 1;
             f.faults.entry(s.to_string()).or_default().push(id.clone());
-            (
-                StatusCode::CREATED,
-                axum::Json(fault_view(&id, s, &body)),
-            )
-                .into_response()
+            (StatusCode::CREATED, axum::Json(fault_view(&id, s, &body))).into_response()
         }
         ("DELETE", ["svc", s, "admin", "faults"]) => {
             f.faults.remove(*s);
@@ -294,8 +286,10 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
             } else {
                 f.down.retain(|d| d != p);
             }
-            ok(json!({"name": p, "listen": "127.0.0.1:1", "upstream": "127.0.0.1:2",
-                      "enabled": body["enabled"], "toxics": []}))
+            ok(
+                json!({"name": p, "listen": "127.0.0.1:1", "upstream": "127.0.0.1:2",
+                      "enabled": body["enabled"], "toxics": []}),
+            )
         }
         ("DELETE", ["agent", "chaos", "faults", id]) => {
             if id.starts_with("down-") {

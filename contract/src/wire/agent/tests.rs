@@ -45,15 +45,23 @@ fn an_http_proxy_adds_only_its_mode() {
 #[test]
 fn toxiproxy_client_bodies_parse_with_its_defaults() {
     // What Toxiproxy's clients send: partial bodies with its defaults.
-    let spec: ToxicSpec = serde_json::from_str(r#"{"type":"latency","attributes":{"latency":5}}"#).unwrap();
-    assert_eq!((spec.stream.as_str(), spec.toxicity, spec.name.as_str()), ("downstream", 1.0, ""));
-    let proxy: ProxySpec = serde_json::from_str(r#"{"name":"a","listen":"localhost:0","upstream":"b:1"}"#).unwrap();
+    let spec: ToxicSpec =
+        serde_json::from_str(r#"{"type":"latency","attributes":{"latency":5}}"#).unwrap();
+    assert_eq!(
+        (spec.stream.as_str(), spec.toxicity, spec.name.as_str()),
+        ("downstream", 1.0, "")
+    );
+    let proxy: ProxySpec =
+        serde_json::from_str(r#"{"name":"a","listen":"localhost:0","upstream":"b:1"}"#).unwrap();
     assert_eq!((proxy.enabled, proxy.mode), (None, None));
     assert_eq!(
         serde_json::to_string(&ProxySpec::new("a", "l", "u")).unwrap(),
         r#"{"name":"a","listen":"l","upstream":"u"}"#
     );
     let patch: ToxicPatch = serde_json::from_str(r#"{"toxicity":0.5}"#).unwrap();
-    assert_eq!(serde_json::to_string(&patch).unwrap(), r#"{"toxicity":0.5}"#);
+    assert_eq!(
+        serde_json::to_string(&patch).unwrap(),
+        r#"{"toxicity":0.5}"#
+    );
     assert!(serde_json::from_str::<ToxicSpec>(r#"{"type":"latency","toxicity":"x"}"#).is_err());
 }

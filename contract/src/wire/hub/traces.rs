@@ -180,4 +180,3 @@ pub struct HeatmapColumn {
     /// Requests per second per bucket (`bounds_ms` order; not cumulative).
     pub rates: Vec<f64>,
 }
-

@@ -83,3 +83,75 @@ fn a_proxy_in_the_middle_is_skipped_and_same_service_calls_are_no_edge() {
     assert_eq!(servers, vec!["mailer", "proxy-agent", "users", "web"]);
     assert_eq!(red.proxies(), vec!["proxy-agent"]);
 }
+
+#[test]
+fn server_streams_read_stable_and_old_names_and_count_every_span_of_a_request() {
+    let attr = |k: &str, v: AttrValue| Attribute {
+        key: Arc::from(k),
+        value: v,
+    };
+    let s = |v: &str| AttrValue::Str(Arc::from(v));
+    let with = |id: u64, attrs: Vec<Attribute>| {
+        let mut x = span(id, 0, "api", SERVER, (0, 20));
+        x.attributes = attrs;
+        x
+    };
+    let stable = vec![
+        attr("http.route", s("/items")),
+        attr("http.request.method", s("GET")),
+        attr("http.response.status_code", AttrValue::Int(200)),
+    ];
+    let old = vec![
+        attr("http.method", s("GET")),
+        attr("http.route", s("/items")),
+        attr("http.status_code", s("200")),
+    ];
+    let mut failed = with(4, stable.clone());
+    failed.status = 2;
+    let spans = vec![
+        (1, with(1, stable.clone())),
+        (2, with(2, old)),
+        (3, with(3, stable)),
+        (4, failed),
+        (
+            5,
+            with(
+                5,
+                vec![attr("messaging.destination.name", s("orders.placed"))],
+            ),
+        ),
+        (6, with(6, Vec::new())),
+    ];
+    let mut red = SpanRed::default();
+    red.observe(0, &spans);
+    let mut counts: Vec<(String, f64)> = red
+        .render()
+        .into_iter()
+        .filter(|x| x.name == "http_server_request_duration_seconds_count")
+        .map(|x| {
+            let l: Vec<String> = x
+                .labels
+                .iter()
+                .filter(|(k, _)| k != "service")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            (l.join(","), x.value)
+        })
+        .collect();
+    counts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        counts,
+        vec![
+            (
+                "error_type=error,http_request_method=GET,http_response_status_code=200,http_route=/items".into(),
+                1.0
+            ),
+            (
+                "http_request_method=GET,http_response_status_code=200,http_route=/items".into(),
+                3.0
+            ),
+            ("http_route=op6".into(), 1.0),
+            ("http_route=orders.placed".into(), 1.0),
+        ]
+    );
+}

@@ -41,13 +41,13 @@ fn cycles_self_calls_and_crowds_do_not_break_it() {
 #[test]
 fn every_call_gets_an_arrow() {
     let m = map(&[
-        ("gateway", "users"),
-        ("gateway", "orders"),
-        ("orders", "users"),
+        ("bravo", "foxtrot"),
+        ("bravo", "delta"),
+        ("delta", "foxtrot"),
     ]);
     let buf = render(&m, 80, 12);
     let arrows = buf.content.iter().filter(|c| c.symbol() == "▶").count();
-    // users is reached by two calls on one row: their arrows share a cell.
+    // foxtrot is reached by two calls on one row: their arrows share a cell.
     assert!(arrows >= 2, "{arrows}");
     assert!(m.height_needed() <= 12);
 }
