@@ -8,6 +8,8 @@
 //! - [`error`]: a file problem as `file:line:column: key: message`.
 //! - [`process`]: what can be done to a supervised process.
 //! - [`proxy`]: how a proxy handles its traffic (tcp or http).
+//! - [`toxics`]: every toxic, one file each (name, attributes, rules, what it
+//!   does to a connection's bytes and to an HTTP message), in one registry.
 //!
 //! ```text
 //!  labs/shop.toml ──Lab::load──> Lab ──> supervisor (start, health-gate, proxies)
@@ -22,6 +24,7 @@ pub mod error;
 pub mod lab;
 pub mod process;
 pub mod proxy;
+pub mod toxics;
 
 pub use error::FileError;
 pub use lab::{
