@@ -16,7 +16,7 @@ pub const DEF: ToxicDef = ToxicDef::new(
         min: 0,
         max: i64::MAX,
         needed: true,
-        presets: &[],
+        presets: &[1024, 65536, 0],
     }],
     super::decode::<LimitData>,
 );

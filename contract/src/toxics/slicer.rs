@@ -23,7 +23,7 @@ pub const DEF: ToxicDef = ToxicDef::new(
             min: 1,
             max: SIZE_MAX,
             needed: false,
-            presets: &[],
+            presets: &[64, 1024, 8],
         },
         Attr {
             name: "size_variation",

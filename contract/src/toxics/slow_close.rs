@@ -13,7 +13,8 @@ pub const DEF: ToxicDef = ToxicDef::new(
     &[Attr::ms(
         "delay",
         "Milliseconds between the source closing and the destination seeing it",
-    )],
+    )
+    .presets(&[1000, 5000, 100])],
     super::decode::<SlowClose>,
 );
 
