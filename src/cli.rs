@@ -285,6 +285,9 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         secs: u64,
     },
+    /// Print the experiment JSON Schema (its fault kinds and toxic parameters
+    /// come from the registries): `chaoslab schema > experiments/experiment.schema.json`.
+    Schema,
 }
 
 #[derive(Subcommand, Debug)]
@@ -621,6 +624,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(verdict as u8));
         }
         Command::Bench { what, secs } => crate::bench::run(&what, secs).await?,
+        Command::Schema => print!("{}", chaoslab_experiment::schema::json_schema_text()),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,10 @@
 //! ```
 //!
 //! What applies in http mode: HTTP faults (abort, delay); every toxic, drawn
-//! per request (see [`toxics`]): latency delays, body toxics throttle, slice,
-//! cut or hold back the end of the request or response body, timeout and
-//! reset_peer end the client connection; `enabled: false` closes the listener.
+//! per request, as its own file says ([`crate::toxics::Toxic::http`]): on the
+//! request or response body (through the same chain runner as a tcp link), or
+//! on the message as a whole (see [`toxics`]: a delay, a hold, a reset);
+//! `enabled: false` closes the listener.
 //! Hop-by-hop headers are not forwarded either way. Byte counters count every
 //! byte on both sockets (client side in [`counted`], server side in [`upstream`]).
 
@@ -117,20 +118,38 @@ fn count(target: &str, kind: &str) {
     .increment(1);
 }
 
-/// Wrap a body in the toxics drawn for it, if any.
+/// Run a message body of `direction` through the body toxics drawn for it,
+/// each one counted and (if the span is still open) marked on the span. An
+/// end held back by a toxic needs the message chunked: `Content-Length` goes.
 fn with_toxics(
+    proxy: &Arc<Proxy>,
+    direction: Direction,
     body: Body,
-    toxics: Vec<Arc<crate::proxy::chain::ToxicEntry>>,
-    chain: impl FnOnce() -> tokio::sync::watch::Receiver<Arc<crate::proxy::chain::Chain>>,
+    headers: &mut http::HeaderMap,
+    span: &mut global::BoxedSpan,
     rng: &mut StdRng,
     on_close: Option<Arc<ConnCtl>>,
 ) -> Body {
-    if toxics.is_empty() {
+    let target = proxy.name.clone();
+    let Some((runner, chain)) =
+        toxics::body_toxics(proxy, direction, rng, move |kind| count(&target, kind))
+    else {
         return body;
+    };
+    for kind in runner.active_kinds() {
+        span.add_event(
+            span_names::FAULT_EVENT,
+            vec![
+                KeyValue::new(span_names::FAULT_KIND, kind.to_string()),
+                KeyValue::new(span_names::FAULT_TARGET, proxy.name.clone()),
+            ],
+        );
     }
-    let rng = StdRng::seed_from_u64(rng.random());
+    if runner.holds_end() {
+        headers.remove(http::header::CONTENT_LENGTH);
+    }
     let on_close = on_close.map(|ctl| Box::new(move || ctl.finish(false)) as _);
-    ToxicBody::new(body, toxics, chain(), rng, on_close).boxed()
+    ToxicBody::new(body, runner, chain, on_close).boxed()
 }
 
 /// End the client connection as a toxic says, never answering this request.
@@ -210,7 +229,7 @@ async fn handle(
         span.add_event(
             span_names::FAULT_EVENT,
             vec![
-                KeyValue::new(span_names::FAULT_KIND, *kind),
+                KeyValue::new(span_names::FAULT_KIND, kind.clone()),
                 KeyValue::new(span_names::FAULT_TARGET, proxy.name.clone()),
             ],
         );
@@ -248,15 +267,13 @@ async fn handle(
     {
         parts.headers.insert("traceparent", v);
     }
-    if drawn.body[up].iter().any(|t| t.kind == "slow_close") {
-        // The end of the body must be a frame of its own to be held back.
-        parts.headers.remove(http::header::CONTENT_LENGTH);
-    }
     // A request body cut by a toxic closes the client connection too.
     let body = with_toxics(
+        &proxy,
+        Direction::Upstream,
         toxic_body::boxed(body),
-        std::mem::take(&mut drawn.body[up]),
-        || proxy.chain(Direction::Upstream),
+        &mut parts.headers,
+        &mut span,
         &mut rng,
         Some(ctl.clone()),
     );
@@ -281,14 +298,12 @@ async fn handle(
             ));
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            if drawn.body[down].iter().any(|t| t.kind == "slow_close") {
-                // Chunked, so the client sees the end of the body when it comes.
-                parts.headers.remove(http::header::CONTENT_LENGTH);
-            }
             let body = with_toxics(
+                &proxy,
+                Direction::Downstream,
                 toxic_body::boxed(body),
-                std::mem::take(&mut drawn.body[down]),
-                || proxy.chain(Direction::Downstream),
+                &mut parts.headers,
+                &mut span,
                 &mut rng,
                 None,
             );

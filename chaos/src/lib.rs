@@ -5,7 +5,9 @@
 //! - [`agent`]: the [`Agent`], its proxies and faults, and its operations.
 //! - [`api`]: the HTTP control API (Toxiproxy's, plus `/chaos/...`).
 //! - [`proxy`]: listeners, connections, and the per-direction link that applies toxics.
-//! - [`toxics`]: one file per toxic behind the [`toxics::Toxic`] trait.
+//! - [`toxics`]: one file per toxic behind the [`toxics::Toxic`] trait, and
+//!   their registry (from `chaoslab-contract`); [`proxy::runner`] runs a chain
+//!   of them for both data paths.
 //! - [`http`]: the http-mode proxy (HTTP faults, trace continuation).
 //! - [`faults`]: HTTP fault specs, delay distributions, request matching, process faults.
 //! The wire types are the contract's (`chaoslab_contract::wire`), and its
@@ -22,8 +24,11 @@ pub mod faults;
 pub mod http;
 pub mod proxy;
 pub mod serve;
-pub mod toxics;
 pub mod views;
+
+/// The toxics, one file each, and their registry (defined in the contract
+/// crate, which the dashboard and the runner read too).
+pub use chaoslab_contract::toxics;
 
 pub use agent::{ActiveFault, Agent, FaultSource};
 pub use config::AgentConfig;

@@ -5,6 +5,9 @@
 //!                                             <──link(downstream)──
 //! ```
 //!
+//! Each link runs its direction's toxics with the [`runner`], the same code
+//! that runs them over an http-mode message body.
+//!
 //! Locks: `state` (a std mutex) guards the configuration and is never held
 //! across an await; `life` (an async mutex) serialises start and stop of the
 //! listener; the data path reads toxics only through `watch` channels.
@@ -13,6 +16,7 @@ pub mod chain;
 mod connection;
 pub mod link;
 mod listener;
+pub mod runner;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};

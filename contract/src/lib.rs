@@ -13,6 +13,8 @@
 //!   ([`client::AgentClient`], [`client::HubClient`], [`client::AdminClient`]).
 //! - [`fields`]: a struct's field names, read from its `Deserialize`.
 //! - [`size`]: byte sizes (`256MB`) and the hub's smallest budgets.
+//! - [`toxics`]: every toxic, one file each (name, attributes, rules, what it
+//!   does to a connection's bytes and to an HTTP message), in one registry.
 //!
 //! ```text
 //!  labs/shop.toml ──Lab::load──> Lab ──> supervisor (start, health-gate, proxies)
@@ -33,6 +35,7 @@ pub mod lab;
 pub mod process;
 pub mod proxy;
 pub mod size;
+pub mod toxics;
 pub mod wire;
 
 pub use error::FileError;

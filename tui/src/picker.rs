@@ -8,9 +8,11 @@
 //!  duration  < 30 s >
 //! ```
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chaoslab_contract::ProcessAction;
+use chaoslab_contract::toxics::{self, ToxicDef};
 use chaoslab_contract::wire::admin::{FaultSpec, ServiceFaultRequest};
 use chaoslab_contract::wire::agent::ToxicSpec;
 use chaoslab_contract::wire::delay::Delay;
@@ -21,17 +23,13 @@ use serde_json::json;
 
 use crate::agent::AgentCall;
 
-/// What the picker can inject.
+/// What the picker can inject. The toxics are the registry's
+/// (`chaoslab_contract::toxics`): every toxic is offered, with the first of
+/// its attributes that has presets as the parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
-    /// Toxiproxy `latency` toxic on a proxy.
-    Latency,
-    /// Toxiproxy `timeout` toxic: holds data, closes after the timeout (0: never).
-    Timeout,
-    /// Toxiproxy `reset_peer`: connections reset (the dependency looks down).
-    ResetPeer,
-    /// Toxiproxy `bandwidth` toxic, KB/s.
-    Bandwidth,
+    /// A Toxiproxy toxic on a proxy.
+    Toxic(&'static ToxicDef),
     /// HTTP fault: answer with a status instead of forwarding.
     HttpAbort,
     /// HTTP fault: hold each request.
@@ -50,30 +48,36 @@ pub enum FaultKind {
     CpuBurn,
 }
 
+/// The kinds after the toxics, in picker order.
+const OTHER_KINDS: [FaultKind; 8] = [
+    FaultKind::HttpAbort,
+    FaultKind::HttpDelay,
+    FaultKind::Kill,
+    FaultKind::Restart,
+    FaultKind::Pause,
+    FaultKind::ErrorRate,
+    FaultKind::SlowStorage,
+    FaultKind::CpuBurn,
+];
+
+static ALL: LazyLock<Vec<FaultKind>> = LazyLock::new(|| {
+    toxics::REGISTRY
+        .iter()
+        .map(|def| FaultKind::Toxic(def))
+        .chain(OTHER_KINDS)
+        .collect()
+});
+
 impl FaultKind {
-    /// Every kind, in picker order.
-    pub const ALL: [FaultKind; 12] = [
-        FaultKind::Latency,
-        FaultKind::Timeout,
-        FaultKind::ResetPeer,
-        FaultKind::Bandwidth,
-        FaultKind::HttpAbort,
-        FaultKind::HttpDelay,
-        FaultKind::Kill,
-        FaultKind::Restart,
-        FaultKind::Pause,
-        FaultKind::ErrorRate,
-        FaultKind::SlowStorage,
-        FaultKind::CpuBurn,
-    ];
+    /// Every kind, in picker order: the toxics first.
+    pub fn all() -> &'static [FaultKind] {
+        &ALL
+    }
 
     /// Its name in the picker.
     pub fn name(self) -> &'static str {
         match self {
-            FaultKind::Latency => "latency",
-            FaultKind::Timeout => "timeout",
-            FaultKind::ResetPeer => "reset_peer",
-            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::Toxic(def) => def.name,
             FaultKind::HttpAbort => "http abort",
             FaultKind::HttpDelay => "http delay",
             FaultKind::Kill => "kill",
@@ -99,14 +103,18 @@ impl FaultKind {
         )
     }
 
+    /// The toxic attribute the picker sets (the first with presets).
+    fn toxic_param(def: &'static ToxicDef) -> Option<&'static toxics::Attr> {
+        def.attributes.iter().find(|a| !a.presets.is_empty())
+    }
+
     /// The parameter's label, unit and preset values (empty: no parameter).
-    pub fn param(self) -> (&'static str, &'static str, &'static [u64]) {
+    pub fn param(self) -> (&'static str, &'static str, &'static [i64]) {
         match self {
-            FaultKind::Latency | FaultKind::HttpDelay => {
-                ("latency", "ms", &[100, 300, 1000, 3000, 50])
+            FaultKind::Toxic(def) => {
+                Self::toxic_param(def).map_or(("", "", &[]), |a| (a.name, a.unit, a.presets))
             }
-            FaultKind::Timeout => ("timeout", "ms", &[1000, 5000, 0]),
-            FaultKind::Bandwidth => ("rate", "KB/s", &[10, 100, 1]),
+            FaultKind::HttpDelay => ("delay", "ms", &[100, 300, 1000, 3000, 50]),
             FaultKind::HttpAbort => ("status", "", &[503, 500, 429]),
             FaultKind::ErrorRate => ("share", "%", &[50, 20, 100, 5]),
             FaultKind::SlowStorage => ("latency", "ms", &[200, 1000, 50]),
@@ -133,7 +141,7 @@ pub enum PickerField {
 pub struct FaultPicker {
     /// Which field the arrows change.
     pub field: PickerField,
-    /// Index into [`FaultKind::ALL`].
+    /// Index into [`FaultKind::all`].
     pub kind: usize,
     /// Index into the targets for the kind.
     pub target: usize,
@@ -163,7 +171,8 @@ impl FaultPicker {
 
     /// The kind chosen.
     pub fn kind(&self) -> FaultKind {
-        FaultKind::ALL[self.kind % FaultKind::ALL.len()]
+        let all = FaultKind::all();
+        all[self.kind % all.len()]
     }
 
     /// The targets for the kind chosen.
@@ -182,7 +191,7 @@ impl FaultPicker {
     }
 
     /// The parameter value chosen, if the kind has one.
-    pub fn param_value(&self) -> Option<u64> {
+    pub fn param_value(&self) -> Option<i64> {
         let (_, _, presets) = self.kind().param();
         (!presets.is_empty()).then(|| presets[self.param % presets.len()])
     }
@@ -221,7 +230,7 @@ impl FaultPicker {
         match self.field {
             PickerField::Kind => {
                 let was_process = self.kind().targets_service();
-                step(&mut self.kind, FaultKind::ALL.len());
+                step(&mut self.kind, FaultKind::all().len());
                 self.param = 0;
                 if was_process != self.kind().targets_service() {
                     self.target = 0;
@@ -286,10 +295,14 @@ impl FaultPicker {
             },
         };
         Some(match self.kind() {
-            FaultKind::Latency => toxic("latency", json!({ "latency": p, "jitter": 0 })),
-            FaultKind::Timeout => toxic("timeout", json!({ "timeout": p })),
-            FaultKind::ResetPeer => toxic("reset_peer", json!({ "timeout": 0 })),
-            FaultKind::Bandwidth => toxic("bandwidth", json!({ "rate": p })),
+            FaultKind::Toxic(def) => {
+                // The parameter set, every other attribute at its default.
+                let mut attributes = serde_json::Map::new();
+                if let Some(attr) = FaultKind::toxic_param(def) {
+                    attributes.insert(attr.name.to_string(), json!(p));
+                }
+                toxic(def.name, serde_json::Value::Object(attributes))
+            }
             FaultKind::HttpAbort => http(HttpAction::Abort {
                 status: p as u16,
                 body: None,

@@ -291,7 +291,10 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool, lab: &Lab) -> Chec
 fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Checked {
     let layer = f.layer.unwrap_or(f.kind.default_layer());
     let allowed = match (f.kind, layer) {
-        (FaultKind::Latency, _) => true,
+        // A toxic that is also an in-service fault (`latency`) lives on both.
+        (FaultKind::Toxic(def), Layer::Service) => {
+            chaoslab_kit::faults::spec::KINDS.contains(&def.name)
+        }
         (k, l) => k.default_layer() == l,
     };
     if !allowed {
@@ -355,7 +358,7 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
     let (required, optional) = fields::fault_params(f.kind, layer);
     for name in params.keys() {
         if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
-            let mut known: Vec<&str> = required.iter().chain(optional).copied().collect();
+            let mut known: Vec<&str> = required.iter().chain(&optional).copied().collect();
             known.sort();
             return Err(Issue::at_location(
                 &at,

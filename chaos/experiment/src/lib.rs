@@ -13,6 +13,8 @@
 //!   load generator.
 //! - [`journal`], [`junit`], [`report`]: the outputs; [`record`] the live lines.
 //! - [`lock`]: one run at a time per lab.
+//! - [`schema`]: the experiment JSON Schema, its fault kinds and toxic
+//!   parameters generated from the registries.
 //! - [`error`]: [`ExperimentError`] (bad file) and [`RunError`] (lab trouble).
 
 #![forbid(unsafe_code)]
@@ -33,6 +35,7 @@ pub mod parse;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod schema;
 pub mod tolerance;
 
 pub use error::{ExperimentError, RunError};

@@ -42,6 +42,60 @@ fn branch_keys(one_of: &Value) -> BTreeSet<String> {
 }
 
 #[test]
+fn the_committed_schema_is_what_chaoslab_schema_prints() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/experiment.schema.json");
+    let committed = std::fs::read_to_string(p).expect("the schema exists");
+    assert!(
+        committed == chaoslab_experiment::schema::json_schema_text(),
+        "experiments/experiment.schema.json is not current: run `chaoslab schema > experiments/experiment.schema.json`"
+    );
+}
+
+#[test]
+fn each_toxics_params_follow_the_registry() {
+    let s = schema();
+    for def in chaoslab_contract::toxics::REGISTRY {
+        let params = &s["$defs"][format!("toxic_{}", def.name)];
+        let names: BTreeSet<String> = params["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: no params schema", def.name))
+            .keys()
+            .cloned()
+            .collect();
+        let attrs: BTreeSet<String> = def.attributes.iter().map(|a| a.name.to_string()).collect();
+        assert_eq!(names, attrs, "{}", def.name);
+        for a in def.attributes {
+            let p = &params["properties"][a.name];
+            assert_eq!(
+                (p["minimum"].as_i64(), p["maximum"].as_i64()),
+                (Some(a.min), Some(a.max))
+            );
+            assert_eq!(p["default"].as_i64(), Some(a.default));
+        }
+    }
+    // A proxy-layer fault picks its toxic's params; a service-layer `latency` does not.
+    let fault = s["$defs"]["action"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["required"][0] == "fault")
+        .unwrap();
+    let rules = fault["properties"]["fault"]["allOf"].as_array().unwrap();
+    let latency = rules
+        .iter()
+        .find(|r| r["if"]["properties"]["kind"]["const"] == "latency")
+        .expect("a rule for latency");
+    assert_eq!(
+        latency["then"]["properties"]["params"]["$ref"],
+        "#/$defs/toxic_latency"
+    );
+    assert_eq!(
+        latency["if"]["properties"]["layer"]["not"]["const"],
+        "service"
+    );
+}
+
+#[test]
 fn the_schema_names_what_the_parser_accepts() {
     let s = schema();
     let defs = &s["$defs"];
@@ -80,10 +134,18 @@ fn the_schema_names_what_the_parser_accepts() {
     let kinds = strings(&fault["properties"]["fault"]["properties"]["kind"]["enum"]);
     // Every kind in the schema parses, and an unknown one does not.
     for kind in &kinds {
+        // A toxic's params: what the registry says an experiment must give.
+        let toxic = chaoslab_contract::toxics::find(kind).map(|def| {
+            let given: Vec<String> = def
+                .attributes
+                .iter()
+                .filter(|a| a.needed)
+                .map(|a| format!("{}: {}", a.name, a.min.max(1)))
+                .collect();
+            format!("{{ {} }}", given.join(", "))
+        });
         let params = match kind.as_str() {
-            "latency" => "{ latency: 1 }",
-            "bandwidth" => "{ rate: 1 }",
-            "limit_data" => "{ bytes: 1 }",
+            _ if toxic.is_some() => toxic.as_deref().unwrap_or_default(),
             "http_abort" => "{ status: 503 }",
             "http_delay" => "{ delay: { distribution: fixed, ms: 1 } }",
             "error_rate" => "{ rate: 1.0 }",

@@ -15,7 +15,7 @@ impl Agent {
         let mut counts: HashMap<(String, String), f64> = HashMap::new();
         for proxy in self.all() {
             // Every kind a proxy can carry has a series from its creation (0 until used).
-            let mut kinds: Vec<&str> = crate::toxics::KINDS.to_vec();
+            let mut kinds: Vec<&str> = crate::toxics::names().collect();
             kinds.push("down");
             if proxy.mode == crate::views::ProxyMode::Http {
                 kinds.extend(["http_abort", "http_delay"]);

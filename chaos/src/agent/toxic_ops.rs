@@ -62,7 +62,7 @@ impl Agent {
         } else {
             spec.name.clone()
         };
-        if !toxics::KINDS.contains(&spec.kind.as_str()) {
+        if toxics::find(&spec.kind).is_none() {
             return Err(ApiError::invalid_toxic_type());
         }
         let view = {

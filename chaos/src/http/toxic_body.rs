@@ -1,14 +1,16 @@
 //! A message body run through toxics: each data frame becomes an [`Item`] that
 //! the active toxics of one direction turn into timed pieces, which the body
-//! yields when they are due. This is how `bandwidth`, `slicer`, `limit_data`
-//! and `slow_close` (and `noop`) act on an HTTP request or response body, with
-//! the same computations as on a tcp connection's bytes.
+//! yields when they are due. This is how the toxics that act on bodies
+//! ([`crate::toxics::HttpAct::on_body`]: `bandwidth`, `slicer`, `limit_data`,
+//! `slow_close`, `noop`) act on an HTTP request or response body: the chain is
+//! run by the same [`Runner`] as on a tcp connection's bytes.
 //!
 //! A `Close` (limit_data) ends the body with an error after what was let
 //! through has been flushed, so the connection closes mid-message; the end of
 //! the body waits for its due time (slow_close). When one of its toxics is
-//! removed or updated, what it was holding back is released at once (as on a
-//! tcp connection) and it no longer acts on the rest of the body.
+//! removed or updated, what it was holding back is released at once, and a
+//! toxic added meanwhile is drawn for the rest of the body (as on a tcp
+//! connection).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -20,12 +22,12 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, SizeHint};
-use rand::rngs::StdRng;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep_until};
 
-use crate::proxy::chain::{Chain, ToxicEntry};
-use crate::toxics::{Item, SlotState, Stage};
+use crate::proxy::chain::Chain;
+use crate::proxy::runner::Runner;
+use crate::toxics::Item;
 
 /// The error type of proxied bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -35,8 +37,7 @@ pub type ProxyBody = BoxBody<Bytes, BoxError>;
 /// A body that applies toxics to another body.
 pub struct ToxicBody {
     inner: ProxyBody,
-    slots: Vec<(Arc<ToxicEntry>, SlotState)>,
-    rng: StdRng,
+    runner: Runner,
     queue: VecDeque<Item>,
     timer: Option<Pin<Box<Sleep>>>,
     inner_done: bool,
@@ -63,21 +64,17 @@ fn next_change(
 pub type OnClose = Box<dyn Fn() + Send + Sync>;
 
 impl ToxicBody {
-    /// Wrap `inner`; `toxics` are the ones drawn active for this message.
+    /// Wrap `inner`; `runner` already holds the toxics drawn for this
+    /// message, and `chain` is the direction's chain it follows.
     pub fn new(
         inner: ProxyBody,
-        toxics: Vec<Arc<ToxicEntry>>,
+        runner: Runner,
         chain: watch::Receiver<Arc<Chain>>,
-        rng: StdRng,
         on_close: Option<OnClose>,
     ) -> Self {
         Self {
             inner,
-            slots: toxics
-                .into_iter()
-                .map(|t| (t, SlotState::default()))
-                .collect(),
-            rng,
+            runner,
             queue: VecDeque::new(),
             timer: None,
             inner_done: false,
@@ -87,53 +84,8 @@ impl ToxicBody {
         }
     }
 
-    /// Drop the toxics no longer in `chain` and release what they held back.
-    fn sync(&mut self, chain: &Chain) {
-        let before = self.slots.len();
-        let mut gone = Vec::new();
-        self.slots.retain(|(entry, _)| {
-            let kept = chain.entries.iter().any(|e| e.id == entry.id);
-            if !kept {
-                gone.push(entry.id);
-            }
-            kept
-        });
-        if self.slots.len() == before {
-            return;
-        }
-        let now = Instant::now();
-        self.queue.retain(|item| match item {
-            Item::Close { origin, .. } | Item::Reset { origin, .. } => !gone.contains(origin),
-            _ => true,
-        });
-        for item in self.queue.iter_mut() {
-            if let Item::Data { at, .. } | Item::Eof { at } = item {
-                *at = (*at).min(now);
-            }
-        }
-    }
-
     fn apply(&mut self, item: Item) {
-        let now = Instant::now();
-        let mut items = vec![item];
-        for (entry, state) in &mut self.slots {
-            let mut next = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Item::Data { .. } | Item::Eof { .. } => {
-                        let mut stage = Stage {
-                            now,
-                            rng: &mut self.rng,
-                            state,
-                            origin: entry.id,
-                        };
-                        entry.toxic.apply(&mut stage, item, &mut next);
-                    }
-                    terminal => next.push(terminal),
-                }
-            }
-            items = next;
-        }
+        let items = self.runner.apply(item, Instant::now());
         self.queue.extend(items);
     }
 }
@@ -150,7 +102,13 @@ impl Body for ToxicBody {
         // Until pending, so a waiter for the next change is registered.
         while let Poll::Ready(mut chain) = this.changed.as_mut().poll(cx) {
             let current = chain.borrow_and_update().clone();
-            this.sync(&current);
+            if this.runner.sync(&current, &mut this.queue).is_err() {
+                // A removed toxic ends the stream: close after what went before.
+                this.queue.push_back(Item::Close {
+                    at: Instant::now(),
+                    origin: 0,
+                });
+            }
             this.changed = next_change(chain);
         }
         loop {

@@ -1,27 +1,23 @@
 //! Toxiproxy's toxics on an http-mode proxy, drawn per request (each toxic's
-//! `toxicity` is the chance that it acts on a request):
-//!
-//! - `latency`: upstream delays forwarding the request, downstream delays the answer;
-//! - `bandwidth`, `slicer`, `limit_data`, `slow_close`, `noop`: act on the body
-//!   of the request (upstream) or the response (downstream), see [`super::toxic_body`];
-//!   `limit_data` counts body bytes; `slow_close` holds back the end of the
-//!   body (the message is sent chunked, without `Content-Length`, so the end
-//!   is something the peer waits for);
-//! - `timeout`: the request is held and never answered; after `timeout` ms
-//!   the client connection is closed (0: held until the toxic is removed,
-//!   then closed). Upstream before forwarding, downstream after the upstream
-//!   answered (the request had its effect, the answer is lost);
-//! - `reset_peer`: after `timeout` ms the client connection is reset (RST),
-//!   upstream before forwarding, downstream after the upstream answered.
+//! `toxicity` is the chance that it acts on a request). Each toxic says how it
+//! acts on a message ([`Toxic::http`], in its own file): on the body (run by
+//! the same [`Runner`] as a tcp link, see [`super::toxic_body`]), or on the
+//! message as a whole: a delay, a hold that never answers, or a reset. This
+//! file carries out the second kind; upstream acts on the request, downstream
+//! on the response.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::RngExt;
 use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::sync::watch;
 
 use crate::proxy::Proxy;
-use crate::proxy::chain::{Direction, ToxicEntry};
+use crate::proxy::chain::{Chain, Direction};
+use crate::proxy::runner::{Runner, Scope};
+use crate::toxics::HttpAct;
 
 /// What stops a request from being answered.
 #[derive(Debug, Clone)]
@@ -36,74 +32,65 @@ pub(crate) enum Hold {
     Reset { after: Duration },
 }
 
-/// The toxics drawn active for one request, per direction (index 0 upstream).
+/// The whole-message toxics drawn active for one request, per direction
+/// (index 0 upstream). Body toxics are drawn by the body's runner.
 #[derive(Debug, Default)]
 pub(crate) struct Drawn {
     pub latency: [Duration; 2],
     pub hold: [Option<Hold>; 2],
-    pub body: [Vec<Arc<ToxicEntry>>; 2],
     /// Toxic types drawn active, for the trace and the injection counter.
-    pub kinds: Vec<&'static str>,
+    pub kinds: Vec<String>,
 }
 
-fn int(entry: &ToxicEntry, field: &str) -> i64 {
-    entry
-        .toxic
-        .attributes()
-        .get(field)
-        .and_then(|v| v.as_i64())
-        .unwrap_or(0)
-}
-
-fn millis(ms: i64) -> Duration {
-    Duration::from_millis(ms.max(0) as u64)
-}
-
-/// Draw the toxics of both directions for one request.
+/// Draw the whole-message toxics of both directions for one request.
 pub(crate) fn draw(proxy: &Proxy, rng: &mut StdRng) -> Drawn {
     let mut drawn = Drawn::default();
     for direction in [Direction::Upstream, Direction::Downstream] {
         let i = direction.index();
         for entry in &proxy.current_chain(direction).entries {
-            if rng.random::<f32>() >= entry.toxicity {
+            let act = entry.toxic.http();
+            if act.on_body() || rng.random::<f32>() >= entry.toxicity {
                 continue;
             }
-            let kind = crate::toxics::KINDS
-                .iter()
-                .find(|k| **k == entry.kind)
-                .copied()
-                .unwrap_or("noop");
-            drawn.kinds.push(kind);
-            match kind {
-                "latency" => {
-                    let jitter = int(entry, "jitter");
-                    let ms = int(entry, "latency")
-                        + if jitter > 0 {
-                            rng.random_range(-jitter..jitter)
-                        } else {
-                            0
-                        };
-                    drawn.latency[i] += millis(ms);
-                }
-                "timeout" if drawn.hold[i].is_none() => {
-                    let ms = int(entry, "timeout");
+            drawn.kinds.push(entry.kind.clone());
+            match act {
+                HttpAct::Delay(delay) => drawn.latency[i] += delay.sample(rng),
+                HttpAct::Hold { close_after } if drawn.hold[i].is_none() => {
                     drawn.hold[i] = Some(Hold::Timeout {
-                        after: (ms > 0).then(|| millis(ms)),
+                        after: close_after,
                         id: entry.id,
                         direction,
                     });
                 }
-                "reset_peer" if drawn.hold[i].is_none() => {
-                    drawn.hold[i] = Some(Hold::Reset {
-                        after: millis(int(entry, "timeout")),
-                    });
+                HttpAct::Reset { after } if drawn.hold[i].is_none() => {
+                    drawn.hold[i] = Some(Hold::Reset { after });
                 }
-                "timeout" | "reset_peer" => {}
-                _ => drawn.body[i].push(entry.clone()),
+                _ => {}
             }
         }
     }
     drawn
+}
+
+/// The body toxics drawn for one message of `direction`, with the chain they
+/// follow; `None` when none is drawn (the body is passed through as it is).
+/// `on_injection` is called for each one drawn, now or later.
+pub(crate) fn body_toxics(
+    proxy: &Proxy,
+    direction: Direction,
+    rng: &mut StdRng,
+    on_injection: impl Fn(&str) + Send + Sync + 'static,
+) -> Option<(Runner, watch::Receiver<Arc<Chain>>)> {
+    let mut chain = proxy.chain(direction);
+    let current = chain.borrow_and_update().clone();
+    if !current.entries.iter().any(|e| e.toxic.http().on_body()) {
+        return None;
+    }
+    let rng = StdRng::seed_from_u64(rng.random());
+    let mut runner = Runner::new(Scope::Body, rng, Arc::new(on_injection));
+    // Body toxics never close on removal, so the first sync cannot fail.
+    runner.sync(&current, &mut VecDeque::new()).ok()?;
+    runner.is_active().then_some((runner, chain))
 }
 
 /// Wait out a hold: `true` to reset the connection, `false` to close it.

@@ -7,7 +7,8 @@
 //!            watch::Receiver<Arc<Chain>>  (swapped by the API, never locked here)
 //! ```
 //!
-//! With no toxic active the loop is a plain copy: read, `write_all`, repeat.
+//! The chain is run by the [`Runner`] (shared with http-mode bodies). With no
+//! toxic active the loop is a plain copy: read, `write_all`, repeat.
 //! With toxics it keeps reading while earlier chunks wait for their due time,
 //! so a latency toxic shifts a stream in time without throttling it.
 
@@ -16,14 +17,14 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use rand::RngExt;
 use rand::rngs::StdRng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
-use super::chain::{Chain, ToxicEntry};
-use crate::toxics::{Item, SlotState, Stage};
+use super::chain::Chain;
+use super::runner::{Runner, Scope};
+use crate::toxics::Item;
 
 /// Read size: one syscall moves up to this much.
 const READ_SIZE: usize = 64 * 1024;
@@ -51,25 +52,17 @@ pub struct LinkCtx {
     pub on_injection: Arc<dyn Fn(&str) + Send + Sync>,
 }
 
-/// A toxic as this link applies it.
-struct Slot {
-    entry: Arc<ToxicEntry>,
-    /// Drawn once against the toxicity when the toxic reaches this link.
-    active: bool,
-    state: SlotState,
-}
-
 /// Run one direction until it ends.
 pub async fn run<R, W>(mut src: R, mut dst: W, mut cx: LinkCtx) -> LinkEnd
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut slots: Vec<Slot> = Vec::new();
+    let mut runner = Runner::new(Scope::Connection, cx.rng, cx.on_injection);
     let first = cx.chain.borrow_and_update().clone();
     let mut queue: VecDeque<Item> = VecDeque::new();
-    if let Some(end) = sync_slots(&mut slots, &first, &mut cx, &mut queue) {
-        return end;
+    if runner.sync(&first, &mut queue).is_err() {
+        return LinkEnd::Close;
     }
     let mut queued = 0usize;
     let mut written = 0usize; // bytes of the queue's front already written
@@ -78,11 +71,7 @@ where
     let mut buf = BytesMut::with_capacity(READ_SIZE);
 
     loop {
-        let idle = slots
-            .iter()
-            .filter(|s| s.active)
-            .filter_map(|s| s.state.idle_deadline)
-            .min();
+        let idle = runner.idle_deadline();
         let front = queue.front().map(|item| match item {
             Item::Data { at, bytes } => (*at, Some(bytes.slice(written..))),
             other => (other.at(), None),
@@ -121,12 +110,12 @@ where
             res = src.read_buf(&mut buf), if reading && queued < MAX_QUEUED => {
                 if chain_open && cx.chain.has_changed().unwrap_or(false) {
                     let chain = cx.chain.borrow_and_update().clone();
-                    if let Some(end) = sync_slots(&mut slots, &chain, &mut cx, &mut queue) {
-                        return end;
+                    if runner.sync(&chain, &mut queue).is_err() {
+                        return LinkEnd::Close;
                     }
                 }
                 let now = Instant::now();
-                let fast = queue.is_empty() && !slots.iter().any(|s| s.active);
+                let fast = queue.is_empty() && !runner.is_active();
                 let item = match res {
                     Err(_) => return LinkEnd::Close,
                     Ok(0) if fast => {
@@ -154,7 +143,7 @@ where
                         Item::Data { at: now, bytes }
                     }
                 };
-                for out in apply_chain(&mut slots, item, now, &mut cx.rng) {
+                for out in runner.apply(item, now) {
                     match &out {
                         Item::Data { bytes, .. } => queued += bytes.len(),
                         _ => reading = false,
@@ -170,8 +159,8 @@ where
                     continue;
                 }
                 let chain = cx.chain.borrow_and_update().clone();
-                if let Some(end) = sync_slots(&mut slots, &chain, &mut cx, &mut queue) {
-                    return end;
+                if runner.sync(&chain, &mut queue).is_err() {
+                    return LinkEnd::Close;
                 }
             }
         }
@@ -194,97 +183,4 @@ async fn write_when_due<W: AsyncWrite + Unpin>(
         Some(bytes) if !bytes.is_empty() => dst.write(&bytes).await,
         _ => Ok(0),
     }
-}
-
-/// Run one item through every active toxic, in chain order.
-fn apply_chain(slots: &mut [Slot], item: Item, now: Instant, rng: &mut StdRng) -> Vec<Item> {
-    let mut items = vec![item];
-    for slot in slots.iter_mut().filter(|s| s.active) {
-        let mut next = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                Item::Data { .. } | Item::Eof { .. } => {
-                    let mut stage = Stage {
-                        now,
-                        rng,
-                        state: &mut slot.state,
-                        origin: slot.entry.id,
-                    };
-                    slot.entry.toxic.apply(&mut stage, item, &mut next);
-                }
-                terminal => next.push(terminal),
-            }
-        }
-        items = next;
-    }
-    items
-}
-
-/// Bring the link's slots in line with a new chain. Returns an end if a removed
-/// toxic closes the connection.
-fn sync_slots(
-    slots: &mut Vec<Slot>,
-    chain: &Chain,
-    cx: &mut LinkCtx,
-    queue: &mut VecDeque<Item>,
-) -> Option<LinkEnd> {
-    let now = Instant::now();
-    let mut old: Vec<Slot> = std::mem::take(slots);
-    let mut changed = false;
-    for entry in &chain.entries {
-        let previous = old
-            .iter()
-            .position(|s| s.entry.name == entry.name)
-            .map(|i| old.swap_remove(i));
-        let slot = match previous {
-            Some(slot) if slot.entry.id == entry.id => slot,
-            prev => {
-                changed |= prev.is_some();
-                let state = prev.map(|s| s.state).unwrap_or_default();
-                let active = cx.rng.random::<f32>() < entry.toxicity;
-                let mut slot = Slot {
-                    entry: entry.clone(),
-                    active,
-                    state,
-                };
-                if active {
-                    (cx.on_injection)(&entry.kind);
-                    let mut stage = Stage {
-                        now,
-                        rng: &mut cx.rng,
-                        state: &mut slot.state,
-                        origin: entry.id,
-                    };
-                    entry.toxic.on_activate(&mut stage);
-                } else {
-                    slot.state.idle_deadline = None;
-                }
-                slot
-            }
-        };
-        slots.push(slot);
-    }
-    // What is left in `old` was removed.
-    for gone in &old {
-        changed = true;
-        if gone.active && gone.entry.toxic.closes_on_removal() {
-            return Some(LinkEnd::Close);
-        }
-    }
-    if changed {
-        // Toxiproxy flushes what a removed or updated toxic held back; do the
-        // same, and forget closes and resets that a removed toxic scheduled.
-        let removed: Vec<u64> = old.iter().map(|s| s.entry.id).collect();
-        queue.retain(|item| match item {
-            Item::Close { origin, .. } | Item::Reset { origin, .. } => !removed.contains(origin),
-            _ => true,
-        });
-        for item in queue.iter_mut() {
-            match item {
-                Item::Data { at, .. } | Item::Eof { at } => *at = (*at).min(now),
-                _ => {}
-            }
-        }
-    }
-    None
 }

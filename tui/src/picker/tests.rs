@@ -34,7 +34,7 @@ fn latency_on_a_proxy_is_a_timed_toxic() {
 #[test]
 fn process_kinds_target_services() {
     let mut p = picker();
-    p.kind = FaultKind::ALL
+    p.kind = FaultKind::all()
         .iter()
         .position(|k| *k == FaultKind::Kill)
         .unwrap();
@@ -62,7 +62,7 @@ fn process_kinds_target_services() {
 #[test]
 fn in_service_faults_go_through_the_agent_to_the_service() {
     let mut p = picker();
-    p.kind = FaultKind::ALL
+    p.kind = FaultKind::all()
         .iter()
         .position(|k| *k == FaultKind::ErrorRate)
         .unwrap();
@@ -75,4 +75,33 @@ fn in_service_faults_go_through_the_agent_to_the_service() {
     assert_eq!(body["kind"], "error_rate");
     assert_eq!(body["rate"], 0.5);
     assert_eq!(body["duration_ms"], 30_000);
+}
+
+#[test]
+fn every_toxic_of_the_registry_is_offered_and_its_request_is_valid() {
+    let mut p = picker();
+    for def in chaoslab_contract::toxics::REGISTRY {
+        p.kind = FaultKind::all()
+            .iter()
+            .position(|k| k.name() == def.name)
+            .unwrap_or_else(|| panic!("{} is not offered", def.name));
+        for param in 0..p.kind().param().2.len().max(1) {
+            p.param = param;
+            let Some(AgentCall::Toxic { proxy, spec, .. }) = p.request() else {
+                panic!("{}: not a toxic: {:?}", def.name, p.request());
+            };
+            assert_eq!(proxy, p.target().unwrap());
+            assert_eq!(spec.kind, def.name);
+            if let Err(e) = chaoslab_contract::toxics::build(def.name, &spec.attributes) {
+                panic!(
+                    "{}: the agent would refuse {:?}: {e}",
+                    def.name, spec.attributes
+                );
+            }
+        }
+    }
+    // A toxic with presets shows its attribute, its unit and the first preset.
+    p.kind = 0;
+    assert_eq!(p.kind().name(), "latency");
+    assert_eq!(p.summary(), "latency on users latency 100ms for 30s");
 }

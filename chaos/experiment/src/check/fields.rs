@@ -16,6 +16,8 @@ use serde_saphyr::Spanned;
 
 use super::Checked;
 use crate::act::FaultRequest;
+use chaoslab_contract::toxics::Attr;
+
 use crate::model::{FaultKind, Layer};
 use crate::names::one_of;
 use crate::parse::Issue;
@@ -70,28 +72,32 @@ pub fn settings_patch(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Che
     typed::<SettingsPatch>(set, base).map(drop)
 }
 
-/// The (required, optional) parameters of a fault kind on a layer.
-pub fn fault_params(
-    kind: FaultKind,
-    layer: Layer,
-) -> (&'static [&'static str], &'static [&'static str]) {
+/// The (required, optional) parameters of a fault kind on a layer. A
+/// toxic's are its attributes in the registry: the ones an experiment must
+/// give (`needed`), then the others.
+pub fn fault_params(kind: FaultKind, layer: Layer) -> (Vec<&'static str>, Vec<&'static str>) {
+    let fixed = |required: &[&'static str], optional: &[&'static str]| {
+        (required.to_vec(), optional.to_vec())
+    };
     match (kind, layer) {
-        (FaultKind::Latency, Layer::Service) => (&["latency_ms"], &["jitter_ms", "route"]),
-        (FaultKind::Latency, Layer::Proxy) => (&["latency"], &["jitter"]),
-        (FaultKind::Bandwidth, _) => (&["rate"], &[]),
-        (FaultKind::SlowClose, _) => (&[], &["delay"]),
-        (FaultKind::Timeout, _) => (&[], &["timeout"]),
-        (FaultKind::ResetPeer, _) => (&[], &["timeout"]),
-        (FaultKind::Slicer, _) => (&[], &["average_size", "size_variation", "delay"]),
-        (FaultKind::LimitData, _) => (&["bytes"], &[]),
-        (FaultKind::Noop, _) | (FaultKind::Down, _) => (&[], &[]),
-        (FaultKind::HttpAbort, _) => (&["status"], &["body", "percent", "match"]),
-        (FaultKind::HttpDelay, _) => (&["delay"], &["percent", "match"]),
-        (FaultKind::ErrorRate, _) => (&["rate"], &["status", "route"]),
-        (FaultKind::SlowStorage, _) => (&["latency_ms"], &[]),
-        (FaultKind::CpuBurn, _) => (&[], &["threads", "percent"]),
-        (FaultKind::MemoryGrowth, _) => (&["mb_per_sec", "max_mb"], &[]),
-        (FaultKind::PoolShrink, _) => (&["dependency"], &["size"]),
+        // The in-service `latency` (the toxic's namesake inside a service).
+        (FaultKind::Toxic(_), Layer::Service) => fixed(&["latency_ms"], &["jitter_ms", "route"]),
+        (FaultKind::Toxic(def), Layer::Proxy) => {
+            let (needed, other): (Vec<&Attr>, Vec<&Attr>) =
+                def.attributes.iter().partition(|a| a.needed);
+            (
+                needed.iter().map(|a| a.name).collect(),
+                other.iter().map(|a| a.name).collect(),
+            )
+        }
+        (FaultKind::Down, _) => fixed(&[], &[]),
+        (FaultKind::HttpAbort, _) => fixed(&["status"], &["body", "percent", "match"]),
+        (FaultKind::HttpDelay, _) => fixed(&["delay"], &["percent", "match"]),
+        (FaultKind::ErrorRate, _) => fixed(&["rate"], &["status", "route"]),
+        (FaultKind::SlowStorage, _) => fixed(&["latency_ms"], &[]),
+        (FaultKind::CpuBurn, _) => fixed(&[], &["threads", "percent"]),
+        (FaultKind::MemoryGrowth, _) => fixed(&["mb_per_sec", "max_mb"], &[]),
+        (FaultKind::PoolShrink, _) => fixed(&["dependency"], &["size"]),
     }
 }
 
@@ -101,7 +107,7 @@ pub fn fault_params(
 pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), String> {
     match FaultRequest::parse(kind, layer, body)? {
         FaultRequest::Toxic(spec) => {
-            chaoslab_chaos::toxics::build(&spec.kind, &spec.attributes)
+            chaoslab_contract::toxics::build(&spec.kind, &spec.attributes)
                 .map(|_| ())
                 .map_err(|e| {
                     e.to_string()
@@ -109,7 +115,7 @@ pub fn fault_values(kind: FaultKind, layer: Layer, body: &Value) -> Result<(), S
                         .trim_start_matches("attributes: ")
                         .to_string()
                 })?;
-            chaoslab_chaos::toxics::check_toxicity(spec.toxicity)
+            chaoslab_contract::toxics::check_toxicity(spec.toxicity)
         }
         _ => Ok(()),
     }

@@ -4,7 +4,9 @@
 //! `policy`, `settings`, `process`, `load`, `wait`, `check`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use chaoslab_contract::toxics::{self, ToxicDef};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -49,19 +51,12 @@ pub enum Layer {
     Service,
 }
 
-/// Every fault kind the agent has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Every fault kind the agent has. The toxics are the registry's
+/// (`chaoslab_contract::toxics`), so a new toxic needs nothing here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
-    // Toxiproxy's toxics, on a proxy.
-    Latency,
-    Bandwidth,
-    SlowClose,
-    Timeout,
-    ResetPeer,
-    Slicer,
-    LimitData,
-    Noop,
+    /// One of Toxiproxy's toxics, on a proxy.
+    Toxic(&'static ToxicDef),
     /// The proxy stops listening: connections are refused.
     Down,
     // HTTP faults, on an http-mode proxy.
@@ -75,31 +70,54 @@ pub enum FaultKind {
     PoolShrink,
 }
 
+/// The kinds that are not toxics, by name.
+const OTHER_KINDS: &[(&str, FaultKind)] = &[
+    ("down", FaultKind::Down),
+    ("http_abort", FaultKind::HttpAbort),
+    ("http_delay", FaultKind::HttpDelay),
+    ("error_rate", FaultKind::ErrorRate),
+    ("slow_storage", FaultKind::SlowStorage),
+    ("cpu_burn", FaultKind::CpuBurn),
+    ("memory_growth", FaultKind::MemoryGrowth),
+    ("pool_shrink", FaultKind::PoolShrink),
+];
+
+/// Every kind's name: the toxics, then the others.
+static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    toxics::names()
+        .chain(OTHER_KINDS.iter().map(|(n, _)| *n))
+        .collect()
+});
+
 impl FaultKind {
+    /// Every kind's name, as written in files.
+    pub fn names() -> &'static [&'static str] {
+        &NAMES
+    }
+
+    /// The kind with this name.
+    pub fn from_name(name: &str) -> Option<FaultKind> {
+        toxics::find(name).map(FaultKind::Toxic).or_else(|| {
+            OTHER_KINDS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, k)| *k)
+        })
+    }
+
     /// The snake_case name (the toxic type or in-service kind).
     pub fn as_str(self) -> &'static str {
         match self {
-            FaultKind::Latency => "latency",
-            FaultKind::Bandwidth => "bandwidth",
-            FaultKind::SlowClose => "slow_close",
-            FaultKind::Timeout => "timeout",
-            FaultKind::ResetPeer => "reset_peer",
-            FaultKind::Slicer => "slicer",
-            FaultKind::LimitData => "limit_data",
-            FaultKind::Noop => "noop",
-            FaultKind::Down => "down",
-            FaultKind::HttpAbort => "http_abort",
-            FaultKind::HttpDelay => "http_delay",
-            FaultKind::ErrorRate => "error_rate",
-            FaultKind::SlowStorage => "slow_storage",
-            FaultKind::CpuBurn => "cpu_burn",
-            FaultKind::MemoryGrowth => "memory_growth",
-            FaultKind::PoolShrink => "pool_shrink",
+            FaultKind::Toxic(def) => def.name,
+            other => OTHER_KINDS
+                .iter()
+                .find(|(_, k)| *k == other)
+                .map_or("", |(n, _)| *n),
         }
     }
 
-    /// Where the kind lives when the file does not say; `latency` is both a
-    /// toxic and an in-service fault, and means the toxic unless
+    /// Where the kind lives when the file does not say; a toxic that shares
+    /// its name with an in-service fault (`latency`) means the toxic unless
     /// `layer: service`.
     pub fn default_layer(self) -> Layer {
         match self {
@@ -114,17 +132,29 @@ impl FaultKind {
 
     /// Whether the kind is a Toxiproxy toxic.
     pub fn is_toxic(self) -> bool {
-        matches!(
-            self,
-            FaultKind::Latency
-                | FaultKind::Bandwidth
-                | FaultKind::SlowClose
-                | FaultKind::Timeout
-                | FaultKind::ResetPeer
-                | FaultKind::Slicer
-                | FaultKind::LimitData
-                | FaultKind::Noop
-        )
+        matches!(self, FaultKind::Toxic(_))
+    }
+}
+
+impl Serialize for FaultKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = FaultKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a fault kind")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FaultKind, E> {
+                FaultKind::from_name(v).ok_or_else(|| E::unknown_variant(v, FaultKind::names()))
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 

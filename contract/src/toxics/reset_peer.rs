@@ -1,27 +1,31 @@
 //! `reset_peer`: when data (or the end of the stream) first arrives, waits
 //! `timeout` ms and then resets the connection (SO_LINGER 0: RST, the peer
-//! sees ECONNRESET). Data is dropped from the moment it fires.
+//! sees ECONNRESET). Data is dropped from the moment it fires. In http mode
+//! the client connection is reset `timeout` ms after the request (downstream:
+//! after the upstream answered).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Item, Stage, Toxic, millis};
+use super::model::millis;
+use super::{Attr, HttpAct, Item, Stage, Toxic, ToxicDef};
+
+pub const DEF: ToxicDef = ToxicDef::new(
+    "reset_peer",
+    "Resets the connection (RST) `timeout` ms after data first arrives",
+    &[Attr::ms(
+        "timeout",
+        "Milliseconds between the first data and the reset; 0 = at once",
+    )],
+    super::decode::<ResetPeer>,
+);
 
 /// Resets the connection.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResetPeer {
-    /// Milliseconds between the first data and the reset; 0 = at once.
     pub timeout: i64,
 }
 
 impl Toxic for ResetPeer {
-    fn validate(&self, _given: &super::Given) -> Result<(), String> {
-        super::check_ms("timeout", self.timeout)
-    }
-    fn attributes(&self) -> Value {
-        super::to_value(self)
-    }
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>) {
         match item {
             Item::Data { .. } | Item::Eof { .. } => {
@@ -34,6 +38,11 @@ impl Toxic for ResetPeer {
                 }
             }
             other => out.push(other),
+        }
+    }
+    fn http(&self) -> HttpAct {
+        HttpAct::Reset {
+            after: millis(self.timeout),
         }
     }
 }

@@ -1,23 +1,59 @@
 //! `slicer`: cuts each chunk into pieces of about `average_size` bytes
-//! (give or take `size_variation`), `delay` microseconds apart.
+//! (give or take `size_variation`), `delay` microseconds apart. In http mode
+//! it sends the body in such pieces.
 
 use std::time::Duration;
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Item, Stage, Toxic};
+use super::{Attr, Item, MAX_MS, Stage, Toxic, ToxicDef};
+
+const SIZE_MAX: i64 = u32::MAX as i64;
+
+pub const DEF: ToxicDef = ToxicDef::new(
+    "slicer",
+    "Cuts the data into pieces of about `average_size` bytes, `delay` us apart",
+    &[
+        Attr {
+            name: "average_size",
+            unit: "bytes",
+            about: "The size pieces aim for; left out, Toxiproxy's 0",
+            default: 0,
+            min: 1,
+            max: SIZE_MAX,
+            needed: false,
+            presets: &[64, 1024, 8],
+        },
+        Attr {
+            name: "size_variation",
+            unit: "bytes",
+            about: "How far a cut may stray from the middle",
+            default: 0,
+            min: 0,
+            max: SIZE_MAX,
+            needed: false,
+            presets: &[],
+        },
+        Attr {
+            name: "delay",
+            unit: "us",
+            about: "Microseconds between pieces",
+            default: 0,
+            min: 0,
+            max: MAX_MS * 1000,
+            needed: false,
+            presets: &[],
+        },
+    ],
+    super::decode::<Slicer>,
+);
 
 /// Splits writes into small pieces.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Slicer {
-    /// The size pieces aim for, in bytes.
     pub average_size: i64,
-    /// How far a cut may stray from the middle, in bytes.
     pub size_variation: i64,
-    /// Microseconds between pieces.
     pub delay: i64,
 }
 
@@ -42,26 +78,6 @@ impl Slicer {
 }
 
 impl Toxic for Slicer {
-    fn validate(&self, given: &super::Given) -> Result<(), String> {
-        // Toxiproxy's default average_size 0 is kept when it is left out.
-        let least = given.min_or_default("average_size", 1, 0);
-        super::check_range(
-            "average_size",
-            self.average_size,
-            least,
-            i64::from(u32::MAX),
-        )?;
-        super::check_range(
-            "size_variation",
-            self.size_variation,
-            0,
-            i64::from(u32::MAX),
-        )?;
-        super::check_range("delay", self.delay, 0, super::MAX_MS * 1000)
-    }
-    fn attributes(&self) -> Value {
-        super::to_value(self)
-    }
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>) {
         let Item::Data { at, bytes } = item else {
             if let Item::Eof { at } = item {

@@ -2,45 +2,46 @@
 //!
 //! The delay counts from the time the chunk was read, and chunks stay in order,
 //! so a stream keeps its throughput and is shifted in time (as in Toxiproxy).
+//! In http mode the whole message waits: upstream before it is forwarded,
+//! downstream before it is answered.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Item, Stage, Toxic, millis};
-use rand::RngExt;
+use super::{Attr, Delay, HttpAct, Item, Stage, Toxic, ToxicDef};
+
+pub const DEF: ToxicDef = ToxicDef::new(
+    "latency",
+    "Delays the data by `latency` ms, give or take `jitter` ms",
+    &[
+        Attr::ms("latency", "Milliseconds added to each chunk")
+            .needed()
+            .presets(&[100, 300, 1000, 3000, 50]),
+        Attr::ms("jitter", "Up to this many milliseconds more or less, drawn per chunk"),
+    ],
+    super::decode::<Latency>,
+);
 
 /// Adds a delay to each chunk.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latency {
-    /// Milliseconds added to each chunk.
     pub latency: i64,
-    /// Up to this many milliseconds more or less, drawn per chunk.
     pub jitter: i64,
 }
 
 impl Latency {
-    fn delay(&self, stage: &mut Stage<'_>) -> std::time::Duration {
-        let mut ms = self.latency;
-        if self.jitter > 0 {
-            ms += stage.rng.random_range(-self.jitter..self.jitter);
+    fn delay(&self) -> Delay {
+        Delay {
+            ms: self.latency,
+            jitter: self.jitter,
         }
-        millis(ms)
     }
 }
 
 impl Toxic for Latency {
-    fn validate(&self, _given: &super::Given) -> Result<(), String> {
-        super::check_ms("latency", self.latency)?;
-        super::check_ms("jitter", self.jitter)
-    }
-    fn attributes(&self) -> Value {
-        super::to_value(self)
-    }
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>) {
         match item {
             Item::Data { at, bytes } => {
-                let delay = self.delay(stage);
+                let delay = self.delay().sample(stage.rng);
                 let at = stage.state.after_last(at + delay);
                 stage.state.last_at = Some(at);
                 out.push(Item::Data { at, bytes });
@@ -50,5 +51,8 @@ impl Toxic for Latency {
             }),
             other => out.push(other),
         }
+    }
+    fn http(&self) -> HttpAct {
+        HttpAct::Delay(self.delay())
     }
 }

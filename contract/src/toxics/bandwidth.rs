@@ -2,36 +2,38 @@
 //!
 //! Each chunk is released when a virtual clock, advanced by `len / rate` ms per
 //! chunk, reaches it; chunks larger than 100 ms of data are cut into 100 ms
-//! pieces, so the rate holds at a fine grain (as in Toxiproxy).
+//! pieces, so the rate holds at a fine grain (as in Toxiproxy). In http mode
+//! it throttles the body.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Item, Stage, Toxic};
+use super::{Attr, Item, MAX_RATE_KB, Stage, Toxic, ToxicDef};
+
+pub const DEF: ToxicDef = ToxicDef::new(
+    "bandwidth",
+    "Limits the data to `rate` KB/s",
+    &[Attr {
+        name: "rate",
+        unit: "KB/s",
+        about: "Kilobytes (1000 bytes) per second; left out, Toxiproxy's 0 (no limit)",
+        default: 0,
+        min: 1,
+        max: MAX_RATE_KB,
+        needed: true,
+        presets: &[10, 100, 1],
+    }],
+    super::decode::<Bandwidth>,
+);
 
 /// Caps the byte rate.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bandwidth {
-    /// KB (1000 bytes) per second, from 1; left out, Toxiproxy's 0 (no limit).
     pub rate: i64,
 }
 
 impl Toxic for Bandwidth {
-    fn validate(&self, given: &super::Given) -> Result<(), String> {
-        // Toxiproxy's default rate 0 (no limit) is kept when rate is left out.
-        super::check_range(
-            "rate",
-            self.rate,
-            given.min_or_default("rate", 1, 0),
-            super::MAX_RATE_KB,
-        )
-    }
-    fn attributes(&self) -> Value {
-        super::to_value(self)
-    }
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>) {
         let Item::Data { at, mut bytes } = item else {
             if let Item::Eof { at } = item {

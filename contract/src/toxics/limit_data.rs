@@ -1,25 +1,33 @@
-//! `limit_data`: lets `bytes` bytes through, then closes the connection.
+//! `limit_data`: lets `bytes` bytes through, then closes the connection. In
+//! http mode it counts body bytes (not headers).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Item, Stage, Toxic};
+use super::{Attr, Item, Stage, Toxic, ToxicDef};
+
+pub const DEF: ToxicDef = ToxicDef::new(
+    "limit_data",
+    "Lets `bytes` bytes through, then closes the connection",
+    &[Attr {
+        name: "bytes",
+        unit: "bytes",
+        about: "Bytes let through before the close (counted per connection and direction)",
+        default: 0,
+        min: 0,
+        max: i64::MAX,
+        needed: true,
+        presets: &[1024, 65536, 0],
+    }],
+    super::decode::<LimitData>,
+);
 
 /// Cuts the connection after a number of bytes.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LimitData {
-    /// Bytes let through before the close (counted per connection and direction).
     pub bytes: i64,
 }
 
 impl Toxic for LimitData {
-    fn validate(&self, _given: &super::Given) -> Result<(), String> {
-        super::check_range("bytes", self.bytes, 0, i64::MAX)
-    }
-    fn attributes(&self) -> Value {
-        super::to_value(self)
-    }
     fn apply(&self, stage: &mut Stage<'_>, item: Item, out: &mut Vec<Item>) {
         let Item::Data { at, mut bytes } = item else {
             out.push(item);
