@@ -19,6 +19,7 @@
 
 pub mod act;
 pub mod check;
+pub mod clock;
 pub mod duration;
 pub mod error;
 pub mod journal;

@@ -329,6 +329,18 @@ async fn run_one<F: Future<Output = ()>>(
 /// Setup, before, method (with continuous checks), after.
 async fn body(exp: &Experiment, actor: &Actor<'_>, rec: &Recorder) -> Result<(), RunError> {
     let scale = actor.scale;
+    let began = Instant::now();
+    if let Some(note) = crate::clock::scale_services(actor).await {
+        rec.step(
+            StepPhase::Setup,
+            "settings",
+            "the lab's clocks at the run's time scale",
+            began,
+            StepStatus::Ok,
+            Some(note),
+            Vec::new(),
+        );
+    }
     if let Some(load) = &exp.load {
         let began = Instant::now();
         let step = Action::Load(crate::model::actions::LoadStep {
@@ -499,7 +511,8 @@ async fn rollbacks(exp: &Experiment, actor: &Actor<'_>, rec: &Recorder) -> Resul
     let undos: Vec<Undo> =
         std::mem::take(&mut *actor.ledger.lock().unwrap_or_else(|e| e.into_inner()));
     let mut first = None;
-    for undo in undos.iter().rev() {
+    let skip = crate::clock::superseded(&undos);
+    for (undo, _) in undos.iter().zip(skip).rev().filter(|(_, s)| !s) {
         let began = Instant::now();
         let r = undo.run(actor.lab).await;
         let (status, message) = match &r {

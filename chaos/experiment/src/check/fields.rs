@@ -59,6 +59,8 @@ const SETTINGS: &[(&str, Ty)] = &[
     ("request_deadline_ms", Ty::CountOrNull),
     ("honour_idempotency_keys", Ty::Bool),
     ("dead_letter_queue", Ty::Bool),
+    ("time_scale", Ty::Number),
+    ("max_concurrent_requests", Ty::CountOrNull),
 ];
 
 fn names<T>(table: &[(&str, T)]) -> String {

@@ -72,6 +72,15 @@ impl ServiceClient {
             .map(|_| ())
     }
 
+    /// `GET /admin/settings`.
+    pub async fn settings(&self) -> Result<Value, RunError> {
+        Ok(self
+            .http
+            .expect(Method::GET, &self.at("/admin/settings"), None)
+            .await?
+            .body)
+    }
+
     /// The settings, then the patch applied; returns the settings before.
     pub async fn patch_settings(&self, patch: &Value) -> Result<Value, RunError> {
         let before = self
