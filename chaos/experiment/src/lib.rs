@@ -19,6 +19,7 @@
 
 pub mod act;
 pub mod check;
+pub mod compare;
 pub mod clock;
 pub mod duration;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod lock;
 pub mod model;
 pub mod names;
 pub mod observe;
+pub mod pair;
 pub mod parse;
 pub mod record;
 pub mod report;
