@@ -36,6 +36,7 @@ pub mod parse;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod score;
 pub mod tolerance;
 
 pub use error::{ExperimentError, RunError};

@@ -126,7 +126,15 @@ pub async fn run_files_journal(
                     }
                     println!("== {} ({})", exp.title, file.display());
                     let rec = run_one(file, exp, &lab, opts, &mut cancel).await;
-                    println!("== {}: {}", exp.title, rec.verdict.as_str());
+                    match &rec.score {
+                        Some(sc) => println!(
+                            "== {}: {} (resilience score {}%)",
+                            exp.title,
+                            rec.verdict.as_str(),
+                            sc.percent
+                        ),
+                        None => println!("== {}: {}", exp.title, rec.verdict.as_str()),
+                    }
                     records.push(rec);
                 }
             }
@@ -146,6 +154,7 @@ pub async fn run_files_journal(
         verdict,
         started_unix_ms,
         duration_ms: started.elapsed().as_millis() as u64,
+        score: crate::score::run(records.iter().filter_map(|r| r.score.as_ref())),
         experiments: records,
     };
     if let Err(e) = write_outputs(&journal, opts) {
@@ -177,6 +186,7 @@ fn not_run(file: &Path, title: &str, error: String) -> ExperimentRecord {
         error: Some(error),
         started_unix_ms: unix_ms(),
         duration_ms: 0,
+        score: None,
         steps: Vec::new(),
     }
 }
@@ -314,6 +324,7 @@ async fn run_one<F: Future<Output = ()>>(
     if let Some(e) = &error {
         eprintln!("error: {}: {e}", file.display());
     }
+    let steps = rec.steps();
     ExperimentRecord {
         file: file.to_path_buf(),
         title: exp.title.clone(),
@@ -322,7 +333,8 @@ async fn run_one<F: Future<Output = ()>>(
         error: error.map(|e| e.to_string()),
         started_unix_ms: rec.start_unix_ms,
         duration_ms: rec.start().elapsed().as_millis() as u64,
-        steps: rec.steps(),
+        score: crate::score::experiment(exp, &steps),
+        steps,
     }
 }
 
