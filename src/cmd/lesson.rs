@@ -100,8 +100,48 @@ pub async fn run(args: LessonArgs) -> anyhow::Result<Verdict> {
         Ran::Journal(j) => j,
         Ran::Not(v) => return Ok(v),
     };
-    let verdict = summary(lesson, &journal, report.as_deref(), &args.run.options)?;
+    let verdict = summary(
+        lesson,
+        &journal,
+        report.as_deref(),
+        &args.run.options,
+        args.run.attach,
+    )?;
     Ok(verdict)
+}
+
+fn score(e: &chaoslab_experiment::journal::ExperimentRecord) -> String {
+    e.score
+        .as_ref()
+        .map_or("-".into(), |s| format!("{}%", s.percent))
+}
+
+/// Which run the numbers come from: when, how, on what machine.
+fn provenance(lesson: &Lesson, journal: &Journal, opts: &RunOptions, attach: bool) -> String {
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(journal.started_unix_ms);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "Run: {} UTC, `chaoslab lesson {}{} --time-scale {}` ({}), on {} {} with {cores} cores ({} build).",
+        humantime::format_rfc3339_seconds(when)
+            .to_string()
+            .trim_end_matches('Z')
+            .replace('T', " "),
+        lesson.number,
+        if attach { " --attach" } else { "" },
+        opts.time_scale,
+        if attach {
+            "attached to the running lab"
+        } else {
+            "in a lab of its own"
+        },
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )
 }
 
 fn summary(
@@ -109,6 +149,7 @@ fn summary(
     journal: &Journal,
     report: Option<&Path>,
     opts: &RunOptions,
+    attach: bool,
 ) -> anyhow::Result<Verdict> {
     let [Some(fragile), Some(resilient)] = [0, 1].map(|i| journal.experiments.get(i)) else {
         anyhow::bail!("the lesson's runs did not both happen");
@@ -125,17 +166,18 @@ fn summary(
     let shows = fragile.verdict == Verdict::Failed && resilient.verdict == Verdict::Held;
     if let Some(path) = report {
         let md = format!(
-            "# Lesson {}: {}\n\nPattern: {}. Page: [{}]({}). Time scale {}.\n\n| run | file | verdict |\n|---|---|---|\n| fragile | `{}` | {} |\n| resilient | `{}` | {} |\n\n{}\nDashboard: {}\n",
+            "# Lesson {}: {}\n\nPattern: {}. Page: {}.\n\n{}\n\n| run | file | verdict | score |\n|---|---|---|---|\n| fragile | `{}` | {} | {} |\n| resilient | `{}` | {} | {} |\n\n{}\nDashboard: {}\n",
             lesson.number,
             lesson.failure,
             lesson.pattern,
             lesson.page(),
-            lesson.page(),
-            opts.time_scale,
+            provenance(lesson, journal, opts, attach),
             fragile.file.display(),
             fragile.verdict.as_str(),
+            score(fragile),
             resilient.file.display(),
             resilient.verdict.as_str(),
+            score(resilient),
             compare::markdown(&rows),
             lesson.screen
         );
