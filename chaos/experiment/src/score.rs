@@ -36,7 +36,8 @@ pub struct Score {
 
 fn percent(held: f64, total: f64) -> f64 {
     if total > 0.0 {
-        (held / total * 1000.0).round() / 10.0
+        // `+ 0.0`: an empty f64 sum is -0, which would print as "-0".
+        (held / total * 1000.0).round() / 10.0 + 0.0
     } else {
         100.0
     }
@@ -71,7 +72,7 @@ pub fn experiment(exp: &Experiment, steps: &[Step]) -> Option<Score> {
     if total <= 0.0 {
         return None;
     }
-    let held: f64 = probes.iter().filter(|p| p.held).map(|p| p.weight).sum();
+    let held: f64 = probes.iter().filter(|p| p.held).map(|p| p.weight).sum::<f64>() + 0.0;
     Some(Score {
         percent: percent(held, total),
         held_weight: held,
@@ -149,7 +150,9 @@ mod tests {
         let s = experiment(&e, &steps).unwrap();
         assert_eq!((s.held_weight, s.total_weight, s.percent), (3.0, 4.0, 75.0));
         let all_out = [check(&[("a", false), ("b", false), ("c", false)])];
-        assert_eq!(experiment(&e, &all_out).unwrap().percent, 0.0);
+        let none_held = experiment(&e, &all_out).unwrap();
+        assert_eq!(none_held.percent, 0.0);
+        assert_eq!(format!("{}%", none_held.percent), "0%", "not -0%");
         assert!(experiment(&e, &[]).is_none(), "nothing read, no score");
         let r = run([&s, &experiment(&e, &all_out).unwrap()]).unwrap();
         assert_eq!((r.held_weight, r.total_weight), (3.0, 10.0));
