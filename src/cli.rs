@@ -276,6 +276,35 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
     },
+    /// Run a lesson's pair (fragile, then resilient) and show the two side
+    /// by side: exit 0 when the fragile run failed and the resilient one
+    /// held (the lesson shows), 1 when not, 2 when a run could not happen.
+    Lesson {
+        /// The lesson's number (see --list).
+        #[arg(required_unless_present = "list")]
+        number: Option<u32>,
+        /// List the lessons.
+        #[arg(long)]
+        list: bool,
+        /// The folder of the experiments and their catalogue (lessons.toml).
+        #[arg(long, default_value = "experiments")]
+        dir: PathBuf,
+        /// Run against the running lab instead of starting one.
+        #[arg(long)]
+        attach: bool,
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write the comparison as Markdown.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Multiply every wait and fault duration (0.5 to 1 for the lessons).
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+    },
     /// Measure the lab and print tables.
     Bench {
         /// all, startup, shop, polyglot, proxy, hub, tui, load or resilience.
@@ -621,6 +650,43 @@ async fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
                 check,
             };
             let verdict = crate::cmd::run::run(args).await?;
+            return Ok(ExitCode::from(verdict as u8));
+        }
+        Command::Lesson {
+            number,
+            list,
+            dir,
+            attach,
+            state_dir: sdir,
+            journal,
+            junit,
+            report,
+            time_scale,
+        } => {
+            if !(time_scale > 0.0 && time_scale.is_finite()) {
+                anyhow::bail!("--time-scale must be a positive number, got {time_scale}");
+            }
+            let run = crate::cmd::run::RunArgs {
+                files: Vec::new(),
+                attach,
+                state_dir: state_dir(sdir.as_deref()),
+                lab: None,
+                config: None,
+                options: chaoslab_experiment::RunOptions {
+                    journal,
+                    junit,
+                    report,
+                    time_scale,
+                },
+                check: false,
+            };
+            let args = crate::cmd::lesson::LessonArgs {
+                number,
+                list,
+                dir,
+                run,
+            };
+            let verdict = crate::cmd::lesson::run(args).await?;
             return Ok(ExitCode::from(verdict as u8));
         }
         Command::Bench { what, secs } => crate::bench::run(&what, secs).await?,

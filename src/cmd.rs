@@ -7,6 +7,7 @@ pub mod agent;
 pub mod deploy;
 pub mod fault;
 pub mod hub;
+pub mod lesson;
 pub mod run;
 pub mod watch;
 

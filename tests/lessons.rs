@@ -1,45 +1,65 @@
 //! The lesson catalogue's promise, checked on real labs: with the pattern
-//! switched off the hypothesis fails (exit 1); with it on, it holds (exit 0).
-//! Three pairs, and the pair on the Python service, at half their written
+//! switched off the hypothesis fails; with it on, it holds; `chaoslab
+//! lesson N` runs the pair and exits 0 only when both happen. Two pairs in
+//! a lab of their own, one pair attached to a running lab (the durations
+//! inside the shop run at the run's time scale, so attaching changes
+//! nothing), and the pair on the Python service, at half their written
 //! durations; run one after another so they do not compete for the machine.
 
 mod support;
 
 use std::{path::Path, process::Command};
 
-fn run(file: &str, dir: &Path) -> (i32, String) {
+/// `chaoslab lesson N` with `extra` arguments; the exit code, the log, and
+/// the Markdown comparison it wrote.
+fn lesson(n: u32, extra: &[&str], dir: &Path) -> (i32, String, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let name = Path::new(file)
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .to_string();
-    let journal = dir.join(format!("{name}.json"));
-    let junit = dir.join(format!("{name}.xml"));
+    let report = dir.join(format!("lesson-{n}.md"));
+    let junit = dir.join(format!("lesson-{n}.xml"));
     let out = Command::new(support::exe())
+        .current_dir(root)
         .env("CHAOSLAB_ENVS", support::envs())
-        .args(["run", "--time-scale", "0.5", "--journal"])
-        .arg(&journal)
+        .args(["lesson", &n.to_string(), "--time-scale", "0.5", "--report"])
+        .arg(&report)
         .arg("--junit")
         .arg(&junit)
-        .arg(root.join(file))
+        .args(extra)
         .output()
-        .expect("run chaoslab");
+        .expect("run chaoslab lesson");
     let log = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let code = out.status.code().unwrap_or(-1);
+    let md = std::fs::read_to_string(&report).unwrap_or_default();
     if code == 0 || code == 1 {
-        let j: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&journal).expect("journal written"))
-                .expect("journal is JSON");
-        assert!(j.is_object(), "{name}: journal shape");
         let xml = std::fs::read_to_string(&junit).expect("junit written");
-        assert!(xml.contains("<testsuite"), "{name}: JUnit XML");
+        assert!(xml.contains("<testsuite"), "lesson {n}: JUnit XML");
+        assert!(
+            xml.contains("resilience_score"),
+            "lesson {n}: the score is a JUnit property"
+        );
     }
-    (code, log)
+    (code, log, md)
+}
+
+/// The comparison says fragile failed and resilient held, and shows at
+/// least one probe out in the fragile column and ok in the resilient one.
+fn assert_shows(n: u32, code: i32, log: &str, md: &str) {
+    assert_eq!(
+        code, 0,
+        "lesson {n} should show (fragile fails, resilient holds):\n{log}"
+    );
+    assert!(
+        md.contains("| fragile |") && md.contains("| failed |") && md.contains("| held |"),
+        "lesson {n}: both verdicts in the report:\n{md}"
+    );
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| **") && l.contains(" OUT | ") && l.ends_with(" ok |")),
+        "lesson {n}: a probe out in the fragile run and ok in the resilient one:\n{md}"
+    );
 }
 
 /// One lab at a time: the lessons measure latency, so they must not compete.
@@ -49,19 +69,32 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn fragile_lessons_fail_and_resilient_ones_hold() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    for lesson in [
-        "01-slow-dependency",
-        "03-failing-payments",
-        "05-inventory-down",
-    ] {
-        let (code, log) = run(&format!("experiments/{lesson}-fragile.yaml"), dir.path());
-        assert_eq!(
-            code, 1,
-            "{lesson}-fragile should fail its hypothesis:\n{log}"
-        );
-        let (code, log) = run(&format!("experiments/{lesson}-resilient.yaml"), dir.path());
-        assert_eq!(code, 0, "{lesson}-resilient should hold:\n{log}");
+    for n in [1, 3] {
+        let (code, log, md) = lesson(n, &[], dir.path());
+        assert_shows(n, code, &log, &md);
     }
+}
+
+/// Attached to a running lab (the workflow the lessons' README teaches):
+/// the crash lesson, whose fragile run leaves stock held that must have
+/// expired before the resilient run reads its baseline.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lesson_attached_to_a_running_lab_gives_the_same_verdicts() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = support::Lab::start(&["--rate", "1"], &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = lab.state_dir().to_string_lossy().to_string();
+    let (code, log, md) = lesson(7, &["--attach", "--state-dir", &state], dir.path());
+    assert_shows(7, code, &log, &md);
+    assert!(
+        md.contains("--attach"),
+        "the report names the attached run:\n{md}"
+    );
+    // The rollbacks put inventory's clock back at 1.
+    let (_, settings) = lab
+        .get_json(&format!("{}/admin/settings", lab.url_of("inventory")))
+        .await;
+    assert_eq!(settings["time_scale"], 1.0, "{settings}");
 }
 
 /// The lesson on a service in another language: recommendations (Python)
@@ -75,19 +108,35 @@ fn a_slow_python_service_slows_pages_only_without_a_timeout() {
     }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let (code, log) = run(
-        "experiments/11-slow-recommendations-fragile.yaml",
-        dir.path(),
+    let (code, log, md) = lesson(11, &[], dir.path());
+    assert_shows(11, code, &log, &md);
+}
+
+#[test]
+fn an_unknown_lesson_is_refused_naming_the_lessons() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(support::exe())
+        .current_dir(root)
+        .args(["lesson", "99"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no lesson 99") && err.contains("1, 2, 3"),
+        "{err}"
     );
-    assert_eq!(
-        code, 1,
-        "the fragile run should fail its hypothesis:\n{log}"
+    let list = Command::new(support::exe())
+        .current_dir(root)
+        .args(["lesson", "--list"])
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("a crash mid-saga") && text.lines().count() >= 11,
+        "{text}"
     );
-    let (code, log) = run(
-        "experiments/11-slow-recommendations-resilient.yaml",
-        dir.path(),
-    );
-    assert_eq!(code, 0, "the resilient run should hold:\n{log}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use crate::lab::{state::LabState, up};
 use chaoslab_contract::Lab;
-use chaoslab_experiment::{LabEndpoints, RunOptions, Verdict};
+use chaoslab_experiment::{Journal, LabEndpoints, RunOptions, Verdict};
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
@@ -53,11 +53,27 @@ fn model(args: &RunArgs) -> anyhow::Result<Lab> {
 
 /// Runs the experiments; the verdict is the exit code.
 pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
+    Ok(match run_journal(args).await? {
+        Ran::Journal(j) => j.verdict,
+        Ran::Not(v) => v,
+    })
+}
+
+/// What [`run_journal`] came to.
+pub enum Ran {
+    /// The experiments ran: their journal.
+    Journal(Journal),
+    /// Nothing ran: files refused (an error) or only checked (held).
+    Not(Verdict),
+}
+
+/// Runs the experiments and returns their journal.
+pub async fn run_journal(args: RunArgs) -> anyhow::Result<Ran> {
     let lab = match model(&args) {
         Ok(lab) => Arc::new(lab),
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(Verdict::Error);
+            return Ok(Ran::Not(Verdict::Error));
         }
     };
     // Every file is checked before any lab starts.
@@ -71,7 +87,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
         for b in &bad {
             eprintln!("error: {b}");
         }
-        return Ok(Verdict::Error);
+        return Ok(Ran::Not(Verdict::Error));
     }
     if args.check {
         println!(
@@ -79,7 +95,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
             args.files.len(),
             lab.file.display()
         );
-        return Ok(Verdict::Held);
+        return Ok(Ran::Not(Verdict::Held));
     }
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -88,7 +104,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
     if args.attach {
         let state = LabState::load(&args.state_dir)?;
         let lab = endpoints(&state, &args.state_dir, lab);
-        return Ok(chaoslab_experiment::run_files(&args.files, &lab, &args.options, cancel).await);
+        return Ok(Ran::Journal(
+            chaoslab_experiment::run_files_journal(&args.files, &lab, &args.options, cancel).await,
+        ));
     }
     let dir = tempfile::tempdir()?;
     let opts = up::UpOptions {
@@ -107,8 +125,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Verdict> {
     let running = up::start(&opts).await?;
     let endpoints = endpoints(&running.state, dir.path(), running.lab.clone());
     let lab = running;
-    let verdict =
-        chaoslab_experiment::run_files(&args.files, &endpoints, &args.options, cancel).await;
+    let journal =
+        chaoslab_experiment::run_files_journal(&args.files, &endpoints, &args.options, cancel)
+            .await;
     lab.stop().await;
-    Ok(verdict)
+    Ok(Ran::Journal(journal))
 }

@@ -199,7 +199,7 @@ pub struct Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn push(&self, undo: Undo) {
+    pub(crate) fn push(&self, undo: Undo) {
         self.ledger
             .lock()
             .unwrap_or_else(|e| e.into_inner())

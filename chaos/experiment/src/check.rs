@@ -128,6 +128,15 @@ fn probe(p: &Spanned<Probe>, base: &str, lab: &Lab) -> Checked {
         http,
         before,
     )?;
+    if let Some(w) = p.value.weight_spanned()
+        && !(w.value.is_finite() && w.value >= 0.0)
+    {
+        return Err(Issue::at(
+            w,
+            format!("{base}.weight"),
+            format!("must be a number of 0 or more, got {}", w.value),
+        ));
+    }
     match &p.value {
         Probe::Slo(s) => known(
             &s.journey,

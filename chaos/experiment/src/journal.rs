@@ -127,6 +127,9 @@ pub struct ExperimentRecord {
     pub error: Option<String>,
     pub started_unix_ms: u64,
     pub duration_ms: u64,
+    /// The resilience score (weighted probe success); none when no probe was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<crate::score::Score>,
     pub steps: Vec<Step>,
 }
 
@@ -138,6 +141,9 @@ pub struct Journal {
     pub verdict: Verdict,
     pub started_unix_ms: u64,
     pub duration_ms: u64,
+    /// The run's resilience score over every experiment's probes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<crate::score::Score>,
     pub experiments: Vec<ExperimentRecord>,
 }
 

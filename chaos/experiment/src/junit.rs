@@ -110,6 +110,21 @@ pub fn render(journal: &Journal) -> Result<String, std::io::Error> {
                     .with_attribute(("errors", errors.as_str()))
                     .with_attribute(("time", secs(e.duration_ms).as_str()))
                     .write_inner_content(|w| {
+                        if let Some(sc) = &e.score {
+                            w.create_element("properties").write_inner_content(|w| {
+                                for (name, value) in [
+                                    ("resilience_score", sc.percent),
+                                    ("resilience_score_held_weight", sc.held_weight),
+                                    ("resilience_score_total_weight", sc.total_weight),
+                                ] {
+                                    w.create_element("property")
+                                        .with_attribute(("name", name))
+                                        .with_attribute(("value", value.to_string().as_str()))
+                                        .write_empty()?;
+                                }
+                                Ok(())
+                            })?;
+                        }
                         for c in cases {
                             let el = w
                                 .create_element("testcase")

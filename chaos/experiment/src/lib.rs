@@ -21,6 +21,8 @@
 
 pub mod act;
 pub mod check;
+pub mod clock;
+pub mod compare;
 pub mod duration;
 pub mod error;
 pub mod journal;
@@ -31,11 +33,13 @@ pub mod lock;
 pub mod model;
 pub mod names;
 pub mod observe;
+pub mod pair;
 pub mod parse;
 pub mod record;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod score;
 pub mod tolerance;
 
 pub use error::{ExperimentError, RunError};

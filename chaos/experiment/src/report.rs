@@ -73,11 +73,22 @@ pub fn render(journal: &Journal) -> String {
         journal.experiments.len(),
         journal.duration_ms as f64 / 1000.0
     );
-    out.push_str("| experiment | file | verdict | duration |\n|---|---|---|---|\n");
-    for e in &journal.experiments {
+    if let Some(sc) = &journal.score {
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {:.1} s |",
+            "Resilience score: **{}%** (probes that held, by weight: {} of {})\n",
+            sc.percent, sc.held_weight, sc.total_weight
+        );
+    }
+    out.push_str("| experiment | file | verdict | score | duration |\n|---|---|---|---|---|\n");
+    for e in &journal.experiments {
+        let score = e
+            .score
+            .as_ref()
+            .map_or("-".to_string(), |s| format!("{}%", s.percent));
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {score} | {:.1} s |",
             e.title,
             e.file.display(),
             e.verdict.as_str(),
@@ -98,12 +109,17 @@ pub fn render(journal: &Journal) -> String {
         let rows = probe_rows(e);
         if !rows.is_empty() {
             out.push_str(
-                "| probe | tolerance | before | during | after |\n|---|---|---|---|---|\n",
+                "| probe | weight | tolerance | before | during | after |\n|---|---|---|---|---|---|\n",
             );
             for r in &rows {
+                let weight = e
+                    .score
+                    .as_ref()
+                    .and_then(|s| s.probes.iter().find(|p| p.probe == r.probe))
+                    .map_or("-".to_string(), |p| p.weight.to_string());
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {weight} | {} | {} | {} | {} |",
                     r.probe,
                     r.tolerance.replace('|', "\\|"),
                     cell(&r.readings[0]),

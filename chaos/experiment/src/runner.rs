@@ -126,7 +126,15 @@ pub async fn run_files_journal(
                     }
                     println!("== {} ({})", exp.title, file.display());
                     let rec = run_one(file, exp, &lab, opts, &mut cancel).await;
-                    println!("== {}: {}", exp.title, rec.verdict.as_str());
+                    match &rec.score {
+                        Some(sc) => println!(
+                            "== {}: {} (resilience score {}%)",
+                            exp.title,
+                            rec.verdict.as_str(),
+                            sc.percent
+                        ),
+                        None => println!("== {}: {}", exp.title, rec.verdict.as_str()),
+                    }
                     records.push(rec);
                 }
             }
@@ -146,6 +154,7 @@ pub async fn run_files_journal(
         verdict,
         started_unix_ms,
         duration_ms: started.elapsed().as_millis() as u64,
+        score: crate::score::run(records.iter().filter_map(|r| r.score.as_ref())),
         experiments: records,
     };
     if let Err(e) = write_outputs(&journal, opts) {
@@ -177,6 +186,7 @@ fn not_run(file: &Path, title: &str, error: String) -> ExperimentRecord {
         error: Some(error),
         started_unix_ms: unix_ms(),
         duration_ms: 0,
+        score: None,
         steps: Vec::new(),
     }
 }
@@ -314,6 +324,7 @@ async fn run_one<F: Future<Output = ()>>(
     if let Some(e) = &error {
         eprintln!("error: {}: {e}", file.display());
     }
+    let steps = rec.steps();
     ExperimentRecord {
         file: file.to_path_buf(),
         title: exp.title.clone(),
@@ -322,13 +333,26 @@ async fn run_one<F: Future<Output = ()>>(
         error: error.map(|e| e.to_string()),
         started_unix_ms: rec.start_unix_ms,
         duration_ms: rec.start().elapsed().as_millis() as u64,
-        steps: rec.steps(),
+        score: crate::score::experiment(exp, &steps),
+        steps,
     }
 }
 
 /// Setup, before, method (with continuous checks), after.
 async fn body(exp: &Experiment, actor: &Actor<'_>, rec: &Recorder) -> Result<(), RunError> {
     let scale = actor.scale;
+    let began = Instant::now();
+    if let Some(note) = crate::clock::scale_services(actor).await {
+        rec.step(
+            StepPhase::Setup,
+            "settings",
+            "the lab's clocks at the run's time scale",
+            began,
+            StepStatus::Ok,
+            Some(note),
+            Vec::new(),
+        );
+    }
     if let Some(load) = &exp.load {
         let began = Instant::now();
         let step = Action::Load(crate::model::actions::LoadStep {
@@ -499,7 +523,8 @@ async fn rollbacks(exp: &Experiment, actor: &Actor<'_>, rec: &Recorder) -> Resul
     let undos: Vec<Undo> =
         std::mem::take(&mut *actor.ledger.lock().unwrap_or_else(|e| e.into_inner()));
     let mut first = None;
-    for undo in undos.iter().rev() {
+    let skip = crate::clock::superseded(&undos);
+    for (undo, _) in undos.iter().zip(skip).rev().filter(|(_, s)| !s) {
         let began = Instant::now();
         let r = undo.run(actor.lab).await;
         let (status, message) = match &r {

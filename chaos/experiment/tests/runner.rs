@@ -137,12 +137,18 @@ async fn a_hypothesis_that_holds_exits_0_and_the_outputs_say_so() {
 
     let report = std::fs::read_to_string(o.report.as_ref().unwrap()).unwrap();
     assert!(
-        report.contains("| probe | tolerance | before | during | after |"),
+        report.contains("| probe | weight | tolerance | before | during | after |"),
         "{report}"
     );
     assert!(
-        report.contains("| checkout error_rate | <= 0.05 | 0.01 ✓ | 0.01 ✓ | 0.01 ✓ |"),
+        report.contains("| checkout error_rate | 1 | <= 0.05 | 0.01 ✓ | 0.01 ✓ | 0.01 ✓ |"),
         "{report}"
+    );
+    assert!(report.contains("Resilience score: **100%**"), "{report}");
+    let xml = std::fs::read_to_string(o.junit.as_ref().unwrap()).unwrap();
+    assert!(
+        xml.contains(r#"<property name="resilience_score" value="100"/>"#),
+        "{xml}"
     );
 
     // The load rate was set, then put back; the fault was cleared.
@@ -196,6 +202,10 @@ async fn a_hypothesis_that_fails_exits_1_and_the_rollbacks_restore_the_policy() 
     assert_eq!((failures, errors), (1, 0));
     let report = std::fs::read_to_string(o.report.as_ref().unwrap()).unwrap();
     assert!(report.contains("0.6 ✗"), "{report}");
+    // One probe of two (weight 1 each) was out once: the score is 50%.
+    assert_eq!(j["score"]["percent"], 50.0);
+    assert_eq!(j["experiments"][0]["score"]["percent"], 50.0);
+    assert!(report.contains("Resilience score: **50%**"), "{report}");
 }
 
 #[tokio::test]

@@ -55,6 +55,8 @@ pub(super) struct RawService {
     pub request_deadline_ms: Option<u64>,
     pub honour_idempotency_keys: Option<bool>,
     pub dead_letter_queue: Option<bool>,
+    pub time_scale: Option<f64>,
+    pub max_concurrent_requests: Option<u64>,
     /// A policy patch per dependency, on top of `[defaults]`.
     #[serde(default)]
     pub dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,

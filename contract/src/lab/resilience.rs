@@ -1,6 +1,7 @@
 //! Resilience defaults and per-service settings: `[defaults]` (a policy
 //! patch for every dependency), a service's `propagate_deadline`,
-//! `request_deadline_ms`, `honour_idempotency_keys`, `dead_letter_queue`, and
+//! `request_deadline_ms`, `honour_idempotency_keys`, `dead_letter_queue`,
+//! `time_scale`, `max_concurrent_requests`, and
 //! `[services.X.dependencies.Y]` (a patch on top of the defaults). A
 //! `--config` file with only these keys is an overlay on the lab's.
 
@@ -21,6 +22,8 @@ pub struct SettingsPatch {
     pub request_deadline_ms: Option<u64>,
     pub honour_idempotency_keys: Option<bool>,
     pub dead_letter_queue: Option<bool>,
+    pub time_scale: Option<f64>,
+    pub max_concurrent_requests: Option<u64>,
 }
 
 impl SettingsPatch {
@@ -36,6 +39,10 @@ impl SettingsPatch {
             .honour_idempotency_keys
             .or(self.honour_idempotency_keys);
         self.dead_letter_queue = over.dead_letter_queue.or(self.dead_letter_queue);
+        self.time_scale = over.time_scale.or(self.time_scale);
+        self.max_concurrent_requests = over
+            .max_concurrent_requests
+            .or(self.max_concurrent_requests);
     }
 }
 
@@ -108,6 +115,8 @@ impl Resilience {
                 request_deadline_ms: svc.request_deadline_ms,
                 honour_idempotency_keys: svc.honour_idempotency_keys,
                 dead_letter_queue: svc.dead_letter_queue,
+                time_scale: svc.time_scale,
+                max_concurrent_requests: svc.max_concurrent_requests,
             };
             next.add_service(name, settings, &svc.dependencies, deps, &at)?;
         }
@@ -191,6 +200,8 @@ struct RawOverlayService {
     request_deadline_ms: Option<u64>,
     honour_idempotency_keys: Option<bool>,
     dead_letter_queue: Option<bool>,
+    time_scale: Option<f64>,
+    max_concurrent_requests: Option<u64>,
     #[serde(default)]
     dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
 }

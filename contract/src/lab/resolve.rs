@@ -39,6 +39,8 @@ pub(super) fn lab(file: &str, text: &str, dir: &Path) -> Result<Lab, FileError> 
             request_deadline_ms: s.request_deadline_ms,
             honour_idempotency_keys: s.honour_idempotency_keys,
             dead_letter_queue: s.dead_letter_queue,
+            time_scale: s.time_scale,
+            max_concurrent_requests: s.max_concurrent_requests,
         };
         let deps = services[name.get_ref()].dependency_names();
         resilience.add_service(name, settings, &s.dependencies, &deps, &at)?;

@@ -325,7 +325,9 @@ fn the_settings_patch_names_the_admin_apis_settings() {
             "propagate_deadline",
             "request_deadline_ms",
             "honour_idempotency_keys",
-            "dead_letter_queue"
+            "dead_letter_queue",
+            "time_scale",
+            "max_concurrent_requests"
         ]
     );
     assert_eq!(SettingsPatch::fields(), names::<ServiceSettings>());

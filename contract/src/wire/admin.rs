@@ -36,6 +36,15 @@ pub struct ServiceSettings {
     /// An event consumer: move a message that keeps failing to the
     /// dead-letter queue (off: it is retried forever and the queue stalls).
     pub dead_letter_queue: bool,
+    /// How fast the service's own clocks run for the experiment driving it:
+    /// durations a lesson depends on (inventory's reservation expiry) are
+    /// multiplied by it, so a run at `--time-scale 0.5` sees them halved
+    /// like its waits. 1 by default; the runner sets it and puts it back.
+    pub time_scale: f64,
+    /// Requests served at once (the business routes); the rest wait for a
+    /// free worker, up to the kit's queue cap, then get a 503. Models a
+    /// server with a fixed pool of worker threads; `None`: no limit.
+    pub max_concurrent_requests: Option<u64>,
 }
 
 impl Default for ServiceSettings {
@@ -45,11 +54,24 @@ impl Default for ServiceSettings {
             request_deadline_ms: None,
             honour_idempotency_keys: true,
             dead_letter_queue: true,
+            time_scale: 1.0,
+            max_concurrent_requests: None,
         }
     }
 }
 
 impl ServiceSettings {
+    /// `d` at this service's time scale (a scale that is not a positive
+    /// finite number counts as 1).
+    pub fn scaled(&self, d: std::time::Duration) -> std::time::Duration {
+        let s = self.time_scale;
+        if s.is_finite() && s > 0.0 {
+            d.mul_f64(s.min(1000.0))
+        } else {
+            d
+        }
+    }
+
     /// These settings with the fields of a JSON object over them (what
     /// `PUT /admin/settings` does); an unknown field or a value of the wrong
     /// type is an error naming it.

@@ -49,6 +49,12 @@ impl LabConfig {
         if let Some(d) = patch.dead_letter_queue {
             settings.dead_letter_queue = d;
         }
+        if let Some(t) = patch.time_scale {
+            settings.time_scale = t;
+        }
+        settings.max_concurrent_requests = patch
+            .max_concurrent_requests
+            .or(settings.max_concurrent_requests);
         settings.request_deadline_ms = patch.request_deadline_ms.or(settings.request_deadline_ms);
         let policies = self
             .resilience

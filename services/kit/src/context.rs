@@ -15,6 +15,8 @@ pub struct ServiceCtx {
     /// Bearer token that opens `/admin` to non-loopback callers.
     pub admin_token: Option<String>,
     settings: RwLock<ServiceSettings>,
+    /// The requests being served, for `max_concurrent_requests`.
+    pub workers: crate::workers::Workers,
 }
 
 impl ServiceCtx {
@@ -27,6 +29,7 @@ impl ServiceCtx {
                 .ok()
                 .filter(|t| !t.is_empty()),
             settings: RwLock::new(settings),
+            workers: Default::default(),
         })
     }
 

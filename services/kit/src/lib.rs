@@ -22,3 +22,4 @@ pub mod names;
 pub mod ops;
 pub mod serve;
 pub mod telemetry;
+pub mod workers;

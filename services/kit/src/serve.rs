@@ -16,6 +16,11 @@ pub fn app(
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> Router {
     business
+        // Inside `observe`: the wait for a worker is part of the request.
+        .route_layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            crate::workers::limit,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(ctx.clone(), observe))
         .merge(admin::router(ctx))
         .merge(ops::router(ready, metrics))

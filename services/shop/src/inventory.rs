@@ -6,9 +6,11 @@
 //! | `POST /reservations {"order_id","items":[{"product_id","quantity"}]}` | 201 `{"reservation_id"}`; idempotent per order; 409 when short |
 //! | `POST /reservations/{id}/commit` | the stock is sold |
 //! | `DELETE /reservations/{id}` | released (compensation); 204 |
+//! | `GET /reservations` | `{"open","units"}`: uncommitted reservations and the units they hold |
 //!
-//! An uncommitted reservation is released by itself after `RESERVATION_TTL`,
-//! so stock held by a crashed saga comes back.
+//! An uncommitted reservation is released by itself after `RESERVATION_TTL`
+//! (times the service's `time_scale` setting, so a run at half time sees
+//! half the expiry), so stock held by a crashed saga comes back.
 
 use crate::{error::ApiError, error::parse_json, seed};
 use axum::{
@@ -80,7 +82,7 @@ pub fn router(ctx: Arc<ServiceCtx>) -> Router {
     tokio::spawn(reap(Arc::downgrade(&store)));
     Router::new()
         .route("/stock/{id}", get(stock))
-        .route("/reservations", post(reserve))
+        .route("/reservations", post(reserve).get(held))
         .route("/reservations/{id}/commit", post(commit))
         .route("/reservations/{id}", axum::routing::delete(release))
         .with_state(Inventory { ctx, store })
@@ -176,7 +178,7 @@ async fn reserve(
     }
     st.next += 1;
     let id = format!("res-{}", st.next);
-    let expires = Instant::now() + RESERVATION_TTL;
+    let expires = Instant::now() + s.ctx.settings().scaled(RESERVATION_TTL);
     st.reservations.insert(
         id.clone(),
         Reservation {
@@ -187,6 +189,17 @@ async fn reserve(
         },
     );
     Ok((StatusCode::CREATED, Json(json!({ "reservation_id": id }))))
+}
+
+/// What uncommitted reservations hold now.
+async fn held(State(s): State<Inventory>) -> Json<Value> {
+    let st = s.lock();
+    let open: Vec<&Reservation> = st.reservations.values().filter(|r| !r.committed).collect();
+    let units: u64 = open
+        .iter()
+        .flat_map(|r| r.items.iter().map(|i| i.quantity))
+        .sum();
+    Json(json!({ "open": open.len(), "units": units }))
 }
 
 async fn commit(

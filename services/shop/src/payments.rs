@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `POST /charges {"order_id","user_id","amount_cents"}` | 201 `{"charge_id","status"}`; with `Idempotency-Key`, the same key charges once (the replay answers 200 and `"replayed": true`, and a concurrent duplicate waits for the first) |
 //! | `GET /charges?order_id=` | the charges made, for audits and tests |
+//! | `GET /charges/audit` | `{"charges","orders","orders_charged_more_than_once","extra_charges"}`: duplicate charges counted per order |
 //! | `POST /charges/{id}/refund` | refunds (compensation) |
 //!
 //! The provider takes 20 ms plus an exponential tail (mean 15 ms), and
@@ -15,7 +16,7 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
-    routing::post,
+    routing::{get, post},
 };
 use chaoslab_kit::context::ServiceCtx;
 use rand::RngExt;
@@ -58,6 +59,7 @@ struct Payments {
 pub fn router(ctx: Arc<ServiceCtx>) -> Router {
     Router::new()
         .route("/charges", post(charge).get(list))
+        .route("/charges/audit", get(audit))
         .route("/charges/{id}/refund", post(refund))
         .with_state(Payments {
             ctx,
@@ -162,6 +164,24 @@ async fn list(State(s): State<Payments>, Query(q): Query<ListQuery>) -> Json<Val
         .filter(|c| q.order_id.as_ref().is_none_or(|o| &c.order_id == o))
         .collect();
     Json(json!(charges))
+}
+
+/// Duplicate charges, counted per order: an order charged more than once
+/// (refunds aside) is a customer who paid twice.
+async fn audit(State(s): State<Payments>) -> Json<Value> {
+    let l = s.lock();
+    let mut per_order: HashMap<&str, u64> = HashMap::new();
+    for c in l.charges.iter().filter(|c| c.status == "succeeded") {
+        *per_order.entry(c.order_id.as_str()).or_default() += 1;
+    }
+    let twice = per_order.values().filter(|&&n| n > 1).count();
+    let extra: u64 = per_order.values().map(|n| n.saturating_sub(1)).sum();
+    Json(json!({
+        "charges": l.charges.len(),
+        "orders": per_order.len(),
+        "orders_charged_more_than_once": twice,
+        "extra_charges": extra,
+    }))
 }
 
 async fn refund(

@@ -2,7 +2,8 @@
 //!
 //! Each probe is a one-key map naming its kind (`slo`, `metric`, `http`,
 //! `resilience`, `trace`); every kind has a `name` (optional), a `tolerance`
-//! and `when` (the phases it is checked in, all three by default).
+//! `when` (the phases it is checked in, all three by default) and `weight`
+//! (its share of the resilience score, 1 by default; see [`crate::score`]).
 
 use std::collections::BTreeMap;
 
@@ -75,6 +76,9 @@ pub struct SloProbe {
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,
+    /// How much the probe counts in the run's resilience score (1 when absent).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// How the hub combines matching series: the hub's own query type.
@@ -102,6 +106,9 @@ pub struct MetricProbe {
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,
+    /// How much the probe counts in the run's resilience score (1 when absent).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// `http`: a request to a service; the tolerance may judge the status, the
@@ -142,6 +149,9 @@ pub struct HttpProbe {
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,
+    /// How much the probe counts in the run's resilience score (1 when absent).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// `resilience`: a field of a dependency's status on a service's admin API.
@@ -161,6 +171,9 @@ pub struct ResilienceProbe {
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,
+    /// How much the probe counts in the run's resilience score (1 when absent).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// `trace`: the number of traces the hub holds that match a filter.
@@ -187,6 +200,9 @@ pub struct TraceProbe {
     pub tolerance: Spanned<Tolerance>,
     #[serde(default)]
     pub when: Option<Vec<Phase>>,
+    /// How much the probe counts in the run's resilience score (1 when absent).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 impl Probe {
@@ -236,6 +252,22 @@ impl Probe {
             Probe::Resilience(p) => &p.tolerance,
             Probe::Trace(p) => &p.tolerance,
         }
+    }
+
+    /// The weight as written, if any.
+    pub fn weight_spanned(&self) -> Option<&Spanned<f64>> {
+        match self {
+            Probe::Slo(p) => p.weight.as_ref(),
+            Probe::Metric(p) => p.weight.as_ref(),
+            Probe::Http(p) => p.weight.as_ref(),
+            Probe::Resilience(p) => p.weight.as_ref(),
+            Probe::Trace(p) => p.weight.as_ref(),
+        }
+    }
+
+    /// Its share of the resilience score: the weight given, else 1.
+    pub fn weight(&self) -> f64 {
+        self.weight_spanned().map_or(1.0, |w| w.value)
     }
 
     /// Whether the probe is checked in `phase`.
