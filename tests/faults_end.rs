@@ -286,14 +286,15 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
         .expect("released when the fault was removed");
     assert_eq!(r.status(), 200);
 
-    // And a latency that overflows with its jitter is refused, not added.
+    // And a latency that overflows with its jitter is refused by the
+    // agent, by the same rule the service applies, before it is forwarded.
     let (s, v) = lab.post_agent("/chaos/services/payments/faults",
         json!({"kind": "latency", "latency_ms": 18446744073709551605u64, "jitter_ms": 11, "duration_ms": 2000}),
     )
     .await;
     assert_eq!(s, 400, "{v}");
     assert!(
-        v["reason"]
+        v["error"]
             .as_str()
             .unwrap()
             .contains("latency_ms + jitter_ms"),

@@ -100,7 +100,21 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub(crate) struct Core {
     base: String,
     token: Option<String>,
+    /// Per request; a call may give its own.
+    timeout: Duration,
     http: reqwest::Client,
+}
+
+/// The HTTP client every [`Core`] shares (its connection pool, TLS set-up),
+/// built once: a client built per call costs more than a loopback call.
+fn shared_http() -> reqwest::Client {
+    static HTTP: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .build()
+            .unwrap_or_default()
+    });
+    HTTP.clone()
 }
 
 /// The user agent of every client.
@@ -111,17 +125,14 @@ impl Core {
         Self {
             base: base.trim_end_matches('/').to_string(),
             token: None,
-            http: reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .timeout(timeout)
-                .build()
-                .unwrap_or_default(),
+            timeout,
+            http: shared_http(),
         }
     }
 
-    pub(crate) fn with_timeout(self, timeout: Duration) -> Self {
-        let token = self.token.clone();
-        Self::new(&self.base, timeout).with_token(token)
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     pub(crate) fn with_http(mut self, http: reqwest::Client) -> Self {
@@ -145,7 +156,7 @@ impl Core {
     fn request(&self, method: Method, path: &str) -> (String, RequestBuilder) {
         let url = self.url(path);
         let call = format!("{method} {url}");
-        let req = self.http.request(method, url);
+        let req = self.http.request(method, url).timeout(self.timeout);
         let req = match &self.token {
             Some(token) => req.bearer_auth(token),
             None => req,

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chaoslab_contract::client::{DownHow, ToxicAdded};
-use chaoslab_contract::wire::admin::{PolicyPatch, ServiceFaultRequest, ServiceSettings};
+use chaoslab_contract::wire::admin::{PolicyPatch, ServiceFaultRequest};
 use chaoslab_contract::wire::agent::ToxicSpec;
 use chaoslab_contract::wire::faults::{ProcessFaultSpec, TimedToxic};
 use chaoslab_contract::wire::http_fault::HttpFaultSpec;
@@ -43,7 +43,8 @@ pub enum Undo {
     /// Settings as they were.
     Settings {
         service: String,
-        previous: ServiceSettings,
+        /// The changed fields with their values before (a patch).
+        previous: Value,
     },
     /// A paused process.
     Resume { service: String },
@@ -92,7 +93,7 @@ impl Undo {
                 .map(drop)?),
             Undo::Settings { service, previous } => Ok(lab
                 .service(service)?
-                .put_settings(previous)
+                .patch_settings(previous)
                 .await
                 .map(drop)?),
             Undo::Resume { service } => {
@@ -241,15 +242,21 @@ impl Actor<'_> {
             Action::Settings(s) => {
                 let svc = self.lab.service(&s.service.value)?;
                 let patch = Value::Object(s.set.value.clone().into_iter().collect());
-                let previous = svc.settings().await?;
-                let next = previous
-                    .patched(&patch)
-                    .map_err(|e| RunError::call(format!("{} settings", s.service.value), e))?;
+                let current = serde_json::to_value(svc.settings().await?)
+                    .map_err(|e| RunError::Lab(format!("the settings as JSON: {e}")))?;
+                // The undo puts back only what this step changes.
+                let previous = Value::Object(
+                    s.set
+                        .value
+                        .keys()
+                        .map(|k| (k.clone(), current.get(k).cloned().unwrap_or(Value::Null)))
+                        .collect(),
+                );
                 self.push(Undo::Settings {
                     service: s.service.value.clone(),
                     previous,
                 });
-                svc.put_settings(&next).await?;
+                svc.patch_settings(&patch).await?;
                 Ok(None)
             }
             Action::Process(p) => {

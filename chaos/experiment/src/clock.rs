@@ -7,7 +7,7 @@
 //! Also: which undos a later one makes redundant ([`superseded`]), so the
 //! rollbacks restore each thing once, to what it was before the run.
 
-use chaoslab_contract::wire::admin::ServiceSettings;
+use serde_json::json;
 
 use crate::act::{Actor, Undo};
 
@@ -23,15 +23,15 @@ pub async fn scale_services(actor: &Actor<'_>) -> Option<String> {
         if (before.time_scale - actor.scale).abs() < 1e-9 {
             continue;
         }
-        let next = ServiceSettings {
-            time_scale: actor.scale,
-            ..before.clone()
-        };
         actor.push(Undo::Settings {
             service: svc.name().to_string(),
-            previous: before,
+            previous: json!({ "time_scale": before.time_scale }),
         });
-        if svc.put_settings(&next).await.is_ok() {
+        if svc
+            .patch_settings(&json!({ "time_scale": actor.scale }))
+            .await
+            .is_ok()
+        {
             scaled.push(svc.name().to_string());
         }
     }
@@ -48,7 +48,14 @@ fn key(u: &Undo) -> Option<String> {
             dependency,
             ..
         } => Some(format!("policy {service} {dependency}")),
-        Undo::Settings { service, .. } => Some(format!("settings {service}")),
+        // A settings undo restores the fields it names.
+        Undo::Settings { service, previous } => {
+            let fields: Vec<&str> = previous
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            Some(format!("settings {service} {}", fields.join(",")))
+        }
         Undo::LoadRate { .. } => Some("load".into()),
         _ => None,
     }

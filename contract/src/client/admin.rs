@@ -106,6 +106,15 @@ impl AdminClient {
             .await
     }
 
+    /// `PUT /admin/settings` with only the fields of `patch` (a JSON
+    /// object): the others are left as they are, and a service that has
+    /// fewer settings than [`ServiceSettings`] is never sent the rest.
+    pub async fn patch_settings(&self, patch: &serde_json::Value) -> Result<ServiceSettings> {
+        self.core
+            .json(Method::PUT, "/admin/settings", Some(patch))
+            .await
+    }
+
     /// `GET /admin/faults`: the faults still running.
     pub async fn faults(&self) -> Result<Vec<FaultView>> {
         self.core.get("/admin/faults").await
