@@ -286,7 +286,14 @@ async fn in_service_faults_reach_a_services_admin_api_with_the_admin_token() {
                     .and_then(|v| v.to_str().ok())
                     .map(String::from);
                 record.lock().unwrap().push(auth);
-                (axum::http::StatusCode::CREATED, Json(json!({ "id": "1" })))
+                (
+                    axum::http::StatusCode::CREATED,
+                    // A service's view of the fault it took, as the admin API answers.
+                    Json(json!({
+                        "id": "1", "target": "orders", "kind": "error_rate", "rate": 0.5,
+                        "status": 500, "duration_ms": 1000, "remaining_ms": 1000, "started_at": 0.0
+                    })),
+                )
             }
         }),
     );

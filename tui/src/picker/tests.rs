@@ -44,7 +44,7 @@ fn process_kinds_target_services() {
     };
     assert_eq!(service, "bravo");
     assert_eq!(spec.action, ProcessAction::Kill);
-    assert_eq!(req.describe(), "kill on gateway");
+    assert_eq!(req.describe(), "kill on bravo");
     p.duration = DURATIONS_S.iter().position(|d| *d == 0).unwrap();
     assert!(matches!(
         p.request(),
@@ -103,5 +103,5 @@ fn every_toxic_of_the_registry_is_offered_and_its_request_is_valid() {
     // A toxic with presets shows its attribute, its unit and the first preset.
     p.kind = 0;
     assert_eq!(p.kind().name(), "latency");
-    assert_eq!(p.summary(), "latency on users latency 100ms for 30s");
+    assert_eq!(p.summary(), "latency on foxtrot latency 100ms for 30s");
 }
