@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::{
     Lab,
-    broker::{jetstream_of, messages, nats_installed},
+    broker::{first_messages, jetstream_of, messages, nats_installed},
     eventually,
 };
 
@@ -45,18 +45,7 @@ async fn a_checkout_publishes_order_placed_once_with_its_trace_context() {
     assert_eq!(status, 201, "{body}");
     let order = body["order_id"].as_str().unwrap().to_string();
     let js = jetstream_of(&lab, "broker").await;
-    let found = eventually(
-        "order.placed in the stream",
-        Duration::from_secs(10),
-        || {
-            let js = js.clone();
-            async move {
-                let all = messages(&js, "ORDERS").await;
-                (!all.is_empty()).then_some(all)
-            }
-        },
-    )
-    .await;
+    let found = first_messages(&js, "ORDERS", Duration::from_secs(10)).await;
     assert_eq!(found.len(), 1, "one event for one order");
     let m = &found[0];
     assert_eq!(m.subject.as_str(), "order.placed");
@@ -107,18 +96,7 @@ async fn with_the_broker_down_checkout_answers_and_the_outbox_delivers_later() {
     })
     .await;
     let js = jetstream_of(&lab, "broker").await;
-    let found = eventually(
-        "order.placed after the outage",
-        Duration::from_secs(15),
-        || {
-            let js = js.clone();
-            async move {
-                let all = messages(&js, "ORDERS").await;
-                (!all.is_empty()).then_some(all)
-            }
-        },
-    )
-    .await;
+    let found = first_messages(&js, "ORDERS", Duration::from_secs(15)).await;
     let ids: Vec<&str> = found
         .iter()
         .filter_map(|m| header(m, "Nats-Msg-Id"))

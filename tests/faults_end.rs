@@ -271,8 +271,10 @@ async fn a_request_held_by_a_service_latency_fault_wakes_when_the_fault_ends() {
         .await;
     assert_eq!(s, 201, "{v}");
     let held = tokio::spawn(lab.http.get(&url).timeout(Duration::from_secs(20)).send());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!held.is_finished(), "the request is held");
+    chaoslab_testkit::holds_for("the request is held", Duration::from_millis(300), || {
+        std::future::ready(!held.is_finished())
+    })
+    .await;
     let r = lab
         .http
         .delete(format!("{}/chaos/faults", lab.agent()))

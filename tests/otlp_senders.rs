@@ -28,18 +28,37 @@ struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        chaoslab_testkit::process::stop(&mut self.0, Duration::from_secs(5));
     }
+}
+
+/// The senders, or `None` after a SKIPPED line; under CI a missing sender
+/// fails the test (`.ci/run` installs them).
+fn installed<T>(test: &str, found: Result<T, String>) -> Option<T> {
+    match found {
+        Ok(t) => Some(t),
+        Err(why) => {
+            eprintln!("SKIPPED {test}: the OTLP senders are not installed: {why}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "under CI the senders must be installed by .ci/run: {why}"
+            );
+            None
+        }
+    }
+}
+
+/// `chaoslab watch --headless` on free ports: the process (stopped when
+/// dropped) and its API, OTLP/gRPC and OTLP/HTTP addresses.
+fn start_watch() -> (Killed, String, String, String) {
+    let mut watch = Command::new(exe())
+        .args(["watch", "--headless", "--ephemeral-ports"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start chaoslab watch");
+    let (api, grpc, http) = read_until(&mut watch, addresses);
+    (Killed(watch), api, grpc, http)
 }
 
 fn root() -> PathBuf {
@@ -130,27 +149,10 @@ fn snapshot(api: &str, screen: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_node_sdks_appear_with_red_edges_logs_and_their_languages() {
-    let (python, node_dir) = match senders() {
-        Ok(s) => s,
-        Err(why) => {
-            eprintln!(
-                "SKIPPED python_and_node_sdks_...: the OTLP senders are not installed: {why}"
-            );
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "under CI the senders must be installed by .ci/run: {why}"
-            );
-            return;
-        }
+    let Some((python, node_dir)) = installed("python_and_node_sdks_...", senders()) else {
+        return;
     };
-    let mut watch = Command::new(exe())
-        .args(["watch", "--headless", "--ephemeral-ports"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start chaoslab watch");
-    let (api, grpc, http) = read_until(&mut watch, addresses);
-    let _watch = Killed(watch);
+    let (_watch, api, grpc, http) = start_watch();
 
     let mut node = Command::new("node")
         .arg("send.js")
@@ -339,25 +341,10 @@ fn naming<'a>(text: &'a str, names: &[String]) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_fed_only_by_a_python_app_shows_that_app_and_no_shop_names() {
-    let python = match python_sender() {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("SKIPPED a_watch_fed_only_by_a_python_app_...: {why}");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "under CI the Python sender must be installed by .ci/run: {why}"
-            );
-            return;
-        }
+    let Some(python) = installed("a_watch_fed_only_by_a_python_app_...", python_sender()) else {
+        return;
     };
-    let mut watch = Command::new(exe())
-        .args(["watch", "--headless", "--ephemeral-ports"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start chaoslab watch");
-    let (api, grpc, _) = read_until(&mut watch, addresses);
-    let _watch = Killed(watch);
+    let (_watch, api, grpc, _) = start_watch();
     let py = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .arg(root().join("tests/otlp/python/send.py"))

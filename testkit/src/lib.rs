@@ -2,6 +2,8 @@
 //!
 //! - [`eventually`]: wait for a condition with a deadline (never a bare
 //!   sleep); [`holds_for`]: a condition that must keep holding.
+//! - [`process`]: a child process's exit awaited with a deadline, and a
+//!   stop that always ends it (SIGTERM, then SIGKILL).
 //! - [`servers`]: real TCP servers on port 0 (an echo server, a server that
 //!   sends a payload) for proxies to sit in front of.
 //!
@@ -9,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod process;
 pub mod servers;
 mod wait;
 

@@ -51,3 +51,16 @@ pub async fn messages(
     }
     out
 }
+
+/// The messages of `stream` once it has any, waiting up to `within`.
+pub async fn first_messages(
+    js: &jetstream::Context,
+    stream: &str,
+    within: std::time::Duration,
+) -> Vec<jetstream::message::StreamMessage> {
+    super::eventually(&format!("messages in {stream}"), within, || async {
+        let all = messages(js, stream).await;
+        (!all.is_empty()).then_some(all)
+    })
+    .await
+}

@@ -191,18 +191,11 @@ impl Service {
 
     /// Sends SIGTERM and waits up to `timeout` for the exit; the exit status.
     pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
+        chaoslab_testkit::process::signal_and_wait(
+            &mut self.child,
             nix::sys::signal::Signal::SIGTERM,
-        );
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+            timeout,
+        )
     }
 }
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use chaoslab_testkit::process::signal_and_wait;
+use nix::sys::signal::Signal;
 use support::{FakeLab, eventually};
 
 /// The example binary, built if this test run did not build it.
@@ -74,19 +74,12 @@ rollbacks:
         || std::future::ready(state.lock().unwrap().faults.contains_key("payments")),
     )
     .await;
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let status = tokio::task::spawn_blocking(move || {
-        let end = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                return Some(s);
-            }
-            if std::time::Instant::now() > end {
-                let _ = child.kill();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let status = signal_and_wait(&mut child, Signal::SIGINT, Duration::from_secs(20));
+        if status.is_none() {
+            let _ = child.kill();
         }
+        status
     })
     .await
     .unwrap()
