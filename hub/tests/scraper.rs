@@ -205,10 +205,7 @@ async fn fake_lab(start: Arc<Mutex<Instant>>) -> String {
                 ]}))
             }),
         );
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await });
-    format!("http://{addr}")
+    format!("http://{}", chaoslab_testkit::serve(app).await)
 }
 
 fn near(a: Option<f64>, b: f64, tol: f64) -> bool {

@@ -367,9 +367,10 @@ async fn a_policy_toggle_flips_the_real_admin_api() {
     use chaoslab_resilience::{Policy, Registry};
     let deps = Arc::new(Registry::with_defaults(Policy::default(), ["echo"]).unwrap());
     let ctx = ServiceCtx::new("delta", deps.clone(), ServiceSettings::default());
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(axum::serve(l, chaoslab_kit::admin::router(ctx)).into_future());
+    let admin = format!(
+        "http://{}",
+        chaoslab_testkit::serve(chaoslab_kit::admin::router(ctx)).await
+    );
     let before = deps.get("echo").unwrap().status().policy.breaker.enabled;
     let now = toggle_policy("delta", &admin, "echo", "breaker")
         .await

@@ -10,9 +10,10 @@ async fn plus_and_minus_double_and_halve_the_rate() {
     let mut cfg = LoadConfig::new("http://127.0.0.1:9", Default::default());
     cfg.rate = 4.0;
     let generator = LoadGen::new(cfg);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, generator.router(None)).into_future());
+    let url = format!(
+        "http://{}",
+        chaoslab_testkit::serve(generator.router(None)).await
+    );
 
     let tui = TuiConfig {
         hub_url: "http://127.0.0.1:9".into(),

@@ -12,11 +12,10 @@ use support::{Running, config, eventually, holds_for, start_shop};
 
 /// Serves `generator`'s control API on 127.0.0.1:0; returns its base URL.
 async fn serve_api(generator: &Arc<LoadGen>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = generator.router(None);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    format!(
+        "http://{}",
+        chaoslab_testkit::serve(generator.router(None)).await
+    )
 }
 
 fn client() -> reqwest::Client {

@@ -37,12 +37,7 @@ async fn upstream() -> SocketAddr {
                 )
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
+    chaoslab_testkit::serve(app).await
 }
 
 async fn http_proxy(agent: &Arc<Agent>, name: &str) -> String {

@@ -137,11 +137,4 @@ pub async fn http_upstream() -> SocketAddr {
     serve(app).await
 }
 
-async fn serve(app: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
+use chaoslab_testkit::serve;

@@ -297,9 +297,7 @@ async fn in_service_faults_reach_a_services_admin_api_with_the_admin_token() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, admin).await });
+    let admin_url = format!("http://{}", chaoslab_testkit::serve(admin).await);
 
     let (url, _state) = api_server::start(cluster(&[])).await;
     let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();

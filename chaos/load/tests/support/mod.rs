@@ -233,9 +233,7 @@ pub async fn start_shop() -> (String, Arc<Shop>) {
         .route("/api/checkout", post(checkout))
         .route("/api/orders/{id}", get(order))
         .with_state(shop.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = format!("http://{}", chaoslab_testkit::serve(app).await);
     (url, shop)
 }
 
