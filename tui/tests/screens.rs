@@ -30,6 +30,36 @@ fn overview_shows_every_service_and_the_users_numbers() {
 }
 
 #[test]
+fn a_crowded_overview_keeps_the_users_line_and_every_service_row_it_can() {
+    // A lab with more services than rows: the map gives way before the
+    // users' line, which is what a person checks first.
+    let mut data = fixtures::hub_data(30);
+    let template = data.services.services[0].clone();
+    for i in 0..14 {
+        let mut extra = template.clone();
+        extra.name = format!("extra{i:02}");
+        data.services.services.push(extra);
+    }
+    let mut state = fixtures::lab_state();
+    update::apply(&mut state, DataEvent::Hub(Box::new(data)));
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let text = render_to_string(&state, Screen::Overview, w, h);
+        assert!(
+            text.contains("96.6% success"),
+            "users' line at {w}x{h}:\n{text}"
+        );
+    }
+    // At 120x40, 20 services: all of them fit in the RED table.
+    let text = render_to_string(&state, Screen::Overview, 120, 40);
+    for i in 0..14 {
+        assert!(
+            text.contains(&format!("extra{i:02}")),
+            "extra{i:02}:\n{text}"
+        );
+    }
+}
+
+#[test]
 fn overview_colours_nodes_by_health_and_marks_the_faulted_call() {
     let state = fixtures::lab_state();
     let buf = render_buffer(&state, Screen::Overview, 120, 40);

@@ -78,11 +78,18 @@ pub fn service_map(state: &AppState) -> ServiceMap {
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let map = service_map(state);
-    let red_rows = state.data.services.len().max(1) as u16 + 2;
+    // Rows, top to bottom: the map under its title (map_h + 1), the RED
+    // table, the journeys when there is room, and the users' line, which
+    // always shows. The map gives way first, then the RED table (it scrolls
+    // with the selection).
+    const MAP_MIN: u16 = 3;
+    let red_rows = (state.data.services.len().max(1) as u16 + 2)
+        .min(area.height.saturating_sub(MAP_MIN + 2))
+        .max(3);
     let map_h = map
         .height_needed()
-        .min(area.height.saturating_sub(red_rows + 1))
-        .max(3);
+        .min(area.height.saturating_sub(red_rows + 2))
+        .max(MAP_MIN);
     let journeys = state
         .data
         .load
