@@ -1,6 +1,6 @@
-//! Any OTLP sender shows up with no configuration: the official Python and
-//! Node.js SDKs send traces, metrics and logs to a real `chaoslab watch
-//! --headless`; each appears in `/api/services` with RED numbers, the
+//! Any OTLP sender shows up with no configuration: the official Python,
+//! Node.js and Rust SDKs send traces, metrics and logs to a real `chaoslab
+//! watch --headless`; each appears in `/api/services` with RED numbers, the
 //! Python → Node call is an edge from the span pair, their logs are kept
 //! with trace ids, a trace crossing both languages shows both SDKs in its
 //! spans' resources, and the dashboard draws it all with no shop names.
@@ -397,4 +397,150 @@ async fn a_watch_fed_only_by_a_python_app_shows_that_app_and_no_shop_names() {
     let service = snapshot(&api, "service");
     assert!(service.contains("ledger-py"), "{service}");
     assert!(service.contains("/checkout"), "its route: {service}");
+}
+
+/// A built-in service of this repository as an outside OTLP sender: the
+/// Rust SDK set-up every Rust service here shares, renamed by
+/// `OTEL_SERVICE_NAME`, exporting to a bare `chaoslab watch`. The process
+/// (stopped, and so flushed, when dropped) and its address.
+fn rust_sender(name: &str, builtin: &str, grpc: &str, deps: &[(&str, &str)]) -> (Killed, String) {
+    let mut cmd = Command::new(exe());
+    cmd.args(["service", builtin, "--listen", "127.0.0.1:0", "--lab"])
+        .arg(root().join("labs/shop.toml"));
+    for (dep, url) in deps {
+        cmd.args(["--dep", &format!("{dep}={url}")]);
+    }
+    let mut child = cmd
+        .env("OTEL_SERVICE_NAME", name)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{grpc}"))
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .env("CHAOSLAB_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a built-in service");
+    let err = child.stderr.take().expect("piped stderr");
+    let mut lines = BufReader::new(err).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the service ended before saying where it listens")
+            .expect("readable stderr");
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if let Some(a) = v["fields"]["addr"].as_str() {
+            break a.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Killed(child), addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rust_sdk_appears_with_red_numbers_an_edge_and_logs() {
+    let (_watch, api, grpc, _) = start_watch();
+    let (stock, stock_addr) = rust_sender("stock-rs", "inventory", &grpc, &[]);
+    let stock_url = format!("http://{stock_addr}");
+    let (catalog, catalog_addr) =
+        rust_sender("catalog-rs", "catalog", &grpc, &[("inventory", &stock_url)]);
+    let http = reqwest::Client::new();
+    for i in 0..30 {
+        // One in three asks for a product that does not exist (a 404 is
+        // an answer, not an error) ...
+        let id = if i % 3 == 0 { 999_999 } else { 1 + i % 5 };
+        let r = http
+            .get(format!("http://{catalog_addr}/products/{id}"))
+            .send()
+            .await
+            .expect("the catalog answers");
+        assert!(r.status() == 200 || r.status() == 404, "{}", r.status());
+    }
+    // ... and the stock service going away makes the catalog log its
+    // fallback: a log line in a trace.
+    drop(stock);
+    for _ in 0..3 {
+        let r = http
+            .get(format!("http://{catalog_addr}/products/1"))
+            .send()
+            .await
+            .expect("the catalog answers without its stock");
+        assert_eq!(r.status(), 200);
+    }
+    drop(catalog);
+    let flushed = Instant::now();
+
+    let services = format!("http://{api}/api/services");
+    let (cat, stock) = eventually(
+        "both Rust senders with RED numbers",
+        SHOW_WITHIN,
+        || async {
+            let v = get(&services).await?;
+            let find = |n: &str| {
+                v["services"]
+                    .as_array()?
+                    .iter()
+                    .find(|s| s["name"] == n && s["stats"]["rate"].as_f64() > Some(0.0))
+                    .cloned()
+            };
+            Some((find("catalog-rs")?, find("stock-rs")?))
+        },
+    )
+    .await;
+    eprintln!("both listed {:?} after the last flush", flushed.elapsed());
+    for svc in [&cat, &stock] {
+        assert_eq!(svc["sdk_language"], "rust", "{svc}");
+        assert!(svc["stats"]["p99_ms"].as_f64().is_some(), "{svc}");
+    }
+    let routes: Vec<&str> = cat["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    assert!(routes.contains(&"/products/{id}"), "{cat}");
+
+    let edges = format!("http://{api}/api/edges");
+    eventually("the catalog-rs → stock-rs edge", SHOW_WITHIN, || async {
+        let v = get(&edges).await?;
+        v["edges"]
+            .as_array()?
+            .iter()
+            .find(|e| e["from"] == "catalog-rs" && e["to"] == "stock-rs")
+            .cloned()
+    })
+    .await;
+
+    let logs = format!("http://{api}/api/logs?service=catalog-rs&text=without%20stock");
+    let fallback = eventually("the catalog's fallback log lines", SHOW_WITHIN, || async {
+        let v = get(&logs).await?;
+        (v["logs"].as_array()?.len() >= 3).then_some(v)
+    })
+    .await;
+    assert!(
+        fallback["logs"][0]["trace_id"].as_str().is_some(),
+        "a log line in a request carries its trace id: {fallback}"
+    );
+
+    let overview = snapshot(&api, "overview");
+    for name in ["catalog-rs", "stock-rs"] {
+        assert!(overview.contains(name), "{overview}");
+    }
+    let traces = snapshot(&api, "traces");
+    assert!(
+        traces.contains("catalog-rs: GET /products/{id}"),
+        "{traces}"
+    );
+    // The dashboard's own fetch may be slow on a loaded machine: the
+    // screen is drawn again until it shows the lines (or the deadline).
+    eventually(
+        "the fallback lines on the Logs screen",
+        Duration::from_secs(10),
+        || async {
+            snapshot(&api, "logs")
+                .contains("without stock")
+                .then_some(())
+        },
+    )
+    .await;
 }

@@ -31,7 +31,9 @@ pub async fn freshness() -> anyhow::Result<String> {
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("the lab has no hub"))?
         .to_string();
-    let gateway = lab.gateway();
+    let gateway = lab.entry_url();
+    // The root of every trace: the entry service's server span.
+    let entry = lab.state["entry"].as_str().unwrap_or_default().to_string();
     let http = reqwest::Client::new();
     let mut delays = Vec::new();
     let mut missing = 0;
@@ -62,7 +64,7 @@ pub async fn freshness() -> anyhow::Result<String> {
                     .is_some_and(|s| s.len() >= 2)
                 && v["spans"].as_array().is_some_and(|s| {
                     s.iter()
-                        .any(|x| x["service"] == "gateway" && x["kind"] == "server")
+                        .any(|x| x["service"] == entry.as_str() && x["kind"] == "server")
                 })
             {
                 break Some(answered.elapsed());

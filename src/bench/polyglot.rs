@@ -215,7 +215,7 @@ async fn product_page(secs: u64) -> anyhow::Result<String> {
                 BenchLab::start_with(0.0, &[], &a)
             })
             .await??;
-            row.1.push(page_latency(&lab.gateway(), secs).await?);
+            row.1.push(page_latency(&lab.entry_url(), secs).await?);
         }
     }
     let mut s = format!(

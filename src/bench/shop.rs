@@ -80,8 +80,8 @@ impl BenchLab {
         })
     }
 
-    pub(crate) fn gateway(&self) -> String {
-        self.state["gateway_url"]
+    pub(crate) fn entry_url(&self) -> String {
+        self.state["entry_url"]
             .as_str()
             .unwrap_or_default()
             .to_string()
@@ -225,7 +225,7 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
                     .map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0)))
                     .collect();
             }
-            results[i].push(drive(&lab.gateway(), conns, secs).await?);
+            results[i].push(drive(&lab.entry_url(), conns, secs).await?);
             drop(lab);
         }
     }

@@ -27,7 +27,7 @@ pub struct RunArgs {
 /// The endpoints of a lab, from its state, with its lab file's model.
 pub fn endpoints(state: &LabState, state_dir: &Path, model: Arc<Lab>) -> LabEndpoints {
     LabEndpoints {
-        gateway: state.gateway_url.clone(),
+        gateway: state.entry_url.clone(),
         agent: state.agent_url.clone(),
         hub: state.hub_url.clone(),
         loadgen: state.loadgen_url.clone(),

@@ -58,7 +58,7 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
 pub fn summary(state: &super::state::LabState) -> String {
     let mut s = format!(
         "entry     {}   ({})\n",
-        state.gateway_url,
+        state.entry_url,
         state
             .entry
             .as_deref()

@@ -39,7 +39,8 @@ pub struct LabState {
     pub supervisor_pid: u32,
     pub started_at: f64,
     /// The entry service's URL (the one the load goes to).
-    pub gateway_url: String,
+    #[serde(alias = "gateway_url")]
+    pub entry_url: String,
     /// The entry service's name.
     #[serde(default)]
     pub entry: Option<String>,

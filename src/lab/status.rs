@@ -17,7 +17,7 @@ pub async fn status(dir: &Path) -> anyhow::Result<String> {
         "lab supervisor pid {}   {} {}",
         state.supervisor_pid,
         state.entry.as_deref().unwrap_or("entry"),
-        state.gateway_url
+        state.entry_url
     )?;
     if let Some(a) = &state.agent_url {
         writeln!(

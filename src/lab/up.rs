@@ -468,7 +468,7 @@ async fn wire(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0),
-        gateway_url: entry_url,
+        entry_url,
         entry: Some(lab.entry.clone()),
         lab: Some(lab_file.to_path_buf()),
         config: opts.config.clone(),

@@ -112,7 +112,7 @@ impl Lab {
     }
 
     pub fn gateway(&self) -> String {
-        self.state["gateway_url"].as_str().unwrap().to_string()
+        self.state["entry_url"].as_str().unwrap().to_string()
     }
 
     pub fn url_of(&self, process: &str) -> String {

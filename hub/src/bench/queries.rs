@@ -10,6 +10,8 @@ use crate::hub::{Hub, now_ms};
 use crate::metrics::exposition::Sample;
 use crate::query::SeriesSpec;
 
+use super::synth::SERVICES;
+
 /// What the query bench measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryBench {
@@ -38,14 +40,6 @@ impl fmt::Display for QueryBench {
     }
 }
 
-const SERVICES: [&str; 6] = [
-    "gateway",
-    "users",
-    "catalog",
-    "inventory",
-    "orders",
-    "payments",
-];
 const ROUTES: usize = 8;
 const STATUSES: [&str; 3] = ["200", "404", "500"];
 
@@ -132,10 +126,10 @@ pub fn bench_queries(points: usize) -> QueryBench {
             time(&|| drop(hub.services(None, Some(SeriesSpec::default())))),
         ),
         (
-            "GET /api/services/gateway (15 min, 1 s)".to_string(),
+            "GET /api/services/alpha (15 min, 1 s)".to_string(),
             time(&|| {
                 drop(hub.service(
-                    "gateway",
+                    SERVICES[0],
                     None,
                     SeriesSpec {
                         range: Duration::from_secs(900),

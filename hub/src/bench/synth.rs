@@ -1,4 +1,4 @@
-//! Synthetic OTLP trace exports shaped like the shop's: six services, about
+//! Synthetic OTLP trace exports shaped like a small shop's: six services, about
 //! six spans per trace, the attributes an HTTP server and client span carry.
 //! Encoded once; each round rewrites the first four bytes of every trace id
 //! in place so that rounds add new traces instead of growing old ones.
@@ -11,14 +11,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 use prost::Message;
 
-const SERVICES: [&str; 6] = [
-    "gateway",
-    "users",
-    "catalog",
-    "inventory",
-    "orders",
-    "payments",
-];
+/// The synthetic lab's services (neutral names: the hub knows no lab's).
+pub const SERVICES: [&str; 6] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
 const SPANS_PER_TRACE: usize = 6;
 
 /// A small xorshift generator (deterministic, no dependency).
