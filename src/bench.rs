@@ -2,7 +2,9 @@
 //! tables. Ratios (instrumented vs bare, proxied vs direct) are measured
 //! side by side, so a noisy machine moves both. Build with `--release`.
 
+pub mod events;
 pub mod freshness;
+mod labfile;
 pub mod polyglot;
 pub mod shop;
 
@@ -14,6 +16,7 @@ pub const NAMES: &[&str] = &[
     "proxy",
     "hub",
     "freshness",
+    "events",
     "tui",
     "load",
     "resilience",
@@ -48,6 +51,7 @@ pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
                 chaoslab_hub::bench_ingest(chaoslab_hub::BenchOptions::default()).await
             ),
             "freshness" => println!("{}", freshness::freshness().await?),
+            "events" => println!("{}", events::events(secs).await?),
             "tui" => println!(
                 "{}",
                 tokio::task::spawn_blocking(chaoslab_tui::bench_render).await?

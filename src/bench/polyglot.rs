@@ -9,7 +9,7 @@
 //! which lists every service of the lab, these two included.
 
 use super::shop::BenchLab;
-use crate::lab::{prepare, up};
+use crate::lab::prepare;
 use chaoslab_contract::Prepare;
 use std::{
     fmt::Write as _,
@@ -105,40 +105,6 @@ async fn startup() -> anyhow::Result<String> {
     Ok(s)
 }
 
-/// The shop's lab file without recommendations, its folders made absolute
-/// so it can be read from a temporary file.
-fn shop_without_recommendations(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let labs = std::fs::canonicalize(
-        Path::new(up::SHOP_LAB_PATH)
-            .parent()
-            .unwrap_or(Path::new(".")),
-    )?;
-    let mut lab: toml::Table = toml::from_str(&std::fs::read_to_string(up::SHOP_LAB_PATH)?)?;
-    let services = lab
-        .get_mut("services")
-        .and_then(|v| v.as_table_mut())
-        .ok_or_else(|| anyhow::anyhow!("no services in {}", up::SHOP_LAB_PATH))?;
-    services.remove("recommendations");
-    for (_, svc) in services.iter_mut() {
-        let Some(svc) = svc.as_table_mut() else {
-            continue;
-        };
-        if let Some(deps) = svc.get_mut("depends_on").and_then(|d| d.as_array_mut()) {
-            deps.retain(|d| d.as_str() != Some("recommendations"));
-        }
-        if let Some(d) = svc.get_mut("dependencies").and_then(|d| d.as_table_mut()) {
-            d.remove("recommendations");
-        }
-        if let Some(d) = svc.get("dir").and_then(|d| d.as_str()) {
-            let abs = labs.join(d).display().to_string();
-            svc.insert("dir".into(), toml::Value::String(abs));
-        }
-    }
-    let file = dir.join("shop-without-recommendations.toml");
-    std::fs::write(&file, toml::to_string(&lab)?)?;
-    Ok(file)
-}
-
 /// One round of product pages: p50 ms, p99 ms, pages answered.
 type Round = (f64, f64, usize);
 
@@ -190,9 +156,13 @@ async fn page_latency(gateway: &str, secs: u64) -> anyhow::Result<Round> {
 /// The product page with the Python hop and without it, two rounds alternating.
 async fn product_page(secs: u64) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
-    let without = shop_without_recommendations(dir.path())?
-        .display()
-        .to_string();
+    let without = super::labfile::shop_without(
+        dir.path(),
+        &["recommendations"],
+        "shop-without-recommendations.toml",
+    )?
+    .display()
+    .to_string();
     let mut rows: Vec<(String, Vec<Round>)> = vec![
         (
             "with recommendations (Python) through its proxy".into(),
