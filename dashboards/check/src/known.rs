@@ -63,23 +63,11 @@ impl Vocabulary {
             }
         }
         metrics.extend(recorded.iter().cloned());
-        let labels = [
-            label::SERVICE,
-            label::METHOD,
-            label::ROUTE,
-            label::STATUS,
-            label::SERVER_ADDRESS,
-            label::ERROR_TYPE,
-            label::DEPENDENCY,
-            label::OUTCOME,
-            label::TARGET,
-            label::KIND,
-            label::JOURNEY,
-        ]
-        .iter()
-        .chain(OTHER_LABELS)
-        .map(|s| s.to_string())
-        .collect();
+        let labels = label::ALL
+            .iter()
+            .chain(OTHER_LABELS)
+            .map(|s| s.to_string())
+            .collect();
         let set = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         // The processes, as they appear in `service` and `job`: the lab's
         // services and its own processes (agent, hub, loadgen).

@@ -43,6 +43,10 @@ pub const DASHBOARDS: &[(&str, &str)] = &[
         include_str!("../../../dashboards/grafana/dashboards/load.json"),
     ),
     (
+        "messaging.json",
+        include_str!("../../../dashboards/grafana/dashboards/messaging.json"),
+    ),
+    (
         "resilience.json",
         include_str!("../../../dashboards/grafana/dashboards/resilience.json"),
     ),

@@ -61,6 +61,25 @@ pub mod label {
     pub const MESSAGING_OPERATION: &str = "messaging_operation_name";
     pub const MESSAGING_CONSUMER: &str = "messaging_consumer_group_name";
     pub const QUEUE: &str = "queue";
+
+    /// Every label name above: what a dashboard query may use.
+    pub const ALL: &[&str] = &[
+        SERVICE,
+        METHOD,
+        ROUTE,
+        STATUS,
+        SERVER_ADDRESS,
+        ERROR_TYPE,
+        DEPENDENCY,
+        OUTCOME,
+        TARGET,
+        KIND,
+        JOURNEY,
+        MESSAGING_DESTINATION,
+        MESSAGING_OPERATION,
+        MESSAGING_CONSUMER,
+        QUEUE,
+    ];
 }
 
 /// Messages published to the broker and acknowledged by it (semconv

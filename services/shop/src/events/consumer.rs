@@ -63,6 +63,11 @@ impl Consumer {
     /// reconnecting with backoff when the broker is gone.
     pub fn spawn(self: &Arc<Self>, url: String) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
+        // Counted from zero, so a rate (and a dashboard panel) exists
+        // before the first redelivery or dead letter.
+        for counter in [names::MESSAGING_REDELIVERED, names::MESSAGING_DEAD_LETTERED] {
+            metrics::counter!(counter, names::label::QUEUE => me.name.clone()).increment(0);
+        }
         tokio::spawn(async move {
             let mut backoff = FIRST_RETRY;
             loop {
