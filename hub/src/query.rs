@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chaoslab_kit::names::label;
+use chaoslab_kit::names::{self, label};
 
 use crate::api::types::{
     EdgeStats, EdgesResponse, FaultsResponse, Health, Heatmap, HeatmapColumn, JourneyStats,
-    LoadResponse, RedStats, ResilienceResponse, RouteSeries, RouteStats, SeriesPoint,
-    ServiceSeries, ServiceStats, ServicesResponse, Topology, TopologyNode,
+    LoadResponse, MessagingEdge, RedStats, ResilienceResponse, RouteSeries, RouteStats,
+    SeriesPoint, ServiceSeries, ServiceStats, ServicesResponse, Topology, TopologyNode,
 };
 use crate::derived::Source;
 use crate::hub::{Hub, now_ms};
@@ -114,6 +114,13 @@ impl Hub {
     fn edges_in(&self, store: &SeriesStore, w: Window) -> Vec<EdgeStats> {
         let faults = self.faults_by_target(store, w);
         let known = self.known_services(store);
+        let waits = derive::red_by(store, derive::MESSAGE_WAIT, w, edge_key);
+        // The messages waiting for each consumer; an outbox (the
+        // producer's own queue) is not a callee's.
+        let depth = derive::latest_by(store, names::MESSAGING_QUEUE_DEPTH, w, |k| {
+            let queue = k.label(label::QUEUE)?;
+            (!queue.ends_with(names::OUTBOX_QUEUE_SUFFIX)).then(|| owned(k, label::SERVICE))?
+        });
         derive::red_merged(
             store,
             HTTP_CLIENT,
@@ -126,6 +133,13 @@ impl Hub {
         .into_iter()
         .map(|((from, to), (stats, src))| {
             let kinds = faults.get(&to).cloned().unwrap_or_default();
+            let messaging = waits
+                .get(&(from.clone(), to.clone()))
+                .map(|w| MessagingEdge {
+                    wait_p50_ms: w.p50_ms,
+                    wait_p99_ms: w.p99_ms,
+                    queue_depth: depth.get(&to).copied(),
+                });
             EdgeStats {
                 fault_active: !kinds.is_empty(),
                 faults: kinds,
@@ -133,6 +147,7 @@ impl Hub {
                 to,
                 stats,
                 source: src.name().to_string(),
+                messaging,
             }
         })
         .collect()

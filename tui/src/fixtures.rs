@@ -123,6 +123,7 @@ pub fn hub_data(points: usize) -> HubData {
             Vec::new()
         },
         source: "prometheus".into(),
+        messaging: None,
     };
     let edges = vec![
         edge("alpha", "charlie", 25.0, 0.0, 2.0, false),

@@ -60,6 +60,34 @@ fn a_crowded_overview_keeps_the_users_line_and_every_service_row_it_can() {
 }
 
 #[test]
+fn overview_shows_an_asynchronous_edge_with_its_queue_and_wait() {
+    let mut data = fixtures::hub_data(30);
+    let e = data
+        .topology
+        .edges
+        .iter_mut()
+        .find(|e| e.from == "delta" && e.to == "foxtrot")
+        .unwrap();
+    e.messaging = Some(chaoslab_contract::wire::hub::MessagingEdge {
+        wait_p50_ms: Some(4.0),
+        wait_p99_ms: Some(40.0),
+        queue_depth: Some(3.0),
+    });
+    let mut state = fixtures::lab_state();
+    update::apply(&mut state, DataEvent::Hub(Box::new(data)));
+    let text = render_to_string(&state, Screen::Overview, 140, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("delta→foxtrot"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("⇢ queue 3 wait 40ms"), "{row}");
+    assert!(text.contains('╌'), "the map draws it dashed:\n{text}");
+    // A call is no message: no queue on its row.
+    let call = text.lines().find(|l| l.contains("bravo→delta")).unwrap();
+    assert!(!call.contains("queue"), "{call}");
+}
+
+#[test]
 fn overview_colours_nodes_by_health_and_marks_the_faulted_call() {
     let state = fixtures::lab_state();
     let buf = render_buffer(&state, Screen::Overview, 120, 40);

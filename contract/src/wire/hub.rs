@@ -116,6 +116,24 @@ pub struct EdgeStats {
     /// Where `stats` came from: `prometheus`, `otlp_metrics` or `spans`.
     #[serde(default)]
     pub source: String,
+    /// Present when the calls are messages through a broker (producer →
+    /// consumer span pairs): how long they wait and how many are waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messaging: Option<MessagingEdge>,
+}
+
+/// The asynchronous side of an edge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagingEdge {
+    /// From a message's publish to its processing's start (its wait in the
+    /// broker), median over the window, ms.
+    pub wait_p50_ms: Option<f64>,
+    /// The same, 99th percentile.
+    pub wait_p99_ms: Option<f64>,
+    /// Messages waiting for the consumer now (`messaging_queue_depth` of
+    /// the callee), when the callee reports it.
+    #[serde(default)]
+    pub queue_depth: Option<f64>,
 }
 
 /// `GET /api/edges`.

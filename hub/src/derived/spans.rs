@@ -15,7 +15,9 @@
 //! processes, in different batches) have arrived. An edge's latency and
 //! errors are the caller's view (its client span), as the servicegraph
 //! connector's `client` side; for producer/consumer pairs the latency is
-//! from the publish's start to the processing's end.
+//! from the publish's start to the processing's end, and the message's wait
+//! in the broker (the publish's end to the processing's start) is kept as
+//! well, under [`MESSAGE_WAIT`]: an edge with waits is asynchronous.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -36,6 +38,10 @@ pub const MAX_PENDING: usize = 200_000;
 pub const MAX_STREAMS: usize = 4_000;
 /// The route of span streams past [`MAX_STREAMS`].
 pub const OTHER_ROUTE: &str = "(other)";
+/// The hub's own series (never scraped, never exported) of the time a
+/// message waited between its publish and its processing, per
+/// producer → consumer edge, in seconds.
+pub const MESSAGE_WAIT: &str = "hub_message_wait_seconds";
 
 const SERVER: u8 = 2;
 const CLIENT: u8 = 3;
@@ -47,6 +53,7 @@ const CONSUMER: u8 = 5;
 pub struct SpanRed {
     servers: BTreeMap<Labels, Hist>,
     edges: BTreeMap<Labels, Hist>,
+    waits: BTreeMap<Labels, Hist>,
     pending: VecDeque<(u64, TraceId, SpanId)>,
     /// Per service, server spans seen forwarding to a server span of
     /// another service with no client span between (what a proxy does).
@@ -185,12 +192,12 @@ impl SpanRed {
             return;
         }
         let ids: Vec<TraceId> = due.keys().copied().collect();
-        let mut found: Vec<(String, String, f64, bool)> = Vec::new();
+        let mut found: Vec<EdgeSeen> = Vec::new();
         let mut forwards: Vec<String> = Vec::new();
         store.with_traces(&ids, |tid, trace| {
             for sid in &due[&tid] {
                 match edge_of(trace, *sid) {
-                    Found::Edge(from, to, latency, error) => found.push((from, to, latency, error)),
+                    Found::Edge(e) => found.push(e),
                     Found::Forwards(service) => forwards.push(service),
                     Found::Nothing => {}
                 }
@@ -201,11 +208,11 @@ impl SpanRed {
                 *self.forwarded.entry(s).or_default() += 1;
             }
         }
-        for (from, to, latency, error) in found {
+        for e in found {
             let l = labels([
-                (label::SERVICE, Some(from)),
-                (label::SERVER_ADDRESS, Some(to)),
-                (label::ERROR_TYPE, error.then(|| "error".to_string())),
+                (label::SERVICE, Some(e.from.clone())),
+                (label::SERVER_ADDRESS, Some(e.to.clone())),
+                (label::ERROR_TYPE, e.failed.then(|| "error".to_string())),
             ]);
             if self.edges.len() >= MAX_STREAMS && !self.edges.contains_key(&l) {
                 continue;
@@ -213,7 +220,17 @@ impl SpanRed {
             self.edges
                 .entry(l)
                 .or_insert_with(|| Hist::with_bounds(&names::HTTP_DURATION_BUCKETS))
-                .observe(latency);
+                .observe(e.latency);
+            if let Some(wait) = e.wait {
+                let l = labels([
+                    (label::SERVICE, Some(e.from)),
+                    (label::SERVER_ADDRESS, Some(e.to)),
+                ]);
+                self.waits
+                    .entry(l)
+                    .or_insert_with(|| Hist::with_bounds(&names::HTTP_DURATION_BUCKETS))
+                    .observe(wait);
+            }
         }
     }
 
@@ -233,6 +250,9 @@ impl SpanRed {
         for (l, h) in &self.edges {
             h.render(names::HTTP_CLIENT_DURATION, l, &mut out);
         }
+        for (l, h) in &self.waits {
+            h.render(MESSAGE_WAIT, l, &mut out);
+        }
         out
     }
 }
@@ -241,10 +261,20 @@ fn find(trace: &Trace, id: SpanId) -> Option<&StoredSpan> {
     trace.spans.iter().find(|s| s.span_id == id)
 }
 
+/// One call between services: the caller's view.
+struct EdgeSeen {
+    from: String,
+    to: String,
+    /// Seconds.
+    latency: f64,
+    failed: bool,
+    /// For a message: seconds from its publish's end to its processing's start.
+    wait: Option<f64>,
+}
+
 /// What resolving one server or consumer span found.
 enum Found {
-    /// (caller, callee, latency s, failed).
-    Edge(String, String, f64, bool),
+    Edge(EdgeSeen),
     /// The span forwards to another service's server span: its service
     /// acts as a proxy.
     Forwards(String),
@@ -253,7 +283,7 @@ enum Found {
 
 fn edge_of(trace: &Trace, sid: SpanId) -> Found {
     match edge_parts(trace, sid) {
-        Some(Ok((from, to, l, e))) => Found::Edge(from, to, l, e),
+        Some(Ok(e)) => Found::Edge(e),
         Some(Err(service)) => Found::Forwards(service),
         None => Found::Nothing,
     }
@@ -261,7 +291,7 @@ fn edge_of(trace: &Trace, sid: SpanId) -> Found {
 
 /// The edge a server or consumer span closes, `Err(service)` when it
 /// forwards, `None` when it is no cross-service call.
-fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64, bool), String>> {
+fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<EdgeSeen, String>> {
     let s = find(trace, sid)?;
     let p = find(trace, s.parent_id)?;
     if p.service == s.service {
@@ -277,18 +307,22 @@ fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64,
     }
     let to = s.service.to_string();
     let edge = |caller: &StoredSpan| {
-        let latency = if caller.kind == PRODUCER {
-            s.end_unix_nano.saturating_sub(caller.start_unix_nano) as f64 / 1e9
+        let (latency, wait) = if caller.kind == PRODUCER {
+            (
+                s.end_unix_nano.saturating_sub(caller.start_unix_nano) as f64 / 1e9,
+                Some(s.start_unix_nano.saturating_sub(caller.end_unix_nano) as f64 / 1e9),
+            )
         } else {
-            secs(caller)
+            (secs(caller), None)
         };
         (
             caller.service.to_string(),
             latency,
             failed(caller) || failed(s),
+            wait,
         )
     };
-    let (from, latency, error) = match p.kind {
+    let (from, latency, failed, wait) = match p.kind {
         CLIENT | PRODUCER => edge(p),
         SERVER | CONSUMER => match p.parent_id {
             0 => edge(p),
@@ -299,9 +333,15 @@ fn edge_parts(trace: &Trace, sid: SpanId) -> Option<Result<(String, String, f64,
                 _ => edge(p),
             },
         },
-        _ => (p.service.to_string(), secs(s), failed(s)),
+        _ => (p.service.to_string(), secs(s), failed(s), None),
     };
-    (from != to).then_some(Ok((from, to, latency, error)))
+    (from != to).then_some(Ok(EdgeSeen {
+        from,
+        to,
+        latency,
+        failed,
+        wait,
+    }))
 }
 
 #[cfg(test)]

@@ -98,6 +98,14 @@ pub const HTTP_CLIENT: RedSource<'static> = RedSource {
     is_error: is_http_error,
 };
 
+/// Messages' waits between publish and processing, per producer → consumer
+/// edge (the hub's own series, from span pairs); never errors.
+pub const MESSAGE_WAIT: RedSource<'static> = RedSource {
+    count: "hub_message_wait_seconds_count",
+    bucket: "hub_message_wait_seconds_bucket",
+    is_error: |_| false,
+};
+
 /// Load-generator journeys.
 pub const LOADGEN: RedSource<'static> = RedSource {
     count: names::LOADGEN_REQUESTS,

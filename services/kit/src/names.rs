@@ -91,6 +91,10 @@ pub const MESSAGING_CONSUMED: &str = "messaging_client_consumed_messages_total";
 /// Histogram of publish and process durations, in seconds, by
 /// `messaging_operation_name` (semconv `messaging.client.operation.duration`).
 pub const MESSAGING_OPERATION_DURATION: &str = "messaging_client_operation_duration_seconds";
+/// The end of an outbox's `queue` label (`orders.outbox`): a producer's
+/// own queue, not a consumer's.
+pub const OUTBOX_QUEUE_SUFFIX: &str = ".outbox";
+
 /// Messages waiting in the outbox or in a consumer's queue, by `queue`.
 pub const MESSAGING_QUEUE_DEPTH: &str = "messaging_queue_depth";
 /// Deliveries of a message seen before (a redelivery), by `queue`.

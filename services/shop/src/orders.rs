@@ -38,6 +38,7 @@ use axum::{
 use chaoslab_kit::{
     context::ServiceCtx,
     http::client::{Call, Upstream},
+    names,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -94,7 +95,11 @@ fn default_quote() -> Value {
 
 pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
     let outbox = up.broker().map(|(_, url)| {
-        let outbox = Arc::new(Outbox::new(format!("{}.outbox", ctx.name)));
+        let outbox = Arc::new(Outbox::new(format!(
+            "{}{}",
+            ctx.name,
+            names::OUTBOX_QUEUE_SUFFIX
+        )));
         // The relay needs a runtime; a router built outside one (a unit
         // test) keeps its events in the outbox.
         if tokio::runtime::Handle::try_current().is_ok() {

@@ -2,7 +2,7 @@
 //! RED table with sparklines per service, and what the load generator's
 //! users see.
 
-use chaoslab_contract::wire::hub::EdgeStats;
+use chaoslab_contract::wire::hub::{EdgeStats, MessagingEdge};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -71,6 +71,7 @@ pub fn service_map(state: &AppState) -> ServiceMap {
             to: e.to,
             fault: e.fault_active,
             error_ratio: e.stats.error_ratio,
+            asynchronous: e.messaging.is_some(),
         })
         .collect();
     ServiceMap { nodes, edges }
@@ -109,7 +110,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         Constraint::Min(0),
     ])
     .areas(area);
-    let edge_w = 52u16;
+    // The calls table; wider when there is room, so an asynchronous edge's
+    // queue and wait fit beside its numbers.
+    let edge_w = if area.width >= 64 + 62 { 62u16 } else { 52 };
     let (map_area, edge_area) = if top.width >= 64 + edge_w {
         let [m, e] =
             Layout::horizontal([Constraint::Min(64), Constraint::Length(edge_w)]).areas(top);
@@ -184,6 +187,8 @@ fn draw_edges(frame: &mut Frame, area: Rect, state: &AppState) {
         };
         let mark = if e.fault_active {
             format!("⚠ {}", e.faults.join(","))
+        } else if let Some(m) = &e.messaging {
+            messaging_mark(m)
         } else {
             String::new()
         };
@@ -313,6 +318,15 @@ fn draw_red(frame: &mut Frame, area: Rect, state: &AppState) {
     }
     let mut ts = TableState::default().with_selected(Some(state.service_selected));
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// An asynchronous edge in the calls table: the messages waiting for the
+/// consumer and how long they wait (p99).
+fn messaging_mark(m: &MessagingEdge) -> String {
+    let depth = m
+        .queue_depth
+        .map_or_else(|| "-".to_string(), |d| format!("{d:.0}"));
+    format!("⇢ queue {depth} wait {}", fmt::ms(m.wait_p99_ms))
 }
 
 fn load_line(state: &AppState) -> Line<'static> {

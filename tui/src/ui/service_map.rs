@@ -15,7 +15,9 @@
 //! column runs along its own row above the boxes. Lines are drawn as
 //! connection bits per cell and turned into box-drawing characters at the
 //! end, so crossing and joining lines merge cleanly. A call with an active
-//! fault is drawn red and bold, one with 5% errors or more yellow.
+//! fault is drawn red and bold, one with 5% errors or more yellow; messages
+//! through a broker (asynchronous edges) are dashed (`╌`, `╎`) where no call
+//! shares the line.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -43,6 +45,8 @@ pub struct MapEdge {
     pub fault: bool,
     /// The error ratio of the calls, 0..=1.
     pub error_ratio: f64,
+    /// Messages through a broker, not calls: drawn dashed.
+    pub asynchronous: bool,
 }
 
 /// The widget.
@@ -205,8 +209,9 @@ impl Widget for &ServiceMap {
                 rect[v] = Rect::new(col_x[c], y, box_w, BOX_H).intersection(area);
             }
         }
-        // Lines as connection bits with the worst edge rank per cell.
-        let mut grid: HashMap<(u16, u16), (u8, u8)> = HashMap::new();
+        // Lines as connection bits with the worst edge rank per cell, and
+        // whether only messages (asynchronous edges) pass through it.
+        let mut grid: HashMap<(u16, u16), (u8, u8, bool)> = HashMap::new();
         let mut arrows: Vec<((u16, u16), u8)> = Vec::new();
         let rank = |k: usize| {
             let e = &self.edges[k];
@@ -218,10 +223,11 @@ impl Widget for &ServiceMap {
                 0
             }
         };
-        let mut put = |x: u16, y: u16, bits: u8, r: u8| {
-            let c = grid.entry((x, y)).or_insert((0, 0));
+        let mut put = |x: u16, y: u16, bits: u8, r: u8, messages: bool| {
+            let c = grid.entry((x, y)).or_insert((0, 0, true));
             c.0 |= bits;
             c.1 = c.1.max(r);
+            c.2 &= messages;
         };
         let track_x = |c: usize, i: usize, part: u8| -> u16 {
             let pos = tracks[c].iter().position(|t| *t == (i, part)).unwrap_or(0) as u16;
@@ -233,6 +239,7 @@ impl Widget for &ServiceMap {
                 continue;
             }
             let r = rank(k);
+            let messages = self.edges[k].asynchronous;
             let (ra, rb) = (rect[a], rect[b]);
             let ya = ra.y + 1;
             let yb = rb.y + 1;
@@ -251,20 +258,20 @@ impl Widget for &ServiceMap {
                 path.push((t2, yb));
             }
             path.push((x_end, yb));
-            put(x_start, ya, LEFT, r);
+            put(x_start, ya, LEFT, r, messages);
             for w in path.windows(2) {
                 let ((x0, y0), (x1, y1)) = (w[0], w[1]);
                 if y0 == y1 {
                     let (lo, hi) = (x0.min(x1), x0.max(x1));
                     for x in lo..hi {
-                        put(x, y0, RIGHT, r);
-                        put(x + 1, y0, LEFT, r);
+                        put(x, y0, RIGHT, r, messages);
+                        put(x + 1, y0, LEFT, r, messages);
                     }
                 } else {
                     let (lo, hi) = (y0.min(y1), y0.max(y1));
                     for y in lo..hi {
-                        put(x0, y, DOWN, r);
-                        put(x0, y + 1, UP, r);
+                        put(x0, y, DOWN, r, messages);
+                        put(x0, y + 1, UP, r, messages);
                     }
                 }
             }
@@ -275,10 +282,10 @@ impl Widget for &ServiceMap {
             1 => Style::new().fg(Color::Yellow),
             _ => Style::new().fg(Color::DarkGray),
         };
-        for ((x, y), (bits, r)) in &grid {
+        for ((x, y), (bits, r, messages)) in &grid {
             if area.contains((*x, *y).into()) {
                 buf[(*x, *y)]
-                    .set_symbol(line_char(*bits))
+                    .set_symbol(line_char(*bits, *messages))
                     .set_style(style_of(*r));
             }
         }
@@ -331,10 +338,23 @@ impl Widget for &ServiceMap {
     }
 }
 
-fn line_char(bits: u8) -> &'static str {
+/// The line through a cell; straight runs of messages only are dashed.
+fn line_char(bits: u8, messages: bool) -> &'static str {
     match bits {
-        b if b == LEFT | RIGHT || b == LEFT || b == RIGHT => "─",
-        b if b == UP | DOWN || b == UP || b == DOWN => "│",
+        b if b == LEFT | RIGHT || b == LEFT || b == RIGHT => {
+            if messages {
+                "╌"
+            } else {
+                "─"
+            }
+        }
+        b if b == UP | DOWN || b == UP || b == DOWN => {
+            if messages {
+                "╎"
+            } else {
+                "│"
+            }
+        }
         b if b == RIGHT | DOWN => "┌",
         b if b == LEFT | DOWN => "┐",
         b if b == RIGHT | UP => "└",

@@ -155,3 +155,45 @@ fn server_streams_read_stable_and_old_names_and_count_every_span_of_a_request() 
         ]
     );
 }
+
+#[test]
+fn a_message_edge_keeps_its_wait_in_the_broker_and_a_call_has_none() {
+    let store = TraceStore::new(1000, 1 << 30);
+    let spans = vec![
+        (1, span(1, 0, "web", SERVER, (0, 50))),
+        (1, span(2, 1, "web", CLIENT, (1, 40))),
+        (1, span(3, 2, "users", SERVER, (3, 38))),
+        // Published at 41-42, processed at 160-170: 118 ms in the broker.
+        (1, span(6, 1, "web", PRODUCER, (41, 42))),
+        (1, span(7, 6, "mailer", CONSUMER, (160, 170))),
+    ];
+    let mut red = SpanRed::default();
+    red.observe(0, &spans);
+    store.insert(spans);
+    red.resolve(GRACE_MS, &store);
+    let rendered = red.render();
+    let waits: Vec<(String, String, f64)> = rendered
+        .iter()
+        .filter(|s| s.name == "hub_message_wait_seconds_count")
+        .map(|s| {
+            let l = |k: &str| s.labels.iter().find(|(a, _)| a == k).unwrap().1.clone();
+            (l("service"), l("server_address"), s.value)
+        })
+        .collect();
+    assert_eq!(
+        waits,
+        [("web".to_string(), "mailer".to_string(), 1.0)],
+        "only the message has a wait"
+    );
+    // 118 ms: above the 100 ms bound, within the 250 ms one.
+    let bucket = |le: &str| {
+        rendered
+            .iter()
+            .find(|s| {
+                s.name == "hub_message_wait_seconds_bucket"
+                    && s.labels.iter().any(|(k, v)| k == "le" && v == le)
+            })
+            .map(|s| s.value)
+    };
+    assert_eq!((bucket("0.1"), bucket("0.25")), (Some(0.0), Some(1.0)));
+}

@@ -12,6 +12,7 @@ fn map(edges: &[(&str, &str)]) -> ServiceMap {
                 to: b.to_string(),
                 fault: false,
                 error_ratio: 0.0,
+                asynchronous: false,
             })
             .collect(),
     }
@@ -50,4 +51,26 @@ fn every_call_gets_an_arrow() {
     // foxtrot is reached by two calls on one row: their arrows share a cell.
     assert!(arrows >= 2, "{arrows}");
     assert!(m.height_needed() <= 12);
+}
+
+#[test]
+fn messages_are_dashed_and_calls_are_solid() {
+    let mut m = map(&[("bravo", "delta"), ("delta", "foxtrot")]);
+    m.edges[1].asynchronous = true;
+    let buf = render(&m, 80, 8);
+    let row = |y: u16| -> String { (0..80).map(|x| buf[(x, y)].symbol().to_string()).collect() };
+    let text: Vec<String> = (0..8).map(row).collect();
+    let line = text
+        .iter()
+        .find(|l| l.contains("delta") && l.contains("foxtrot"))
+        .unwrap_or_else(|| panic!("{text:#?}"));
+    let (left, right) = line.split_once("delta").unwrap();
+    assert!(
+        left.contains('─') && !left.contains('╌'),
+        "the call: {line}"
+    );
+    assert!(
+        right.contains('╌') && !right.contains('─'),
+        "the messages: {line}"
+    );
 }
