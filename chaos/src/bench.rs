@@ -4,6 +4,7 @@
 //! close per-connection toxicity 0.3 comes to 30% over many connections.
 //! `chaoslab bench proxy` prints the [`BenchReport`] table.
 
+mod http_latency;
 mod load;
 mod nginx;
 mod report;
@@ -143,7 +144,10 @@ async fn finish(
     throughput: Vec<ThroughputRow>,
     nginx: bool,
 ) -> std::io::Result<BenchReport> {
-    let latency = latency_case(agent, proxied, direct, opts).await?;
+    let latency = vec![
+        latency_case(agent, proxied, direct, opts).await?,
+        latency_case_http(agent, opts).await?,
+    ];
     let toxicity = toxicity_case(agent, proxied, opts).await?;
     Ok(BenchReport {
         build: if cfg!(debug_assertions) {
@@ -169,26 +173,34 @@ async fn latency_case(
     agent
         .add_toxic("bench", spec, None)
         .map_err(|e| std::io::Error::other(e.message))?;
-    let base = sequential(direct, 1024, opts.latency_requests.min(200)).await?;
-    let slow = sequential(proxied, 1024, opts.latency_requests).await?;
+    let base = sequential(direct, 1024, opts.latency_requests.min(200), 1).await?;
+    let slow = sequential(proxied, 1024, opts.latency_requests, 1).await?;
     let _ = agent.remove_toxic("bench", "latency_downstream");
-    let q = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    Ok(LatencyRow {
-        configured_ms: ms,
-        added_p50_ms: q(&slow, 0.5) - q(&base, 0.5),
-        added_p99_ms: q(&slow, 0.99) - q(&base, 0.5),
-    })
+    Ok(LatencyRow::of("tcp", ms, &base, &slow))
 }
 
-/// `n` requests over 4 connections, latencies in microseconds.
+/// The same in HTTP mode (its own proxy and HTTP server).
+async fn latency_case_http(agent: &Arc<Agent>, opts: &BenchOptions) -> std::io::Result<LatencyRow> {
+    let (base, slow) =
+        http_latency::latency_http(agent, opts.latency, opts.latency_requests).await?;
+    Ok(LatencyRow::of(
+        "http",
+        opts.latency.as_millis() as u64,
+        &base,
+        &slow,
+    ))
+}
+
+/// `n` requests over `conns` connections, latencies in microseconds.
 async fn sequential(
     addr: &str,
     size: usize,
     n: usize,
+    conns: usize,
 ) -> std::io::Result<hdrhistogram::Histogram<u64>> {
-    let per = n.div_ceil(4).max(1);
+    let per = n.div_ceil(conns).max(1);
     let mut tasks = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..conns {
         let addr = addr.to_string();
         tasks.push(tokio::spawn(async move {
             let mut s = TcpStream::connect(&addr).await?;

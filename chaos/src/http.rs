@@ -236,7 +236,7 @@ async fn handle(
     }
     let [up, down] = [Direction::Upstream, Direction::Downstream].map(|d| d.index());
     if !drawn.latency[up].is_zero() {
-        tokio::time::sleep(drawn.latency[up]).await;
+        crate::timer::sleep(drawn.latency[up]).await;
     }
     if let Some(held) = drawn.hold[up].take() {
         span.set_status(Status::error("held by a toxic"));
@@ -283,7 +283,7 @@ async fn handle(
         .clone();
     let result = client.request(Request::from_parts(parts, body)).await;
     if !drawn.latency[down].is_zero() {
-        tokio::time::sleep(drawn.latency[down]).await;
+        crate::timer::sleep(drawn.latency[down]).await;
     }
     if let Some(held) = drawn.hold[down].take() {
         span.set_status(Status::error("held by a toxic"));

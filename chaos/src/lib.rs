@@ -24,6 +24,7 @@ pub mod faults;
 pub mod http;
 pub mod proxy;
 pub mod serve;
+pub mod timer;
 pub mod views;
 
 /// The toxics, one file each, and their registry (defined in the contract

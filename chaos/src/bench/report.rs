@@ -25,13 +25,34 @@ impl ThroughputRow {
     }
 }
 
-/// The latency toxic's measured effect.
+/// The latency toxic's measured effect, in one proxy mode.
 #[derive(Debug, Clone)]
 pub struct LatencyRow {
+    /// `tcp` or `http`.
+    pub mode: &'static str,
     pub configured_ms: u64,
-    /// Added latency over direct, milliseconds.
+    /// Added latency over direct's median, milliseconds.
     pub added_p50_ms: f64,
     pub added_p99_ms: f64,
+}
+
+impl LatencyRow {
+    /// From the direct and the proxied latencies (µs): each quantile of the
+    /// proxied run less the direct median.
+    pub fn of(
+        mode: &'static str,
+        configured_ms: u64,
+        direct: &hdrhistogram::Histogram<u64>,
+        proxied: &hdrhistogram::Histogram<u64>,
+    ) -> Self {
+        let q = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        Self {
+            mode,
+            configured_ms,
+            added_p50_ms: q(proxied, 0.5) - q(direct, 0.5),
+            added_p99_ms: q(proxied, 0.99) - q(direct, 0.5),
+        }
+    }
 }
 
 /// The toxicity check.
@@ -64,7 +85,7 @@ pub struct BenchReport {
     /// Whether the nginx column was measured.
     pub nginx: bool,
     pub throughput: Vec<ThroughputRow>,
-    pub latency: LatencyRow,
+    pub latency: Vec<LatencyRow>,
     pub toxicity: ToxicityRow,
 }
 
@@ -129,9 +150,23 @@ impl fmt::Display for BenchReport {
         }
         writeln!(
             f,
-            "latency toxic {} ms: added p50 {:.1} ms, p99 {:.1} ms",
-            self.latency.configured_ms, self.latency.added_p50_ms, self.latency.added_p99_ms
+            "latency toxic, one connection, 1 KB answers, requests one after another (goal: over the configured latency, p50 <= +0.5 ms, p99 <= +1 ms)"
         )?;
+        writeln!(
+            f,
+            "{:>6} {:>12} {:>14} {:>14}",
+            "mode", "configured", "over it p50", "over it p99"
+        )?;
+        for l in &self.latency {
+            writeln!(
+                f,
+                "{:>6} {:>9} ms {:>11.2} ms {:>11.2} ms",
+                l.mode,
+                l.configured_ms,
+                l.added_p50_ms - l.configured_ms as f64,
+                l.added_p99_ms - l.configured_ms as f64
+            )?;
+        }
         let t = &self.toxicity;
         writeln!(
             f,

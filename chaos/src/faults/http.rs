@@ -36,7 +36,7 @@ impl HttpFault {
             until = until.min(expires);
         }
         tokio::select! {
-            _ = tokio::time::sleep_until(until) => {}
+            _ = crate::timer::sleep_until(until) => {}
             _ = self.ended.cancelled() => {}
         }
     }

@@ -23,7 +23,7 @@ use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::Instant;
 
 use crate::proxy::chain::Chain;
 use crate::proxy::runner::Runner;
@@ -39,7 +39,8 @@ pub struct ToxicBody {
     inner: ProxyBody,
     runner: Runner,
     queue: VecDeque<Item>,
-    timer: Option<Pin<Box<Sleep>>>,
+    /// The delay being waited and its deadline.
+    timer: Option<(Instant, Pin<Box<dyn Future<Output = ()> + Send + Sync>>)>,
     inner_done: bool,
     /// Data was yielded since the last pause: let it be flushed before an error.
     unflushed: bool,
@@ -115,8 +116,12 @@ impl Body for ToxicBody {
             if let Some(front) = this.queue.front() {
                 let at = front.at();
                 if at > Instant::now() {
-                    let timer = this.timer.get_or_insert_with(|| Box::pin(sleep_until(at)));
-                    timer.as_mut().reset(at);
+                    if this.timer.as_ref().is_some_and(|(t, _)| *t != at) {
+                        this.timer = None;
+                    }
+                    let (_, timer) = this
+                        .timer
+                        .get_or_insert_with(|| (at, Box::pin(crate::timer::sleep_until(at))));
                     if timer.as_mut().poll(cx).is_pending() {
                         this.unflushed = false;
                         return Poll::Pending;

@@ -97,13 +97,13 @@ pub(crate) fn body_toxics(
 pub(crate) async fn hold(proxy: &Proxy, hold: &Hold) -> bool {
     match hold {
         Hold::Reset { after } => {
-            tokio::time::sleep(*after).await;
+            crate::timer::sleep(*after).await;
             true
         }
         Hold::Timeout {
             after: Some(after), ..
         } => {
-            tokio::time::sleep(*after).await;
+            crate::timer::sleep(*after).await;
             false
         }
         Hold::Timeout {

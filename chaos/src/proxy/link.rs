@@ -177,7 +177,7 @@ async fn write_when_due<W: AsyncWrite + Unpin>(
         return Ok(0);
     };
     if at > Instant::now() {
-        sleep_until(at).await;
+        crate::timer::sleep_until(at).await;
     }
     match data {
         Some(bytes) if !bytes.is_empty() => dst.write(&bytes).await,

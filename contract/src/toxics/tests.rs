@@ -110,3 +110,30 @@ fn toxicity_is_a_share() {
     assert!(check_toxicity(1.5).is_err());
     assert!(check_toxicity(f32::NAN).is_err());
 }
+
+#[test]
+fn latency_jitter_is_uniform_over_its_range_as_toxiproxys() {
+    // Toxiproxy draws latency + [-jitter, jitter) ms, every value as likely.
+    use rand::SeedableRng;
+    let d = Delay {
+        ms: 100,
+        jitter: 10,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let mut counts = std::collections::BTreeMap::new();
+    let n = 40_000;
+    for _ in 0..n {
+        *counts
+            .entry(d.sample(&mut rng).as_millis() as i64)
+            .or_insert(0usize) += 1;
+    }
+    let values: Vec<i64> = counts.keys().copied().collect();
+    assert_eq!(values, (90..110).collect::<Vec<_>>());
+    for (ms, c) in counts {
+        let share = c as f64 / n as f64;
+        assert!((share - 0.05).abs() < 0.006, "{ms} ms: {share}");
+    }
+    // No jitter: always the latency.
+    let fixed = Delay { ms: 100, jitter: 0 };
+    assert!((0..100).all(|_| fixed.sample(&mut rng) == std::time::Duration::from_millis(100)));
+}
