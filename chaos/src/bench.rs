@@ -1,10 +1,16 @@
 //! The proxy's cost, measured: through an agent proxy with no toxics against
-//! a direct connection in the same run (1 KB and 64 KB responses, 1/16/64
-//! connections), the latency a 100 ms latency toxic really adds, and how
-//! close per-connection toxicity 0.3 comes to 30% over many connections.
-//! `chaoslab bench proxy` prints the [`BenchReport`] table.
+//! a direct connection and nginx in the same run (1 KB and 64 KB responses,
+//! 1/16/64 connections), in both modes: tcp (against nginx `stream`) and
+//! http (against nginx's HTTP proxy with upstream keep-alive). Each cell
+//! runs direct, proxy and nginx in turn, [`BenchOptions::repeats`] times
+//! in rotating order, and keeps the median rate of each, so the machine's
+//! noise falls on all three. Then the latency a 100 ms latency toxic really
+//! adds in each mode, and how close per-connection toxicity 0.3 comes to
+//! 30% over many connections. `chaoslab bench proxy` prints the
+//! [`BenchReport`] table.
 
 mod http_latency;
+mod http_load;
 mod load;
 mod nginx;
 mod report;
@@ -38,8 +44,10 @@ pub struct BenchOptions {
     pub toxicity_connections: usize,
     /// The toxicity checked.
     pub toxicity: f32,
-    /// Also measure an nginx `stream` proxy when nginx is installed.
+    /// Also measure nginx when it is installed.
     pub compare_nginx: bool,
+    /// Runs of each throughput case (medians are kept).
+    pub repeats: usize,
 }
 
 impl Default for BenchOptions {
@@ -53,6 +61,7 @@ impl Default for BenchOptions {
             toxicity_connections: 10_000,
             toxicity: 0.3,
             compare_nginx: true,
+            repeats: 3,
         }
     }
 }
@@ -95,33 +104,47 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
     } else {
         None
     };
+    let mut throughput = cells(
+        "tcp",
+        &opts,
+        [
+            Some(direct.clone()),
+            Some(proxy.listen.clone()),
+            nginx.as_ref().map(|n| n.addr.clone()),
+        ],
+        |addr, conns, size, d| async move { load::drive(&addr, conns, size, d).await },
+    )
+    .await?;
+    drop(nginx);
 
-    let mut throughput = Vec::new();
-    for &size in &opts.sizes {
-        for &connections in &opts.connections {
-            let d = load::drive(&direct, connections, size, opts.case_duration).await?;
-            let p = load::drive(&proxy.listen, connections, size, opts.case_duration).await?;
-            let nginx_rps = match &nginx {
-                Some(n) => Some(
-                    load::drive(&n.addr, connections, size, opts.case_duration)
-                        .await?
-                        .rate(),
-                ),
-                None => None,
-            };
-            throughput.push(ThroughputRow {
-                size,
-                connections,
-                direct_rps: d.rate(),
-                proxy_rps: p.rate(),
-                direct_p50: d.q(0.5),
-                direct_p99: d.q(0.99),
-                proxy_p50: p.q(0.5),
-                proxy_p99: p.q(0.99),
-                nginx_rps,
-            });
-        }
-    }
+    let http_server = http_load::http_server(cancel.clone()).await?;
+    let spec = ProxySpec::new("bench_http", "127.0.0.1:0", http_server.to_string()).http();
+    let creating = agent.clone();
+    let http_proxy = agent_rt
+        .spawn(async move { creating.create_proxy(spec).await })
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(|e| std::io::Error::other(e.message))?;
+    let nginx_http = if opts.compare_nginx {
+        nginx::start_http(http_server).await
+    } else {
+        None
+    };
+    throughput.extend(
+        cells(
+            "http",
+            &opts,
+            [
+                Some(http_server.to_string()),
+                Some(http_proxy.listen.clone()),
+                nginx_http.as_ref().map(|n| n.addr.clone()),
+            ],
+            |addr, conns, size, d| async move { http_load::drive_http(&addr, conns, size, d).await },
+        )
+        .await?,
+    );
+    drop(nginx_http);
+    let nginx_ran = throughput.iter().any(|r| r.nginx_rps.is_some());
 
     let result = finish(
         &agent,
@@ -129,7 +152,8 @@ pub async fn bench(opts: BenchOptions) -> std::io::Result<BenchReport> {
         &direct,
         &opts,
         throughput,
-        nginx.is_some(),
+        nginx_ran,
+        http_server,
     )
     .await;
     agent_rt.shutdown_background();
@@ -143,10 +167,11 @@ async fn finish(
     opts: &BenchOptions,
     throughput: Vec<ThroughputRow>,
     nginx: bool,
+    http_server: std::net::SocketAddr,
 ) -> std::io::Result<BenchReport> {
     let latency = vec![
         latency_case(agent, proxied, direct, opts).await?,
-        latency_case_http(agent, opts).await?,
+        latency_case_http(agent, http_server, opts).await?,
     ];
     let toxicity = toxicity_case(agent, proxied, opts).await?;
     Ok(BenchReport {
@@ -180,15 +205,72 @@ async fn latency_case(
 }
 
 /// The same in HTTP mode (its own proxy and HTTP server).
-async fn latency_case_http(agent: &Arc<Agent>, opts: &BenchOptions) -> std::io::Result<LatencyRow> {
+async fn latency_case_http(
+    agent: &Arc<Agent>,
+    server: std::net::SocketAddr,
+    opts: &BenchOptions,
+) -> std::io::Result<LatencyRow> {
     let (base, slow) =
-        http_latency::latency_http(agent, opts.latency, opts.latency_requests).await?;
+        http_latency::latency_http(agent, server, opts.latency, opts.latency_requests).await?;
     Ok(LatencyRow::of(
         "http",
         opts.latency.as_millis() as u64,
         &base,
         &slow,
     ))
+}
+
+/// Every size × connections cell of one mode: `targets` are direct, the
+/// agent's proxy and nginx (when it runs), each driven by `drive`,
+/// `opts.repeats` times in rotating order; the median rate of each.
+async fn cells<F, Fut>(
+    mode: &'static str,
+    opts: &BenchOptions,
+    targets: [Option<String>; 3],
+    drive: F,
+) -> std::io::Result<Vec<ThroughputRow>>
+where
+    F: Fn(String, usize, usize, Duration) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<load::Run>>,
+{
+    let median = |mut v: Vec<load::Run>| {
+        v.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        (!v.is_empty()).then(|| v.swap_remove(v.len() / 2))
+    };
+    let mut rows = Vec::new();
+    for &size in &opts.sizes {
+        for &connections in &opts.connections {
+            let mut runs: [Vec<load::Run>; 3] = Default::default();
+            for r in 0..opts.repeats.max(1) {
+                for k in 0..3 {
+                    let which = (r + k) % 3;
+                    if let Some(addr) = &targets[which] {
+                        runs[which].push(
+                            drive(addr.clone(), connections, size, opts.case_duration).await?,
+                        );
+                    }
+                }
+            }
+            let [d, p, n] = runs.map(median);
+            let (Some(d), Some(p)) = (d, p) else {
+                continue;
+            };
+            rows.push(ThroughputRow {
+                mode,
+                size,
+                connections,
+                direct_rps: d.rate(),
+                proxy_rps: p.rate(),
+                direct_p50: d.q(0.5),
+                direct_p99: d.q(0.99),
+                proxy_p50: p.q(0.5),
+                proxy_p99: p.q(0.99),
+                nginx_rps: n.as_ref().map(load::Run::rate),
+                nginx_p99: n.as_ref().map(|n| n.q(0.99)),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// `n` requests over `conns` connections, latencies in microseconds.

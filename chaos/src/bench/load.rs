@@ -90,6 +90,25 @@ pub async fn request(stream: &mut TcpStream, size: usize, buf: &mut [u8]) -> std
     Ok(())
 }
 
+/// One client connection of a load run.
+pub trait Conn: Send + 'static {
+    /// One request, its whole answer read.
+    fn request(&mut self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+}
+
+/// A connection to the response server (or a TCP proxy of it).
+struct TcpConn {
+    stream: TcpStream,
+    size: usize,
+    buf: Vec<u8>,
+}
+
+impl Conn for TcpConn {
+    async fn request(&mut self) -> std::io::Result<()> {
+        request(&mut self.stream, self.size, &mut self.buf).await
+    }
+}
+
 /// `connections` clients, each sending requests back to back for `duration`.
 pub async fn drive(
     addr: &str,
@@ -97,24 +116,32 @@ pub async fn drive(
     size: usize,
     duration: Duration,
 ) -> std::io::Result<Run> {
-    let mut streams = Vec::with_capacity(connections);
+    let mut conns = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        streams.push(s);
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        conns.push(TcpConn {
+            stream,
+            size,
+            buf: vec![0u8; 64 * 1024],
+        });
     }
+    drive_conns(conns, duration).await
+}
+
+/// Each connection sends requests back to back for `duration`.
+pub async fn drive_conns<C: Conn>(conns: Vec<C>, duration: Duration) -> std::io::Result<Run> {
     let start = Instant::now();
     let until = start + duration;
-    let tasks: Vec<_> = streams
+    let tasks: Vec<_> = conns
         .into_iter()
-        .map(|mut stream| {
+        .map(|mut conn| {
             tokio::spawn(async move {
                 let mut hist = histogram();
-                let mut buf = vec![0u8; 64 * 1024];
                 let mut count = 0u64;
                 while Instant::now() < until {
                     let t = Instant::now();
-                    request(&mut stream, size, &mut buf).await?;
+                    conn.request().await?;
                     let _ = hist.record(t.elapsed().as_micros().max(1) as u64);
                     count += 1;
                 }

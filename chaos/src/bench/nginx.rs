@@ -1,6 +1,7 @@
-//! An nginx `stream` proxy for the bench to compare against, when nginx (with
-//! its stream module) is installed. Started with its own config in a scratch
-//! directory, stopped when dropped.
+//! nginx proxies for the bench to compare against, when nginx is installed:
+//! a `stream` proxy (TCP, as the agent's tcp mode) and an HTTP reverse
+//! proxy with upstream keep-alive (as the agent's http mode). Each is
+//! started with its own config in a scratch directory, stopped when dropped.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -34,8 +35,32 @@ fn find() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Start nginx proxying to `upstream`, or `None` when it is not installed or does not come up.
+/// nginx proxying TCP to `upstream`, or `None` when it is not installed
+/// (with its stream module) or does not come up.
 pub async fn start(upstream: SocketAddr) -> Option<Nginx> {
+    start_with(|port| {
+        format!(
+            "stream {{ server {{ listen 127.0.0.1:{port}; proxy_pass {upstream}; tcp_nodelay on; }} }}\n"
+        )
+    })
+    .await
+}
+
+/// nginx as an HTTP/1.1 reverse proxy to `upstream`, keeping upstream
+/// connections alive (as the agent's http mode does).
+pub async fn start_http(upstream: SocketAddr) -> Option<Nginx> {
+    start_with(|port| {
+        format!(
+            "http {{ access_log off; upstream backend {{ server {upstream}; keepalive 128; }} \
+             server {{ listen 127.0.0.1:{port}; keepalive_requests 1000000; \
+             location / {{ proxy_pass http://backend; proxy_http_version 1.1; \
+             proxy_set_header Connection \"\"; proxy_buffering on; }} }} }}\n"
+        )
+    })
+    .await
+}
+
+async fn start_with(block: impl Fn(u16) -> String) -> Option<Nginx> {
     let binary = find()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .ok()?
@@ -58,8 +83,8 @@ pub async fn start(upstream: SocketAddr) -> Option<Nginx> {
     let d = dir.display();
     let conf = format!(
         "{module}worker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-         events {{ worker_connections 4096; }}\n\
-         stream {{ server {{ listen 127.0.0.1:{port}; proxy_pass {upstream}; tcp_nodelay on; }} }}\n"
+         events {{ worker_connections 4096; }}\n{}",
+        block(port)
     );
     let conf_path = dir.join("nginx.conf");
     std::fs::write(&conf_path, conf).ok()?;

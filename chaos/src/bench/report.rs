@@ -5,6 +5,8 @@ use std::fmt;
 /// One throughput case.
 #[derive(Debug, Clone)]
 pub struct ThroughputRow {
+    /// `tcp` or `http`.
+    pub mode: &'static str,
     pub size: usize,
     pub connections: usize,
     pub direct_rps: f64,
@@ -14,8 +16,11 @@ pub struct ThroughputRow {
     pub direct_p99: u64,
     pub proxy_p50: u64,
     pub proxy_p99: u64,
-    /// The same case through nginx `stream`, when it ran.
+    /// The same case through nginx (`stream` for tcp, its HTTP proxy for
+    /// http), when it ran.
     pub nginx_rps: Option<f64>,
+    /// nginx's p99, microseconds.
+    pub nginx_p99: Option<u64>,
 }
 
 impl ThroughputRow {
@@ -98,7 +103,8 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "{:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>17} {:>12} {:>12}",
+            "{:>5} {:>7} {:>6} {:>12} {:>12} {:>6} {:>17} {:>17} {:>12} {:>12} {:>10} {:>10}",
+            "mode",
             "size",
             "conns",
             "direct req/s",
@@ -106,9 +112,10 @@ impl fmt::Display for BenchReport {
             "ratio",
             "direct p50/p99 us",
             "proxy p50/p99 us",
-            "added p50/p99 us",
             "nginx req/s",
-            "nginx ratio"
+            "nginx ratio",
+            "vs nginx",
+            "nginx p99"
         )?;
         for r in &self.throughput {
             let size = if r.size >= 1024 {
@@ -116,16 +123,18 @@ impl fmt::Display for BenchReport {
             } else {
                 format!("{} B", r.size)
             };
-            let (nginx, nginx_ratio) = match r.nginx_rps {
+            let (nginx, nginx_ratio, vs) = match r.nginx_rps {
                 Some(n) => (
                     format!("{n:.0}"),
                     format!("{:.2}", n / r.direct_rps.max(1e-9)),
+                    format!("{:.2}x", r.proxy_rps / n.max(1e-9)),
                 ),
-                None => ("-".to_string(), "-".to_string()),
+                None => ("-".to_string(), "-".to_string(), "-".to_string()),
             };
             writeln!(
                 f,
-                "{:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>17} {:>12} {:>12}",
+                "{:>5} {:>7} {:>6} {:>12.0} {:>12.0} {:>6.2} {:>17} {:>17} {:>12} {:>12} {:>10} {:>10}",
+                r.mode,
                 size,
                 r.connections,
                 r.direct_rps,
@@ -133,19 +142,17 @@ impl fmt::Display for BenchReport {
                 r.ratio(),
                 format!("{}/{}", r.direct_p50, r.direct_p99),
                 format!("{}/{}", r.proxy_p50, r.proxy_p99),
-                format!(
-                    "{}/{}",
-                    r.proxy_p50 as i64 - r.direct_p50 as i64,
-                    r.proxy_p99 as i64 - r.direct_p99 as i64
-                ),
                 nginx,
                 nginx_ratio,
+                vs,
+                r.nginx_p99
+                    .map_or_else(|| "-".to_string(), |p| p.to_string()),
             )?;
         }
         if !self.nginx {
             writeln!(
                 f,
-                "(nginx with the stream module not found: no nginx column)"
+                "(nginx not found, or without its stream module: no nginx columns)"
             )?;
         }
         writeln!(

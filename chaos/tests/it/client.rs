@@ -171,10 +171,17 @@ async fn a_short_bench_runs_and_prints_a_table() {
         toxicity_connections: 400,
         toxicity: 0.3,
         compare_nginx: false,
+        repeats: 1,
     })
     .await
     .unwrap();
-    assert_eq!(report.throughput.len(), 2);
+    // 1 KB × 1 and × 4 connections, in tcp mode and in http mode.
+    let cells: Vec<(&str, usize)> = report
+        .throughput
+        .iter()
+        .map(|r| (r.mode, r.connections))
+        .collect();
+    assert_eq!(cells, [("tcp", 1), ("tcp", 4), ("http", 1), ("http", 4)]);
     assert!(
         report
             .throughput
