@@ -87,6 +87,20 @@ impl BenchLab {
             .to_string()
     }
 
+    /// Every process of the lab with its pid: the supervisor (which runs
+    /// the agent) and each child (services, hub, load generator, broker).
+    pub(super) fn process_pids(&self) -> Vec<(String, u32)> {
+        let mut out = vec![("supervisor + agent".to_string(), self.child.id())];
+        if let Some(map) = self.state["processes"].as_object() {
+            for (name, p) in map {
+                if let Some(pid) = p["pid"].as_u64() {
+                    out.push((name.clone(), pid as u32));
+                }
+            }
+        }
+        out
+    }
+
     pub(super) fn service_pids(&self) -> Vec<(String, u32)> {
         let state: Value = std::fs::read_to_string(self.dir.path().join("lab.json"))
             .ok()
@@ -114,6 +128,26 @@ impl Drop for BenchLab {
         );
         let _ = self.child.wait();
     }
+}
+
+/// CPU time `pid`'s threads have run, from each one's
+/// `/proc/PID/task/TID/schedstat` (nanoseconds on a CPU).
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for e in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let s = std::fs::read_to_string(e.path().join("schedstat")).unwrap_or_default();
+        if let Some(ns) = s
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            total += Duration::from_nanos(ns);
+        }
+    }
+    Some(total)
 }
 
 /// Resident memory of `pid` in MiB, from /proc.
@@ -213,6 +247,9 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
         ),
     ];
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    // Per mode, per process: CPU µs per answered request, each round.
+    let mut cpu: Vec<std::collections::BTreeMap<String, Vec<f64>>> =
+        vec![Default::default(); MODES.len()];
     let mut idle = Vec::new();
     for round in 0..2 {
         for (i, (_, env)) in MODES.iter().enumerate() {
@@ -225,7 +262,17 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
                     .map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0)))
                     .collect();
             }
-            results[i].push(drive(&lab.entry_url(), conns, secs).await?);
+            let pids = lab.process_pids();
+            let before: Vec<Option<Duration>> = pids.iter().map(|(_, p)| process_cpu(*p)).collect();
+            let rate = drive(&lab.entry_url(), conns, secs).await?;
+            let requests = (rate * secs as f64).max(1.0);
+            for ((name, pid), b) in pids.iter().zip(before) {
+                if let (Some(b), Some(a)) = (b, process_cpu(*pid)) {
+                    let us = a.saturating_sub(b).as_secs_f64() * 1e6 / requests;
+                    cpu[i].entry(name.clone()).or_default().push(us);
+                }
+            }
+            results[i].push(rate);
             drop(lab);
         }
     }
@@ -270,6 +317,30 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
             mean(r),
             mean(r) / off_m.max(1e-9)
         )?;
+    }
+    writeln!(s)?;
+    // Where the CPU goes: each process's CPU time per answered request,
+    // mean of the rounds, only the processes that did work.
+    let busy: Vec<&String> = cpu[0]
+        .iter()
+        .filter(|(_, v)| mean(v) >= 1.0)
+        .map(|(n, _)| n)
+        .collect();
+    writeln!(
+        s,
+        "CPU µs per request, by process (schedstat; the driver's own CPU not counted)"
+    )?;
+    let header: Vec<&str> = busy.iter().map(|n| n.as_str()).collect();
+    writeln!(s, "| telemetry | {} | all |", header.join(" | "))?;
+    writeln!(s, "|---|{}---|", "---|".repeat(busy.len()))?;
+    for ((name, _), per) in MODES.iter().zip(&cpu) {
+        let cells: Vec<f64> = busy
+            .iter()
+            .map(|n| per.get(*n).map_or(0.0, |v| mean(v)))
+            .collect();
+        let all: f64 = per.values().map(|v| mean(v)).sum();
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:.0}")).collect();
+        writeln!(s, "| {name} | {} | {all:.0} |", cells.join(" | "))?;
     }
     writeln!(s)?;
     writeln!(
