@@ -9,6 +9,7 @@
 //! - [`service_fault`]: in-service fault kinds and their rules.
 //! - [`admin`]: a service's admin API (resilience, settings, faults).
 //! - [`hub`]: the hub's query API.
+//! - [`load`]: the load generator's control API (`/load`).
 
 pub mod admin;
 pub mod agent;
@@ -16,5 +17,6 @@ pub mod delay;
 pub mod faults;
 pub mod http_fault;
 pub mod hub;
+pub mod load;
 pub mod matcher;
 pub mod service_fault;
