@@ -5,14 +5,17 @@
 //! - [`AgentClient`]: the chaos agent (Toxiproxy's API and `/chaos`).
 //! - [`HubClient`]: the hub's query API.
 //! - [`AdminClient`]: a service's `/admin` API.
+//! - [`LoadClient`]: the load generator's `/load`.
 
 pub mod admin;
 pub mod agent;
 pub mod hub;
+pub mod load;
 
 pub use admin::AdminClient;
 pub use agent::{AgentClient, DownHow, ToxicAdded};
 pub use hub::{HubClient, LogQuery, MetricQuery, TraceQuery};
+pub use load::LoadClient;
 
 use std::time::Duration;
 

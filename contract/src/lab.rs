@@ -16,12 +16,16 @@
 //!
 //! Layout: `raw` (the file's shape, with spans), `resolve` (checks and the
 //! model), `journeys` (load steps and their placeholders), `resilience`
-//! (policies and settings, and the `--config` overlay), `command`
+//! (policies and settings, and the `--config` overlay), `settings` (the
+//! one list of the services' settings), `command`
 //! (placeholders of a command, program lookup), `prepare` (a command's
 //! set-up step, from a lock file), `broker` (a message broker the lab
 //! runs), `hub` (the hub's budgets). The reference is
 //! `docs/lab-file.md`.
 
+// First: its macros are used by the modules below.
+#[macro_use]
+mod settings;
 mod broker;
 mod command;
 mod hub;
@@ -43,7 +47,8 @@ pub use command::CommandError;
 pub use hub::HubSettings;
 pub use journeys::{Journey, Load, Step, Template, TemplatePart};
 pub use prepare::Prepare;
-pub use resilience::{Resilience, ServiceResilience, SettingsPatch};
+pub use resilience::{Resilience, ServiceResilience};
+pub use settings::SettingsPatch;
 
 /// Processes every lab has beside its services; no service may take their names.
 pub const RESERVED_NAMES: &[&str] = &["agent", "hub", "loadgen"];

@@ -8,9 +8,11 @@
 //! - [`error`]: a file problem as `file:line:column: key: message`.
 //! - [`process`]: what can be done to a supervised process.
 //! - [`proxy`]: how a proxy handles its traffic (tcp or http).
-//! - [`wire`]: the JSON bodies of the agent, hub and service admin APIs.
+//! - [`wire`]: the JSON bodies of the agent, hub, load generator and service
+//!   admin APIs.
 //! - [`client`]: one typed client for each of those APIs
-//!   ([`client::AgentClient`], [`client::HubClient`], [`client::AdminClient`]).
+//!   ([`client::AgentClient`], [`client::HubClient`], [`client::AdminClient`],
+//!   [`client::LoadClient`]).
 //! - [`fields`]: a struct's field names, read from its `Deserialize`.
 //! - [`size`]: byte sizes (`256MB`) and the hub's smallest budgets.
 //! - [`toxics`]: every toxic, one file each (name, attributes, rules, what it
@@ -22,8 +24,8 @@
 //!                                    ├──> runner checks (targets, journeys)
 //!                                    └──> load generator (journeys)
 //!
-//!  CLI, dashboard, runner, tests ──client::*──HTTP──> agent, hub, services' /admin
-//!                                  (bodies: wire::*, the servers' own types)
+//!  CLI, dashboard, runner, hub, tests ──client::*──HTTP──> agent, hub, load generator, services' /admin
+//!                                     (bodies: wire::*, the servers' own types)
 //! ```
 
 #![forbid(unsafe_code)]

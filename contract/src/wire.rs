@@ -9,12 +9,16 @@
 //! - [`service_fault`]: in-service fault kinds and their rules.
 //! - [`admin`]: a service's admin API (resilience, settings, faults).
 //! - [`hub`]: the hub's query API.
+//! - [`experiment`]: the running experiment's view the hub keeps.
+//! - [`load`]: the load generator's control API (`/load`).
 
 pub mod admin;
 pub mod agent;
 pub mod delay;
+pub mod experiment;
 pub mod faults;
 pub mod http_fault;
 pub mod hub;
+pub mod load;
 pub mod matcher;
 pub mod service_fault;

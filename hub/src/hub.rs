@@ -57,7 +57,7 @@ impl TargetState {
 /// The faults last fetched from the agent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FaultSnapshot {
-    pub faults: Vec<serde_json::Value>,
+    pub faults: Vec<chaoslab_contract::wire::faults::ActiveFault>,
     pub note: Option<String>,
 }
 

@@ -89,23 +89,14 @@ impl Hub {
     }
 
     /// Fault kinds active per target: from `chaos_faults_active` and the
-    /// agent's list (entries naming a `target` or `proxy`).
+    /// agent's list.
     fn faults_by_target(&self, store: &SeriesStore, w: Window) -> BTreeMap<String, Vec<String>> {
         let mut out = derive::active_faults(store, w);
         let snap = self.faults.read().unwrap_or_else(|e| e.into_inner());
         for f in &snap.faults {
-            let target = ["target", "proxy"]
-                .iter()
-                .find_map(|k| f.get(*k).and_then(|v| v.as_str()));
-            let kind = ["kind", "type", "name"]
-                .iter()
-                .find_map(|k| f.get(*k).and_then(|v| v.as_str()))
-                .unwrap_or("fault");
-            if let Some(t) = target {
-                let kinds = out.entry(t.to_string()).or_default();
-                if !kinds.iter().any(|k| k == kind) {
-                    kinds.push(kind.to_string());
-                }
+            let kinds = out.entry(f.target.clone()).or_default();
+            if !kinds.contains(&f.kind) {
+                kinds.push(f.kind.clone());
             }
         }
         out

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chaoslab_contract::client::{AgentClient, ClientError};
 use tokio::time::MissedTickBehavior;
 
 use crate::api::types::Target;
@@ -89,37 +90,33 @@ async fn scrape_target(hub: &Hub, t: &Target) -> (Result<Vec<Sample>, String>, u
     (result, now_ms(), started.elapsed())
 }
 
-/// Fetches `/chaos/faults`; `None` when nothing changed worth storing.
+/// Fetches the agent's `GET /chaos/faults` with the contract's client;
+/// `None` when no agent is configured. An agent that cannot be reached or
+/// answers badly leaves an empty list and a note that says so (the
+/// dashboard shows it).
 async fn fetch_faults(hub: &Hub) -> Option<FaultSnapshot> {
-    let Some(base) = &hub.cfg.agent_url else {
-        return None;
-    };
-    let url = format!("{}/chaos/faults", base.trim_end_matches('/'));
-    let snapshot = match hub.http.get(&url).send().await {
+    let base = hub.cfg.agent_url.as_deref()?;
+    let agent = AgentClient::new(base).with_timeout(hub.cfg.scrape_timeout);
+    let snapshot = match agent.faults().await {
+        Ok(faults) => FaultSnapshot { faults, note: None },
         Err(e) => FaultSnapshot {
             faults: Vec::new(),
-            note: Some(format!("agent unreachable at {url}: {}", error_chain(&e))),
-        },
-        Ok(resp) if !resp.status().is_success() => FaultSnapshot {
-            faults: Vec::new(),
-            note: Some(format!("agent answered {} at {url}", resp.status())),
-        },
-        Ok(resp) => match resp.json::<serde_json::Value>().await {
-            Ok(serde_json::Value::Array(faults)) => FaultSnapshot { faults, note: None },
-            Ok(serde_json::Value::Object(mut m)) => match m.remove("faults") {
-                Some(serde_json::Value::Array(faults)) => FaultSnapshot { faults, note: None },
-                _ => FaultSnapshot {
-                    faults: Vec::new(),
-                    note: Some(format!("agent's {url} has no \"faults\" list")),
-                },
-            },
-            Ok(_) | Err(_) => FaultSnapshot {
-                faults: Vec::new(),
-                note: Some(format!("agent's {url} did not answer a JSON fault list")),
-            },
+            note: Some(fault_note(&e)),
         },
     };
     Some(snapshot)
+}
+
+/// Why the fault list is empty, for the dashboard: the call and what went
+/// wrong (`agent unreachable: GET http://…/chaos/faults: …`).
+fn fault_note(e: &ClientError) -> String {
+    match e {
+        ClientError::Api { status, .. } => format!("agent answered {status}: {e}"),
+        ClientError::Transport { reason, .. } if reason.starts_with("unexpected answer") => {
+            format!("agent answered no fault list: {e}")
+        }
+        _ => format!("agent unreachable: {e}"),
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

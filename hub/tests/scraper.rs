@@ -200,9 +200,10 @@ async fn fake_lab(start: Arc<Mutex<Instant>>) -> String {
         .route(
             "/chaos/faults",
             get(|| async {
-                axum::Json(serde_json::json!({"faults": [
-                    {"id": "f1", "kind": "abort", "target": "payments", "status": 503}
-                ]}))
+                axum::Json(serde_json::json!([
+                    {"id": "f1", "source": "http", "kind": "abort", "target": "payments",
+                     "detail": {"status": 503}}
+                ]))
             }),
         );
     format!("http://{}", chaoslab_testkit::serve(app).await)
@@ -380,7 +381,7 @@ async fn scraped_metrics_give_rates_errors_and_percentiles() {
 
     // Faults, hub health.
     let f = c.faults().await.unwrap();
-    assert_eq!(f.faults[0]["id"], "f1");
+    assert_eq!(f.faults[0].id, "f1");
     assert_eq!(f.note, None);
     let h = c.health().await.unwrap();
     let st = |n: &str| h.targets.iter().find(|t| t.name == n).unwrap();

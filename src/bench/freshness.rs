@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use chaoslab_contract::client::HubClient;
+use chaoslab_contract::wire::hub::SpanKind;
 
 use super::shop::BenchLab;
 
@@ -29,8 +30,8 @@ pub async fn freshness() -> anyhow::Result<String> {
     let lab = tokio::task::spawn_blocking(|| BenchLab::start(DEFAULT_RATE, &[])).await??;
     let hub = lab.state["hub_url"]
         .as_str()
-        .ok_or_else(|| anyhow::anyhow!("the lab has no hub"))?
-        .to_string();
+        .ok_or_else(|| anyhow::anyhow!("the lab has no hub"))?;
+    let hub = HubClient::new(hub)?;
     let gateway = lab.entry_url();
     // The root of every trace: the entry service's server span.
     let entry = lab.state["entry"].as_str().unwrap_or_default().to_string();
@@ -51,21 +52,16 @@ pub async fn freshness() -> anyhow::Result<String> {
             .await?;
         let _ = resp.bytes().await?;
         let answered = Instant::now();
-        let url = format!("{hub}/api/traces/{trace_id}");
         let found = loop {
             if answered.elapsed() > GIVE_UP {
                 break None;
             }
-            if let Ok(r) = http.get(&url).send().await
-                && r.status().is_success()
-                && let Ok(v) = r.json::<Value>().await
-                && v["summary"]["services"]
-                    .as_array()
-                    .is_some_and(|s| s.len() >= 2)
-                && v["spans"].as_array().is_some_and(|s| {
-                    s.iter()
-                        .any(|x| x["service"] == entry.as_str() && x["kind"] == "server")
-                })
+            if let Ok(t) = hub.trace(&trace_id).await
+                && t.summary.services.len() >= 2
+                && t
+                    .spans
+                    .iter()
+                    .any(|x| x.service == entry && x.kind == SpanKind::Server)
             {
                 break Some(answered.elapsed());
             }

@@ -287,13 +287,12 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
         .into_iter()
         .map(|(n, p)| (n, rss_mib(p).unwrap_or(0.0)))
         .collect();
-    let load_report: Value = match lab.state["loadgen_url"].as_str() {
-        Some(u) => reqwest::get(format!("{u}/load"))
-            .await?
-            .json()
+    let load_report = match lab.state["loadgen_url"].as_str() {
+        Some(u) => chaoslab_contract::client::LoadClient::new(u)
+            .report()
             .await
-            .unwrap_or_default(),
-        None => Value::Null,
+            .ok(),
+        None => None,
     };
     drop(lab);
 
@@ -357,8 +356,9 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
             .unwrap_or(0.0);
         writeln!(s, "| {name} | {idle_mb:.1} | {at:.1} |")?;
     }
-    if let Some(total) = load_report.get("totals") {
-        writeln!(s, "\nload generator during the memory run: {total}")?;
+    if let Some(r) = load_report {
+        let totals = serde_json::to_value(&r.totals)?;
+        writeln!(s, "\nload generator during the memory run: {totals}")?;
     }
     Ok(s)
 }

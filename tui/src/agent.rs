@@ -48,32 +48,13 @@ impl From<&ActiveFault> for FaultRow {
             kind: f.kind.clone(),
             target: f.target.clone(),
             remaining_ms: f.remaining_ms,
-            detail: summarize_detail(Some(&f.detail)),
+            detail: summarize_detail(&f.detail),
         }
     }
 }
 
-impl FaultRow {
-    /// Reads one entry of `GET /api/faults` (the agent's list as the hub
-    /// passes it through); needs at least `id`.
-    pub fn from_json(v: &Value) -> Option<FaultRow> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let id = v.get("id")?.as_str()?.to_string();
-        Some(FaultRow {
-            id,
-            kind: s("kind"),
-            target: s("target"),
-            remaining_ms: v.get("remaining_ms").and_then(Value::as_u64),
-            detail: summarize_detail(v.get("detail")),
-        })
-    }
-}
-
 /// `{"attributes":{"latency":300}}` -> `latency=300`, compact and short.
-fn summarize_detail(detail: Option<&Value>) -> String {
-    let Some(detail) = detail else {
-        return String::new();
-    };
+fn summarize_detail(detail: &Value) -> String {
     let source = detail.get("attributes").unwrap_or(detail);
     match source {
         Value::Object(map) => map
@@ -89,19 +70,6 @@ fn summarize_detail(detail: Option<&Value>) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
-}
-
-/// Parses the hub's copy of the agent's list: a list, or an object holding `faults`.
-pub fn parse_faults(body: &Value) -> Result<Vec<FaultRow>, AgentError> {
-    let list = match body {
-        Value::Array(items) => items,
-        Value::Object(map) => match map.get("faults") {
-            Some(Value::Array(items)) => items,
-            _ => return Err(AgentError::Shape("no faults list".into())),
-        },
-        _ => return Err(AgentError::Shape("no faults list".into())),
-    };
-    Ok(list.iter().filter_map(FaultRow::from_json).collect())
 }
 
 /// One call to the agent, built by the fault picker: the contract's bodies.
@@ -242,20 +210,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn faults_parse_from_list_or_object() {
-        let body = serde_json::json!([
+    fn a_fault_row_summarizes_the_agents_detail() {
+        let list: Vec<ActiveFault> = serde_json::from_value(serde_json::json!([
             {"id": "toxic:echo:latency_downstream", "source": "toxic", "target": "echo",
              "kind": "latency", "remaining_ms": 12000, "detail": {"attributes": {"latency": 300, "jitter": 0}}},
-            {"id": "p1", "kind": "kill", "target": "delta"},
-            {"no_id": true}
-        ]);
-        let rows = parse_faults(&body).unwrap();
-        assert_eq!(rows.len(), 2);
+            {"id": "p1", "source": "process", "kind": "kill", "target": "delta"}
+        ]))
+        .unwrap();
+        let rows: Vec<FaultRow> = list.iter().map(FaultRow::from).collect();
         assert_eq!(rows[0].remaining_ms, Some(12000));
         assert!(rows[0].detail.contains("latency=300"), "{}", rows[0].detail);
-        assert_eq!(rows[1].remaining_ms, None);
-        let wrapped = serde_json::json!({"faults": [{"id": "x"}]});
-        assert_eq!(parse_faults(&wrapped).unwrap().len(), 1);
-        assert!(parse_faults(&serde_json::json!(3)).is_err());
+        assert_eq!(
+            (rows[1].kind.as_str(), rows[1].remaining_ms),
+            ("kill", None)
+        );
+        assert_eq!(rows[1].detail, "");
     }
 }

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_contract::client::HubClient;
+use chaoslab_contract::client::{HubClient, LoadClient};
 use crossterm::event::Event;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -42,14 +42,14 @@ pub fn prepare(cfg: &TuiConfig) -> anyhow::Result<(Lab, AppState)> {
         agent: Agent::new(cfg.agent_url.as_deref()),
         has_agent: cfg.agent_url.is_some(),
         admin_urls: cfg.services.clone(),
-        loadgen: cfg.loadgen_url.clone(),
+        loadgen: cfg
+            .loadgen_url
+            .as_deref()
+            .map(|u| LoadClient::new(u).with_timeout(Duration::from_secs(2))),
         trace_query,
         log_query,
         heatmap_service,
         poll_now: Arc::new(Notify::new()),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?,
     };
     Ok((lab, state))
 }

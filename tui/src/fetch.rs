@@ -4,14 +4,14 @@
 //!
 //! ```text
 //!  poller ──(1 s, or now)──> hub /api/* , agent /chaos/faults ──DataEvent──┐
-//!  commands ──> agent, admin APIs, hub /api/traces/{id} ──DataEvent────────┤
+//!  commands ──> agent, admin APIs, load generator, hub /api/traces/{id} ─────┤
 //!                                                                        update loop
 //! ```
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_contract::client::{HubClient, LogQuery, TraceQuery};
+use chaoslab_contract::client::{HubClient, LoadClient, LogQuery, TraceQuery};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::action::{Command, DataEvent, HubData};
@@ -28,7 +28,7 @@ pub struct Lab {
     /// (service, admin base URL).
     pub admin_urls: Vec<(String, String)>,
     /// The load generator's control API.
-    pub loadgen: Option<String>,
+    pub loadgen: Option<LoadClient>,
     /// The trace listing's current query.
     pub trace_query: watch::Sender<TraceQuery>,
     /// The service whose heatmap each poll fetches.
@@ -37,8 +37,6 @@ pub struct Lab {
     pub log_query: watch::Sender<LogQuery>,
     /// Wakes the poller early.
     pub poll_now: Arc<Notify>,
-    /// For the routes the typed hub client does not know (the experiment).
-    pub http: reqwest::Client,
 }
 
 /// Every how many polls the services' time series are fetched again (they
@@ -93,8 +91,7 @@ async fn poll_agent(lab: &Lab, tx: &mpsc::Sender<DataEvent>, hub_up: bool) {
         match hub.faults().await {
             Ok(f) => match f.note {
                 Some(note) if f.faults.is_empty() => Err(note),
-                _ => crate::agent::parse_faults(&serde_json::Value::Array(f.faults))
-                    .map_err(|e| e.to_string()),
+                _ => Ok(f.faults.iter().map(crate::agent::FaultRow::from).collect()),
             },
             Err(e) => Err(short_error(&e)),
         }
@@ -108,24 +105,17 @@ async fn poll_agent(lab: &Lab, tx: &mpsc::Sender<DataEvent>, hub_up: bool) {
 }
 
 async fn experiment(lab: &Lab) -> Option<Box<ExperimentView>> {
-    let url = format!("{}/api/experiment", lab.hub.base_url());
-    let resp = lab
-        .http
-        .get(url)
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.json::<ExperimentView>().await.ok().map(Box::new)
+    lab.hub.experiment().await.ok().flatten().map(Box::new)
 }
 
 /// The client's error without the URL noise, for the banner.
 pub fn short_error(e: &chaoslab_contract::client::ClientError) -> String {
     use chaoslab_contract::client::ClientError;
     match e {
+        // An answer of the wrong shape: what it lacks.
+        ClientError::Transport { reason, .. } if reason.starts_with("unexpected answer") => {
+            reason.clone()
+        }
         // The last cause: `Connection refused (os error 111)`.
         ClientError::Transport { reason, .. } => {
             reason.rsplit(": ").next().unwrap_or(reason).to_string()
@@ -248,21 +238,13 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
 /// Reads the load generator's rate and sets it to `factor` times that
 /// (from 0, a doubling starts at 5/s). The answer is for the status line.
 async fn scale_load(lab: &Lab, factor: f64) -> Result<String, String> {
-    let base = lab
+    let load = lab
         .loadgen
-        .as_deref()
+        .as_ref()
         .ok_or("no load generator in this lab")?;
-    let url = format!("{}/load", base.trim_end_matches('/'));
-    let now: serde_json::Value = lab
-        .http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("load generator: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("load generator: {e}"))?;
-    let rate = now["rate"].as_f64().unwrap_or(0.0);
+    let failed =
+        |e: chaoslab_contract::client::ClientError| format!("load generator: {}", short_error(&e));
+    let rate = load.report().await.map_err(failed)?.rate;
     let next = if rate <= 0.0 && factor > 1.0 {
         5.0
     } else {
@@ -270,15 +252,6 @@ async fn scale_load(lab: &Lab, factor: f64) -> Result<String, String> {
             .round()
             .max(if factor > 1.0 { 1.0 } else { 0.0 })
     };
-    let r = lab
-        .http
-        .put(&url)
-        .json(&serde_json::json!({ "rate": next }))
-        .send()
-        .await
-        .map_err(|e| format!("load generator: {e}"))?;
-    if !r.status().is_success() {
-        return Err(format!("load generator answered {}", r.status()));
-    }
+    load.set_rate(next).await.map_err(failed)?;
     Ok(format!("load rate {rate}/s → {next}/s"))
 }

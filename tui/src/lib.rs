@@ -15,7 +15,7 @@
 //! keys.rs        keys to actions, footer labels
 //! update.rs      actions and data events applied to the state
 //! fetch.rs       the hub poller and the command runner (background tasks)
-//! agent.rs       the agent's /chaos API and the services' admin API, with reqwest
+//! agent.rs       the agent's /chaos API and the services' admin API, with the contract's clients
 //! picker.rs      the fault picker form
 //! filter.rs      the trace filter language
 //! trace_tree.rs  spans in waterfall order

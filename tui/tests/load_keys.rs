@@ -48,3 +48,44 @@ async fn plus_and_minus_double_and_halve_the_rate() {
         assert_eq!(generator.rate(), want, "after {key}");
     }
 }
+
+/// A `/load` that is not a load generator's report changes nothing and the
+/// status line says what the answer lacks.
+#[tokio::test]
+async fn a_wrong_answer_from_the_load_generator_is_named_on_the_status_line() {
+    let puts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = puts.clone();
+    let partial = axum::Router::new().route(
+        "/load",
+        axum::routing::get(|| async { axum::Json(serde_json::json!({"rate": 4.0})) }).put(
+            move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { axum::http::StatusCode::NO_CONTENT }
+            },
+        ),
+    );
+    let url = format!("http://{}", chaoslab_testkit::serve(partial).await);
+    let tui = TuiConfig {
+        hub_url: "http://127.0.0.1:9".into(),
+        agent_url: None,
+        services: vec![],
+        loadgen_url: Some(url),
+    };
+    let (lab, _) = app::prepare(&tui).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    fetch::spawn_command(&lab, Command::ScaleLoad(2.0), tx);
+    let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = format!("{event:?}");
+    assert!(
+        text.contains("load generator: unexpected answer: missing field `target`"),
+        "{text}"
+    );
+    assert_eq!(
+        puts.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no rate was set"
+    );
+}

@@ -103,7 +103,9 @@ impl Undo {
                 };
                 Ok(lab.agent()?.process_fault(service, &spec).await.map(drop)?)
             }
-            Undo::LoadRate { previous } => lab.loadgen()?.set_rate(*previous).await,
+            Undo::LoadRate { previous } => {
+                Ok(lab.loadgen()?.set_rate(*previous).await.map(drop)?)
+            }
         }
     }
 }
@@ -286,9 +288,10 @@ impl Actor<'_> {
             }
             Action::Load(l) => {
                 let lg = self.lab.loadgen()?;
-                let previous = lg.rate().await?;
+                let previous = lg.report().await?.rate;
                 self.push(Undo::LoadRate { previous });
-                lg.set_rate(l.rate).await.map(|_| None)
+                lg.set_rate(l.rate).await?;
+                Ok(None)
             }
             Action::Wait(_) | Action::Check(_) => Ok(None),
         }

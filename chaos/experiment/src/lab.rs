@@ -1,18 +1,16 @@
 //! The running lab, as the runner reaches it: endpoints, the contract's
-//! clients for the agent, the hub and the services' admin APIs, and one
-//! small HTTP helper for what is not one of those APIs (HTTP probes, the
-//! load generator).
+//! clients for the agent, the hub, the load generator and the services'
+//! admin APIs, and one small HTTP helper for what is not one of those APIs
+//! (HTTP probes of the lab's own routes).
 //!
 //! ```text
 //!  runner ──> agent    (Toxiproxy API + /chaos extensions)   contract AgentClient
 //!         ──> services (/admin/resilience, /settings, /faults) contract AdminClient
 //!         ──> hub      (/api/metric, /api/traces)              contract HubClient
-//!         ──> loadgen  (GET/PUT /load)                          lab/loadgen.rs
+//!         ──> loadgen  (GET/PUT /load)                          contract LoadClient
 //! ```
 
-pub mod loadgen;
-
-use chaoslab_contract::client::{AdminClient, AgentClient, ClientError, HubClient};
+use chaoslab_contract::client::{AdminClient, AgentClient, ClientError, HubClient, LoadClient};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -249,13 +247,13 @@ impl Lab {
     }
 
     /// The load generator's client.
-    pub fn loadgen(&self) -> Result<loadgen::LoadgenClient, RunError> {
+    pub fn loadgen(&self) -> Result<LoadClient, RunError> {
         let base = self
             .endpoints
             .loadgen
             .as_deref()
             .ok_or_else(|| RunError::Lab("the lab has no load generator".into()))?;
-        Ok(loadgen::LoadgenClient::new(base, self.http.clone()))
+        Ok(LoadClient::new(base).with_timeout(CALL_TIMEOUT))
     }
 
     /// The hub's client.

@@ -1,104 +1,119 @@
-//! The live view of a running experiment, posted to the lab's hub
-//! (`PUT /api/experiment`) after every step, so the dashboard's Experiment
-//! screen shows the steps and the hypothesis as they happen. Best effort: a
-//! hub that is down never slows or fails the run.
+//! The live view of a running experiment, put to the lab's hub
+//! (`PUT /api/experiment`, the contract's [`ExperimentView`]) after every
+//! step, so the dashboard's Experiment screen shows the steps and the
+//! hypothesis as they happen. Best effort: a hub that is down never slows or
+//! fails the run.
 
-use serde_json::{Value, json};
+use std::time::Duration;
+
+use chaoslab_contract::client::HubClient;
+use chaoslab_contract::wire::experiment::{
+    ExperimentPhase, ExperimentView, ProbeView, StepStatus as ViewStatus, StepView,
+};
+use serde_json::Value;
 
 use crate::journal::{Step, StepPhase, StepStatus, Verdict};
 
-/// Where and what to post.
+/// How long one put may take: the run does not wait for it anyway.
+const PUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where and what to put.
 #[derive(Debug, Clone)]
 pub struct Live {
-    url: String,
+    hub: HubClient,
     title: String,
     file: String,
-    http: reqwest::Client,
 }
 
 impl Live {
     /// A poster to `hub`, or none when the lab has no hub.
     pub fn new(hub: Option<&str>, title: &str, file: &str) -> Option<Self> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(std::time::Duration::from_secs(2))
-            .build()
-            .ok()?;
+        let hub = HubClient::new(hub?).ok()?.with_timeout(PUT_TIMEOUT);
         Some(Self {
-            url: format!("{}/api/experiment", hub?.trim_end_matches('/')),
+            hub,
             title: title.to_string(),
             file: file.to_string(),
-            http,
         })
     }
 
-    /// Posts the view after a step (phase from the newest step).
+    /// Puts the view after a step (phase from the newest step).
     pub fn publish(&self, steps: &[Step], elapsed_ms: u64) {
         let phase = match steps.last().map(|s| s.phase) {
-            Some(StepPhase::Setup | StepPhase::Before) | None => "steady_state_before",
-            Some(StepPhase::Method | StepPhase::During) => "method",
-            Some(StepPhase::After) => "steady_state_after",
-            Some(StepPhase::Rollback) => "rollback",
+            Some(StepPhase::Setup | StepPhase::Before) | None => ExperimentPhase::SteadyStateBefore,
+            Some(StepPhase::Method | StepPhase::During) => ExperimentPhase::Method,
+            Some(StepPhase::After) => ExperimentPhase::SteadyStateAfter,
+            Some(StepPhase::Rollback) => ExperimentPhase::Rollback,
         };
-        self.post(view(&self.title, &self.file, phase, steps, elapsed_ms));
+        self.put(view(&self.title, &self.file, phase, steps, elapsed_ms));
     }
 
-    /// Posts the final verdict.
+    /// Puts the final verdict.
     pub fn finish(&self, steps: &[Step], elapsed_ms: u64, verdict: Verdict) {
         let phase = match verdict {
-            Verdict::Held => "passed",
-            Verdict::Failed => "failed",
-            Verdict::Error => "aborted",
+            Verdict::Held => ExperimentPhase::Passed,
+            Verdict::Failed => ExperimentPhase::Failed,
+            Verdict::Error => ExperimentPhase::Aborted,
         };
-        self.post(view(&self.title, &self.file, phase, steps, elapsed_ms));
+        self.put(view(&self.title, &self.file, phase, steps, elapsed_ms));
     }
 
-    fn post(&self, body: Value) {
-        let (http, url) = (self.http.clone(), self.url.clone());
+    fn put(&self, view: ExperimentView) {
+        let hub = self.hub.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                let _ = http.put(url).json(&body).send().await;
+                let _ = hub.put_experiment(&view).await;
             });
         }
     }
 }
 
-/// The view's JSON: what the dashboard's `ExperimentView` reads.
-pub fn view(title: &str, file: &str, phase: &str, steps: &[Step], elapsed_ms: u64) -> Value {
-    let step_views: Vec<Value> = steps
+/// The view of a run: its steps (checks aside) and the newest reading of
+/// each probe.
+pub fn view(
+    title: &str,
+    file: &str,
+    phase: ExperimentPhase,
+    steps: &[Step],
+    elapsed_ms: u64,
+) -> ExperimentView {
+    let step_views = steps
         .iter()
         .filter(|s| s.kind != "check")
-        .map(|s| {
-            json!({
-                "name": s.name,
-                "status": match s.status { StepStatus::Ok => "done", _ => "failed" },
-                "at_ms": s.at_ms,
-                "detail": s.message.clone().unwrap_or_default(),
-            })
+        .map(|s| StepView {
+            name: s.name.clone(),
+            status: match s.status {
+                StepStatus::Ok => ViewStatus::Done,
+                _ => ViewStatus::Failed,
+            },
+            at_ms: Some(s.at_ms),
+            detail: s.message.clone().unwrap_or_default(),
         })
         .collect();
-    // The newest reading of each probe.
-    let mut probes: Vec<(String, Value)> = Vec::new();
+    let mut hypothesis: Vec<ProbeView> = Vec::new();
     for s in steps.iter().filter(|s| s.kind == "check") {
         for o in &s.observations {
-            let entry = json!({
-                "name": o.probe,
-                "tolerance": o.tolerance_text,
-                "value": match &o.value { Value::Null => Value::Null, Value::String(v) => json!(v), v => json!(v.to_string()) },
-                "ok": o.ok,
-            });
-            match probes.iter_mut().find(|(n, _)| *n == o.probe) {
-                Some(p) => p.1 = entry,
-                None => probes.push((o.probe.clone(), entry)),
+            let entry = ProbeView {
+                name: o.probe.clone(),
+                tolerance: o.tolerance_text.clone(),
+                value: match &o.value {
+                    Value::Null => None,
+                    Value::String(v) => Some(v.clone()),
+                    v => Some(v.to_string()),
+                },
+                ok: Some(o.ok),
+            };
+            match hypothesis.iter_mut().find(|p| p.name == o.probe) {
+                Some(p) => *p = entry,
+                None => hypothesis.push(entry),
             }
         }
     }
-    json!({
-        "title": title,
-        "file": file,
-        "phase": phase,
-        "elapsed_ms": elapsed_ms,
-        "steps": step_views,
-        "hypothesis": probes.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-    })
+    ExperimentView {
+        title: title.to_string(),
+        file: file.to_string(),
+        phase,
+        elapsed_ms,
+        steps: step_views,
+        hypothesis,
+    }
 }

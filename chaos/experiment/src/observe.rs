@@ -102,32 +102,30 @@ fn value(v: Value) -> Seen {
 }
 
 async fn slo(p: &SloProbe, lab: &Lab) -> Result<Seen, RunError> {
-    let status = lab.loadgen()?.status().await?;
+    let report = lab.loadgen()?.report().await?;
     let journey = &p.journey.value;
-    let j = status
-        .get("journeys")
-        .and_then(|js| js.get(journey))
-        .ok_or_else(|| {
-            RunError::Lab(format!("the load generator reports no journey `{journey}`"))
-        })?;
-    let num = |k: &str| j.get(k).and_then(Value::as_f64);
-    let requests = num("requests").unwrap_or(0.0);
+    let j = report.journeys.get(journey).ok_or_else(|| {
+        RunError::Lab(format!("the load generator reports no journey `{journey}`"))
+    })?;
+    let requests = j.requests as f64;
     let v = match p.measure {
         SloMeasure::Requests => json!(requests),
-        SloMeasure::Dropped => json!(num("dropped").unwrap_or(0.0)),
-        _ if requests <= 0.0 => {
+        SloMeasure::Dropped => json!(j.dropped as f64),
+        _ if j.requests == 0 => {
             return Err(RunError::Lab(format!(
                 "no `{journey}` requests in the load generator's window"
             )));
         }
-        SloMeasure::ErrorRate => json!(match num("success_ratio") {
+        SloMeasure::ErrorRate => json!(match j.success_ratio {
             Some(r) => 1.0 - r,
-            None => num("errors").unwrap_or(0.0) / requests,
+            None => j.errors as f64 / requests,
         }),
         SloMeasure::SuccessRatio => {
-            json!(num("success_ratio").unwrap_or_else(|| num("success").unwrap_or(0.0) / requests))
+            json!(j.success_ratio.unwrap_or(j.success as f64 / requests))
         }
-        m => j.get(m.as_str()).cloned().unwrap_or(Value::Null),
+        SloMeasure::P50Ms => json!(j.p50_ms),
+        SloMeasure::P95Ms => json!(j.p95_ms),
+        SloMeasure::P99Ms => json!(j.p99_ms),
     };
     Ok(value(v))
 }

@@ -241,6 +241,25 @@ async fn an_action_the_lab_refuses_exits_2_and_still_rolls_back() {
     assert_eq!(errors, 1);
 }
 
+/// A load generator whose `/load` is not a report stops the run (exit 2)
+/// with the call and the field it lacks, instead of reading zeros.
+#[tokio::test]
+async fn a_load_generator_answering_no_report_is_named_with_what_it_lacks() {
+    let lab = FakeLab::start().await;
+    lab.with(|f| f.partial_load_report = true);
+    let file = lab.file("partial.yaml", PAYMENTS);
+    let o = opts(&lab);
+    let journal = run_files_journal(&[file], &lab.endpoints, &o, never()).await;
+    assert_eq!(journal.verdict, Verdict::Error);
+    let error = journal.experiments[0].error.as_deref().unwrap_or_default();
+    let call = format!("GET {}/load", lab.endpoints.loadgen.as_deref().unwrap());
+    assert!(
+        error.contains(&call) && error.contains("unexpected answer: missing field `target`"),
+        "{error}"
+    );
+    lab.with(|f| assert_eq!(f.rate, 5.0, "the rate was left alone"));
+}
+
 #[tokio::test]
 async fn cancelling_mid_method_runs_the_rollbacks_and_exits_2() {
     let lab = FakeLab::start().await;

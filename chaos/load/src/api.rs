@@ -4,12 +4,12 @@
 //!   process records).
 //! - `GET /health/live`, `GET /health/ready`.
 //! - `GET /load`: the [`LoadReport`](crate::LoadReport) as JSON.
-//! - `PUT /load {"rate": N, "weights": {"checkout": 50, ...}}`: change the
+//! - `PUT /load` ([`LoadUpdate`]: `{"rate": N, "weights": {"checkout": 50, ...}}`): change the
 //!   rate (0 pauses) and/or the weights of journeys by name; answers the new
 //!   report. Both are checked before either is applied; bad input (a name
 //!   that is not a journey of the load among it) is a 400 `{"error": ...}`.
 
-use crate::config::{LoadError, Weights};
+use crate::config::LoadError;
 use crate::generator::LoadGen;
 use axum::{
     Json, Router,
@@ -19,8 +19,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use chaoslab_contract::wire::load::LoadUpdate;
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -57,15 +57,6 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": self.message, "status": self.status.as_u16() });
         (self.status, Json(body)).into_response()
     }
-}
-
-/// The body of `PUT /load`: every field optional, unknown ones refused.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoadUpdate {
-    rate: Option<f64>,
-    /// Weights to change by journey name; the ones left out keep theirs.
-    weights: Option<Weights>,
 }
 
 impl LoadGen {

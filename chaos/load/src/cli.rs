@@ -87,7 +87,7 @@ pub async fn run_cli(
     }
     let Ok(server) = tokio::time::timeout(cap, server).await else {
         tracing::warn!("control API connections still open after shutdown: dropping them");
-        println!("{}", generator.report());
+        println!("{}", crate::report::Table(&generator.report()));
         return Ok(());
     };
     match server {
@@ -95,7 +95,7 @@ pub async fn run_cli(
         Ok(Err(e)) => tracing::warn!(error = %e, "control API stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "control API task failed"),
     }
-    println!("{}", generator.report());
+    println!("{}", crate::report::Table(&generator.report()));
     let _ = tokio::time::timeout(chaoslab_kit::serve::FLUSH_CAP, telemetry.shutdown()).await;
     Ok(())
 }

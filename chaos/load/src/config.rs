@@ -3,8 +3,6 @@
 //! validating constructors.
 
 use chaoslab_contract::Load;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Why a configuration or a change to it was refused.
@@ -18,34 +16,11 @@ pub enum LoadError {
     InvalidConfig(String),
 }
 
-/// Relative weights of the journeys, by name: what `GET /load` shows and
-/// `PUT /load` changes. Only the ratios matter.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Weights(pub BTreeMap<String, f64>);
+pub use chaoslab_contract::wire::load::Weights;
 
-impl Weights {
-    /// The weight of journey `name` (0 when it has none).
-    pub fn get(&self, name: &str) -> f64 {
-        self.0.get(name).copied().unwrap_or(0.0)
-    }
-
-    /// Checks every weight is finite and >= 0 and that one is > 0.
-    pub fn validate(&self) -> Result<(), LoadError> {
-        for (name, w) in &self.0 {
-            if !w.is_finite() || *w < 0.0 {
-                return Err(LoadError::InvalidWeights(format!(
-                    "{name} must be a finite number >= 0, got {w}"
-                )));
-            }
-        }
-        if self.0.values().all(|w| *w == 0.0) {
-            return Err(LoadError::InvalidWeights(
-                "at least one weight must be > 0".into(),
-            ));
-        }
-        Ok(())
-    }
+/// [`Weights::validate`] as a [`LoadError`].
+pub(crate) fn check_weights(w: &Weights) -> Result<(), LoadError> {
+    w.validate().map_err(LoadError::InvalidWeights)
 }
 
 /// The index at `u` in [0, 1) along the cumulative `weights` (the last one
@@ -114,14 +89,13 @@ impl LoadConfig {
                 "no journeys to play (a lab file's [[load.journeys]])".into(),
             ));
         }
-        Weights(
+        check_weights(&Weights(
             self.load
                 .journeys
                 .iter()
                 .map(|j| (j.name.clone(), j.weight))
                 .collect(),
-        )
-        .validate()?;
+        ))?;
         let url = reqwest::Url::parse(&self.target)
             .map_err(|e| LoadError::InvalidConfig(format!("target {:?}: {e}", self.target)))?;
         if !matches!(url.scheme(), "http" | "https") {

@@ -13,7 +13,7 @@
 //! When the loop falls behind (a busy runtime), it sends the late arrivals at
 //! once and their latency still counts from when they were due.
 
-use crate::config::{LoadConfig, LoadError, Weights, pick, validate_rate};
+use crate::config::{LoadConfig, LoadError, Weights, check_weights, pick, validate_rate};
 use crate::meters::Meters;
 use crate::outcome::Outcome;
 use crate::play::Player;
@@ -152,7 +152,7 @@ impl LoadGen {
                 }
             }
         }
-        w.validate()?;
+        check_weights(&w)?;
         Ok(w)
     }
 

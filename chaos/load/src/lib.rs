@@ -18,13 +18,13 @@
 //! Layout: [`config`] (what to run), [`outcome`] (how a journey ended),
 //! `play` (the journey executor and its HTTP calls), `generator` (the arrival loop), `stats` and
 //! `meters` (numbers), [`report`] (what `GET /load` answers), `api` (the
-//! control API) and `client` (its typed client), `cli` (`chaoslab load`),
+//! control API; its bodies and typed client are the contract's,
+//! `wire::load` and `client::LoadClient`), `cli` (`chaoslab load`),
 //! `bench` (top rate).
 
 mod api;
 mod bench;
 mod cli;
-mod client;
 pub mod config;
 mod generator;
 mod meters;
@@ -34,10 +34,10 @@ pub mod report;
 mod stats;
 
 pub use bench::{BenchReport, BenchRow, bench, serve_products};
+pub use chaoslab_contract::client::{ClientError, LoadClient};
 pub use chaoslab_contract::{Journey, Load};
 pub use cli::{LoadArgs, run_cli};
-pub use client::{ClientError, LoadClient};
 pub use config::{LoadConfig, LoadError, Weights};
 pub use generator::{LoadGen, WINDOW_SECS};
 pub use outcome::Outcome;
-pub use report::{JourneyReport, LoadReport, TotalsReport};
+pub use report::{JourneyReport, LoadReport, Table, TotalsReport};

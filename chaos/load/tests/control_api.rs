@@ -221,13 +221,38 @@ async fn the_typed_client_reads_and_steers_the_generator() {
     assert_eq!(shop.hits("checkout"), 0, "the weights were applied");
 
     match client.set_rate(-5.0).await {
-        Err(chaoslab_load::ClientError::Refused {
-            status: 400,
-            message,
-        }) => {
-            assert!(message.contains("rate"), "{message}")
+        Err(e @ chaoslab_load::ClientError::Api { status: 400, .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("PUT {api}/load: rate must be")),
+                "{text}"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
     running.stop().await;
+}
+
+/// A `/load` that is not a load generator's report (an older generator, the
+/// wrong port) is refused with the call and the field it lacks, not read as
+/// zeros.
+#[tokio::test]
+async fn the_typed_client_names_what_a_wrong_answer_lacks() {
+    let partial = axum::Router::new().route(
+        "/load",
+        axum::routing::get(|| async { axum::Json(json!({"rate": 5.0, "running": true})) }),
+    );
+    let base = format!("http://{}", chaoslab_testkit::serve(partial).await);
+    let e = chaoslab_load::LoadClient::new(&base)
+        .report()
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "GET {base}/load: unexpected answer: missing field"
+        )),
+        "{text}"
+    );
+    assert!(e.is_transport(), "not a refusal by the server: {e:?}");
 }

@@ -15,9 +15,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use super::{ClientError, Core, Result, segment};
+use crate::wire::experiment::ExperimentView;
 use crate::wire::hub::{
     Aggregation, EdgesResponse, FaultsResponse, Heatmap, HubHealth, LoadResponse, LogsResponse,
     MetricValue, ResilienceResponse, ServiceStats, ServicesResponse, Topology, TraceDetail,
@@ -117,6 +119,12 @@ impl HubClient {
 
     fn with_http(mut self, http: reqwest::Client) -> Self {
         self.core = self.core.with_http(http);
+        self
+    }
+
+    /// The same client with another timeout per call.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.core = self.core.with_timeout(timeout);
         self
     }
 
@@ -225,6 +233,31 @@ impl HubClient {
     /// `GET /api/health`.
     pub async fn health(&self) -> Result<HubHealth> {
         self.get("api/health", &[]).await
+    }
+
+    /// `GET /api/experiment`: the running experiment's view; `None` when
+    /// none is running (the hub's 404).
+    pub async fn experiment(&self) -> Result<Option<ExperimentView>> {
+        match self.core.get("/api/experiment").await {
+            Ok(view) => Ok(Some(view)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /api/experiment`: the view the dashboard shows until the next
+    /// put, [`HubClient::clear_experiment`], or the hub's staleness limit.
+    pub async fn put_experiment(&self, view: &ExperimentView) -> Result<()> {
+        self.core
+            .empty(Method::PUT, "/api/experiment", Some(view))
+            .await
+    }
+
+    /// `DELETE /api/experiment`: no experiment running.
+    pub async fn clear_experiment(&self) -> Result<()> {
+        self.core
+            .empty::<()>(Method::DELETE, "/api/experiment", None)
+            .await
     }
 
     /// `GET /api/metric`: the current value of a named metric.

@@ -30,36 +30,33 @@ pub(super) struct RawHub {
     pub attr_value_max: Option<Spanned<toml::Value>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawService {
-    pub builtin: Option<Spanned<String>>,
-    pub command: Option<Spanned<Vec<Spanned<String>>>>,
-    pub url: Option<Spanned<String>>,
-    /// A message broker the lab runs: `"nats"`.
-    pub broker: Option<Spanned<String>>,
-    #[serde(default)]
-    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
-    pub dir: Option<Spanned<String>>,
-    /// The set-up step: `{ python_requirements = FILE }` or `{ npm = FILE }`.
-    pub prepare: Option<Spanned<RawPrepare>>,
-    pub port: Option<Spanned<i64>>,
-    pub proxy_port: Option<Spanned<i64>>,
-    pub health: Option<Spanned<String>>,
-    pub metrics: Option<Spanned<String>>,
-    pub ready_timeout_ms: Option<Spanned<i64>>,
-    #[serde(default)]
-    pub depends_on: Option<Spanned<Vec<Spanned<RawDependency>>>>,
-    // Service settings (the built-in services read them from `/admin` too).
-    pub propagate_deadline: Option<bool>,
-    pub request_deadline_ms: Option<u64>,
-    pub honour_idempotency_keys: Option<bool>,
-    pub dead_letter_queue: Option<bool>,
-    pub time_scale: Option<f64>,
-    pub max_concurrent_requests: Option<u64>,
-    /// A policy patch per dependency, on top of `[defaults]`.
-    #[serde(default)]
-    pub dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
+// The service settings (the built-in services read them from `/admin`
+// too) are appended from the one list, `settings.rs`.
+with_settings! {
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct RawService {
+        pub builtin: Option<Spanned<String>>,
+        pub command: Option<Spanned<Vec<Spanned<String>>>>,
+        pub url: Option<Spanned<String>>,
+        /// A message broker the lab runs: `"nats"`.
+        pub broker: Option<Spanned<String>>,
+        #[serde(default)]
+        pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+        pub dir: Option<Spanned<String>>,
+        /// The set-up step: `{ python_requirements = FILE }` or `{ npm = FILE }`.
+        pub prepare: Option<Spanned<RawPrepare>>,
+        pub port: Option<Spanned<i64>>,
+        pub proxy_port: Option<Spanned<i64>>,
+        pub health: Option<Spanned<String>>,
+        pub metrics: Option<Spanned<String>>,
+        pub ready_timeout_ms: Option<Spanned<i64>>,
+        #[serde(default)]
+        pub depends_on: Option<Spanned<Vec<Spanned<RawDependency>>>>,
+        /// A policy patch per dependency, on top of `[defaults]`.
+        #[serde(default)]
+        pub dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
+    }
 }
 
 /// A set-up step: one of its keys, a file relative to the service's `dir`.

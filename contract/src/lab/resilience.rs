@@ -1,50 +1,15 @@
 //! Resilience defaults and per-service settings: `[defaults]` (a policy
-//! patch for every dependency), a service's `propagate_deadline`,
-//! `request_deadline_ms`, `honour_idempotency_keys`, `dead_letter_queue`,
-//! `time_scale`, `max_concurrent_requests`, and
-//! `[services.X.dependencies.Y]` (a patch on top of the defaults). A
-//! `--config` file with only these keys is an overlay on the lab's.
+//! patch for every dependency), a service's settings (the list is in
+//! `settings.rs`), and `[services.X.dependencies.Y]` (a patch on top of the
+//! defaults). A `--config` file with only these keys is an overlay on the
+//! lab's.
 
+use super::settings::SettingsPatch;
 use crate::{FileError, error::Locator};
 use chaoslab_resilience::{Policy, PolicyPatch};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
-
-/// Settings a service takes from the lab file (and an experiment's
-/// `settings` step); `None` keeps its default. Its fields are the one list
-/// of settings names: [`SettingsPatch::fields`] reads them from this type,
-/// and `ServiceSettings` (the admin API's) must have the same (a test says so).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsPatch {
-    pub propagate_deadline: Option<bool>,
-    pub request_deadline_ms: Option<u64>,
-    pub honour_idempotency_keys: Option<bool>,
-    pub dead_letter_queue: Option<bool>,
-    pub time_scale: Option<f64>,
-    pub max_concurrent_requests: Option<u64>,
-}
-
-impl SettingsPatch {
-    /// The settings' names, read from this type's `Deserialize`.
-    pub fn fields() -> &'static [&'static str] {
-        crate::fields::names::<SettingsPatch>()
-    }
-
-    fn merge(&mut self, over: &SettingsPatch) {
-        self.propagate_deadline = over.propagate_deadline.or(self.propagate_deadline);
-        self.request_deadline_ms = over.request_deadline_ms.or(self.request_deadline_ms);
-        self.honour_idempotency_keys = over
-            .honour_idempotency_keys
-            .or(self.honour_idempotency_keys);
-        self.dead_letter_queue = over.dead_letter_queue.or(self.dead_letter_queue);
-        self.time_scale = over.time_scale.or(self.time_scale);
-        self.max_concurrent_requests = over
-            .max_concurrent_requests
-            .or(self.max_concurrent_requests);
-    }
-}
 
 /// One service's settings and the patches for its dependencies.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,15 +75,7 @@ impl Resilience {
                     format!("unknown service; the lab has: {}", known.join(", ")),
                 ));
             };
-            let settings = SettingsPatch {
-                propagate_deadline: svc.propagate_deadline,
-                request_deadline_ms: svc.request_deadline_ms,
-                honour_idempotency_keys: svc.honour_idempotency_keys,
-                dead_letter_queue: svc.dead_letter_queue,
-                time_scale: svc.time_scale,
-                max_concurrent_requests: svc.max_concurrent_requests,
-            };
-            next.add_service(name, settings, &svc.dependencies, deps, &at)?;
+            next.add_service(name, svc.settings(), &svc.dependencies, deps, &at)?;
         }
         *self = next;
         Ok(())
@@ -193,15 +150,13 @@ struct RawOverlay {
     services: BTreeMap<Spanned<String>, RawOverlayService>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOverlayService {
-    propagate_deadline: Option<bool>,
-    request_deadline_ms: Option<u64>,
-    honour_idempotency_keys: Option<bool>,
-    dead_letter_queue: Option<bool>,
-    time_scale: Option<f64>,
-    max_concurrent_requests: Option<u64>,
-    #[serde(default)]
-    dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
+with_settings! {
+    /// A service's table in an overlay: its settings (appended from the
+    /// one list) and its dependencies' patches.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawOverlayService {
+        #[serde(default)]
+        dependencies: BTreeMap<Spanned<String>, Spanned<PolicyPatch>>,
+    }
 }

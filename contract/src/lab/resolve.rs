@@ -5,7 +5,7 @@ use super::{
     Broker, DEFAULT_READY_TIMEOUT, Dependency, Lab, Prepare, RESERVED_NAMES, Run, Service, command,
     journeys,
     raw::{RawLab, RawPrepare, RawService},
-    resilience::{Resilience, SettingsPatch},
+    resilience::Resilience,
 };
 use crate::{FileError, ProxyMode, error::Locator};
 use std::{collections::BTreeMap, path::Path, time::Duration};
@@ -34,16 +34,8 @@ pub(super) fn lab(file: &str, text: &str, dir: &Path) -> Result<Lab, FileError> 
     resilience.add_defaults(raw.defaults.as_ref(), &at)?;
     for (name, svc) in &raw.services {
         let s = svc.get_ref();
-        let settings = SettingsPatch {
-            propagate_deadline: s.propagate_deadline,
-            request_deadline_ms: s.request_deadline_ms,
-            honour_idempotency_keys: s.honour_idempotency_keys,
-            dead_letter_queue: s.dead_letter_queue,
-            time_scale: s.time_scale,
-            max_concurrent_requests: s.max_concurrent_requests,
-        };
         let deps = services[name.get_ref()].dependency_names();
-        resilience.add_service(name, settings, &s.dependencies, &deps, &at)?;
+        resilience.add_service(name, s.settings(), &s.dependencies, &deps, &at)?;
     }
     let load = journeys::load(raw.load.as_ref(), &at)?;
     let hub = super::hub::settings(raw.hub.as_ref(), &at)?;

@@ -171,6 +171,40 @@ fn an_overlay_changes_policies_and_refuses_unknown_services() {
     assert_eq!(e.line, 1);
     assert_eq!(e.key, "services.gateway");
     assert!(e.message.contains("the lab has: api, db"), "{e}");
+
+    // Settings: an overlay's over the lab's, an unknown one named where it is.
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(
+        &settings,
+        "[services.api]
+time_scale = 0.5
+",
+    )
+    .unwrap();
+    lab.overlay(&settings).unwrap();
+    assert_eq!(lab.resilience.settings("api").time_scale, Some(0.5));
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(
+        &typo,
+        "[services.api]
+time_scal = 2
+",
+    )
+    .unwrap();
+    let e = lab.overlay(&typo).unwrap_err();
+    assert_eq!((e.line, e.column), (2, 1));
+    assert_eq!(e.key, "services.api.time_scal");
+    assert!(
+        e.message.starts_with(
+            "unknown field `time_scal`, expected one of `dependencies`, `propagate_deadline`"
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        lab.resilience.settings("api").time_scale,
+        Some(0.5),
+        "a bad overlay changes nothing"
+    );
 }
 
 #[test]

@@ -39,23 +39,7 @@ impl LabConfig {
     /// The config of `service` (defaults when the lab gives it nothing).
     pub fn service(&self, service: &str) -> ServiceConfig {
         let mut settings = ServiceSettings::default();
-        let patch = self.resilience.settings(service);
-        if let Some(p) = patch.propagate_deadline {
-            settings.propagate_deadline = p;
-        }
-        if let Some(h) = patch.honour_idempotency_keys {
-            settings.honour_idempotency_keys = h;
-        }
-        if let Some(d) = patch.dead_letter_queue {
-            settings.dead_letter_queue = d;
-        }
-        if let Some(t) = patch.time_scale {
-            settings.time_scale = t;
-        }
-        settings.max_concurrent_requests = patch
-            .max_concurrent_requests
-            .or(settings.max_concurrent_requests);
-        settings.request_deadline_ms = patch.request_deadline_ms.or(settings.request_deadline_ms);
+        self.resilience.settings(service).apply(&mut settings);
         let policies = self
             .resilience
             .services

@@ -18,6 +18,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use chaoslab_contract::wire::load::{JourneyReport, LoadReport, LoadUpdate, TotalsReport, Weights};
 use chaoslab_experiment::LabEndpoints;
 
 /// One call the fake received.
@@ -50,6 +51,8 @@ pub struct Fake {
     pub failing_product_pages: u32,
     /// Services whose `POST /admin/faults` answers 500.
     pub broken_fault_api: Vec<String>,
+    /// `GET /load` answers only the rate (not a load generator's report).
+    pub partial_load_report: bool,
     next_id: u32,
 }
 
@@ -99,6 +102,7 @@ impl Fake {
             down: Vec::new(),
             failing_product_pages: 0,
             broken_fault_api: Vec::new(),
+            partial_load_report: false,
             next_id: 1,
         }
     }
@@ -118,6 +122,46 @@ impl Fake {
             .get("orders/payments")
             .map(|p| p["breaker"]["enabled"] == json!(true))
             .unwrap_or(true)
+    }
+
+    /// What the load generator reports: checkout's numbers follow
+    /// [`Fake::checkout_success`]; view_product had no requests in the window.
+    pub fn load_report(&self) -> LoadReport {
+        let s = self.checkout_success();
+        let success = (s * 100.0).round() as u64;
+        let checkout = JourneyReport {
+            requests: 100,
+            success,
+            errors: 100 - success,
+            success_ratio: Some(s),
+            p50_ms: Some(20.0),
+            p95_ms: Some(80.0),
+            p99_ms: Some(120.0),
+            max_ms: Some(150.0),
+            outcomes: [("success".to_string(), success)].into(),
+            ..JourneyReport::default()
+        };
+        let journeys: BTreeMap<String, JourneyReport> = [
+            ("checkout".to_string(), checkout.clone()),
+            ("view_product".to_string(), JourneyReport::default()),
+        ]
+        .into();
+        LoadReport {
+            target: "http://fake/svc/gateway".into(),
+            rate: self.rate,
+            running: true,
+            weights: Weights(journeys.keys().map(|k| (k.clone(), 1.0)).collect()),
+            max_in_flight: 1000,
+            window_secs: 10,
+            journeys: journeys.clone(),
+            all: checkout,
+            totals: TotalsReport {
+                elapsed_secs: 10.0,
+                journeys,
+                all: JourneyReport::default(),
+            },
+            ..LoadReport::default()
+        }
     }
 
     /// Checkout's success ratio: payments failing without a breaker hurts.
@@ -155,18 +199,23 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
     let ok = |v: Value| (StatusCode::OK, axum::Json(v)).into_response();
     match (m, segs.as_slice()) {
         // load generator
-        ("GET", ["loadgen", "load"]) => {
-            let s = f.checkout_success();
-            ok(
-                json!({"rate": f.rate, "running": true, "window_secs": 10, "journeys": {
-                    "checkout": {"requests": 100, "success": (s * 100.0).round(), "errors": ((1.0 - s) * 100.0).round(), "dropped": 0, "success_ratio": s, "p50_ms": 20.0, "p95_ms": 80.0, "p99_ms": 120.0},
-                    "view_product": {"requests": 0, "success": 0, "errors": 0, "dropped": 0, "success_ratio": null, "p50_ms": null, "p95_ms": null, "p99_ms": null}
-                }}),
-            )
+        ("GET", ["loadgen", "load"]) if f.partial_load_report => {
+            ok(json!({"rate": f.rate, "running": true}))
         }
+        ("GET", ["loadgen", "load"]) => ok(serde_json::to_value(f.load_report()).unwrap()),
         ("PUT", ["loadgen", "load"]) => {
-            f.rate = body["rate"].as_f64().unwrap_or(0.0);
-            ok(json!({"rate": f.rate}))
+            match serde_json::from_value::<LoadUpdate>(body.clone()) {
+                Ok(LoadUpdate { rate: Some(r), .. }) => f.rate = r,
+                Ok(_) => {}
+                Err(e) => {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        axum::Json(json!({"error": format!("invalid body: {e}"), "status": 400})),
+                    )
+                        .into_response();
+                }
+            }
+            ok(serde_json::to_value(f.load_report()).unwrap())
         }
         // hub
         ("GET", ["hub", "api", "metric"]) => ok(

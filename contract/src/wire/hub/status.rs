@@ -55,10 +55,10 @@ pub struct ResilienceResponse {
 /// `GET /api/faults`: the agent's `/chaos/faults` list, passed through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultsResponse {
-    /// Each fault exactly as the agent reports it.
-    pub faults: Vec<serde_json::Value>,
+    /// Each fault as the agent reports it (the agent's own type).
+    pub faults: Vec<crate::wire::faults::ActiveFault>,
     /// Set when the list could not be fetched (no agent configured, agent
-    /// unreachable); `faults` is then empty.
+    /// unreachable, an answer that is not a fault list); `faults` is then empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
