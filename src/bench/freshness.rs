@@ -58,8 +58,7 @@ pub async fn freshness() -> anyhow::Result<String> {
             }
             if let Ok(t) = hub.trace(&trace_id).await
                 && t.summary.services.len() >= 2
-                && t
-                    .spans
+                && t.spans
                     .iter()
                     .any(|x| x.service == entry && x.kind == SpanKind::Server)
             {
