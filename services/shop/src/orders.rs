@@ -69,6 +69,8 @@ struct Book {
     orders: HashMap<String, Order>,
     by_key: HashMap<(u64, String), String>,
     next: u64,
+    /// Orders confirmed so far (each event's `confirmed_seq`).
+    confirmed: u64,
 }
 
 #[derive(Clone)]
@@ -191,6 +193,11 @@ impl Orders {
     /// is written to the outbox under the same lock (the transaction).
     fn finish(&self, id: &str, status: &'static str, failure: Option<&ApiError>) -> Option<Order> {
         let mut b = self.lock();
+        b.orders.get(id)?;
+        if status == "confirmed" {
+            b.confirmed += 1;
+        }
+        let confirmed_seq = b.confirmed;
         let o = b.orders.get_mut(id)?;
         o.status = status;
         o.failure = failure.map(|e| e.reason.clone());
@@ -199,6 +206,7 @@ impl Orders {
             && let Some(outbox) = &self.outbox
         {
             let event = OrderPlaced {
+                confirmed_seq,
                 order_id: o.order_id.clone(),
                 user_id: o.user_id,
                 total_cents: o.total_cents,

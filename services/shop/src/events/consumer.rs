@@ -5,7 +5,8 @@
 //! ```text
 //!  broker ─deliver─> process span (child of the publish) ─> seen before? (idempotency on) ─yes─> ack, no work
 //!                         │ no
-//!                         └─> work ─ok─> remember id, ack
+//!                         └─> poison (fault)? ─yes─> as a failed work
+//!                         └─> work ─ok─> remember id, ack (a duplicate_delivery fault: nak, delivered again)
 //!                                  └─err─> delivered < MAX_ATTEMPTS or DLQ off: wait the backoff, nak (redelivered next)
 //!                                          else: copy to dlq.order.placed, term (the rest flows)
 //! ```
@@ -47,15 +48,19 @@ pub struct Consumer {
     ctx: Arc<ServiceCtx>,
     seen: Mutex<HashSet<String>>,
     work: Work,
+    /// The durable consumer while connected, for [`Consumer::backlog`].
+    handle: Mutex<Option<jetstream::consumer::Consumer<pull::Config>>>,
 }
 
 impl Consumer {
     pub fn new(name: &str, ctx: Arc<ServiceCtx>, work: Work) -> Arc<Self> {
+        ctx.faults.set_consumer();
         Arc::new(Self {
             name: name.to_string(),
             ctx,
             seen: Mutex::default(),
             work,
+            handle: Mutex::default(),
         })
     }
 
@@ -104,6 +109,7 @@ impl Consumer {
             )
             .await
             .map_err(|e| format!("consumer {}: {e}", self.name))?;
+        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
         let mut messages = consumer
             .messages()
             .await
@@ -152,13 +158,25 @@ impl Consumer {
                 let _ = m.ack().await;
                 return;
             }
-            let outcome = serde_json::from_slice::<OrderPlaced>(&m.message.payload)
-                .map_err(|e| format!("cannot read the event: {e}"))
-                .and_then(|event| (self.work)(&event, &id));
+            let subject = m.message.subject.as_str();
+            let outcome = if self.ctx.faults.poisoned(subject, &id) {
+                Err("cannot handle the message (a poison_message fault)".to_string())
+            } else {
+                serde_json::from_slice::<OrderPlaced>(&m.message.payload)
+                    .map_err(|e| format!("cannot read the event: {e}"))
+                    .and_then(|event| (self.work)(&event, &id))
+            };
             match outcome {
                 Ok(()) => {
                     self.seen().insert(id.clone());
-                    let _ = m.ack().await;
+                    if self.ctx.faults.redeliver(subject, delivered) {
+                        // The work is done but the broker is not told: it
+                        // delivers the same message (sequence, id) again.
+                        tracing::info!(message_id = %id, "done; not acknowledged (duplicate_delivery): delivered again");
+                        let _ = m.ack_with(AckKind::Nak(None)).await;
+                    } else {
+                        let _ = m.ack().await;
+                    }
                     metrics::counter!(
                         names::MESSAGING_CONSUMED,
                         names::label::MESSAGING_DESTINATION => ORDER_PLACED,
@@ -231,6 +249,22 @@ impl Consumer {
                 let _ = m.ack_with(AckKind::Nak(None)).await;
             }
         }
+    }
+
+    /// The messages the broker holds for this consumer that it has not
+    /// finished: not yet delivered plus delivered and not acknowledged
+    /// (`None` when the broker cannot say within a second).
+    pub async fn backlog(&self) -> Option<u64> {
+        let mut c = self
+            .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let info = tokio::time::timeout(Duration::from_secs(1), c.info())
+            .await
+            .ok()?
+            .ok()?;
+        Some(info.num_pending + info.num_ack_pending as u64)
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
