@@ -212,7 +212,10 @@ async fn a_duplicate_delivery_makes_two_shipments_unless_message_ids_are_honoure
     let id = added["id"].as_str().unwrap();
     let r = lab
         .http
-        .delete(format!("{}/chaos/faults/service:shipments:{id}", lab.agent()))
+        .delete(format!(
+            "{}/chaos/faults/service:shipments:{id}",
+            lab.agent()
+        ))
         .send()
         .await
         .unwrap();

@@ -5,7 +5,7 @@
 //! ```text
 //!  broker ─deliver─> process span (child of the publish) ─> seen before? (idempotency on) ─yes─> ack, no work
 //!                         │ no
-//!                         └─> poison (fault)? ─yes─> as a failed work
+//!                         └─> latency / error_rate faults (route = the subject), poison? ─> as a failed work
 //!                         └─> work ─ok─> remember id, ack (a duplicate_delivery fault: nak, delivered again)
 //!                                  └─err─> delivered < MAX_ATTEMPTS or DLQ off: wait the backoff, nak (redelivered next)
 //!                                          else: copy to dlq.order.placed, term (the rest flows)
@@ -159,8 +159,13 @@ impl Consumer {
                 return;
             }
             let subject = m.message.subject.as_str();
+            // The request faults act on the work as on a request whose
+            // route is the subject: latency slows it, error_rate fails it.
+            let injected = self.ctx.faults.before_request(subject).await;
             let outcome = if self.ctx.faults.poisoned(subject, &id) {
                 Err("cannot handle the message (a poison_message fault)".to_string())
+            } else if injected.is_some() {
+                Err("failed (an error_rate fault)".to_string())
             } else {
                 serde_json::from_slice::<OrderPlaced>(&m.message.payload)
                     .map_err(|e| format!("cannot read the event: {e}"))
