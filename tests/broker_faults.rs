@@ -227,3 +227,47 @@ async fn toxics_on_the_broker_link_hold_events_in_the_outbox_until_they_go() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn more_messages_in_flight_work_a_backlog_at_once() {
+    if !nats_installed("max_in_flight") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let js = jetstream_of(&lab, "broker").await;
+    let (status, f) = lab
+        .post_agent(
+            "/chaos/services/shipments/faults",
+            json!({ "kind": "latency", "latency_ms": 2000, "route": "order.placed", "duration_ms": 30000 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{f}");
+    let r = lab
+        .http
+        .put(format!("{}/admin/settings", lab.url_of("shipments")))
+        .json(&json!({ "max_in_flight": 4 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ids = orders(&lab, &token, 4).await;
+    // The broker has handed all four over at once (one at a time, three
+    // would still be waiting behind the first).
+    eventually(
+        "four messages in hand at once",
+        Duration::from_secs(5),
+        || async {
+            let stream = js.get_stream("ORDERS").await.ok()?;
+            let mut c: jetstream::consumer::PullConsumer =
+                stream.get_consumer("shipments").await.ok()?;
+            let info = c.info().await.ok()?;
+            (info.config.max_ack_pending == 4 && info.num_ack_pending == 4).then_some(())
+        },
+    )
+    .await;
+    eventually("all shipped once", Duration::from_secs(15), || {
+        all_shipped_once(&lab, &ids)
+    })
+    .await;
+}

@@ -11,9 +11,12 @@
 //!                                          else: copy to dlq.order.placed, term (the rest flows)
 //! ```
 //!
-//! One message is in flight at a time (`max_ack_pending = 1`): the queue
-//! keeps its order, so a message that never succeeds (a poison message)
-//! holds everything behind it unless the dead-letter queue is on. Both
+//! One message is in flight at a time by default (`max_in_flight` 1, the
+//! consumer's `max_ack_pending`): the queue keeps its order, so a message
+//! that never succeeds (a poison message) holds everything behind it
+//! unless the dead-letter queue is on. More in flight (the setting, up to
+//! 64) works that many at once: a backlog drains that many times faster,
+//! in no fixed order. Both
 //! switches are the service's settings, read for each message and changed
 //! at runtime with `PUT /admin/settings`: `honour_idempotency_keys`
 //! (idempotency per message id) and `dead_letter_queue`.
@@ -36,6 +39,11 @@ pub const MAX_ATTEMPTS: i64 = 3;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 /// How long the broker waits for an ack before it redelivers.
 const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Messages worked at once: the service's `max_in_flight` (1 to 64).
+fn max_in_flight(ctx: &ServiceCtx) -> usize {
+    ctx.settings().max_in_flight.clamp(1, 64) as usize
+}
 
 /// The work a consumer does for one event; an error makes it retried.
 pub type Work = Arc<dyn Fn(&OrderPlaced, &str) -> Result<(), String> + Send + Sync>;
@@ -85,7 +93,7 @@ impl Consumer {
         })
     }
 
-    async fn run(&self, url: &str) -> Result<(), String> {
+    async fn run(self: &Arc<Self>, url: &str) -> Result<(), String> {
         let js = super::jetstream(url, &self.name).await?;
         // The dead-letter stream exists before the first message can need it.
         js.get_or_create_stream(super::dead_letter_config())
@@ -95,18 +103,18 @@ impl Consumer {
             .get_stream(super::STREAM)
             .await
             .map_err(|e| format!("stream: {e}"))?;
+        let in_flight = max_in_flight(&self.ctx);
+        // Created, or updated to this `max_ack_pending` (the broker keeps
+        // the durable consumer's place either way).
         let consumer = stream
-            .get_or_create_consumer(
-                &self.name,
-                pull::Config {
-                    durable_name: Some(self.name.clone()),
-                    filter_subject: ORDER_PLACED.into(),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: ACK_WAIT,
-                    max_ack_pending: 1,
-                    ..Default::default()
-                },
-            )
+            .create_consumer(pull::Config {
+                durable_name: Some(self.name.clone()),
+                filter_subject: ORDER_PLACED.into(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_ack_pending: in_flight as i64,
+                ..Default::default()
+            })
             .await
             .map_err(|e| format!("consumer {}: {e}", self.name))?;
         *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
@@ -114,9 +122,24 @@ impl Consumer {
             .messages()
             .await
             .map_err(|e| format!("messages: {e}"))?;
+        let mut working = tokio::task::JoinSet::new();
         while let Some(m) = messages.next().await {
             let m = m.map_err(|e| format!("delivery: {e}"))?;
-            self.handle(&js, m).await;
+            let me = self.clone();
+            let js = js.clone();
+            working.spawn(async move { me.handle(&js, m).await });
+            while working.len() >= in_flight {
+                working.join_next().await;
+            }
+            if max_in_flight(&self.ctx) != in_flight {
+                // A new `max_in_flight`: finish what is in hand, then the
+                // consumer is made again with it.
+                while working.join_next().await.is_some() {}
+                return Err(format!(
+                    "max_in_flight changed to {}",
+                    max_in_flight(&self.ctx)
+                ));
+            }
         }
         Err("the broker closed the subscription".into())
     }
