@@ -251,6 +251,17 @@ async fn more_messages_in_flight_work_a_backlog_at_once() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    eventually(
+        "the consumer made again with 4",
+        Duration::from_secs(5),
+        || async {
+            let stream = js.get_stream("ORDERS").await.ok()?;
+            let mut c: jetstream::consumer::PullConsumer =
+                stream.get_consumer("shipments").await.ok()?;
+            (c.info().await.ok()?.config.max_ack_pending == 4).then_some(())
+        },
+    )
+    .await;
     let ids = orders(&lab, &token, 4).await;
     // The broker has handed all four over at once (one at a time, three
     // would still be waiting behind the first).
@@ -258,11 +269,18 @@ async fn more_messages_in_flight_work_a_backlog_at_once() {
         "four messages in hand at once",
         Duration::from_secs(5),
         || async {
-            let stream = js.get_stream("ORDERS").await.ok()?;
-            let mut c: jetstream::consumer::PullConsumer =
-                stream.get_consumer("shipments").await.ok()?;
-            let info = c.info().await.ok()?;
-            (info.config.max_ack_pending == 4 && info.num_ack_pending == 4).then_some(())
+            let stream = js.get_stream("ORDERS").await.map_err(|e| e.to_string())?;
+            let mut c: jetstream::consumer::PullConsumer = stream
+                .get_consumer("shipments")
+                .await
+                .map_err(|e| e.to_string())?;
+            let info = c.info().await.map_err(|e| e.to_string())?;
+            let seen = (info.config.max_ack_pending, info.num_ack_pending);
+            if seen == (4, 4) {
+                Ok(())
+            } else {
+                Err(format!("max_ack_pending, in hand: {seen:?}"))
+            }
         },
     )
     .await;

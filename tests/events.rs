@@ -310,8 +310,6 @@ async fn published_by_the_checkout_itself_an_event_is_lost_while_the_broker_is_d
         "the later order shipped",
         Duration::from_secs(15),
         || async {
-            let url = format!("{}/shipments/audit", lab.url_of("shipments"));
-            let a = lab.get_json(&url).await.1;
             let url = format!("{}/shipments?order_id={later}", lab.url_of("shipments"));
             let shipped = lab
                 .get_json(&url)
@@ -319,6 +317,8 @@ async fn published_by_the_checkout_itself_an_event_is_lost_while_the_broker_is_d
                 .1
                 .as_array()
                 .is_some_and(|s| s.len() == 1);
+            let url = format!("{}/shipments/audit", lab.url_of("shipments"));
+            let a = lab.get_json(&url).await.1;
             shipped.then_some(a)
         },
     )

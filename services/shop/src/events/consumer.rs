@@ -37,6 +37,8 @@ pub const MAX_ATTEMPTS: i64 = 3;
 /// Redelivery delay after the first failure; doubled per attempt, at most 2 s
 /// (below `ACK_WAIT`: the message is held unacknowledged meanwhile).
 const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// How often an idle consumer looks for a new `max_in_flight`.
+const SETTINGS_LOOK: Duration = Duration::from_millis(200);
 /// How long the broker waits for an ack before it redelivers.
 const ACK_WAIT: Duration = Duration::from_secs(5);
 
@@ -123,22 +125,25 @@ impl Consumer {
             .await
             .map_err(|e| format!("messages: {e}"))?;
         let mut working = tokio::task::JoinSet::new();
-        while let Some(m) = messages.next().await {
+        loop {
+            // A new `max_in_flight` (looked at every 200 ms): finish what
+            // is in hand, then the consumer is made again with it.
+            if max_in_flight(&self.ctx) != in_flight {
+                while working.join_next().await.is_some() {}
+                return Err(format!(
+                    "max_in_flight changed to {}",
+                    max_in_flight(&self.ctx)
+                ));
+            }
+            let next = tokio::time::timeout(SETTINGS_LOOK, messages.next()).await;
+            let Ok(next) = next else { continue };
+            let Some(m) = next else { break };
             let m = m.map_err(|e| format!("delivery: {e}"))?;
             let me = self.clone();
             let js = js.clone();
             working.spawn(async move { me.handle(&js, m).await });
             while working.len() >= in_flight {
                 working.join_next().await;
-            }
-            if max_in_flight(&self.ctx) != in_flight {
-                // A new `max_in_flight`: finish what is in hand, then the
-                // consumer is made again with it.
-                while working.join_next().await.is_some() {}
-                return Err(format!(
-                    "max_in_flight changed to {}",
-                    max_in_flight(&self.ctx)
-                ));
             }
         }
         Err("the broker closed the subscription".into())
