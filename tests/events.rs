@@ -256,3 +256,82 @@ async fn without_the_dead_letter_queue_a_poison_message_stalls_the_queue() {
         .collect();
     assert_eq!(subjects, ["dlq.notifications.order.placed"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn published_by_the_checkout_itself_an_event_is_lost_while_the_broker_is_down() {
+    if !nats_installed("publish_via_outbox off") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let r = lab
+        .http
+        .put(format!("{}/admin/settings", lab.url_of("orders")))
+        .json(&json!({ "publish_via_outbox": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = lab.login().await;
+    let (status, fault) = lab
+        .post_agent(
+            "/chaos/process/broker",
+            json!({ "action": "stop", "duration_ms": 3000 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{fault}");
+    eventually("broker down", Duration::from_secs(5), || async {
+        lab.pid_of("broker").is_none().then_some(())
+    })
+    .await;
+    let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "the order is confirmed all the same: {body}");
+    let lost = body["order_id"].as_str().unwrap().to_string();
+    eventually("broker back", Duration::from_secs(15), || async {
+        lab.pid_of("broker").map(|_| ())
+    })
+    .await;
+    // Ready again (JetStream answers) before the next checkout publishes.
+    let port = lab.state["processes"]["broker"]["port"].clone();
+    eventually("the broker answering", Duration::from_secs(15), || {
+        let port = port.clone();
+        async move {
+            let client = async_nats::connect(format!("nats://127.0.0.1:{port}"))
+                .await
+                .ok()?;
+            let js = async_nats::jetstream::new(client);
+            js.get_stream("ORDERS").await.ok().map(|_| ())
+        }
+    })
+    .await;
+    let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
+    assert_eq!(status, 201, "{body}");
+    let later = body["order_id"].as_str().unwrap().to_string();
+    let audit = eventually(
+        "the later order shipped",
+        Duration::from_secs(15),
+        || async {
+            let url = format!("{}/shipments?order_id={later}", lab.url_of("shipments"));
+            let shipped = lab
+                .get_json(&url)
+                .await
+                .1
+                .as_array()
+                .is_some_and(|s| s.len() == 1);
+            let url = format!("{}/shipments/audit", lab.url_of("shipments"));
+            let a = lab.get_json(&url).await.1;
+            shipped.then_some(a)
+        },
+    )
+    .await;
+    assert!(
+        audit["orders_missing"].as_u64() >= Some(1),
+        "the lost order is counted: {audit}"
+    );
+    let js = jetstream_of(&lab, "broker").await;
+    let ids: Vec<String> = messages(&js, "ORDERS")
+        .await
+        .iter()
+        .filter_map(|m| header(m, "Nats-Msg-Id").map(str::to_string))
+        .collect();
+    assert!(!ids.contains(&format!("order-{lost}-placed")), "{ids:?}");
+}

@@ -3,8 +3,8 @@
 //! lesson N` runs the pair and exits 0 only when both happen. Two pairs in
 //! a lab of their own, one pair attached to a running lab (the durations
 //! inside the shop run at the run's time scale, so attaching changes
-//! nothing), and the pair on the Python service, at half their written
-//! durations; run one after another so they do not compete for the machine.
+//! nothing), the pair on the Python service and one on the broker, at half
+//! their written durations; run one after another so they do not compete for the machine.
 
 mod support;
 
@@ -110,6 +110,19 @@ fn a_slow_python_service_slows_pages_only_without_a_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let (code, log, md) = lesson(11, &[], dir.path());
     assert_shows(11, code, &log, &md);
+}
+
+/// The lesson on the event path: the broker down during checkout; events
+/// published by the checkout itself are lost, the outbox ships them all.
+#[test]
+fn with_the_broker_down_only_the_outbox_ships_every_order() {
+    if !support::broker::nats_installed("lesson 15") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log, md) = lesson(15, &[], dir.path());
+    assert_shows(15, code, &log, &md);
 }
 
 #[test]

@@ -52,6 +52,14 @@ const BAD_FAULTS: &[&str] = &[
     r#"{"kind": "pool_shrink", "dependency": "payments"}"#,
     r#"{"kind": "pool_shrink", "dependency": "payments", "size": 0}"#,
     r#"{"kind": "pool_shrink", "size": 2}"#,
+    r#"{"kind": "duplicate_delivery", "rate": 2}"#,
+    r#"{"kind": "duplicate_delivery"}"#,
+    r#"{"kind": "duplicate_delivery", "rate": 0.5, "subject": 1}"#,
+    // Consumer kinds, well formed, on a service that consumes no events.
+    r#"{"kind": "duplicate_delivery", "rate": 0.5}"#,
+    r#"{"kind": "poison_message"}"#,
+    r#"{"kind": "poison_message", "count": 0}"#,
+    r#"{"kind": "poison_message", "count": -1, "subject": "order.placed"}"#,
 ];
 
 /// `body` with the service's own name made neutral, and the JSON parser's own

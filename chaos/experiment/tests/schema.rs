@@ -152,12 +152,14 @@ fn the_schema_names_what_the_parser_accepts() {
             "slow_storage" => "{ latency_ms: 1 }",
             "memory_growth" => "{ mb_per_sec: 1, max_mb: 1 }",
             "pool_shrink" => "{ dependency: payments }",
+            "duplicate_delivery" => "{ rate: 0.5 }",
             _ => "{}",
         };
         let target = match kind.as_str() {
             "error_rate" | "slow_storage" | "cpu_burn" | "memory_growth" | "pool_shrink" => {
                 "orders"
             }
+            "duplicate_delivery" | "poison_message" => "shipments",
             _ => "payments",
         };
         let text = format!(
@@ -167,7 +169,7 @@ fn the_schema_names_what_the_parser_accepts() {
             panic!("kind {kind}: {e}");
         }
     }
-    assert_eq!(kinds.len(), 16);
+    assert_eq!(kinds.len(), 18);
     let top: BTreeSet<String> = s["properties"]
         .as_object()
         .unwrap()

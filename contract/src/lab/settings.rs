@@ -25,6 +25,8 @@ macro_rules! for_each_setting {
             dead_letter_queue: bool,
             time_scale: f64,
             max_concurrent_requests: u64,
+            publish_via_outbox: bool,
+            max_in_flight: u64,
         }
     };
 }

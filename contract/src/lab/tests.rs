@@ -361,7 +361,9 @@ fn the_settings_patch_names_the_admin_apis_settings() {
             "honour_idempotency_keys",
             "dead_letter_queue",
             "time_scale",
-            "max_concurrent_requests"
+            "max_concurrent_requests",
+            "publish_via_outbox",
+            "max_in_flight"
         ]
     );
     assert_eq!(SettingsPatch::fields(), names::<ServiceSettings>());

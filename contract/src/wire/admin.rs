@@ -45,6 +45,14 @@ pub struct ServiceSettings {
     /// free worker, up to the kit's queue cap, then get a 503. Models a
     /// server with a fixed pool of worker threads; `None`: no limit.
     pub max_concurrent_requests: Option<u64>,
+    /// orders: announce a confirmed order through the outbox (written with
+    /// the order, relayed when the broker has it). Off: the checkout
+    /// publishes `order.placed` itself after confirming (a dual write),
+    /// and the event is lost when the broker is down.
+    pub publish_via_outbox: bool,
+    /// An event consumer: messages it works on at once (1: one at a
+    /// time, in order; up to 64).
+    pub max_in_flight: u64,
 }
 
 impl Default for ServiceSettings {
@@ -56,6 +64,8 @@ impl Default for ServiceSettings {
             dead_letter_queue: true,
             time_scale: 1.0,
             max_concurrent_requests: None,
+            publish_via_outbox: true,
+            max_in_flight: 1,
         }
     }
 }

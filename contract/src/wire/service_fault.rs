@@ -16,7 +16,19 @@ pub const KINDS: &[&str] = &[
     "cpu_burn",
     "memory_growth",
     "pool_shrink",
+    "duplicate_delivery",
+    "poison_message",
 ];
+
+/// The kinds that act on a consumer of events (the shop's `shipments` and
+/// `notifications`): a service that consumes no messages refuses them with
+/// [`not_a_consumer`].
+pub const CONSUMER_KINDS: &[&str] = &["duplicate_delivery", "poison_message"];
+
+/// Why a service that consumes no messages refuses a consumer fault.
+pub fn not_a_consumer(kind: &str) -> String {
+    format!("{kind} acts on a consumer of events, and this service consumes none")
+}
 
 /// Duration when the request names none.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
@@ -59,12 +71,37 @@ pub enum FaultSpec {
         #[serde(default = "one_usize")]
         size: usize,
     },
+    /// A consumer does the work for a share `rate` (0..=1) of the messages
+    /// it gets for the first time, then has each of them delivered again:
+    /// it naks the message instead of acking it, so JetStream redelivers
+    /// the same stream sequence, with the same `Nats-Msg-Id` and headers
+    /// (what a lost ack or an ack after `ack_wait` causes, without the
+    /// wait). `subject`: a prefix of the subject (`order.placed`); none
+    /// means every subject.
+    DuplicateDelivery {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        rate: f64,
+    },
+    /// The next `count` new messages a consumer gets (matching `subject`)
+    /// are ones it cannot handle: every delivery of them fails while the
+    /// fault lasts, so they are retried until the dead-letter queue takes
+    /// them, or forever (holding the queue) without one.
+    PoisonMessage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(default = "one_u64")]
+        count: u64,
+    },
 }
 
 fn default_status() -> u16 {
     500
 }
 fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
     1
 }
 fn one_usize() -> usize {
@@ -88,7 +125,14 @@ impl FaultSpec {
             Self::CpuBurn { .. } => "cpu_burn",
             Self::MemoryGrowth { .. } => "memory_growth",
             Self::PoolShrink { .. } => "pool_shrink",
+            Self::DuplicateDelivery { .. } => "duplicate_delivery",
+            Self::PoisonMessage { .. } => "poison_message",
         }
+    }
+
+    /// Whether the kind acts on a consumer of events ([`CONSUMER_KINDS`]).
+    pub fn needs_consumer(&self) -> bool {
+        CONSUMER_KINDS.contains(&self.kind())
     }
 
     /// Parses a request body: the fault's fields plus `duration_ms`.
@@ -216,6 +260,12 @@ impl FaultSpec {
             }
             Self::PoolShrink { size, .. } if *size == 0 || *size > 1024 => {
                 return bad("size must be from 1 to 1024");
+            }
+            Self::DuplicateDelivery { rate, .. } if !(0.0..=1.0).contains(rate) => {
+                return bad("rate must be between 0 and 1");
+            }
+            Self::PoisonMessage { count, .. } if *count == 0 || *count > 10_000 => {
+                return bad("count must be from 1 to 10000");
             }
             _ => {}
         }

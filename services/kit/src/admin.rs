@@ -174,6 +174,9 @@ async fn add_fault(State(ctx): State<Arc<ServiceCtx>>, body: Bytes) -> Response 
     {
         return unknown_dependency(&ctx, dependency);
     }
+    if let Err(why) = ctx.faults.applies(&spec) {
+        return bad_request(why);
+    }
     (StatusCode::CREATED, Json(ctx.faults.add(spec, duration))).into_response()
 }
 

@@ -5,10 +5,13 @@
 //! - [`spec`]: the fault kinds and their parameters, validated (the
 //!   contract's `wire::service_fault`).
 //! - [`burn`]: the CPU-burn and memory-growth workers.
+//! - [`messages`]: the hooks of an event consumer (`duplicate_delivery`,
+//!   `poison_message`).
 //! - this file: the set of active faults, expiry, and the hooks the request
 //!   path calls (`before_request`, `storage`, `pool_permit`).
 
 pub mod burn;
+pub mod messages;
 
 /// The fault kinds and their rules: the contract's.
 pub mod spec {
@@ -41,6 +44,8 @@ struct Active {
     stop: Arc<AtomicBool>,
     /// The shrunken pool, for `pool_shrink`.
     pool: Option<Arc<Semaphore>>,
+    /// The message ids a `poison_message` fault has made poison.
+    poisoned: std::sync::Mutex<Vec<String>>,
 }
 
 pub use chaoslab_contract::wire::admin::FaultView;
@@ -52,6 +57,8 @@ pub struct Faults {
     next_id: AtomicU64,
     /// Bumped whenever a fault ends, so requests it holds can go on.
     ended: tokio::sync::watch::Sender<u64>,
+    /// Set by an event consumer: only then are the consumer kinds accepted.
+    consumer: AtomicBool,
 }
 
 impl Faults {
@@ -64,6 +71,7 @@ impl Faults {
             active: RwLock::new(Vec::new()),
             next_id: AtomicU64::new(1),
             ended: tokio::sync::watch::Sender::new(0),
+            consumer: AtomicBool::new(false),
         })
     }
 
@@ -97,6 +105,7 @@ impl Faults {
             expires,
             stop,
             pool,
+            poisoned: Default::default(),
         };
         let view = self.view(&active);
         self.write().push(active);
@@ -252,6 +261,20 @@ impl Faults {
                 _ = ended.changed() => {}
             }
         }
+    }
+
+    /// This service consumes events: the consumer kinds apply to it.
+    pub fn set_consumer(&self) {
+        self.consumer.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a fault of `spec`'s kind can act here: a consumer kind only
+    /// on a consumer of events (the reason otherwise).
+    pub fn applies(&self, spec: &FaultSpec) -> Result<(), String> {
+        if spec.needs_consumer() && !self.consumer.load(Ordering::Relaxed) {
+            return Err(spec::not_a_consumer(spec.kind()));
+        }
+        Ok(())
     }
 
     fn injected(&self, id: &str, kind: &'static str) {

@@ -11,7 +11,8 @@ gets the same answer from every service of the lab:
 4. the other fields, in sorted key order (serde_json's map order): an unknown
    field or a value of the wrong type stops at the first one;
 5. fields without a default must be there (first missing in declared order);
-6. the kind's rules, in order.
+6. the kind's rules, in order;
+7. a kind for consumers of events only is refused (this service consumes none).
 
 Messages get the field name prefixed the way the Rust side finds it: the first
 field (sorted) whose value is the one quoted in backticks.
@@ -176,6 +177,9 @@ def _validate(spec: dict) -> None:
         total = sum(spec[f] for f in rule["fields"])
         if ("min" in rule and total < rule["min"]) or ("max" in rule and total > rule["max"]):
             raise SpecError(rule["message"])
+    # This service consumes no events: the consumer kinds are refused.
+    if "consumers_only" in KINDS[spec["kind"]]:
+        raise SpecError(KINDS[spec["kind"]]["consumers_only"])
 
 
 def parse(body: bytes) -> tuple[dict, int]:

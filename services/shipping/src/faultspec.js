@@ -12,7 +12,8 @@
 // 4. the other fields, in sorted key order (serde_json's map order): an unknown
 //    field or a value of the wrong type stops at the first one;
 // 5. fields without a default must be there (first missing in declared order);
-// 6. the kind's rules, in order.
+// 6. the kind's rules, in order;
+// 7. a kind for consumers of events only is refused (this service consumes none).
 //
 // Numbers are read losslessly (lossless-json), since `1.0` is a float to
 // serde and a large integer must not be rounded. Messages get the field name
@@ -163,6 +164,9 @@ function validate(spec) {
     const total = rule.fields.reduce((sum, f) => sum + spec[f], 0);
     if (('min' in rule && total < rule.min) || ('max' in rule && total > rule.max)) throw new SpecError(rule.message);
   }
+  // This service consumes no events: the consumer kinds are refused.
+  const def = KINDS.get(spec.kind);
+  if ('consumers_only' in def) throw new SpecError(def.consumers_only);
 }
 
 // serde_json refuses numbers beyond f64, as a syntax error.

@@ -3,7 +3,10 @@
 //! creates a shipment for the order, `notifications` records the
 //! confirmation email it sent. Each keeps what it made in memory and lists
 //! it by order (`GET /shipments?order_id=ID`, `GET /emails?order_id=ID`);
-//! orders shows the shipments in its order view.
+//! orders shows the shipments in its order view. `GET /shipments/audit`
+//! (and `/emails/audit`) counts the harm the event lessons probe: orders
+//! handled more than once, orders whose event never came (a gap in the
+//! events' `confirmed_seq`), and the backlog the broker holds.
 //!
 //! They are Rust, not part of the Node.js shipping service (which quotes
 //! prices): one consumer written once, with one JetStream client, serves
@@ -42,14 +45,14 @@ const SHIPMENTS: Kind = Kind {
     make: |e, message_id, seq| {
         let latency = now_ms().saturating_sub(e.placed_at_ms) as f64 / 1000.0;
         metrics::histogram!(names::SHOP_ORDER_TO_SHIPMENT).record(latency);
-        json!({ "shipment_id": format!("ship-{seq}"), "order_id": e.order_id, "items": e.items, "message_id": message_id, "created_at_ms": now_ms() })
+        json!({ "shipment_id": format!("ship-{seq}"), "order_id": e.order_id, "items": e.items, "message_id": message_id, "confirmed_seq": e.confirmed_seq, "created_at_ms": now_ms() })
     },
 };
 
 const NOTIFICATIONS: Kind = Kind {
     consumer: "notifications",
     path: "/emails",
-    make: |e, message_id, seq| json!({ "email_id": format!("email-{seq}"), "order_id": e.order_id, "user_id": e.user_id, "subject": format!("Your order {} is confirmed", e.order_id), "message_id": message_id, "sent_at_ms": now_ms() }),
+    make: |e, message_id, seq| json!({ "email_id": format!("email-{seq}"), "order_id": e.order_id, "user_id": e.user_id, "subject": format!("Your order {} is confirmed", e.order_id), "message_id": message_id, "confirmed_seq": e.confirmed_seq, "sent_at_ms": now_ms() }),
 };
 
 /// `shipments`: a shipment per `order.placed`.
@@ -64,8 +67,16 @@ pub fn notifications(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Rou
 
 type Store = Arc<Mutex<Vec<Value>>>;
 
+/// What the routes read: the records, and the consumer (none without a broker).
+#[derive(Clone)]
+struct Shared {
+    store: Store,
+    consumer: Option<Arc<Consumer>>,
+}
+
 fn router(kind: &'static Kind, ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
     let store: Store = Store::default();
+    let mut consumer = None;
     // Without a broker in the lab there is nothing to consume: an empty list.
     if let Some((_, url)) = up.broker()
         && tokio::runtime::Handle::try_current().is_ok()
@@ -77,13 +88,18 @@ fn router(kind: &'static Kind, ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::
             r.push((kind.make)(e, id, seq));
             Ok(())
         });
-        Consumer::new(kind.consumer, ctx, work).spawn(url.to_string());
+        let c = Consumer::new(kind.consumer, ctx, work);
+        c.spawn(url.to_string());
+        consumer = Some(c);
     }
-    Ok(Router::new().route(kind.path, get(list)).with_state(store))
+    Ok(Router::new()
+        .route(kind.path, get(list))
+        .route(&format!("{}/audit", kind.path), get(audit))
+        .with_state(Shared { store, consumer }))
 }
 
-async fn list(State(store): State<Store>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
-    let all = store.lock().unwrap_or_else(|p| p.into_inner());
+async fn list(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
+    let all = s.store.lock().unwrap_or_else(|p| p.into_inner());
     let picked: Vec<&Value> = all
         .iter()
         .filter(|r| {
@@ -92,4 +108,42 @@ async fn list(State(store): State<Store>, Query(q): Query<HashMap<String, String
         })
         .collect();
     Json(json!(picked))
+}
+
+/// The counts of `GET {path}/audit`:
+/// - `records`, `orders`: what was made, for how many orders;
+/// - `orders_more_than_once`, `extra_records`: orders handled twice or
+///   more, and the records beyond one per order (duplicates);
+/// - `orders_missing`: orders confirmed before the newest one seen whose
+///   event never came (numbers missing from the events' `confirmed_seq`);
+/// - `backlog`: events the broker holds that are not handled yet (`null`
+///   when the broker cannot say).
+async fn audit(State(s): State<Shared>) -> Json<Value> {
+    let (records, per_order, seqs) = {
+        let all = s.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut per_order: HashMap<String, u64> = HashMap::new();
+        let mut seqs = std::collections::BTreeSet::new();
+        for r in all.iter() {
+            *per_order
+                .entry(r["order_id"].as_str().unwrap_or_default().to_string())
+                .or_default() += 1;
+            if let Some(n) = r["confirmed_seq"].as_u64().filter(|n| *n > 0) {
+                seqs.insert(n);
+            }
+        }
+        (all.len() as u64, per_order, seqs)
+    };
+    let newest = seqs.last().copied().unwrap_or(0);
+    let backlog = match &s.consumer {
+        Some(c) => c.backlog().await,
+        None => Some(0),
+    };
+    Json(json!({
+        "records": records,
+        "orders": per_order.len(),
+        "orders_more_than_once": per_order.values().filter(|n| **n > 1).count(),
+        "extra_records": records - per_order.len() as u64,
+        "orders_missing": newest - seqs.len() as u64,
+        "backlog": backlog,
+    }))
 }

@@ -41,6 +41,11 @@ pub struct OrderPlaced {
     /// When the order was confirmed (ms since the epoch): order-to-shipment
     /// latency is measured from here.
     pub placed_at_ms: u64,
+    /// The order's number among the orders this orders process confirmed
+    /// (1, 2, 3, ...): a consumer that sees 5 after 3 knows the event of
+    /// order 4 was lost (`GET /shipments/audit`).
+    #[serde(default)]
+    pub confirmed_seq: u64,
 }
 
 /// Milliseconds since the epoch, now.

@@ -15,7 +15,10 @@
 //! to compensate. A lab without shipping always uses the default quote.
 //! `total_cents` is the items'. A confirmed order writes `order.placed` to
 //! the outbox in the same critical section (see [`crate::events`]); the
-//! checkout never waits on the broker.
+//! checkout never waits on the broker. With the setting
+//! `publish_via_outbox` off it publishes the event itself instead (the
+//! dual write lesson 15 shows), and an event the broker does not take is
+//! lost.
 
 use crate::{
     Upstreams,
@@ -69,6 +72,8 @@ struct Book {
     orders: HashMap<String, Order>,
     by_key: HashMap<(u64, String), String>,
     next: u64,
+    /// Orders confirmed so far (each event's `confirmed_seq`).
+    confirmed: u64,
 }
 
 #[derive(Clone)]
@@ -86,6 +91,8 @@ struct Orders {
     /// `order.placed` events waiting for the broker; `None` when the lab
     /// has no broker (no events).
     outbox: Option<Arc<Outbox>>,
+    /// The checkout's own publish, with `publish_via_outbox` off.
+    direct: Option<Arc<events::relay::Direct>>,
 }
 
 /// The quote an order gets when shipping cannot give one.
@@ -107,6 +114,9 @@ pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
         }
         outbox
     });
+    let direct = up
+        .broker()
+        .map(|(_, url)| Arc::new(events::relay::Direct::new(url, &ctx.name)));
     let s = Orders {
         ctx,
         users: up.get("users")?,
@@ -116,6 +126,7 @@ pub fn router(ctx: Arc<ServiceCtx>, up: &Upstreams) -> anyhow::Result<Router> {
         shipments: up.get("shipments").ok(),
         book: Default::default(),
         outbox,
+        direct,
     };
     Ok(Router::new()
         .route("/orders", post(checkout))
@@ -188,10 +199,26 @@ impl Orders {
     }
 
     /// Records how the saga ended; a confirmed order's `order.placed` row
-    /// is written to the outbox under the same lock (the transaction).
-    fn finish(&self, id: &str, status: &'static str, failure: Option<&ApiError>) -> Option<Order> {
+    /// is written to the outbox under the same lock (the transaction). With
+    /// `publish_via_outbox` off the row is given back instead, for the
+    /// checkout to publish itself ([`Orders::publish_direct`]).
+    fn finish(
+        &self,
+        id: &str,
+        status: &'static str,
+        failure: Option<&ApiError>,
+    ) -> (Option<Order>, Option<Row>) {
         let mut b = self.lock();
-        let o = b.orders.get_mut(id)?;
+        if !b.orders.contains_key(id) {
+            return (None, None);
+        }
+        if status == "confirmed" {
+            b.confirmed += 1;
+        }
+        let confirmed_seq = b.confirmed;
+        let Some(o) = b.orders.get_mut(id) else {
+            return (None, None);
+        };
         o.status = status;
         o.failure = failure.map(|e| e.reason.clone());
         o.failed_with = failure.map(|e| (e.status, e.error));
@@ -199,21 +226,38 @@ impl Orders {
             && let Some(outbox) = &self.outbox
         {
             let event = OrderPlaced {
+                confirmed_seq,
                 order_id: o.order_id.clone(),
                 user_id: o.user_id,
                 total_cents: o.total_cents,
                 items: o.items.clone(),
                 placed_at_ms: events::now_ms(),
             };
-            outbox.write(Row {
+            let row = Row {
                 message_id: format!("order-{}-placed", o.order_id),
                 subject: events::ORDER_PLACED,
                 payload: serde_json::to_vec(&event).unwrap_or_default(),
                 context: chaoslab_kit::messaging::current_context_headers(),
                 written: std::time::Instant::now(),
-            });
+            };
+            if !self.ctx.settings().publish_via_outbox {
+                return (Some(o.clone()), Some(row));
+            }
+            outbox.write(row);
         }
-        Some(o.clone())
+        (Some(o.clone()), None)
+    }
+
+    /// The dual write (`publish_via_outbox` off): the confirmed order's
+    /// event published by the checkout itself, once; when the broker does
+    /// not take it, it is lost (logged), and the order stays confirmed.
+    async fn publish_direct(&self, row: Option<Row>) {
+        let (Some(row), Some(direct)) = (row, &self.direct) else {
+            return;
+        };
+        if let Err(e) = direct.publish(&row).await {
+            tracing::error!(message_id = %row.message_id, error = %e, "order.placed lost: published by the checkout, not through the outbox");
+        }
     }
 
     /// The saga after the order is recorded as pending.
@@ -407,9 +451,11 @@ async fn checkout(
         let deadline = chaoslab_kit::http::deadline::current();
         let work = async move {
             match s.run(&order, &items).await {
-                Ok(()) => Ok(s
-                    .finish(&order.order_id, "confirmed", None)
-                    .unwrap_or(order)),
+                Ok(()) => {
+                    let (done, row) = s.finish(&order.order_id, "confirmed", None);
+                    s.publish_direct(row).await;
+                    Ok(done.unwrap_or(order))
+                }
                 Err(e) => {
                     s.finish(&order.order_id, "failed", Some(&e));
                     Err(e)

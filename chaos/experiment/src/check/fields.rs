@@ -98,6 +98,8 @@ pub fn fault_params(kind: FaultKind, layer: Layer) -> (Vec<&'static str>, Vec<&'
         (FaultKind::CpuBurn, _) => fixed(&[], &["threads", "percent"]),
         (FaultKind::MemoryGrowth, _) => fixed(&["mb_per_sec", "max_mb"], &[]),
         (FaultKind::PoolShrink, _) => fixed(&["dependency"], &["size"]),
+        (FaultKind::DuplicateDelivery, _) => fixed(&["rate"], &["subject"]),
+        (FaultKind::PoisonMessage, _) => fixed(&[], &["count", "subject"]),
     }
 }
 

@@ -68,6 +68,9 @@ pub enum FaultKind {
     CpuBurn,
     MemoryGrowth,
     PoolShrink,
+    // In-service faults of an event consumer.
+    DuplicateDelivery,
+    PoisonMessage,
 }
 
 /// The kinds that are not toxics, by name.
@@ -80,6 +83,8 @@ const OTHER_KINDS: &[(&str, FaultKind)] = &[
     ("cpu_burn", FaultKind::CpuBurn),
     ("memory_growth", FaultKind::MemoryGrowth),
     ("pool_shrink", FaultKind::PoolShrink),
+    ("duplicate_delivery", FaultKind::DuplicateDelivery),
+    ("poison_message", FaultKind::PoisonMessage),
 ];
 
 /// Every kind's name: the toxics, then the others.
@@ -125,7 +130,9 @@ impl FaultKind {
             | FaultKind::SlowStorage
             | FaultKind::CpuBurn
             | FaultKind::MemoryGrowth
-            | FaultKind::PoolShrink => Layer::Service,
+            | FaultKind::PoolShrink
+            | FaultKind::DuplicateDelivery
+            | FaultKind::PoisonMessage => Layer::Service,
             _ => Layer::Proxy,
         }
     }

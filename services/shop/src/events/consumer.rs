@@ -5,14 +5,18 @@
 //! ```text
 //!  broker ─deliver─> process span (child of the publish) ─> seen before? (idempotency on) ─yes─> ack, no work
 //!                         │ no
-//!                         └─> work ─ok─> remember id, ack
+//!                         └─> latency / error_rate faults (route = the subject), poison? ─> as a failed work
+//!                         └─> work ─ok─> remember id, ack (a duplicate_delivery fault: nak, delivered again)
 //!                                  └─err─> delivered < MAX_ATTEMPTS or DLQ off: wait the backoff, nak (redelivered next)
 //!                                          else: copy to dlq.order.placed, term (the rest flows)
 //! ```
 //!
-//! One message is in flight at a time (`max_ack_pending = 1`): the queue
-//! keeps its order, so a message that never succeeds (a poison message)
-//! holds everything behind it unless the dead-letter queue is on. Both
+//! One message is in flight at a time by default (`max_in_flight` 1, the
+//! consumer's `max_ack_pending`): the queue keeps its order, so a message
+//! that never succeeds (a poison message) holds everything behind it
+//! unless the dead-letter queue is on. More in flight (the setting, up to
+//! 64) works that many at once: a backlog drains that many times faster,
+//! in no fixed order. Both
 //! switches are the service's settings, read for each message and changed
 //! at runtime with `PUT /admin/settings`: `honour_idempotency_keys`
 //! (idempotency per message id) and `dead_letter_queue`.
@@ -33,8 +37,15 @@ pub const MAX_ATTEMPTS: i64 = 3;
 /// Redelivery delay after the first failure; doubled per attempt, at most 2 s
 /// (below `ACK_WAIT`: the message is held unacknowledged meanwhile).
 const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// How often an idle consumer looks for a new `max_in_flight`.
+const SETTINGS_LOOK: Duration = Duration::from_millis(200);
 /// How long the broker waits for an ack before it redelivers.
 const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Messages worked at once: the service's `max_in_flight` (1 to 64).
+fn max_in_flight(ctx: &ServiceCtx) -> usize {
+    ctx.settings().max_in_flight.clamp(1, 64) as usize
+}
 
 /// The work a consumer does for one event; an error makes it retried.
 pub type Work = Arc<dyn Fn(&OrderPlaced, &str) -> Result<(), String> + Send + Sync>;
@@ -47,15 +58,19 @@ pub struct Consumer {
     ctx: Arc<ServiceCtx>,
     seen: Mutex<HashSet<String>>,
     work: Work,
+    /// The durable consumer while connected, for [`Consumer::backlog`].
+    handle: Mutex<Option<jetstream::consumer::Consumer<pull::Config>>>,
 }
 
 impl Consumer {
     pub fn new(name: &str, ctx: Arc<ServiceCtx>, work: Work) -> Arc<Self> {
+        ctx.faults.set_consumer();
         Arc::new(Self {
             name: name.to_string(),
             ctx,
             seen: Mutex::default(),
             work,
+            handle: Mutex::default(),
         })
     }
 
@@ -80,7 +95,7 @@ impl Consumer {
         })
     }
 
-    async fn run(&self, url: &str) -> Result<(), String> {
+    async fn run(self: &Arc<Self>, url: &str) -> Result<(), String> {
         let js = super::jetstream(url, &self.name).await?;
         // The dead-letter stream exists before the first message can need it.
         js.get_or_create_stream(super::dead_letter_config())
@@ -90,27 +105,46 @@ impl Consumer {
             .get_stream(super::STREAM)
             .await
             .map_err(|e| format!("stream: {e}"))?;
+        let in_flight = max_in_flight(&self.ctx);
+        // Created, or updated to this `max_ack_pending` (the broker keeps
+        // the durable consumer's place either way).
         let consumer = stream
-            .get_or_create_consumer(
-                &self.name,
-                pull::Config {
-                    durable_name: Some(self.name.clone()),
-                    filter_subject: ORDER_PLACED.into(),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: ACK_WAIT,
-                    max_ack_pending: 1,
-                    ..Default::default()
-                },
-            )
+            .create_consumer(pull::Config {
+                durable_name: Some(self.name.clone()),
+                filter_subject: ORDER_PLACED.into(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_ack_pending: in_flight as i64,
+                ..Default::default()
+            })
             .await
             .map_err(|e| format!("consumer {}: {e}", self.name))?;
+        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
         let mut messages = consumer
             .messages()
             .await
             .map_err(|e| format!("messages: {e}"))?;
-        while let Some(m) = messages.next().await {
+        let mut working = tokio::task::JoinSet::new();
+        loop {
+            // A new `max_in_flight` (looked at every 200 ms): finish what
+            // is in hand, then the consumer is made again with it.
+            if max_in_flight(&self.ctx) != in_flight {
+                while working.join_next().await.is_some() {}
+                return Err(format!(
+                    "max_in_flight changed to {}",
+                    max_in_flight(&self.ctx)
+                ));
+            }
+            let next = tokio::time::timeout(SETTINGS_LOOK, messages.next()).await;
+            let Ok(next) = next else { continue };
+            let Some(m) = next else { break };
             let m = m.map_err(|e| format!("delivery: {e}"))?;
-            self.handle(&js, m).await;
+            let me = self.clone();
+            let js = js.clone();
+            working.spawn(async move { me.handle(&js, m).await });
+            while working.len() >= in_flight {
+                working.join_next().await;
+            }
         }
         Err("the broker closed the subscription".into())
     }
@@ -152,13 +186,30 @@ impl Consumer {
                 let _ = m.ack().await;
                 return;
             }
-            let outcome = serde_json::from_slice::<OrderPlaced>(&m.message.payload)
-                .map_err(|e| format!("cannot read the event: {e}"))
-                .and_then(|event| (self.work)(&event, &id));
+            let subject = m.message.subject.as_str();
+            // The request faults act on the work as on a request whose
+            // route is the subject: latency slows it, error_rate fails it.
+            let injected = self.ctx.faults.before_request(subject).await;
+            let outcome = if self.ctx.faults.poisoned(subject, &id) {
+                Err("cannot handle the message (a poison_message fault)".to_string())
+            } else if injected.is_some() {
+                Err("failed (an error_rate fault)".to_string())
+            } else {
+                serde_json::from_slice::<OrderPlaced>(&m.message.payload)
+                    .map_err(|e| format!("cannot read the event: {e}"))
+                    .and_then(|event| (self.work)(&event, &id))
+            };
             match outcome {
                 Ok(()) => {
                     self.seen().insert(id.clone());
-                    let _ = m.ack().await;
+                    if self.ctx.faults.redeliver(subject, delivered) {
+                        // The work is done but the broker is not told: it
+                        // delivers the same message (sequence, id) again.
+                        tracing::info!(message_id = %id, "done; not acknowledged (duplicate_delivery): delivered again");
+                        let _ = m.ack_with(AckKind::Nak(None)).await;
+                    } else {
+                        let _ = m.ack().await;
+                    }
                     metrics::counter!(
                         names::MESSAGING_CONSUMED,
                         names::label::MESSAGING_DESTINATION => ORDER_PLACED,
@@ -231,6 +282,22 @@ impl Consumer {
                 let _ = m.ack_with(AckKind::Nak(None)).await;
             }
         }
+    }
+
+    /// The messages the broker holds for this consumer that it has not
+    /// finished: not yet delivered plus delivered and not acknowledged
+    /// (`None` when the broker cannot say within a second).
+    pub async fn backlog(&self) -> Option<u64> {
+        let mut c = self
+            .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let info = tokio::time::timeout(Duration::from_secs(1), c.info())
+            .await
+            .ok()?
+            .ok()?;
+        Some(info.num_pending + info.num_ack_pending as u64)
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {

@@ -6,6 +6,11 @@
 //! again on a new connection. Each attempt is a producer span
 //! (`publish order.placed`) under the trace of the checkout that wrote the
 //! row, and its context goes on in the message's `traceparent` header.
+//!
+//! [`Direct`] is the other way, for the lesson that shows why the outbox
+//! exists (`publish_via_outbox` off): the checkout publishes the event
+//! itself once the order is confirmed, and an event the broker does not
+//! take (down, cut) is lost: there is no row to try again.
 
 use super::outbox::{Outbox, Row};
 use async_nats::jetstream;
@@ -41,7 +46,7 @@ async fn run(url: &str, client: &str, outbox: &Outbox) {
         };
         // Relay until the outbox is empty or a publish fails.
         while let Some(row) = outbox.first() {
-            match publish(&js, &row).await {
+            match publish(&js, &row, ACK_TIMEOUT).await {
                 Ok(()) => {
                     outbox.remove(&row.message_id);
                     backoff = FIRST_BACKOFF;
@@ -57,8 +62,53 @@ async fn run(url: &str, client: &str, outbox: &Outbox) {
     }
 }
 
-/// One publish of `row`, waited for until the broker's ack.
-async fn publish(js: &jetstream::Context, row: &Row) -> Result<(), String> {
+/// How long a checkout's own publish waits for the broker's ack.
+const DIRECT_ACK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A publisher used by the checkout itself (a dual write): one connection,
+/// made on first use and dropped (with anything it buffered) when a
+/// publish fails.
+pub struct Direct {
+    url: String,
+    client: String,
+    js: tokio::sync::Mutex<Option<jetstream::Context>>,
+}
+
+impl Direct {
+    pub fn new(url: &str, client: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            client: client.to_string(),
+            js: Default::default(),
+        }
+    }
+
+    /// Publishes `row` once; an error means the event is lost.
+    pub async fn publish(&self, row: &Row) -> Result<(), String> {
+        let mut js = self.js.lock().await;
+        let context = match js.as_ref() {
+            Some(c) => c.clone(),
+            None => {
+                let c = tokio::time::timeout(
+                    DIRECT_ACK_TIMEOUT,
+                    super::jetstream(&self.url, &self.client),
+                )
+                .await
+                .map_err(|_| "no broker within the publish's wait".to_string())??;
+                *js = Some(c.clone());
+                c
+            }
+        };
+        let result = publish(&context, row, DIRECT_ACK_TIMEOUT).await;
+        if result.is_err() {
+            *js = None;
+        }
+        result
+    }
+}
+
+/// One publish of `row`, waited for until the broker's ack (`ack_timeout`).
+async fn publish(js: &jetstream::Context, row: &Row, ack_timeout: Duration) -> Result<(), String> {
     let span = messaging::publish_span(
         row.subject,
         &row.message_id,
@@ -78,9 +128,9 @@ async fn publish(js: &jetstream::Context, row: &Row) -> Result<(), String> {
             .send_publish(row.subject, message)
             .await
             .map_err(|e| format!("publish: {e}"))?;
-        tokio::time::timeout(ACK_TIMEOUT, ack)
+        tokio::time::timeout(ack_timeout, ack)
             .await
-            .map_err(|_| format!("no ack from the broker within {ACK_TIMEOUT:?}"))?
+            .map_err(|_| format!("no ack from the broker within {ack_timeout:?}"))?
             .map_err(|e| format!("ack: {e}"))
     }
     .instrument(span.clone())
