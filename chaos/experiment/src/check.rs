@@ -403,7 +403,7 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
         let at_field = name.map_or(format!("{field}.params"), |n| format!("{field}.params.{n}"));
         return Err(Issue::at_location(&at, at_field, why));
     }
-    if f.kind == FaultKind::PoolShrink {
+    if f.kind == FaultKind::Service("pool_shrink") {
         let dep = params
             .get("dependency")
             .and_then(Value::as_str)

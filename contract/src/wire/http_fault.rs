@@ -84,3 +84,70 @@ impl HttpAction {
         }
     }
 }
+
+/// The HTTP fault kinds with their parameters as [`HttpFaultSpec`] reads
+/// them (besides `type` and `duration_ms`), in the shape of the in-service
+/// kinds' table; a test holds it to the type.
+pub const PARAMS: [super::service_fault::Params; 2] = [
+    super::service_fault::Params {
+        kind: "http_abort",
+        required: &["status"],
+        optional: &["body", "percent", "match"],
+    },
+    super::service_fault::Params {
+        kind: "http_delay",
+        required: &["delay"],
+        optional: &["percent", "match"],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn body(kind: &str, fields: &[&str]) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), json!(kind.trim_start_matches("http_")));
+        for f in fields {
+            let v = match *f {
+                "status" => json!(503),
+                "body" => json!("no"),
+                "percent" => json!(50),
+                "match" => json!({ "path": "/a" }),
+                "delay" => json!({ "distribution": "fixed", "ms": 5 }),
+                other => panic!("no sample for {other}"),
+            };
+            m.insert((*f).into(), v);
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn the_table_is_what_the_spec_reads() {
+        for p in PARAMS {
+            let every: Vec<&str> = p.required.iter().chain(p.optional).copied().collect();
+            let spec: HttpFaultSpec = serde_json::from_value(body(p.kind, &every))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.kind));
+            assert_eq!(spec.action.kind(), p.kind);
+            // Every optional field is read (not left at its default).
+            assert_eq!(spec.percent, 50.0, "{}", p.kind);
+            assert_eq!(spec.matcher.path.as_deref(), Some("/a"), "{}", p.kind);
+            serde_json::from_value::<HttpFaultSpec>(body(p.kind, p.required))
+                .unwrap_or_else(|e| panic!("{} with its required fields only: {e}", p.kind));
+            for missing in p.required {
+                let rest: Vec<&str> = p
+                    .required
+                    .iter()
+                    .filter(|f| f != &missing)
+                    .copied()
+                    .collect();
+                assert!(
+                    serde_json::from_value::<HttpFaultSpec>(body(p.kind, &rest)).is_err(),
+                    "{} without {missing} is refused",
+                    p.kind
+                );
+            }
+        }
+    }
+}

@@ -8,17 +8,59 @@ use std::time::Duration;
 
 pub use super::faults::MAX_DURATION;
 
-/// Every kind, for metrics that should show zero before the first fault.
-pub const KINDS: &[&str] = &[
-    "error_rate",
-    "latency",
-    "slow_storage",
-    "cpu_burn",
-    "memory_growth",
-    "pool_shrink",
-    "duplicate_delivery",
-    "poison_message",
+/// A kind's parameters as [`FaultSpec`] reads them (besides `kind` and
+/// `duration_ms`): what a request must give and what it may. A test holds
+/// this table to the type, so `chaoslab run --check` and the services
+/// cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    pub kind: &'static str,
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+const fn params(
+    kind: &'static str,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+) -> Params {
+    Params {
+        kind,
+        required,
+        optional,
+    }
+}
+
+/// Every kind with its parameters.
+pub const PARAMS: [Params; 8] = [
+    params("error_rate", &["rate"], &["route", "status"]),
+    params("latency", &["latency_ms"], &["route", "jitter_ms"]),
+    params("slow_storage", &["latency_ms"], &[]),
+    params("cpu_burn", &[], &["threads", "percent"]),
+    params("memory_growth", &["mb_per_sec", "max_mb"], &[]),
+    params("pool_shrink", &["dependency"], &["size"]),
+    params("duplicate_delivery", &["rate"], &["subject"]),
+    params("poison_message", &[], &["count", "subject"]),
 ];
+
+const KIND_NAMES: [&str; PARAMS.len()] = {
+    let mut out = [""; PARAMS.len()];
+    let mut i = 0;
+    while i < PARAMS.len() {
+        out[i] = PARAMS[i].kind;
+        i += 1;
+    }
+    out
+};
+
+/// Every kind's name (from [`PARAMS`]), for metrics that should show zero
+/// before the first fault.
+pub const KINDS: &[&str] = &KIND_NAMES;
+
+/// The parameters of `kind`, if it is one.
+pub fn params_of(kind: &str) -> Option<&'static Params> {
+    PARAMS.iter().find(|p| p.kind == kind)
+}
 
 /// The kinds that act on a consumer of events (the shop's `shipments` and
 /// `notifications`): a service that consumes no messages refuses them with
@@ -292,4 +334,84 @@ fn name_the_field(fields: &serde_json::Map<String, serde_json::Value>, message: 
 /// Whether a fault limited to `route` (a prefix) applies to `actual`.
 pub fn matches(route: &Option<String>, actual: &str) -> bool {
     route.as_deref().is_none_or(|r| actual.starts_with(r))
+}
+
+#[cfg(test)]
+mod tests {
+    //! [`PARAMS`] says exactly what [`FaultSpec`] reads.
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn sample(field: &str) -> Value {
+        match field {
+            "rate" => json!(0.5),
+            "route" | "dependency" | "subject" => json!("x"),
+            _ => json!(1),
+        }
+    }
+
+    fn body(kind: &str, fields: &[&str]) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), json!(kind));
+        for f in fields {
+            m.insert((*f).into(), sample(f));
+        }
+        Value::Object(m)
+    }
+
+    /// The fields serde names when it refuses an unknown one.
+    fn fields_of(kind: &str) -> Vec<String> {
+        let err = serde_json::from_value::<FaultSpec>(body(kind, &["zz_unknown"]))
+            .unwrap_err()
+            .to_string();
+        let list = err
+            .split_once("expected one of ")
+            .or_else(|| err.split_once("expected "))
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| panic!("{kind}: {err}"));
+        // "`a`, `b`, `c`", "`a` or `b`", or "`a`".
+        let mut names: Vec<String> = list
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .filter(|n| n != "kind" && n != "duration_ms")
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_table_names_every_field_of_every_kind_and_which_are_required() {
+        assert_eq!(PARAMS.len(), KINDS.len());
+        for p in PARAMS {
+            let mut all: Vec<String> = p
+                .required
+                .iter()
+                .chain(p.optional)
+                .map(|s| s.to_string())
+                .collect();
+            all.sort();
+            assert_eq!(all, fields_of(p.kind), "{}", p.kind);
+            let every: Vec<&str> = p.required.iter().chain(p.optional).copied().collect();
+            serde_json::from_value::<FaultSpec>(body(p.kind, &every))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.kind));
+            serde_json::from_value::<FaultSpec>(body(p.kind, p.required))
+                .unwrap_or_else(|e| panic!("{} with its required fields only: {e}", p.kind));
+            for missing in p.required {
+                let rest: Vec<&str> = p
+                    .required
+                    .iter()
+                    .filter(|f| f != &missing)
+                    .copied()
+                    .collect();
+                assert!(
+                    serde_json::from_value::<FaultSpec>(body(p.kind, &rest)).is_err(),
+                    "{} without {missing} is refused",
+                    p.kind
+                );
+            }
+        }
+        assert!(params_of("no_such_kind").is_none());
+    }
 }

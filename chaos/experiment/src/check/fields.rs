@@ -76,12 +76,15 @@ pub fn settings_patch(set: &Spanned<BTreeMap<String, Value>>, base: &str) -> Che
 /// toxic's are its attributes in the registry: the ones an experiment must
 /// give (`needed`), then the others.
 pub fn fault_params(kind: FaultKind, layer: Layer) -> (Vec<&'static str>, Vec<&'static str>) {
-    let fixed = |required: &[&'static str], optional: &[&'static str]| {
-        (required.to_vec(), optional.to_vec())
+    use chaoslab_contract::wire::{http_fault, service_fault};
+    let of = |p: Option<&service_fault::Params>| {
+        p.map_or_else(Default::default, |p| {
+            (p.required.to_vec(), p.optional.to_vec())
+        })
     };
     match (kind, layer) {
         // The in-service `latency` (the toxic's namesake inside a service).
-        (FaultKind::Toxic(_), Layer::Service) => fixed(&["latency_ms"], &["jitter_ms", "route"]),
+        (FaultKind::Toxic(def), Layer::Service) => of(service_fault::params_of(def.name)),
         (FaultKind::Toxic(def), Layer::Proxy) => {
             let (needed, other): (Vec<&Attr>, Vec<&Attr>) =
                 def.attributes.iter().partition(|a| a.needed);
@@ -90,16 +93,11 @@ pub fn fault_params(kind: FaultKind, layer: Layer) -> (Vec<&'static str>, Vec<&'
                 other.iter().map(|a| a.name).collect(),
             )
         }
-        (FaultKind::Down, _) => fixed(&[], &[]),
-        (FaultKind::HttpAbort, _) => fixed(&["status"], &["body", "percent", "match"]),
-        (FaultKind::HttpDelay, _) => fixed(&["delay"], &["percent", "match"]),
-        (FaultKind::ErrorRate, _) => fixed(&["rate"], &["status", "route"]),
-        (FaultKind::SlowStorage, _) => fixed(&["latency_ms"], &[]),
-        (FaultKind::CpuBurn, _) => fixed(&[], &["threads", "percent"]),
-        (FaultKind::MemoryGrowth, _) => fixed(&["mb_per_sec", "max_mb"], &[]),
-        (FaultKind::PoolShrink, _) => fixed(&["dependency"], &["size"]),
-        (FaultKind::DuplicateDelivery, _) => fixed(&["rate"], &["subject"]),
-        (FaultKind::PoisonMessage, _) => fixed(&[], &["count", "subject"]),
+        (FaultKind::Down, _) => (Vec::new(), Vec::new()),
+        (FaultKind::HttpAbort | FaultKind::HttpDelay, _) => {
+            of(http_fault::PARAMS.iter().find(|p| p.kind == kind.as_str()))
+        }
+        (FaultKind::Service(k), _) => of(service_fault::params_of(k)),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use chaoslab_contract::toxics::{self, ToxicDef};
+use chaoslab_contract::wire::service_fault;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -62,30 +63,28 @@ pub enum FaultKind {
     // HTTP faults, on an http-mode proxy.
     HttpAbort,
     HttpDelay,
-    // In-service faults.
-    ErrorRate,
-    SlowStorage,
-    CpuBurn,
-    MemoryGrowth,
-    PoolShrink,
-    // In-service faults of an event consumer.
-    DuplicateDelivery,
-    PoisonMessage,
+    /// An in-service fault, by its name in the contract's table
+    /// ([`service_fault::PARAMS`]); its namesake of a toxic (`latency`) is
+    /// the toxic on `layer: service`.
+    Service(&'static str),
 }
 
-/// The kinds that are not toxics, by name.
-const OTHER_KINDS: &[(&str, FaultKind)] = &[
-    ("down", FaultKind::Down),
-    ("http_abort", FaultKind::HttpAbort),
-    ("http_delay", FaultKind::HttpDelay),
-    ("error_rate", FaultKind::ErrorRate),
-    ("slow_storage", FaultKind::SlowStorage),
-    ("cpu_burn", FaultKind::CpuBurn),
-    ("memory_growth", FaultKind::MemoryGrowth),
-    ("pool_shrink", FaultKind::PoolShrink),
-    ("duplicate_delivery", FaultKind::DuplicateDelivery),
-    ("poison_message", FaultKind::PoisonMessage),
-];
+/// The kinds that are not toxics, by name: the agent's own, then the
+/// contract's in-service kinds that no toxic shares a name with.
+static OTHER_KINDS: LazyLock<Vec<(&'static str, FaultKind)>> = LazyLock::new(|| {
+    let mut kinds = vec![
+        ("down", FaultKind::Down),
+        ("http_abort", FaultKind::HttpAbort),
+        ("http_delay", FaultKind::HttpDelay),
+    ];
+    kinds.extend(
+        service_fault::KINDS
+            .iter()
+            .filter(|k| toxics::find(k).is_none())
+            .map(|k| (*k, FaultKind::Service(k))),
+    );
+    kinds
+});
 
 /// Every kind's name: the toxics, then the others.
 static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
@@ -126,13 +125,7 @@ impl FaultKind {
     /// `layer: service`.
     pub fn default_layer(self) -> Layer {
         match self {
-            FaultKind::ErrorRate
-            | FaultKind::SlowStorage
-            | FaultKind::CpuBurn
-            | FaultKind::MemoryGrowth
-            | FaultKind::PoolShrink
-            | FaultKind::DuplicateDelivery
-            | FaultKind::PoisonMessage => Layer::Service,
+            FaultKind::Service(_) => Layer::Service,
             _ => Layer::Proxy,
         }
     }
