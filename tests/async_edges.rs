@@ -59,15 +59,23 @@ async fn order_events_are_an_asynchronous_edge_with_wait_and_queue_depth() {
         "a call is no message: {call}"
     );
 
-    let out = std::process::Command::new(exe())
-        .args(["tui", "--snapshot", "--size", "140x40", "--state-dir"])
-        .arg(lab.state_dir())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let row = text
-        .lines()
-        .find(|l| l.contains("orders→shipments"))
-        .unwrap_or_else(|| panic!("{text}"));
+    // The dashboard draws it from its own poll of the hub: drawn again
+    // until its calls table has the row (or the deadline).
+    let row = eventually(
+        "the message edge in the calls table",
+        Duration::from_secs(15),
+        || async {
+            let out = std::process::Command::new(exe())
+                .args(["tui", "--snapshot", "--size", "140x40", "--state-dir"])
+                .arg(lab.state_dir())
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            text.lines()
+                .find(|l| l.contains("orders→shipments"))
+                .map(str::to_string)
+        },
+    )
+    .await;
     assert!(row.contains("⇢ queue"), "{row}");
 }
