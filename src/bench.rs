@@ -8,6 +8,15 @@ mod labfile;
 pub mod polyglot;
 pub mod shop;
 
+/// The `q` quantile of `sorted` (nearest rank; NaN when empty).
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
 /// Every benchmark, by name.
 pub const NAMES: &[&str] = &[
     "startup",

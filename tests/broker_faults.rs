@@ -73,17 +73,7 @@ async fn with_the_consumer_down_the_backlog_grows_then_drains_with_nothing_lost(
         || async { broker_backlog(&js).await },
     )
     .await;
-    let (status, f) = lab
-        .post_agent(
-            "/chaos/process/shipments",
-            json!({ "action": "stop", "duration_ms": 4000 }),
-        )
-        .await;
-    assert_eq!(status, 201, "{f}");
-    eventually("shipments down", Duration::from_secs(5), || async {
-        lab.pid_of("shipments").is_none().then_some(())
-    })
-    .await;
+    lab.stop_process("shipments", 4000).await;
     let ids = orders(&lab, &token, 5).await;
     eventually(
         "five events waiting in the broker",
@@ -152,15 +142,7 @@ async fn toxic(lab: &Lab, body: Value) {
 }
 
 async fn outbox_depth(lab: &Lab) -> f64 {
-    let text = lab
-        .http
-        .get(format!("{}/metrics", lab.url_of("orders")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = lab.metrics_text("orders").await;
     text.lines()
         .filter(|l| l.starts_with("messaging_queue_depth") && l.contains("orders.outbox"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())

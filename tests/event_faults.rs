@@ -76,15 +76,7 @@ async fn active(lab: &Lab, service: &str) -> Vec<Value> {
 
 /// `chaos_injections_total` of `kind` in shipments' `/metrics`.
 async fn injections(lab: &Lab, kind: &str) -> f64 {
-    let text = lab
-        .http
-        .get(format!("{}/metrics", lab.url_of("shipments")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = lab.metrics_text("shipments").await;
     text.lines()
         .filter(|l| {
             l.starts_with("chaos_injections_total") && l.contains(&format!("kind=\"{kind}\""))

@@ -70,17 +70,7 @@ async fn with_the_broker_down_checkout_answers_and_the_outbox_delivers_later() {
     }
     let lab = Lab::start(&[], &[]).await;
     let token = lab.login().await;
-    let (status, fault) = lab
-        .post_agent(
-            "/chaos/process/broker",
-            json!({ "action": "stop", "duration_ms": 3000 }),
-        )
-        .await;
-    assert_eq!(status, 201, "{fault}");
-    eventually("broker down", Duration::from_secs(5), || async {
-        lab.pid_of("broker").is_none().then_some(())
-    })
-    .await;
+    lab.stop_process("broker", 3000).await;
     let started = Instant::now();
     let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
     assert_eq!(status, 201, "checkout does not need the broker: {body}");
@@ -150,15 +140,7 @@ async fn both_consumers_act_once_and_the_order_view_shows_the_shipment() {
 
 /// The number in `service`'s `/metrics` for the series starting with `series`.
 async fn metric(lab: &Lab, service: &str, series: &str) -> f64 {
-    let text = lab
-        .http
-        .get(format!("{}/metrics", lab.url_of(service)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = lab.metrics_text(service).await;
     text.lines()
         .filter(|l| l.starts_with(series))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -272,17 +254,7 @@ async fn published_by_the_checkout_itself_an_event_is_lost_while_the_broker_is_d
         .unwrap();
     assert_eq!(r.status(), 200);
     let token = lab.login().await;
-    let (status, fault) = lab
-        .post_agent(
-            "/chaos/process/broker",
-            json!({ "action": "stop", "duration_ms": 3000 }),
-        )
-        .await;
-    assert_eq!(status, 201, "{fault}");
-    eventually("broker down", Duration::from_secs(5), || async {
-        lab.pid_of("broker").is_none().then_some(())
-    })
-    .await;
+    lab.stop_process("broker", 3000).await;
     let (status, body) = checkout(&lab, &token, &format!("00-{TRACE}-00f067aa0ba902b7-01")).await;
     assert_eq!(status, 201, "the order is confirmed all the same: {body}");
     let lost = body["order_id"].as_str().unwrap().to_string();

@@ -209,15 +209,7 @@ async fn product_page_falls_back_to_unknown_stock_when_inventory_fails() {
     assert_eq!(r.status(), 200);
     let (status, body) = lab.get_json(&format!("{gw}/api/products/5")).await;
     assert_eq!(status, 503, "{body}");
-    let metrics = lab
-        .http
-        .get(format!("{}/metrics", lab.url_of("catalog")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = lab.metrics_text("catalog").await;
     assert!(
         metrics
             .lines()

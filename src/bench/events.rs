@@ -22,19 +22,13 @@ use std::{
 use chaoslab_contract::lab::Broker;
 use serde_json::{Value, json};
 
-use super::shop::BenchLab;
+use super::percentile;
+use super::shop::{BenchLab, rss_mib};
 
 /// Concurrent checkout clients.
 const CLIENTS: usize = 8;
 /// Longest wait for the last shipment after the checkouts stop.
 const DRAIN: Duration = Duration::from_secs(30);
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((sorted.len() - 1) as f64) * q).round() as usize]
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -214,19 +208,6 @@ fn broker_alone() -> anyhow::Result<String> {
         median(rss)
     )?;
     Ok(s)
-}
-
-fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
 }
 
 /// `chaoslab up` to "lab ready", with and without the broker, alternating.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chaoslab_contract::client::HubClient;
 use chaoslab_contract::wire::hub::SpanKind;
 
+use super::percentile;
 use super::shop::BenchLab;
 
 /// Requests measured.
@@ -17,14 +18,6 @@ const REQUESTS: usize = 60;
 const GIVE_UP: Duration = Duration::from_secs(10);
 /// The lab's default load (`chaoslab up --rate`).
 const DEFAULT_RATE: f64 = 5.0;
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 pub async fn freshness() -> anyhow::Result<String> {
     let lab = tokio::task::spawn_blocking(|| BenchLab::start(DEFAULT_RATE, &[])).await??;

@@ -223,6 +223,36 @@ impl Lab {
 
     /// POSTs `body` to the agent's `path`: the status and the JSON answer.
     #[allow(dead_code)]
+    /// `process`'s Prometheus exposition text.
+    pub async fn metrics_text(&self, process: &str) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url_of(process)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Stops `process` through the agent for `duration_ms`, and waits until
+    /// it is gone.
+    pub async fn stop_process(&self, process: &str, duration_ms: u64) {
+        let (status, fault) = self
+            .post_agent(
+                &format!("/chaos/process/{process}"),
+                serde_json::json!({ "action": "stop", "duration_ms": duration_ms }),
+            )
+            .await;
+        assert_eq!(status, 201, "{fault}");
+        eventually(
+            &format!("{process} down"),
+            Duration::from_secs(5),
+            || async { self.pid_of(process).is_none().then_some(()) },
+        )
+        .await;
+    }
+
     pub async fn post_agent(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http

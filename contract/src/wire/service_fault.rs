@@ -19,6 +19,33 @@ pub struct Params {
     pub optional: &'static [&'static str],
 }
 
+#[cfg(test)]
+impl Params {
+    /// `T` reads a body with only the required fields, and refuses one
+    /// missing any of them (`body` builds a request from field names).
+    pub(crate) fn assert_required<T: serde::de::DeserializeOwned>(
+        &self,
+        body: impl Fn(&[&str]) -> serde_json::Value,
+    ) {
+        if let Err(e) = serde_json::from_value::<T>(body(self.required)) {
+            panic!("{} with its required fields only: {e}", self.kind);
+        }
+        for missing in self.required {
+            let rest: Vec<&str> = self
+                .required
+                .iter()
+                .filter(|f| f != &missing)
+                .copied()
+                .collect();
+            assert!(
+                serde_json::from_value::<T>(body(&rest)).is_err(),
+                "{} without {missing} is refused",
+                self.kind
+            );
+        }
+    }
+}
+
 const fn params(
     kind: &'static str,
     required: &'static [&'static str],
@@ -396,21 +423,7 @@ mod tests {
             let every: Vec<&str> = p.required.iter().chain(p.optional).copied().collect();
             serde_json::from_value::<FaultSpec>(body(p.kind, &every))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.kind));
-            serde_json::from_value::<FaultSpec>(body(p.kind, p.required))
-                .unwrap_or_else(|e| panic!("{} with its required fields only: {e}", p.kind));
-            for missing in p.required {
-                let rest: Vec<&str> = p
-                    .required
-                    .iter()
-                    .filter(|f| f != &missing)
-                    .copied()
-                    .collect();
-                assert!(
-                    serde_json::from_value::<FaultSpec>(body(p.kind, &rest)).is_err(),
-                    "{} without {missing} is refused",
-                    p.kind
-                );
-            }
+            p.assert_required::<FaultSpec>(|fields| body(p.kind, fields));
         }
         assert!(params_of("no_such_kind").is_none());
     }
