@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chaoslab_contract::client::{HubClient, LoadClient, LogQuery, TraceQuery};
+use chaoslab_contract::client::{ClientError, HubClient, LoadClient, LogQuery, TraceQuery};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::action::{Command, DataEvent, HubData};
-use crate::agent::Agent;
+use crate::agent::{Agent, AgentError};
 use crate::experiment::ExperimentView;
 
 /// Everything a background task needs to talk to the lab.
@@ -124,6 +124,19 @@ pub fn short_error(e: &chaoslab_contract::client::ClientError) -> String {
     }
 }
 
+/// Why an agent call failed, for the status line: the server's own words
+/// and status when it answered (a refused fault says why), without the
+/// URL that would push them off the line.
+fn agent_error(e: &AgentError) -> String {
+    match e {
+        AgentError::Client(c @ ClientError::Api { status, .. }) => {
+            format!("{} (HTTP {status})", c.message())
+        }
+        AgentError::Client(c) => short_error(c),
+        other => other.to_string(),
+    }
+}
+
 /// Polls every second (or when woken) until the receiver is gone.
 pub async fn poller(lab: Lab, tx: mpsc::Sender<DataEvent>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -192,7 +205,7 @@ pub fn spawn_command(lab: &Lab, cmd: Command, tx: mpsc::Sender<DataEvent>) {
                 lab.poll_now.notify_one();
                 DataEvent::Notice(
                     r.map(|_| format!("done: {}", req.describe()))
-                        .map_err(|e| format!("failed: {e}")),
+                        .map_err(|e| format!("{} failed: {}", req.describe(), agent_error(&e))),
                 )
             }
             Command::ClearFaults => {

@@ -16,7 +16,7 @@
 //! update.rs      actions and data events applied to the state
 //! fetch.rs       the hub poller and the command runner (background tasks)
 //! agent.rs       the agent's /chaos API and the services' admin API, with the contract's clients
-//! picker.rs      the fault picker form
+//! picker.rs      the fault picker form; picker/kind.rs the kinds it offers
 //! filter.rs      the trace filter language
 //! trace_tree.rs  spans in waterfall order
 //! experiment.rs  ExperimentView, filled by the experiment runner

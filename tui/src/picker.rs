@@ -1,6 +1,15 @@
 //! The fault picker: a small form (kind, target, parameter, duration) that
 //! turns into one [`AgentCall`] (the contract's request bodies).
 //!
+//! Kind names come from the contract: the toxics' registry, and for the
+//! in-service kinds the [`FaultSpec`] the picker builds (so the picker and
+//! the active-fault list name a fault alike). The consumer kinds
+//! (`duplicate_delivery`, `poison_message`: [`FaultSpec::needs_consumer`])
+//! land on a service the hub has seen consuming messages (the callee of a
+//! messaging edge) when there is one; every service stays offered, since a
+//! quiet consumer shows no edge, and one that consumes nothing refuses the
+//! fault with its own message, which the status line shows.
+//!
 //! ```text
 //!  kind      < latency >      ↑↓ field   ←→ value   Enter add   Esc cancel
 //!  target    < echo >
@@ -8,11 +17,9 @@
 //!  duration  < 30 s >
 //! ```
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use chaoslab_contract::ProcessAction;
-use chaoslab_contract::toxics::{self, ToxicDef};
 use chaoslab_contract::wire::admin::{FaultSpec, ServiceFaultRequest};
 use chaoslab_contract::wire::agent::ToxicSpec;
 use chaoslab_contract::wire::delay::Delay;
@@ -23,106 +30,9 @@ use serde_json::json;
 
 use crate::agent::AgentCall;
 
-/// What the picker can inject. The toxics are the registry's
-/// (`chaoslab_contract::toxics`): every toxic is offered, with the first of
-/// its attributes that has presets as the parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultKind {
-    /// A Toxiproxy toxic on a proxy.
-    Toxic(&'static ToxicDef),
-    /// HTTP fault: answer with a status instead of forwarding.
-    HttpAbort,
-    /// HTTP fault: hold each request.
-    HttpDelay,
-    /// Kill the service's process (the supervisor restarts it).
-    Kill,
-    /// Stop and start the service.
-    Restart,
-    /// SIGSTOP the service for the duration.
-    Pause,
-    /// In-service: answer 500 to a share of requests.
-    ErrorRate,
-    /// In-service: every storage call slower.
-    SlowStorage,
-    /// In-service: keep a thread busy.
-    CpuBurn,
-}
+mod kind;
 
-/// The kinds after the toxics, in picker order.
-const OTHER_KINDS: [FaultKind; 8] = [
-    FaultKind::HttpAbort,
-    FaultKind::HttpDelay,
-    FaultKind::Kill,
-    FaultKind::Restart,
-    FaultKind::Pause,
-    FaultKind::ErrorRate,
-    FaultKind::SlowStorage,
-    FaultKind::CpuBurn,
-];
-
-static ALL: LazyLock<Vec<FaultKind>> = LazyLock::new(|| {
-    toxics::REGISTRY
-        .iter()
-        .map(|def| FaultKind::Toxic(def))
-        .chain(OTHER_KINDS)
-        .collect()
-});
-
-impl FaultKind {
-    /// Every kind, in picker order: the toxics first.
-    pub fn all() -> &'static [FaultKind] {
-        &ALL
-    }
-
-    /// Its name in the picker.
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Toxic(def) => def.name,
-            FaultKind::HttpAbort => "http abort",
-            FaultKind::HttpDelay => "http delay",
-            FaultKind::Kill => "kill",
-            FaultKind::Restart => "restart",
-            FaultKind::Pause => "pause",
-            FaultKind::ErrorRate => "error rate",
-            FaultKind::SlowStorage => "slow storage",
-            FaultKind::CpuBurn => "cpu burn",
-        }
-    }
-
-    /// Whether it acts on a service (its process or inside it) rather than
-    /// on the proxy in front of it.
-    pub fn targets_service(self) -> bool {
-        matches!(
-            self,
-            FaultKind::Kill
-                | FaultKind::Restart
-                | FaultKind::Pause
-                | FaultKind::ErrorRate
-                | FaultKind::SlowStorage
-                | FaultKind::CpuBurn
-        )
-    }
-
-    /// The toxic attribute the picker sets (the first with presets).
-    fn toxic_param(def: &'static ToxicDef) -> Option<&'static toxics::Attr> {
-        def.attributes.iter().find(|a| !a.presets.is_empty())
-    }
-
-    /// The parameter's label, unit and preset values (empty: no parameter).
-    pub fn param(self) -> (&'static str, &'static str, &'static [i64]) {
-        match self {
-            FaultKind::Toxic(def) => {
-                Self::toxic_param(def).map_or(("", "", &[]), |a| (a.name, a.unit, a.presets))
-            }
-            FaultKind::HttpDelay => ("delay", "ms", &[100, 300, 1000, 3000, 50]),
-            FaultKind::HttpAbort => ("status", "", &[503, 500, 429]),
-            FaultKind::ErrorRate => ("share", "%", &[50, 20, 100, 5]),
-            FaultKind::SlowStorage => ("latency", "ms", &[200, 1000, 50]),
-            FaultKind::CpuBurn => ("busy", "%", &[100, 50]),
-            _ => ("", "", &[]),
-        }
-    }
-}
+pub use kind::FaultKind;
 
 /// Duration presets, seconds; 0 means until removed.
 pub const DURATIONS_S: [u64; 5] = [30, 60, 300, 10, 0];
@@ -151,8 +61,11 @@ pub struct FaultPicker {
     pub duration: usize,
     /// Proxy names to offer.
     pub proxies: Vec<String>,
-    /// Service names to offer for process faults.
+    /// Service names to offer for process and in-service faults.
     pub services: Vec<String>,
+    /// Services seen consuming messages: a consumer kind lands on the
+    /// first of them that is offered.
+    pub consumers: Vec<String>,
 }
 
 impl FaultPicker {
@@ -166,7 +79,14 @@ impl FaultPicker {
             duration: 0,
             proxies,
             services,
+            consumers: Vec::new(),
         }
+    }
+
+    /// The same, knowing which services consume messages.
+    pub fn with_consumers(mut self, consumers: Vec<String>) -> FaultPicker {
+        self.consumers = consumers;
+        self
     }
 
     /// The kind chosen.
@@ -235,6 +155,9 @@ impl FaultPicker {
                 if was_process != self.kind().targets_service() {
                     self.target = 0;
                 }
+                if self.kind().needs_consumer() {
+                    self.aim_at_consumer();
+                }
             }
             PickerField::Target => {
                 let n = self.targets().len();
@@ -245,6 +168,24 @@ impl FaultPicker {
                 step(&mut self.param, n)
             }
             PickerField::Duration => step(&mut self.duration, DURATIONS_S.len()),
+        }
+    }
+
+    /// Moves the target to the first service seen consuming, unless it is
+    /// on one already (or none is offered).
+    fn aim_at_consumer(&mut self) {
+        let on_consumer = self
+            .target()
+            .is_some_and(|t| self.consumers.iter().any(|c| c == t));
+        if on_consumer {
+            return;
+        }
+        if let Some(i) = self
+            .services
+            .iter()
+            .position(|s| self.consumers.contains(s))
+        {
+            self.target = i;
         }
     }
 
@@ -294,6 +235,9 @@ impl FaultPicker {
                 duration_ms,
             },
         };
+        if let Some(fault) = self.kind().service_fault(p) {
+            return Some(service(fault));
+        }
         Some(match self.kind() {
             FaultKind::Toxic(def) => {
                 // The parameter set, every other attribute at its default.
@@ -313,18 +257,12 @@ impl FaultPicker {
             FaultKind::Kill => process(ProcessAction::Kill),
             FaultKind::Restart => process(ProcessAction::Restart),
             FaultKind::Pause => process(ProcessAction::Pause),
-            FaultKind::ErrorRate => service(FaultSpec::ErrorRate {
-                route: None,
-                rate: p as f64 / 100.0,
-                status: 500,
-            }),
-            FaultKind::SlowStorage => service(FaultSpec::SlowStorage {
-                latency_ms: p as u64,
-            }),
-            FaultKind::CpuBurn => service(FaultSpec::CpuBurn {
-                threads: 1,
-                percent: p as u8,
-            }),
+            // The in-service kinds answered above.
+            FaultKind::ErrorRate
+            | FaultKind::SlowStorage
+            | FaultKind::CpuBurn
+            | FaultKind::DuplicateDelivery
+            | FaultKind::PoisonMessage => return None,
         })
     }
 }

@@ -5,7 +5,7 @@
 //!  chaoslab  1 Overview  2 Service  3 Traces  4 Chaos  5 Experiment  6 Logs  hub ● up
 //!  ! hub unreachable at http://127.0.0.1:7070: ... retrying every second
 //!  <screen body>
-//!  / filter: delta errors_
+//!  / filter: delta errors_          (or a notice, wrapped to 3 rows at most)
 //!  ? help  Tab/1-5 screen  ↑↓ move  Enter open  / filter  f fault  x clear  q quit
 //! ```
 //!
@@ -27,11 +27,14 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::keys;
 use crate::screen::Screen;
 use crate::state::{AppState, HubStatus};
+
+/// The most rows the status line grows to for a long notice.
+const NOTICE_ROWS: usize = 3;
 
 /// Draws the whole frame for `screen`.
 pub fn draw(frame: &mut Frame, state: &AppState, screen: Screen) {
@@ -41,12 +44,18 @@ pub fn draw(frame: &mut Frame, state: &AppState, screen: Screen) {
         return;
     }
     let banner = banner(state);
-    let notice = state.input.is_some() || state.notice.is_some();
+    let notice = (state.input.is_some() || state.notice.is_some())
+        .then(|| Paragraph::new(notice_line(state)).wrap(Wrap { trim: true }));
+    // A long notice (a refused fault's reason) wraps rather than running
+    // off the line, up to NOTICE_ROWS rows.
+    let notice_rows = notice
+        .as_ref()
+        .map_or(0, |p| p.line_count(area.width).clamp(1, NOTICE_ROWS));
     let [tabs, banner_area, body, notice_area, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(banner.is_some())),
         Constraint::Min(1),
-        Constraint::Length(u16::from(notice)),
+        Constraint::Length(notice_rows as u16),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -62,8 +71,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, screen: Screen) {
         Screen::Experiment => experiment::draw(frame, body, state),
         Screen::Logs => logs::draw(frame, body, state),
     }
-    if notice {
-        frame.render_widget(Paragraph::new(notice_line(state)), notice_area);
+    if let Some(notice) = notice {
+        frame.render_widget(notice, notice_area);
     }
     frame.render_widget(Paragraph::new(footer_line(state, screen)), footer);
     if state.help {

@@ -338,7 +338,16 @@ fn new_picker(state: &AppState) -> FaultPicker {
         // No call seen yet: every service the hub knows may have a proxy.
         proxies = services.clone();
     }
-    let mut p = FaultPicker::new(proxies, services);
+    // The callees of messaging edges consume messages.
+    let consumers: Vec<String> = state
+        .data
+        .topology
+        .iter()
+        .flat_map(|t| &t.edges)
+        .filter(|e| e.messaging.is_some())
+        .map(|e| e.to.clone())
+        .collect();
+    let mut p = FaultPicker::new(proxies, services).with_consumers(consumers);
     if let Some(i) = state
         .selected_service()
         .and_then(|sel| p.proxies.iter().position(|x| *x == sel.name))

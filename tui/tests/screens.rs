@@ -278,6 +278,44 @@ fn chaos_screen_counts_down_and_shows_the_picker() {
 }
 
 #[test]
+fn the_picker_offers_the_consumer_kinds_on_a_service_seen_consuming() {
+    // delta publishes messages that foxtrot consumes.
+    let mut data = fixtures::hub_data(30);
+    let e = data
+        .topology
+        .edges
+        .iter_mut()
+        .find(|e| e.from == "delta" && e.to == "foxtrot")
+        .unwrap();
+    e.messaging = Some(chaoslab_contract::wire::hub::MessagingEdge {
+        wait_p50_ms: Some(4.0),
+        wait_p99_ms: Some(40.0),
+        queue_depth: Some(0.0),
+    });
+    let mut state = fixtures::lab_state();
+    update::apply(&mut state, DataEvent::Hub(Box::new(data)));
+    press(&mut state, KeyCode::Char('f'));
+    let kind = |s: &chaoslab_tui::state::AppState| s.chaos.picker.as_ref().unwrap().kind().name();
+    while kind(&state) != "duplicate_delivery" {
+        press(&mut state, KeyCode::Right);
+        assert_ne!(kind(&state), "latency", "duplicate_delivery is not offered");
+    }
+    let text = render_to_string(&state, Screen::Chaos, 80, 24);
+    assert!(text.contains("< duplicate_delivery >"), "{text}");
+    assert!(text.contains("< foxtrot >"), "{text}");
+    assert!(text.contains("share    < 50 % >"), "{text}");
+    assert!(
+        text.contains("duplicate_delivery on foxtrot share 50% for 30s"),
+        "{text}"
+    );
+    press(&mut state, KeyCode::Right);
+    let text = render_to_string(&state, Screen::Chaos, 80, 24);
+    assert!(text.contains("< poison_message >"), "{text}");
+    assert!(text.contains("count    < 1 >"), "{text}");
+    assert!(text.contains("< foxtrot >"), "{text}");
+}
+
+#[test]
 fn experiment_screen_without_and_with_a_run() {
     let mut state = fixtures::lab_state();
     assert!(render_to_string(&state, Screen::Experiment, 80, 24).contains("no experiment running"));

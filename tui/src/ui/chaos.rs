@@ -179,7 +179,12 @@ fn draw_picker(frame: &mut Frame, area: Rect, p: &FaultPicker) {
         p.target().unwrap_or("(none)").to_string(),
     ));
     if let Some(v) = p.param_value() {
-        lines.push(field(PickerField::Param, label, format!("{v} {unit}")));
+        let value = if unit.is_empty() {
+            v.to_string()
+        } else {
+            format!("{v} {unit}")
+        };
+        lines.push(field(PickerField::Param, label, value));
     }
     let dur = p
         .duration_s()
