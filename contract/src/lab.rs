@@ -122,6 +122,10 @@ pub enum Run {
     },
 }
 
+/// The built-in services that consume `order.placed` (when a broker is
+/// among their dependencies).
+pub const EVENT_CONSUMERS: &[&str] = &["shipments", "notifications"];
+
 /// A dependency: a callee, reached through an agent proxy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dependency {
@@ -208,6 +212,21 @@ impl Lab {
             .filter(|s| !matches!(s.run, Run::Url { .. }))
             .map(|s| s.name.as_str())
             .collect()
+    }
+
+    /// Whether `service` consumes events: for a built-in, whether it is one
+    /// of [`EVENT_CONSUMERS`] with a broker among its dependencies (without
+    /// one it consumes nothing); `None` for a program or URL the lab cannot
+    /// see into (the service itself says, refusing a consumer fault).
+    pub fn consumes_events(&self, service: &str) -> Option<bool> {
+        let s = self.services.get(service)?;
+        let builtin = s.builtin()?;
+        let has_broker = s.depends_on.iter().any(|d| {
+            self.services
+                .get(&d.name)
+                .is_some_and(|b| matches!(b.run, Run::Broker(_)))
+        });
+        Some(EVENT_CONSUMERS.contains(&builtin) && has_broker)
     }
 
     /// The load journeys' names.

@@ -15,6 +15,7 @@ use chaoslab_contract::wire::admin::{PolicyPatch, ServiceFaultRequest};
 use chaoslab_contract::wire::agent::ToxicSpec;
 use chaoslab_contract::wire::faults::{ProcessFaultSpec, TimedToxic};
 use chaoslab_contract::wire::http_fault::HttpFaultSpec;
+use chaoslab_contract::wire::load::{LoadUpdate, Weights};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -50,6 +51,8 @@ pub enum Undo {
     Resume { service: String },
     /// The load generator's rate as it was.
     LoadRate { previous: f64 },
+    /// The load generator's journey weights as they were.
+    LoadWeights { previous: Weights },
 }
 
 impl Undo {
@@ -68,6 +71,12 @@ impl Undo {
             Undo::Settings { service, .. } => format!("restore settings of {service}"),
             Undo::Resume { service } => format!("resume {service}"),
             Undo::LoadRate { previous } => format!("restore load rate {previous}/s"),
+            Undo::LoadWeights { previous } => {
+                format!(
+                    "restore load weights {}",
+                    crate::model::actions::weights(previous)
+                )
+            }
         }
     }
 
@@ -105,6 +114,13 @@ impl Undo {
             }
             Undo::LoadRate { previous } => {
                 Ok(lab.loadgen()?.set_rate(*previous).await.map(drop)?)
+            }
+            Undo::LoadWeights { previous } => {
+                let update = LoadUpdate {
+                    weights: Some(previous.clone()),
+                    ..LoadUpdate::default()
+                };
+                Ok(lab.loadgen()?.update(&update).await.map(drop)?)
             }
         }
     }
@@ -288,9 +304,21 @@ impl Actor<'_> {
             }
             Action::Load(l) => {
                 let lg = self.lab.loadgen()?;
-                let previous = lg.report().await?.rate;
-                self.push(Undo::LoadRate { previous });
-                lg.set_rate(l.rate).await?;
+                let before = lg.report().await?;
+                self.push(Undo::LoadRate {
+                    previous: before.rate,
+                });
+                let weights = l.weights.as_ref().map(|w| w.value.clone());
+                if weights.is_some() {
+                    self.push(Undo::LoadWeights {
+                        previous: before.weights,
+                    });
+                }
+                lg.update(&LoadUpdate {
+                    rate: Some(l.rate),
+                    weights,
+                })
+                .await?;
                 Ok(None)
             }
             Action::Wait(_) | Action::Check(_) => Ok(None),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::model::{
-    Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessAction, Tolerance,
+    Action, Experiment, FaultAction, FaultKind, Layer, Probe, ProcessAction, Tolerance, Weights,
 };
 use crate::names::one_of;
 use crate::parse::Issue;
@@ -32,6 +32,9 @@ pub fn experiment(exp: &Experiment, lab: &Lab) -> Checked {
     }
     if let Some(load) = &exp.load {
         rate(&load.value.rate, load, "load.rate")?;
+        if let Some(w) = &load.value.weights {
+            weights(w, "load.weights", lab)?;
+        }
     }
     if let Some(every) = &exp.steady_state.every
         && every.0.is_zero()
@@ -76,6 +79,32 @@ fn rate<T>(rate: &f64, at: &Spanned<T>, field: &str) -> Checked {
         ));
     }
     Ok(())
+}
+
+/// Journey weights: journeys the lab's load has, each weight >= 0 (what
+/// the load generator refuses, refused here before the run).
+fn weights(w: &Spanned<Weights>, field: &str, lab: &Lab) -> Checked {
+    let names = lab.journey_names();
+    if let Some(unknown) = w.value.0.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(Issue::at(
+            w,
+            format!("{field}.{unknown}"),
+            format!("unknown journey `{unknown}`, expected {}", one_of(&names)),
+        ));
+    }
+    // Checked as the generator checks them: over the lab's mix with these
+    // changed (the ones left out keep theirs).
+    let mut merged = Weights(
+        lab.load
+            .journeys
+            .iter()
+            .map(|j| (j.name.clone(), j.weight))
+            .collect(),
+    );
+    merged.0.extend(w.value.0.clone());
+    merged
+        .validate()
+        .map_err(|e| Issue::at(w, field, format!("journey weights: {e}")))
 }
 
 fn known(value: &Spanned<String>, names: &[&str], field: &str, what: &str) -> Checked {
@@ -293,7 +322,13 @@ fn action(step: &Spanned<Action>, base: &str, rollback: bool, lab: &Lab) -> Chec
             }
             Ok(())
         }
-        Action::Load(l) => rate(&l.rate, step, &format!("{field}.rate")),
+        Action::Load(l) => {
+            rate(&l.rate, step, &format!("{field}.rate"))?;
+            match &l.weights {
+                Some(w) => weights(w, &format!("{field}.weights"), lab),
+                None => Ok(()),
+            }
+        }
     }
 }
 
@@ -333,6 +368,27 @@ fn fault(f: &FaultAction, step: &Spanned<Action>, field: &str, lab: &Lab) -> Che
             &format!("{field}.target"),
             "target",
         )?,
+    }
+    if f.kind.needs_consumer() && lab.consumes_events(&f.target.value) == Some(false) {
+        let consumers: Vec<&str> = lab
+            .service_names()
+            .into_iter()
+            .filter(|s| lab.consumes_events(s) == Some(true))
+            .collect();
+        return Err(Issue::at(
+            &f.target,
+            format!("{field}.target"),
+            format!(
+                "`{}` acts on a consumer of events and `{}` consumes none; the lab's consumers: {}",
+                f.kind.as_str(),
+                f.target.value,
+                if consumers.is_empty() {
+                    "none".to_string()
+                } else {
+                    consumers.join(", ")
+                }
+            ),
+        ));
     }
     if f.duration.0.is_zero() {
         return Err(Issue::at(

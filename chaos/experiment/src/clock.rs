@@ -56,7 +56,8 @@ fn key(u: &Undo) -> Option<String> {
                 .unwrap_or_default();
             Some(format!("settings {service} {}", fields.join(",")))
         }
-        Undo::LoadRate { .. } => Some("load".into()),
+        Undo::LoadRate { .. } => Some("load rate".into()),
+        Undo::LoadWeights { .. } => Some("load weights".into()),
         _ => None,
     }
 }
@@ -81,6 +82,9 @@ mod tests {
     fn only_the_oldest_undo_of_each_thing_runs() {
         let ledger = vec![
             Undo::LoadRate { previous: 1.0 },
+            Undo::LoadWeights {
+                previous: Default::default(),
+            },
             Undo::Policy {
                 service: "orders".into(),
                 dependency: "payments".into(),
@@ -104,7 +108,7 @@ mod tests {
         ];
         assert_eq!(
             superseded(&ledger),
-            vec![false, false, true, false, false, true, false]
+            vec![false, false, false, true, false, false, true, false]
         );
     }
 }

@@ -26,6 +26,7 @@ pub mod probes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use chaoslab_contract::wire::load::Weights;
 pub use serde_saphyr::Spanned;
 
 pub use actions::{
@@ -70,6 +71,10 @@ pub struct Experiment {
 pub struct Load {
     /// Journeys per second.
     pub rate: f64,
+    /// The journeys' mix: weights by journey name, as `PUT /load` takes
+    /// them (the ones left out keep theirs); restored by the rollbacks.
+    #[serde(default)]
+    pub weights: Option<Spanned<Weights>>,
     /// Time to let the numbers settle before the first check.
     #[serde(default)]
     pub settle: Option<Dur>,

@@ -357,6 +357,7 @@ async fn body(exp: &Experiment, actor: &Actor<'_>, rec: &Recorder) -> Result<(),
         let began = Instant::now();
         let step = Action::Load(crate::model::actions::LoadStep {
             rate: load.value.rate,
+            weights: load.value.weights.clone(),
         });
         let r = actor.act(&step).await;
         record_action(rec, StepPhase::Setup, &step, began, &r);

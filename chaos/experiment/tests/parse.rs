@@ -235,6 +235,86 @@ fn unknown_fields_and_bad_patches_are_refused() {
 }
 
 #[test]
+fn journey_weights_are_checked_against_the_labs_journeys() {
+    // Good: the load's mix and a step's, named journeys of the lab.
+    let text = GOOD
+        .replacen(
+            "  rate: 20\n",
+            "  rate: 20\n  weights: { checkout: 1, browse: 0 }\n",
+            1,
+        )
+        .replacen(
+            "load: { rate: 40 }",
+            "load: { rate: 40, weights: { view_product: 2 } }",
+            1,
+        );
+    let exp = parse(&text).unwrap();
+    let w = exp.load.as_ref().unwrap().value.weights.as_ref().unwrap();
+    assert_eq!(w.value.get("checkout"), 1.0);
+    let step = exp
+        .method
+        .iter()
+        .find_map(|a| match &a.value {
+            Action::Load(l) => Some(l),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        step.weights.as_ref().unwrap().value.get("view_product"),
+        2.0
+    );
+
+    // A journey the lab has not.
+    let e = bad("  rate: 20\n", "  rate: 20\n  weights: { chekout: 1 }\n");
+    assert_eq!(e.field, "load.weights.chekout");
+    assert!(e.message.starts_with("unknown journey `chekout`"), "{e}");
+    assert!(e.message.contains("checkout"), "names the journeys: {e}");
+    assert_eq!(e.line, line_of(GOOD, "rate: 20") + 1);
+
+    // A negative weight, and a mix with nothing left to play.
+    let e = bad(
+        "load: { rate: 40 }",
+        "load: { rate: 40, weights: { browse: -1 } }",
+    );
+    assert_eq!(e.field, "method[5].load.weights");
+    assert!(
+        e.message.contains("browse must be a finite number >= 0"),
+        "{e}"
+    );
+    let e = bad(
+        "  rate: 20\n",
+        "  rate: 20\n  weights: { browse: 0, view_product: 0, checkout: 0, view_order: 0 }\n",
+    );
+    assert!(e.message.contains("at least one weight must be > 0"), "{e}");
+}
+
+#[test]
+fn a_consumer_fault_on_a_service_that_consumes_nothing_is_refused() {
+    let fault = |target: &str| {
+        GOOD.replacen(
+            "  - wait: 10s\n",
+            &format!(
+                "  - fault: {{ kind: poison_message, target: {target}, duration: 5s, params: {{ subject: order.placed, count: 1 }} }}\n  - wait: 10s\n"
+            ),
+            1,
+        )
+    };
+    // shipments consumes order.placed: fine.
+    parse(&fault("shipments")).unwrap();
+    // orders publishes it and consumes nothing.
+    let text = fault("orders");
+    let e = parse(&text).expect_err("orders consumes no events");
+    assert_eq!(e.field, "method[6].fault.target");
+    assert!(
+        e.message
+            .contains("`poison_message` acts on a consumer of events and `orders` consumes none")
+            && e.message.contains("notifications, shipments"),
+        "{e}"
+    );
+    assert_eq!(e.line, line_of(&text, "kind: poison_message"));
+}
+
+#[test]
 fn an_unreadable_file_is_refused_with_its_name() {
     let e = validate_file(Path::new("/nonexistent/exp.yaml"), &shop()).unwrap_err();
     assert!(

@@ -208,6 +208,34 @@ async fn a_hypothesis_that_fails_exits_1_and_the_rollbacks_restore_the_policy() 
     assert!(report.contains("Resilience score: **50%**"), "{report}");
 }
 
+/// A journey mix in the load: sent with the rate, and the mix from before
+/// the run is put back by the rollbacks, as the rate is.
+#[tokio::test]
+async fn a_journey_mix_is_applied_for_the_run_and_restored_after() {
+    let lab = FakeLab::start().await;
+    let text = PAYMENTS.replace(
+        "load: { rate: 20, settle: 50ms }",
+        "load: { rate: 20, weights: { checkout: 1, view_product: 0 }, settle: 50ms }",
+    );
+    let file = lab.file("mix.yaml", &text);
+    let verdict = run_files(&[file], &lab.endpoints, &opts(&lab), never()).await;
+    assert_eq!(verdict, Verdict::Held);
+    assert!(
+        lab.calls().iter().any(|c| c.method == "PUT"
+            && c.path == "/loadgen/load"
+            && c.body == json!({"rate": 20.0, "weights": {"checkout": 1.0, "view_product": 0.0}})),
+        "the mix is sent with the rate"
+    );
+    lab.with(|f| {
+        assert_eq!(f.rate, 5.0);
+        assert_eq!(
+            f.weights["view_product"], 1.0,
+            "the mix before the run is back"
+        );
+        assert_eq!(f.weights["checkout"], 1.0);
+    });
+}
+
 #[tokio::test]
 async fn an_action_the_lab_refuses_exits_2_and_still_rolls_back() {
     let lab = FakeLab::start().await;

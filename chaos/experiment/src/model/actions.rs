@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use chaoslab_contract::toxics::{self, ToxicDef};
+use chaoslab_contract::wire::load::Weights;
 use chaoslab_contract::wire::service_fault;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -130,6 +131,12 @@ impl FaultKind {
         }
     }
 
+    /// Whether it acts on a consumer of events (`duplicate_delivery`,
+    /// `poison_message`).
+    pub fn needs_consumer(self) -> bool {
+        service_fault::CONSUMER_KINDS.contains(&self.as_str())
+    }
+
     /// Whether the kind is a Toxiproxy toxic.
     pub fn is_toxic(self) -> bool {
         matches!(self, FaultKind::Toxic(_))
@@ -233,6 +240,9 @@ pub struct ProcessStep {
 pub struct LoadStep {
     /// Journeys per second.
     pub rate: f64,
+    /// Weights by journey name to change (the others keep theirs).
+    #[serde(default)]
+    pub weights: Option<Spanned<Weights>>,
 }
 
 impl Action {
@@ -270,11 +280,22 @@ impl Action {
                 format!("settings {}: {}", s.service.value, compact(&s.set.value))
             }
             Action::Process(p) => format!("process {} {}", p.action.as_str(), p.target.value),
-            Action::Load(l) => format!("load rate {}/s", l.rate),
+            Action::Load(l) => match &l.weights {
+                Some(w) => format!("load rate {}/s, weights {}", l.rate, weights(&w.value)),
+                None => format!("load rate {}/s", l.rate),
+            },
             Action::Wait(d) => format!("wait {d}"),
             Action::Check(label) => format!("check: {label}"),
         }
     }
+}
+
+/// `checkout 1, browse 0`: a journey mix as reports show it.
+pub fn weights(w: &Weights) -> String {
+    w.0.iter()
+        .map(|(name, w)| format!("{name} {w}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn compact(map: &BTreeMap<String, Value>) -> String {

@@ -53,6 +53,8 @@ pub struct Fake {
     pub broken_fault_api: Vec<String>,
     /// `GET /load` answers only the rate (not a load generator's report).
     pub partial_load_report: bool,
+    /// The load generator's journey weights.
+    pub weights: BTreeMap<String, f64>,
     next_id: u32,
 }
 
@@ -103,6 +105,11 @@ impl Fake {
             failing_product_pages: 0,
             broken_fault_api: Vec::new(),
             partial_load_report: false,
+            weights: [
+                ("checkout".to_string(), 1.0),
+                ("view_product".to_string(), 1.0),
+            ]
+            .into(),
             next_id: 1,
         }
     }
@@ -150,7 +157,7 @@ impl Fake {
             target: "http://fake/svc/gateway".into(),
             rate: self.rate,
             running: true,
-            weights: Weights(journeys.keys().map(|k| (k.clone(), 1.0)).collect()),
+            weights: Weights(self.weights.clone()),
             max_in_flight: 1000,
             window_secs: 10,
             journeys: journeys.clone(),
@@ -205,8 +212,12 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, body: Byte
         ("GET", ["loadgen", "load"]) => ok(serde_json::to_value(f.load_report()).unwrap()),
         ("PUT", ["loadgen", "load"]) => {
             match serde_json::from_value::<LoadUpdate>(body.clone()) {
-                Ok(LoadUpdate { rate: Some(r), .. }) => f.rate = r,
-                Ok(_) => {}
+                Ok(u) => {
+                    if let Some(r) = u.rate {
+                        f.rate = r;
+                    }
+                    f.weights.extend(u.weights.map(|w| w.0).unwrap_or_default());
+                }
                 Err(e) => {
                     return (
                         StatusCode::BAD_REQUEST,
