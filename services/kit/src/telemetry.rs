@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  tracing spans ──tracing-opentelemetry──> SDK tracer ──OTLP (gRPC | HTTP/protobuf)──> hub / Collector
-//!  tracing events ──fmt layer (text | JSON, with trace_id/span_id from the request span)──> stderr
+//!  tracing events ──fmt layer, events only (text | JSON, with the current trace_id/span_id)──> stderr or a file
 //!  tracing events ──opentelemetry-appender-tracing──> SDK logger ──OTLP──> hub (trace/span ids kept)
 //!  metrics! macros ──metrics-exporter-prometheus recorder──> GET /metrics (Prometheus text)
 //! ```
@@ -17,6 +17,7 @@
 //! `CHAOSLAB_LOG` sets the log filter (`RUST_LOG` syntax) and
 //! `CHAOSLAB_LOG_FORMAT=json` switches logs to JSON.
 
+mod log_lines;
 mod logs;
 mod metrics_setup;
 mod traces;
@@ -183,21 +184,14 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
         .with(otel)
         .with(otel_logs);
     let writer = LogWriter::open(opts.log_file.as_deref());
-    let result = if opts.json_logs {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_writer(writer.clone()),
-            )
-            .try_init()
-    } else {
-        registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
-            .try_init()
-    };
+    let lines = log_lines::EventsOnly(
+        tracing_subscriber::fmt::layer()
+            .event_format(log_lines::Line {
+                json: opts.json_logs,
+            })
+            .with_writer(writer),
+    );
+    let result = registry.with(lines).try_init();
     // A second init in one process (tests) keeps the first subscriber.
     let _ = result;
     Ok(Telemetry {

@@ -32,19 +32,8 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
         http.request.method = %method,
         http.route = %route,
         http.response.status_code = Empty,
-        trace_id = Empty,
-        span_id = Empty,
     );
     let _ = span.set_parent(propagation::extract(req.headers()));
-    {
-        use opentelemetry::trace::TraceContextExt;
-        let cx = span.context();
-        let sc = cx.span().span_context().clone();
-        if sc.is_valid() {
-            span.record("trace_id", sc.trace_id().to_string());
-            span.record("span_id", sc.span_id().to_string());
-        }
-    }
 
     let deadline = request_deadline(&ctx, &req);
     let active = metrics::gauge!(names::HTTP_SERVER_ACTIVE, names::label::METHOD => method.clone());
