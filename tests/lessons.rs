@@ -3,8 +3,9 @@
 //! lesson N` runs the pair and exits 0 only when both happen. Two pairs in
 //! a lab of their own, one pair attached to a running lab (the durations
 //! inside the shop run at the run's time scale, so attaching changes
-//! nothing), the pair on the Python service and one on the broker, at half
-//! their written durations; run one after another so they do not compete for the machine.
+//! nothing), the pair on the Python service and the four on the broker, at
+//! half their written durations; run one after another so they do not
+//! compete for the machine.
 
 mod support;
 
@@ -112,17 +113,23 @@ fn a_slow_python_service_slows_pages_only_without_a_timeout() {
     assert_shows(11, code, &log, &md);
 }
 
-/// The lesson on the event path: the broker down during checkout; events
-/// published by the checkout itself are lost, the outbox ships them all.
+/// The lessons on the event path, against the real broker: the consumer
+/// down (a backlog long after it is back, drained in seconds with room to
+/// catch up), duplicate delivery (shipped twice, once with idempotency), a
+/// poison message (the queue stalls, or it is dead-lettered and the rest
+/// flows) and the broker down during checkout (events lost, or all shipped
+/// through the outbox).
 #[test]
-fn with_the_broker_down_only_the_outbox_ships_every_order() {
-    if !support::broker::nats_installed("lesson 15") {
+fn every_event_lesson_shows_its_harm_against_the_real_broker() {
+    if !support::broker::nats_installed("lessons 12-15") {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let (code, log, md) = lesson(15, &[], dir.path());
-    assert_shows(15, code, &log, &md);
+    for n in [12, 13, 14, 15] {
+        let (code, log, md) = lesson(n, &[], dir.path());
+        assert_shows(n, code, &log, &md);
+    }
 }
 
 #[test]
