@@ -175,9 +175,9 @@ impl Upstream {
             otel.name = format!("{} {}{}", call.method, self.name, call.route),
             otel.kind = "client",
             otel.status_code = Empty,
-            peer.service = %self.name,
-            http.request.method = %call.method,
-            url.full = %url,
+            peer.service = self.name.as_str(),
+            http.request.method = call.method.as_str(),
+            url.full = url.as_str(),
             http.resend_count = attempt,
             http.response.status_code = Empty,
         );

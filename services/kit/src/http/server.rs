@@ -29,8 +29,8 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
         otel.name = format!("{method} {route}"),
         otel.kind = "server",
         otel.status_code = Empty,
-        http.request.method = %method,
-        http.route = %route,
+        http.request.method = method.as_str(),
+        http.route = route.as_str(),
         http.response.status_code = Empty,
     );
     let _ = span.set_parent(propagation::extract(req.headers()));
