@@ -307,3 +307,71 @@ async fn published_by_the_checkout_itself_an_event_is_lost_while_the_broker_is_d
         .collect();
     assert!(!ids.contains(&format!("order-{lost}-placed")), "{ids:?}");
 }
+
+/// Orders crashes and is restarted (its book of orders is in memory): the
+/// orders it takes after never reuse an id it gave before, so payments
+/// charges them (no idempotency-key replay of an old order's charge), the
+/// broker keeps their events (no duplicate-window drop) and the consumers
+/// count each once; the shipments' audit still finds no order missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_orders_gives_new_ids_and_every_order_is_charged_and_shipped_once() {
+    if !nats_installed("orders restarted") {
+        return;
+    }
+    let lab = Lab::start(&[], &[]).await;
+    let token = lab.login().await;
+    let trace = format!("00-{TRACE}-00f067aa0ba902b7-01");
+    let mut before = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = checkout(&lab, &token, &trace).await;
+        assert_eq!(status, 201, "{body}");
+        before.push(body["order_id"].as_str().unwrap().to_string());
+    }
+    let pid = lab.pid_of("orders").expect("orders pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    eventually("orders restarted", Duration::from_secs(10), || async {
+        let p = &lab.reload()["processes"]["orders"];
+        p["pid"]
+            .as_u64()
+            .is_some_and(|n| n as u32 != pid)
+            .then_some(())
+    })
+    .await;
+    let first_after = eventually(
+        "a checkout after the restart",
+        Duration::from_secs(10),
+        || {
+            let (lab, token, trace) = (&lab, &token, &trace);
+            async move {
+                let (status, body) = checkout(lab, token, trace).await;
+                (status == 201).then(|| body["order_id"].as_str().unwrap().to_string())
+            }
+        },
+    )
+    .await;
+    let (status, body) = checkout(&lab, &token, &trace).await;
+    assert_eq!(status, 201, "{body}");
+    let after = [first_after, body["order_id"].as_str().unwrap().to_string()];
+    for id in &after {
+        assert!(
+            !before.contains(id),
+            "{id} was given before the restart: {before:?}"
+        );
+        assert_eq!(lab.charges(id).await.len(), 1, "order {id} is charged once");
+    }
+    let audit_url = format!("{}/shipments/audit", lab.url_of("shipments"));
+    let audit = eventually("all four orders shipped", Duration::from_secs(15), || {
+        let (lab, url) = (&lab, &audit_url);
+        async move {
+            let v = lab.get_json(url).await.1;
+            (v["orders"] == 4).then_some(v)
+        }
+    })
+    .await;
+    assert_eq!(audit["orders_more_than_once"], 0, "{audit}");
+    assert_eq!(audit["orders_missing"], 0, "{audit}");
+}

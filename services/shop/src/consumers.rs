@@ -45,14 +45,14 @@ const SHIPMENTS: Kind = Kind {
     make: |e, message_id, seq| {
         let latency = now_ms().saturating_sub(e.placed_at_ms) as f64 / 1000.0;
         metrics::histogram!(names::SHOP_ORDER_TO_SHIPMENT).record(latency);
-        json!({ "shipment_id": format!("ship-{seq}"), "order_id": e.order_id, "items": e.items, "message_id": message_id, "confirmed_seq": e.confirmed_seq, "created_at_ms": now_ms() })
+        json!({ "shipment_id": format!("ship-{seq}"), "order_id": e.order_id, "items": e.items, "message_id": message_id, "confirmed_seq": e.confirmed_seq, "epoch": e.epoch, "created_at_ms": now_ms() })
     },
 };
 
 const NOTIFICATIONS: Kind = Kind {
     consumer: "notifications",
     path: "/emails",
-    make: |e, message_id, seq| json!({ "email_id": format!("email-{seq}"), "order_id": e.order_id, "user_id": e.user_id, "subject": format!("Your order {} is confirmed", e.order_id), "message_id": message_id, "confirmed_seq": e.confirmed_seq, "sent_at_ms": now_ms() }),
+    make: |e, message_id, seq| json!({ "email_id": format!("email-{seq}"), "order_id": e.order_id, "user_id": e.user_id, "subject": format!("Your order {} is confirmed", e.order_id), "message_id": message_id, "confirmed_seq": e.confirmed_seq, "epoch": e.epoch, "sent_at_ms": now_ms() }),
 };
 
 /// `shipments`: a shipment per `order.placed`.
@@ -115,25 +115,32 @@ async fn list(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>)
 /// - `orders_more_than_once`, `extra_records`: orders handled twice or
 ///   more, and the records beyond one per order (duplicates);
 /// - `orders_missing`: orders confirmed before the newest one seen whose
-///   event never came (numbers missing from the events' `confirmed_seq`);
+///   event never came (numbers missing from the events' `confirmed_seq`,
+///   counted within each incarnation of orders, its `epoch`: a restarted
+///   orders counts from 1 again);
 /// - `backlog`: events the broker holds that are not handled yet (`null`
 ///   when the broker cannot say).
 async fn audit(State(s): State<Shared>) -> Json<Value> {
-    let (records, per_order, seqs) = {
+    let (records, per_order, missing) = {
         let all = s.store.lock().unwrap_or_else(|p| p.into_inner());
         let mut per_order: HashMap<String, u64> = HashMap::new();
-        let mut seqs = std::collections::BTreeSet::new();
+        // Per incarnation of orders: the confirmed numbers seen.
+        let mut seqs: HashMap<&str, std::collections::BTreeSet<u64>> = HashMap::new();
         for r in all.iter() {
             *per_order
                 .entry(r["order_id"].as_str().unwrap_or_default().to_string())
                 .or_default() += 1;
             if let Some(n) = r["confirmed_seq"].as_u64().filter(|n| *n > 0) {
-                seqs.insert(n);
+                let epoch = r["epoch"].as_str().unwrap_or_default();
+                seqs.entry(epoch).or_default().insert(n);
             }
         }
-        (all.len() as u64, per_order, seqs)
+        let missing: u64 = seqs
+            .values()
+            .map(|s| s.last().copied().unwrap_or(0) - s.len() as u64)
+            .sum();
+        (all.len() as u64, per_order, missing)
     };
-    let newest = seqs.last().copied().unwrap_or(0);
     let backlog = match &s.consumer {
         Some(c) => c.backlog().await,
         None => Some(0),
@@ -143,7 +150,7 @@ async fn audit(State(s): State<Shared>) -> Json<Value> {
         "orders": per_order.len(),
         "orders_more_than_once": per_order.values().filter(|n| **n > 1).count(),
         "extra_records": records - per_order.len() as u64,
-        "orders_missing": newest - seqs.len() as u64,
+        "orders_missing": missing,
         "backlog": backlog,
     }))
 }

@@ -46,6 +46,10 @@ pub struct OrderPlaced {
     /// order 4 was lost (`GET /shipments/audit`).
     #[serde(default)]
     pub confirmed_seq: u64,
+    /// The orders process's incarnation `confirmed_seq` counts in (a
+    /// restarted orders counts from 1 again).
+    #[serde(default)]
+    pub epoch: String,
 }
 
 /// Milliseconds since the epoch, now.

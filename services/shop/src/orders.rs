@@ -67,13 +67,30 @@ struct Order {
     failed_with: Option<(StatusCode, &'static str)>,
 }
 
-#[derive(Default)]
 struct Book {
     orders: HashMap<String, Order>,
     by_key: HashMap<(u64, String), String>,
+    /// This process's incarnation (its start, ms since the epoch): order
+    /// ids are `EPOCH-N`, so an orders that crashed and was restarted never
+    /// hands out an id it gave before (payments would replay that order's
+    /// charge for its idempotency key, the broker would drop its event as
+    /// a duplicate within its window, the consumers would count it twice).
+    epoch: String,
     next: u64,
-    /// Orders confirmed so far (each event's `confirmed_seq`).
+    /// Orders confirmed so far in this incarnation (each event's `confirmed_seq`).
     confirmed: u64,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Self {
+            orders: HashMap::new(),
+            by_key: HashMap::new(),
+            epoch: events::now_ms().to_string(),
+            next: 0,
+            confirmed: 0,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -216,6 +233,7 @@ impl Orders {
             b.confirmed += 1;
         }
         let confirmed_seq = b.confirmed;
+        let epoch = b.epoch.clone();
         let Some(o) = b.orders.get_mut(id) else {
             return (None, None);
         };
@@ -227,6 +245,7 @@ impl Orders {
         {
             let event = OrderPlaced {
                 confirmed_seq,
+                epoch,
                 order_id: o.order_id.clone(),
                 user_id: o.user_id,
                 total_cents: o.total_cents,
@@ -424,7 +443,7 @@ async fn checkout(
         }
         b.next += 1;
         let order = Order {
-            order_id: b.next.to_string(),
+            order_id: format!("{}-{}", b.epoch, b.next),
             user_id,
             status: "pending",
             total_cents: total,
