@@ -338,20 +338,7 @@ async fn a_restarted_orders_gives_new_ids_and_every_order_is_charged_and_shipped
         }
     };
     eventually("both orders shipped", Duration::from_secs(15), shipped(2)).await;
-    let pid = lab.pid_of("orders").expect("orders pid");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    eventually("orders restarted", Duration::from_secs(10), || async {
-        let p = &lab.reload()["processes"]["orders"];
-        p["pid"]
-            .as_u64()
-            .is_some_and(|n| n as u32 != pid)
-            .then_some(())
-    })
-    .await;
+    lab.crash("orders").await;
     let first_after = eventually(
         "a checkout after the restart",
         Duration::from_secs(10),

@@ -223,20 +223,8 @@ async fn product_page_falls_back_to_unknown_stock_when_inventory_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crashed_service_is_restarted_by_the_supervisor() {
     let lab = Lab::start(&[], &[]).await;
-    let pid = lab.pid_of("payments").expect("payments pid");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    let new_pid = eventually("payments restarted", Duration::from_secs(10), || async {
-        let s = lab.reload();
-        let p = &s["processes"]["payments"];
-        (p["restarts"].as_u64() >= Some(1) && p["pid"].as_u64().is_some_and(|n| n as u32 != pid))
-            .then(|| p["pid"].as_u64().unwrap())
-    })
-    .await;
-    assert_ne!(new_pid as u32, pid);
+    let (pid, new_pid) = lab.crash("payments").await;
+    assert_ne!(new_pid, pid);
     let token = lab.login().await;
     let (status, body) = eventually("checkout works again", Duration::from_secs(10), || async {
         let (s, b) = lab

@@ -235,6 +235,33 @@ impl Lab {
             .unwrap()
     }
 
+    #[allow(dead_code)]
+    /// SIGKILLs `process` and waits until the supervisor has restarted it:
+    /// the old pid and the new one.
+    pub async fn crash(&self, process: &str) -> (u32, u32) {
+        let pid = self
+            .pid_of(process)
+            .unwrap_or_else(|| panic!("{process} pid"));
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let new_pid = eventually(
+            &format!("{process} restarted"),
+            Duration::from_secs(10),
+            || async {
+                let s = self.reload();
+                let p = &s["processes"][process];
+                (p["restarts"].as_u64() >= Some(1)
+                    && p["pid"].as_u64().is_some_and(|n| n as u32 != pid))
+                .then(|| p["pid"].as_u64().unwrap() as u32)
+            },
+        )
+        .await;
+        (pid, new_pid)
+    }
+
     /// Stops `process` through the agent for `duration_ms`, and waits until
     /// it is gone.
     pub async fn stop_process(&self, process: &str, duration_ms: u64) {

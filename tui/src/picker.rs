@@ -235,9 +235,6 @@ impl FaultPicker {
                 duration_ms,
             },
         };
-        if let Some(fault) = self.kind().service_fault(p) {
-            return Some(service(fault));
-        }
         Some(match self.kind() {
             FaultKind::Toxic(def) => {
                 // The parameter set, every other attribute at its default.
@@ -257,12 +254,11 @@ impl FaultPicker {
             FaultKind::Kill => process(ProcessAction::Kill),
             FaultKind::Restart => process(ProcessAction::Restart),
             FaultKind::Pause => process(ProcessAction::Pause),
-            // The in-service kinds answered above.
-            FaultKind::ErrorRate
+            k @ (FaultKind::ErrorRate
             | FaultKind::SlowStorage
             | FaultKind::CpuBurn
             | FaultKind::DuplicateDelivery
-            | FaultKind::PoisonMessage => return None,
+            | FaultKind::PoisonMessage) => service(k.service_fault(p)?),
         })
     }
 }

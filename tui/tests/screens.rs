@@ -59,8 +59,9 @@ fn a_crowded_overview_keeps_the_users_line_and_every_service_row_it_can() {
     }
 }
 
-#[test]
-fn overview_shows_an_asynchronous_edge_with_its_queue_and_wait() {
+/// The fixture's hub data with delta -> foxtrot a messaging edge (delta
+/// publishes, foxtrot consumes) whose queue holds `depth`.
+fn with_message_edge(depth: f64) -> chaoslab_tui::action::HubData {
     let mut data = fixtures::hub_data(30);
     let e = data
         .topology
@@ -71,8 +72,14 @@ fn overview_shows_an_asynchronous_edge_with_its_queue_and_wait() {
     e.messaging = Some(chaoslab_contract::wire::hub::MessagingEdge {
         wait_p50_ms: Some(4.0),
         wait_p99_ms: Some(40.0),
-        queue_depth: Some(3.0),
+        queue_depth: Some(depth),
     });
+    data
+}
+
+#[test]
+fn overview_shows_an_asynchronous_edge_with_its_queue_and_wait() {
+    let data = with_message_edge(3.0);
     let mut state = fixtures::lab_state();
     update::apply(&mut state, DataEvent::Hub(Box::new(data)));
     let text = render_to_string(&state, Screen::Overview, 140, 40);
@@ -280,18 +287,7 @@ fn chaos_screen_counts_down_and_shows_the_picker() {
 #[test]
 fn the_picker_offers_the_consumer_kinds_on_a_service_seen_consuming() {
     // delta publishes messages that foxtrot consumes.
-    let mut data = fixtures::hub_data(30);
-    let e = data
-        .topology
-        .edges
-        .iter_mut()
-        .find(|e| e.from == "delta" && e.to == "foxtrot")
-        .unwrap();
-    e.messaging = Some(chaoslab_contract::wire::hub::MessagingEdge {
-        wait_p50_ms: Some(4.0),
-        wait_p99_ms: Some(40.0),
-        queue_depth: Some(0.0),
-    });
+    let data = with_message_edge(0.0);
     let mut state = fixtures::lab_state();
     update::apply(&mut state, DataEvent::Hub(Box::new(data)));
     press(&mut state, KeyCode::Char('f'));
