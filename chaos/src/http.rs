@@ -1,9 +1,10 @@
 //! The http-mode proxy: parses HTTP/1.1 from the client, applies the proxy's
 //! HTTP faults and toxics per request, continues the request's trace, and
-//! forwards to the upstream over kept-alive connections.
+//! forwards to the upstream over a kept-alive connection of the client
+//! connection's own ([`upstream`]).
 //!
 //! ```text
-//!  client ──HTTP/1.1──> [span "proxy <name>": faults, toxics] ──hyper client──> upstream
+//!  client ──HTTP/1.1──> [span "proxy <name>": faults, toxics] ──its own connection──> upstream
 //!          traceparent (parent)                       traceparent (the proxy span)
 //! ```
 //!
@@ -53,6 +54,8 @@ pub(crate) struct ConnCtl {
     end: CancellationToken,
     /// A second handle on the client socket, to set SO_LINGER 0 for a reset.
     dup: std::sync::Mutex<Option<std::net::TcpStream>>,
+    /// The connection's own upstream connection.
+    upstream: upstream::Upstream,
 }
 
 impl ConnCtl {
@@ -79,9 +82,12 @@ pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: Cancella
             return;
         }
     };
+    // Ends the upstream connection with this one.
+    let closed = CancellationToken::new().drop_guard();
     let ctl = Arc::new(ConnCtl {
         end: CancellationToken::new(),
         dup: std::sync::Mutex::new(Some(dup)),
+        upstream: upstream::Upstream::new(closed.token().clone()),
     });
     let socket = counted::Counted {
         inner: socket,
@@ -175,23 +181,27 @@ async fn handle(
         .and_then(parse_traceparent)
         .map(|sc| Context::new().with_remote_span_context(sc))
         .unwrap_or_default();
-    let tracer = global::tracer("chaoslab-chaos");
-    let mut span = tracer
-        .span_builder(format!("proxy {}", proxy.name))
+    let mut span = proxy
+        .tracer
+        .span_builder(proxy.span_name.clone())
         .with_kind(SpanKind::Server)
-        .with_attributes([
-            KeyValue::new("http.request.method", req.method().to_string()),
-            KeyValue::new("url.path", req.uri().path().to_string()),
-            KeyValue::new(span_names::PROXY_NAME, proxy.name.clone()),
-        ])
-        .start_with_context(&tracer, &parent);
+        .start_with_context(&proxy.tracer, &parent);
+    if span.is_recording() {
+        span.set_attribute(KeyValue::new(
+            "http.request.method",
+            req.method().as_str().to_string(),
+        ));
+        span.set_attribute(KeyValue::new("url.path", req.uri().path().to_string()));
+        span.set_attribute(KeyValue::new(span_names::PROXY_NAME, proxy.name.clone()));
+    }
 
     let mut rng = StdRng::seed_from_u64(proxy.connection_seed());
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
     for fault in proxy.http.list() {
         let spec = &fault.spec;
-        if !spec.matcher.matches(&method, &path, req.headers()) {
+        if !spec
+            .matcher
+            .matches(req.method().as_str(), req.uri().path(), req.headers())
+        {
             continue;
         }
         if rng.random::<f64>() * 100.0 >= spec.percent {
@@ -244,22 +254,15 @@ async fn handle(
         return finish(&proxy, &ctl, &held).await;
     }
 
-    let upstream = proxy.lock().upstream.clone();
-    let pq = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_string();
-    let uri: hyper::Uri = match format!("http://{upstream}{pq}").parse() {
-        Ok(uri) => uri,
-        Err(e) => {
-            span.end();
-            return Ok(text(502, serde_json::json!({"error": format!("bad upstream {upstream}: {e}"), "status": 502}).to_string()));
-        }
-    };
     let (mut parts, body) = req.into_parts();
-    parts.uri = uri;
+    if parts.uri.authority().is_some() {
+        // Absolute-form (a client that takes the proxy for a forward proxy):
+        // the upstream gets the origin form.
+        parts.uri = match parts.uri.path_and_query().map(|p| p.as_str().parse()) {
+            Some(Ok(uri)) => uri,
+            _ => hyper::Uri::from_static("/"),
+        };
+    }
     strip_hop_by_hop(&mut parts.headers);
     let sc = span.span_context().clone();
     if sc.is_valid()
@@ -277,11 +280,10 @@ async fn handle(
         &mut rng,
         Some(ctl.clone()),
     );
-    let client = proxy
-        .upstream_client
-        .get_or_init(|| upstream::client(&proxy))
-        .clone();
-    let result = client.request(Request::from_parts(parts, body)).await;
+    let result = ctl
+        .upstream
+        .send(&proxy, Request::from_parts(parts, body))
+        .await;
     if !drawn.latency[down].is_zero() {
         crate::timer::sleep(drawn.latency[down]).await;
     }
@@ -315,6 +317,7 @@ async fn handle(
                 span.end();
                 return std::future::pending().await;
             }
+            let upstream = proxy.lock().upstream.clone();
             text(
                 502,
                 serde_json::json!({"error": format!("upstream {upstream}: {e}"), "status": 502})

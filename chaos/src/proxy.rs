@@ -20,7 +20,7 @@ pub mod runner;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -68,8 +68,10 @@ pub struct Proxy {
     rng: Mutex<StdRng>,
     /// HTTP faults (http mode only).
     pub(crate) http: HttpFaults,
-    /// The client an http-mode proxy forwards with (made on first use).
-    pub(crate) upstream_client: OnceLock<crate::http::upstream::UpstreamClient>,
+    /// Starts the http-mode proxy's spans (`proxy <name>`): the tracer of the
+    /// provider set when the proxy was made, looked up once.
+    pub(crate) tracer: opentelemetry::global::BoxedTracer,
+    pub(crate) span_name: String,
     /// When a timed down (`/chaos/proxies/{p}/down`) ends.
     down: Mutex<Option<crate::agent::DownTimer>>,
 }
@@ -83,6 +85,7 @@ impl Proxy {
         mode: ProxyMode,
         seed: u64,
     ) -> Arc<Self> {
+        let span_name = format!("proxy {name}");
         Arc::new(Self {
             name,
             mode,
@@ -99,7 +102,8 @@ impl Proxy {
             life: tokio::sync::Mutex::new(None),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             http: HttpFaults::default(),
-            upstream_client: OnceLock::new(),
+            tracer: opentelemetry::global::tracer("chaoslab-chaos"),
+            span_name,
             down: Mutex::new(None),
         })
     }

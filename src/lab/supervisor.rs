@@ -220,15 +220,8 @@ impl Supervisor {
             .open(&spec.log)?;
         let mut cmd = match &spec.program {
             None => tokio::process::Command::new(&self.exe),
-            Some(program) => match pdeathsig() {
-                // The kernel kills a lab file's command if this process dies.
-                Some(setpriv) => {
-                    let mut c = tokio::process::Command::new(setpriv);
-                    c.args(["--pdeathsig", "SIGKILL", "--"]).arg(program);
-                    c
-                }
-                None => tokio::process::Command::new(program),
-            },
+            // The kernel kills a lab file's command if this process dies.
+            Some(program) => chaoslab_kit::process::dying_with_parent(program, "SIGKILL"),
         };
         if let Some(dir) = &spec.dir {
             cmd.current_dir(dir);
@@ -447,19 +440,6 @@ impl Supervisor {
             }
         }
     }
-}
-
-/// `setpriv`, when util-linux is installed.
-fn pdeathsig() -> Option<&'static std::path::Path> {
-    static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            ["/usr/bin/setpriv", "/bin/setpriv"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        })
-        .as_deref()
 }
 
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {

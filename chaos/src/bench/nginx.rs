@@ -1,14 +1,17 @@
 //! nginx proxies for the bench to compare against, when nginx is installed:
 //! a `stream` proxy (TCP, as the agent's tcp mode) and an HTTP reverse
 //! proxy with upstream keep-alive (as the agent's http mode). Each is
-//! started with its own config in a scratch directory, stopped when dropped.
+//! started with its own config in a scratch directory, in a process group
+//! of its own: dropping it kills the group (master and workers; a killed
+//! master alone leaves its workers running), and the kernel sends the master
+//! SIGTERM (its fast shutdown, which stops the workers) if the bench dies.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// A running nginx.
 pub struct Nginx {
@@ -20,6 +23,12 @@ pub struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -88,7 +97,8 @@ async fn start_with(block: impl Fn(u16) -> String) -> Option<Nginx> {
     );
     let conf_path = dir.join("nginx.conf");
     std::fs::write(&conf_path, conf).ok()?;
-    let child = Command::new(binary)
+    let child = chaoslab_kit::process::dying_with_parent(binary, "SIGTERM")
+        .process_group(0)
         .arg("-p")
         .arg(&dir)
         .arg("-c")

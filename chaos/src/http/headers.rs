@@ -1,35 +1,94 @@
 //! Hop-by-hop headers (RFC 9110, 7.6.1): they describe one connection, so
 //! the http-mode proxy drops them from requests and responses it forwards.
 
+use std::sync::LazyLock;
+
+use http::header::{self, HeaderName};
+
 /// Headers that describe one connection, not the message (RFC 9110, 7.6.1):
 /// a proxy does not forward them.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
+static HOP_BY_HOP: LazyLock<[HeaderName; 9]> = LazyLock::new(|| {
+    [
+        header::CONNECTION,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ]
+});
 
-/// Remove hop-by-hop headers, and the headers `Connection` names.
+/// Remove hop-by-hop headers, and the headers `Connection` names. A message
+/// with none (the usual case) is looked over once and left as it is.
 pub fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
-    let named: Vec<String> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect();
-    for name in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
+    let hop = &*HOP_BY_HOP;
+    let mut present = [false; 9];
+    for name in headers.keys() {
+        if let Some(i) = hop.iter().position(|h| h == name) {
+            present[i] = true;
+        }
+    }
+    if !present.contains(&true) {
+        return;
+    }
+    // `Connection` is the first of them: the names it lists go too.
+    let named: Vec<HeaderName> = if present[0] {
+        headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .filter(|name| !hop.contains(name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (name, _) in hop.iter().zip(present).filter(|(_, p)| *p) {
         headers.remove(name);
+    }
+    for name in &named {
+        headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_hop_by_hop;
+    use http::HeaderMap;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap(), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_the_ones_connection_names_go() {
+        let mut h = map(&[
+            ("connection", "close, X-Session"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("x-session", "abc"),
+            ("te", "trailers"),
+            ("content-type", "text/plain"),
+            ("x-kept", "1"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<_> = h.keys().map(|k| k.as_str().to_string()).collect();
+        left.sort();
+        assert_eq!(left, ["content-type", "x-kept"]);
+    }
+
+    #[test]
+    fn a_message_without_them_is_left_whole() {
+        let mut h = map(&[("content-type", "text/plain"), ("x-session", "abc")]);
+        let before = h.clone();
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h, before);
     }
 }

@@ -1,75 +1,119 @@
-//! The http-mode proxy's connections to its upstream: one hyper client per
-//! proxy whose sockets count into Toxiproxy's byte counters, so the server
-//! side shows traffic like a tcp proxy's: bytes written to the upstream count
-//! as `direction="upstream"` sent, bytes read from it as `direction="downstream"`
-//! received (headers and bodies: every byte on the socket).
+//! The http-mode proxy's connections to its upstream: each client connection
+//! has one upstream connection of its own, dialed on its first request and
+//! again when the upstream closed it or the proxy's upstream changed. HTTP/1.1
+//! answers a connection's requests one at a time, so one upstream connection
+//! per client connection carries them in order with no pool between (a
+//! shared pool's checkout, its keys and the absolute URIs it needs cost more
+//! per request than the forwarding itself). A request the upstream closed
+//! the connection before reading is sent again on a new connection, as a
+//! pooling client does. The socket counts into Toxiproxy's byte counters, so
+//! the server side shows traffic like a tcp proxy's: bytes written to the
+//! upstream count as `direction="upstream"` sent, bytes read from it as
+//! `direction="downstream"` received (headers and bodies: every byte).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Weak};
-use std::task::{Context, Poll};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use hyper::Uri;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 
 use super::counted::Counted;
+use super::toxic_body::{BoxError, ProxyBody};
 use crate::proxy::Proxy;
 use crate::proxy::chain::Direction;
 
-/// The client an http-mode proxy forwards with.
-pub type UpstreamClient = Client<CountingConnector, super::toxic_body::ProxyBody>;
+/// How long dialing the upstream may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Build the client of one proxy.
-pub(crate) fn client(proxy: &Arc<Proxy>) -> UpstreamClient {
-    let mut inner = HttpConnector::new();
-    inner.set_nodelay(true);
-    inner.set_connect_timeout(Some(Duration::from_secs(5)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(CountingConnector {
-            inner,
-            proxy: Arc::downgrade(proxy),
-        })
+/// One client connection's way to the upstream.
+pub(crate) struct Upstream {
+    /// The connection, with the address it was dialed to; taken while a
+    /// request is on it.
+    current: Mutex<Option<(String, SendRequest<ProxyBody>)>>,
+    /// Ends the upstream connection's task when the client connection ends.
+    closed: CancellationToken,
 }
 
-/// Dials like `HttpConnector` and wraps the socket in byte counters.
-#[derive(Clone)]
-pub struct CountingConnector {
-    inner: HttpConnector,
-    proxy: Weak<Proxy>,
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-impl tower::Service<Uri> for CountingConnector {
-    type Response = TokioIo<Counted>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+impl Upstream {
+    /// No connection yet; `closed` ends the ones dialed.
+    pub(crate) fn new(closed: CancellationToken) -> Self {
+        Self {
+            current: Mutex::new(None),
+            closed,
+        }
     }
 
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let dial = self.inner.call(uri);
-        let proxy = self.proxy.clone();
-        Box::pin(async move {
-            let socket = dial.await?.into_inner();
-            let proxy = proxy.upgrade().ok_or("proxy removed")?;
-            Ok(TokioIo::new(Counted {
-                inner: socket,
-                received: proxy.bytes_counter("received", Direction::Downstream),
-                sent: proxy.bytes_counter("sent", Direction::Upstream),
-            }))
-        })
+    /// Send `req` (origin-form URI) to the proxy's upstream.
+    pub(crate) async fn send(
+        &self,
+        proxy: &Proxy,
+        mut req: Request<ProxyBody>,
+    ) -> Result<Response<Incoming>, BoxError> {
+        let kept = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let addr = {
+            let state = proxy.lock();
+            match kept {
+                Some((addr, sender)) if addr == state.upstream && !sender.is_closed() => {
+                    Ok((addr, sender))
+                }
+                _ => Err(state.upstream.clone()),
+            }
+        };
+        let addr = match addr {
+            Ok((addr, mut sender)) => {
+                if sender.ready().await.is_ok() {
+                    match sender.try_send_request(req).await {
+                        Ok(resp) => {
+                            self.keep(addr, sender);
+                            return Ok(resp);
+                        }
+                        // Closed before the request was written: dial again.
+                        Err(mut e) => match e.take_message() {
+                            Some(back) => req = back,
+                            None => return Err(e.into_error().into()),
+                        },
+                    }
+                }
+                addr
+            }
+            Err(addr) => addr,
+        };
+        let mut sender = self.dial(proxy, &addr).await?;
+        let resp = sender.send_request(req).await?;
+        self.keep(addr, sender);
+        Ok(resp)
     }
-}
 
-impl Connection for Counted {
-    fn connected(&self) -> Connected {
-        self.inner.connected()
+    fn keep(&self, addr: String, sender: SendRequest<ProxyBody>) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some((addr, sender));
+    }
+
+    async fn dial(&self, proxy: &Proxy, addr: &str) -> Result<SendRequest<ProxyBody>, BoxError> {
+        let socket = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| format!("connect timed out after {CONNECT_TIMEOUT:?}"))??;
+        socket.set_nodelay(true)?;
+        let io = TokioIo::new(Counted {
+            inner: socket,
+            received: proxy.bytes_counter("received", Direction::Downstream),
+            sent: proxy.bytes_counter("sent", Direction::Upstream),
+        });
+        let (sender, conn) = http1::handshake(io).await?;
+        let closed = self.closed.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = conn => {}
+                _ = closed.cancelled() => {}
+            }
+        });
+        Ok(sender)
     }
 }

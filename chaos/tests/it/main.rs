@@ -6,6 +6,7 @@ mod client;
 mod fault_ends;
 mod forwarding;
 mod http_toxics;
+mod http_upstream;
 mod lab;
 mod outages;
 mod support;

@@ -10,6 +10,7 @@
 //! - [`serve`]: assembling and running a service.
 //! - [`messaging`]: producer and consumer spans, trace context in message headers.
 //! - [`names`]: metric and label names, written down once.
+//! - [`process`]: programs that die with the process that started them.
 
 pub mod admin;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod http;
 pub mod messaging;
 pub mod names;
 pub mod ops;
+pub mod process;
 pub mod serve;
 pub mod telemetry;
 pub mod workers;
