@@ -82,12 +82,11 @@ pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: Cancella
             return;
         }
     };
-    // Ends the upstream connection with this one.
-    let closed = CancellationToken::new().drop_guard();
+    let (upstream, driver) = upstream::Upstream::new();
     let ctl = Arc::new(ConnCtl {
         end: CancellationToken::new(),
         dup: std::sync::Mutex::new(Some(dup)),
-        upstream: upstream::Upstream::new(closed.token().clone()),
+        upstream,
     });
     let socket = counted::Counted {
         inner: socket,
@@ -102,6 +101,7 @@ pub(crate) async fn serve(proxy: Arc<Proxy>, socket: TcpStream, cancel: Cancella
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), service);
     tokio::select! {
         _ = conn => {}
+        _ = driver => {}
         _ = cancel.cancelled() => {}
         _ = ctl.end.cancelled() => {}
     }

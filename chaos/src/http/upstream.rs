@@ -6,12 +6,18 @@
 //! shared pool's checkout, its keys and the absolute URIs it needs cost more
 //! per request than the forwarding itself). A request the upstream closed
 //! the connection before reading is sent again on a new connection, as a
-//! pooling client does. The socket counts into Toxiproxy's byte counters, so
+//! pooling client does. The upstream connection is driven by the client
+//! connection's own task ([`Driver`], polled beside the server side), as a
+//! tcp proxy's two directions are: a request never waits for another task
+//! (or thread) to be woken to write it or read its answer. The socket counts into Toxiproxy's byte counters, so
 //! the server side shows traffic like a tcp proxy's: bytes written to the
 //! upstream count as `direction="upstream"` sent, bytes read from it as
 //! `direction="downstream"` received (headers and bodies: every byte).
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -19,7 +25,6 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
 use super::counted::Counted;
 use super::toxic_body::{BoxError, ProxyBody};
@@ -34,17 +39,52 @@ pub(crate) struct Upstream {
     /// The connection, with the address it was dialed to; taken while a
     /// request is on it.
     current: Mutex<Option<(String, SendRequest<ProxyBody>)>>,
-    /// Ends the upstream connection's task when the client connection ends.
-    closed: CancellationToken,
+    /// Where a new connection is handed to the [`Driver`].
+    slot: Arc<Mutex<Slot>>,
+}
+
+type ConnFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+#[derive(Default)]
+struct Slot {
+    conn: Option<ConnFuture>,
+    /// The client connection's task, to wake when a connection arrives.
+    waker: Option<Waker>,
+}
+
+/// Drives the upstream connection of one client connection; polled by that
+/// connection's task until it ends (it never completes by itself). Dropping
+/// it closes the upstream connection.
+pub(crate) struct Driver(Arc<Mutex<Slot>>);
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = slot.conn.as_mut()
+            && conn.as_mut().poll(cx).is_ready()
+        {
+            slot.conn = None;
+        }
+        if slot.conn.is_none() && !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            slot.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
 }
 
 impl Upstream {
-    /// No connection yet; `closed` ends the ones dialed.
-    pub(crate) fn new(closed: CancellationToken) -> Self {
-        Self {
-            current: Mutex::new(None),
-            closed,
-        }
+    /// No connection yet, and the driver of the ones to come.
+    pub(crate) fn new() -> (Self, Driver) {
+        let slot = Arc::new(Mutex::new(Slot::default()));
+        (
+            Self {
+                current: Mutex::new(None),
+                slot: slot.clone(),
+            },
+            Driver(slot),
+        )
     }
 
     /// Send `req` (origin-form URI) to the proxy's upstream.
@@ -107,13 +147,13 @@ impl Upstream {
             sent: proxy.bytes_counter("sent", Direction::Upstream),
         });
         let (sender, conn) = http1::handshake(io).await?;
-        let closed = self.closed.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = conn => {}
-                _ = closed.cancelled() => {}
-            }
-        });
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.conn = Some(Box::pin(async move {
+            let _ = conn.await;
+        }));
+        if let Some(waker) = slot.waker.take() {
+            waker.wake();
+        }
         Ok(sender)
     }
 }
