@@ -29,7 +29,6 @@ impl Drop for Nginx {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

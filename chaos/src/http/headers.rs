@@ -5,9 +5,11 @@ use std::sync::LazyLock;
 
 use http::header::{self, HeaderName};
 
+const HOP_COUNT: usize = 9;
+
 /// Headers that describe one connection, not the message (RFC 9110, 7.6.1):
 /// a proxy does not forward them.
-static HOP_BY_HOP: LazyLock<[HeaderName; 9]> = LazyLock::new(|| {
+static HOP_BY_HOP: LazyLock<[HeaderName; HOP_COUNT]> = LazyLock::new(|| {
     [
         header::CONNECTION,
         HeaderName::from_static("keep-alive"),
@@ -22,10 +24,10 @@ static HOP_BY_HOP: LazyLock<[HeaderName; 9]> = LazyLock::new(|| {
 });
 
 /// Remove hop-by-hop headers, and the headers `Connection` names. A message
-/// with none (the usual case) is looked over once and left as it is.
+/// with none is looked over once and left as it is.
 pub fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
     let hop = &*HOP_BY_HOP;
-    let mut present = [false; 9];
+    let mut present = [false; HOP_COUNT];
     for name in headers.keys() {
         if let Some(i) = hop.iter().position(|h| h == name) {
             present[i] = true;
@@ -34,8 +36,8 @@ pub fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
     if !present.contains(&true) {
         return;
     }
-    // `Connection` is the first of them: the names it lists go too.
-    let named: Vec<HeaderName> = if present[0] {
+    // The names `Connection` lists go too.
+    let named: Vec<HeaderName> = if headers.contains_key(header::CONNECTION) {
         headers
             .get_all(header::CONNECTION)
             .iter()

@@ -9,10 +9,11 @@
 //! pooling client does. The upstream connection is driven by the client
 //! connection's own task ([`Driver`], polled beside the server side), as a
 //! tcp proxy's two directions are: a request never waits for another task
-//! (or thread) to be woken to write it or read its answer. The socket counts into Toxiproxy's byte counters, so
-//! the server side shows traffic like a tcp proxy's: bytes written to the
-//! upstream count as `direction="upstream"` sent, bytes read from it as
-//! `direction="downstream"` received (headers and bodies: every byte).
+//! (or thread) to be woken to write it or read its answer. The socket counts
+//! into Toxiproxy's byte counters, so the server side shows traffic like a
+//! tcp proxy's: bytes written to the upstream count as `direction="upstream"`
+//! sent, bytes read from it as `direction="downstream"` received (headers and
+//! bodies: every byte).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -98,34 +99,24 @@ impl Upstream {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let addr = {
-            let state = proxy.lock();
-            match kept {
-                Some((addr, sender)) if addr == state.upstream && !sender.is_closed() => {
-                    Ok((addr, sender))
+        let reusable =
+            kept.filter(|(addr, sender)| *addr == proxy.lock().upstream && !sender.is_closed());
+        if let Some((addr, mut sender)) = reusable
+            && sender.ready().await.is_ok()
+        {
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    self.keep(addr, sender);
+                    return Ok(resp);
                 }
-                _ => Err(state.upstream.clone()),
+                // Closed before the request was written: dial again.
+                Err(mut e) => match e.take_message() {
+                    Some(back) => req = back,
+                    None => return Err(e.into_error().into()),
+                },
             }
-        };
-        let addr = match addr {
-            Ok((addr, mut sender)) => {
-                if sender.ready().await.is_ok() {
-                    match sender.try_send_request(req).await {
-                        Ok(resp) => {
-                            self.keep(addr, sender);
-                            return Ok(resp);
-                        }
-                        // Closed before the request was written: dial again.
-                        Err(mut e) => match e.take_message() {
-                            Some(back) => req = back,
-                            None => return Err(e.into_error().into()),
-                        },
-                    }
-                }
-                addr
-            }
-            Err(addr) => addr,
-        };
+        }
+        let addr = proxy.lock().upstream.clone();
         let mut sender = self.dial(proxy, &addr).await?;
         let resp = sender.send_request(req).await?;
         self.keep(addr, sender);

@@ -11,16 +11,6 @@ use serde_json::{Value, json};
 use crate::lab::{TestLab, http_upstream};
 use crate::support::*;
 
-async fn http_proxy(agent: &Arc<Agent>, name: &str) -> String {
-    let up = http_upstream().await;
-    let body =
-        json!({"name": name, "listen": "127.0.0.1:0", "upstream": up.to_string(), "mode": "http"});
-    let (s, v) = call(agent, "POST", "/proxies", &body.to_string()).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(v["mode"], "http");
-    format!("http://{}", v["listen"].as_str().unwrap())
-}
-
 async fn fault(agent: &Arc<Agent>, proxy: &str, body: Value) -> Value {
     let (s, v) = call(
         agent,

@@ -6,17 +6,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::lab::http_upstream;
 use crate::support::*;
-
-async fn http_proxy(agent: &std::sync::Arc<chaoslab_chaos::Agent>, name: &str) -> String {
-    let up = http_upstream().await;
-    let body =
-        json!({"name": name, "listen": "127.0.0.1:0", "upstream": up.to_string(), "mode": "http"});
-    let (s, v) = call(agent, "POST", "/proxies", &body.to_string()).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    format!("http://{}", v["listen"].as_str().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delayed_request_goes_on_when_its_fault_expires() {

@@ -56,14 +56,6 @@ async fn counting_server(
     (addr, accepted)
 }
 
-async fn http_proxy_to(agent: &Arc<chaoslab_chaos::Agent>, name: &str, up: SocketAddr) -> String {
-    let body =
-        json!({"name": name, "listen": "127.0.0.1:0", "upstream": up.to_string(), "mode": "http"});
-    let (s, v) = call(agent, "POST", "/proxies", &body.to_string()).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    format!("http://{}", v["listen"].as_str().unwrap())
-}
-
 /// One client connection (a client that keeps one connection alive).
 fn one_connection_client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -8,17 +8,8 @@ use axum::http::StatusCode;
 use chaoslab_chaos::{Agent, LabControl};
 use serde_json::json;
 
-use crate::lab::{TestLab, http_upstream};
+use crate::lab::TestLab;
 use crate::support::*;
-
-async fn http_proxy(agent: &Arc<Agent>, name: &str) -> String {
-    let up = http_upstream().await;
-    let body =
-        json!({"name": name, "listen": "127.0.0.1:0", "upstream": up.to_string(), "mode": "http"});
-    let (s, v) = call(agent, "POST", "/proxies", &body.to_string()).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    format!("http://{}", v["listen"].as_str().unwrap())
-}
 
 #[tokio::test]
 async fn a_timed_stop_keeps_the_process_down_until_it_ends() {

@@ -45,6 +45,22 @@ pub async fn call(agent: &Arc<Agent>, method: &str, uri: &str, body: &str) -> (S
 }
 
 /// Create a tcp proxy to `upstream` on a free port.
+/// An http-mode proxy to `upstream` made through the API: its base URL.
+pub async fn http_proxy_to(agent: &Arc<Agent>, name: &str, upstream: SocketAddr) -> String {
+    let body = serde_json::json!({
+        "name": name, "listen": "127.0.0.1:0", "upstream": upstream.to_string(), "mode": "http"
+    });
+    let (s, v) = call(agent, "POST", "/proxies", &body.to_string()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mode"], "http");
+    format!("http://{}", v["listen"].as_str().unwrap())
+}
+
+/// An http-mode proxy to a fresh [`crate::lab::http_upstream`].
+pub async fn http_proxy(agent: &Arc<Agent>, name: &str) -> String {
+    http_proxy_to(agent, name, crate::lab::http_upstream().await).await
+}
+
 pub async fn proxy(agent: &Arc<Agent>, name: &str, upstream: SocketAddr) -> ProxyView {
     agent
         .create_proxy(ProxySpec::new(name, "127.0.0.1:0", upstream.to_string()))
