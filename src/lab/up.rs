@@ -89,6 +89,8 @@ pub struct RunningLab {
     agent: Option<agent_host::AgentHost>,
     telemetry: chaoslab_kit::telemetry::Telemetry,
     state_dir: PathBuf,
+    /// Keeps every port of the lab reserved until the lab is dropped.
+    _ports: PortPicker,
 }
 
 /// How long children get to stop after SIGTERM before SIGKILL: their own
@@ -238,6 +240,7 @@ pub async fn start(opts: &UpOptions) -> anyhow::Result<RunningLab> {
         agent,
         telemetry,
         state_dir: opts.state_dir.clone(),
+        _ports: picker,
     };
     running.refresh();
     Ok(running)
