@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use chaoslab_kit::http::propagation;
 use chaoslab_kit::names;
 use chaoslab_kit::names::span as span_names;
 use http_body_util::{BodyExt, Full};
@@ -37,11 +38,9 @@ mod counted;
 mod headers;
 pub mod toxic_body;
 mod toxics;
-mod traceparent;
 pub mod upstream;
 
 pub use headers::strip_hop_by_hop;
-pub use traceparent::{format_traceparent, parse_traceparent};
 
 use crate::faults::http::HttpAction;
 use crate::proxy::Proxy;
@@ -174,13 +173,7 @@ async fn handle(
     ctl: Arc<ConnCtl>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, BoxError> {
-    let parent = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_traceparent)
-        .map(|sc| Context::new().with_remote_span_context(sc))
-        .unwrap_or_default();
+    let parent = propagation::extract(req.headers());
     let mut span = proxy
         .tracer
         .span_builder(proxy.span_name.clone())
@@ -188,10 +181,13 @@ async fn handle(
         .start_with_context(&proxy.tracer, &parent);
     if span.is_recording() {
         span.set_attribute(KeyValue::new(
-            "http.request.method",
+            span_names::HTTP_METHOD,
             req.method().as_str().to_string(),
         ));
-        span.set_attribute(KeyValue::new("url.path", req.uri().path().to_string()));
+        span.set_attribute(KeyValue::new(
+            span_names::URL_PATH,
+            req.uri().path().to_string(),
+        ));
         span.set_attribute(KeyValue::new(span_names::PROXY_NAME, proxy.name.clone()));
     }
 
@@ -222,7 +218,7 @@ async fn handle(
                 let body = body.clone().unwrap_or_else(|| {
                     serde_json::json!({"error": format!("injected by chaos fault {}", fault.id), "status": status}).to_string()
                 });
-                span.set_attribute(KeyValue::new("http.response.status_code", *status as i64));
+                span.set_attribute(KeyValue::new(span_names::HTTP_STATUS, *status as i64));
                 span.set_status(Status::error(format!(
                     "aborted by chaos fault {}",
                     fault.id
@@ -264,12 +260,11 @@ async fn handle(
         };
     }
     strip_hop_by_hop(&mut parts.headers);
-    let sc = span.span_context().clone();
-    if sc.is_valid()
-        && let Ok(v) = format_traceparent(&sc).parse()
-    {
-        parts.headers.insert("traceparent", v);
-    }
+    // The upstream's parent is the proxy's span (written when it is valid).
+    propagation::inject(
+        &Context::new().with_remote_span_context(span.span_context().clone()),
+        &mut parts.headers,
+    );
     // A request body cut by a toxic closes the client connection too.
     let body = with_toxics(
         &proxy,

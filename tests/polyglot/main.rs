@@ -14,7 +14,7 @@
 mod support;
 
 use chaoslab_contract::client::HubClient;
-use chaoslab_contract::wire::hub::SpanKind;
+use chaoslab_contract::wire::hub::{SpanKind, StatusCode};
 use serde_json::{Value, json};
 use std::{
     process::{Command, Stdio},
@@ -22,7 +22,7 @@ use std::{
 };
 use support::{
     eventually,
-    polyglot::{Polyglot, Service, free_port, start_rust, wait_ready},
+    polyglot::{Polyglot, Service, free_port, start_rust, start_rust_with, wait_ready},
 };
 
 /// Runs `$test(Polyglot::X)` once for each service, as `$test::recommendations`

@@ -49,8 +49,71 @@ async fn metrics_pass_the_lab_check(p: Polyglot) {
     }
 }
 
+/// The Rust side, which the two follow: a service's server span reaches the
+/// hub over either OTLP transport, in the caller's trace, with the fault
+/// event of an in-service fault that hit it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rust_services_spans_reach_the_hub_over_either_protocol() {
+    let (_hub, api, grpc, http) = start_hub().await;
+    let client = HubClient::new(&api).unwrap();
+    for (protocol, endpoint) in [("grpc", &grpc), ("http/protobuf", &http)] {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ];
+        let svc = start_rust_with("inventory", &env).await;
+        let fault = r#"{"kind": "error_rate", "rate": 1, "status": 503, "route": "/stock/{id}", "duration_ms": 30000}"#;
+        let (status, view) = post_fault(&svc, fault).await;
+        assert_eq!(status, 201, "{view}");
+        let (trace, parent) = ids();
+        let r = svc
+            .http
+            .get(format!("{}/stock/1", svc.url))
+            .header("traceparent", format!("00-{trace}-{parent}-01"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        let span = eventually(
+            &format!("inventory's span over {protocol}"),
+            Duration::from_secs(10),
+            || async {
+                let detail = client.trace(&trace).await.ok()?;
+                detail.spans.into_iter().find(|s| {
+                    s.service == "inventory" && s.parent_span_id.as_deref() == Some(parent.as_str())
+                })
+            },
+        )
+        .await;
+        assert_eq!(
+            (span.kind, span.name.as_str()),
+            (SpanKind::Server, "GET /stock/{id}"),
+            "{span:?}"
+        );
+        assert_eq!(
+            span.attributes.get("http.route"),
+            Some(&json!("/stock/{id}"))
+        );
+        assert_eq!(
+            span.attributes.get("http.request.method"),
+            Some(&json!("GET"))
+        );
+        assert_eq!(
+            span.attributes.get("http.response.status_code"),
+            Some(&json!(503))
+        );
+        assert_eq!(span.status, StatusCode::Error, "{span:?}");
+        let event = span
+            .events
+            .iter()
+            .find(|e| e.name == "chaos.fault")
+            .unwrap_or_else(|| panic!("no chaos.fault event: {span:?}"));
+        assert_eq!(event.attributes.get("fault.id"), Some(&view["id"]));
+    }
+}
+
 /// `chaoslab hub` on free ports; (process, API URL, OTLP gRPC URL, OTLP HTTP URL).
-async fn start_hub() -> (Service, String, String) {
+async fn start_hub() -> (Service, String, String, String) {
     let (api, grpc, otlp_http) = (free_port(), free_port(), free_port());
     let mut cmd = Command::new(support::exe());
     cmd.args(["hub", "--api", &format!("127.0.0.1:{api}")])
@@ -73,11 +136,16 @@ async fn start_hub() -> (Service, String, String) {
             .map(|_| ())
     })
     .await;
-    (hub, api_url, format!("http://127.0.0.1:{otlp_http}"))
+    (
+        hub,
+        api_url,
+        format!("http://127.0.0.1:{grpc}"),
+        format!("http://127.0.0.1:{otlp_http}"),
+    )
 }
 
 async fn spans_reach_the_hub_and_continue_the_callers_trace(p: Polyglot) {
-    let (_hub, api, otlp_http) = start_hub().await;
+    let (_hub, api, _, otlp_http) = start_hub().await;
     let env = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_http.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),

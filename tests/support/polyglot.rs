@@ -114,10 +114,15 @@ impl Polyglot {
 /// Starts the Rust service `name` (`chaoslab service NAME`) on a free port,
 /// telemetry off, waiting until it is ready.
 pub async fn start_rust(name: &'static str) -> Service {
+    start_rust_with(name, &[("OTEL_SDK_DISABLED", "true")]).await
+}
+
+/// Starts the Rust service `name` on a free port with `env`.
+pub async fn start_rust_with(name: &'static str, env: &[(&str, &str)]) -> Service {
     let port = free_port();
     let mut cmd = Command::new(super::exe());
     cmd.args(["service", name, "--listen", &format!("127.0.0.1:{port}")]);
-    Service::spawn(name, cmd, port, &[("OTEL_SDK_DISABLED", "true")]).await
+    Service::spawn(name, cmd, port, env).await
 }
 
 /// Says on the terminal (past the test harness's capture) that a test did not

@@ -167,8 +167,7 @@ async fn the_proxy_continues_the_trace() {
         .await
         .unwrap();
     let forwarded = body.strip_prefix("ok ").unwrap();
-    let sc =
-        chaoslab_chaos::http::parse_traceparent(forwarded).expect("a valid traceparent forwarded");
+    let sc = traceparent_context(forwarded).expect("a valid traceparent forwarded");
     assert_eq!(sc.trace_id().to_string(), trace_id);
 }
 
@@ -493,8 +492,7 @@ async fn the_proxy_span_is_a_child_and_names_the_fault() {
         .text()
         .await
         .unwrap();
-    let forwarded =
-        chaoslab_chaos::http::parse_traceparent(body.strip_prefix("ok ").unwrap()).unwrap();
+    let forwarded = traceparent_context(body.strip_prefix("ok ").unwrap()).unwrap();
 
     let mut found = None;
     eventually("the proxy span is exported", Duration::from_secs(5), || {

@@ -110,3 +110,14 @@ pub async fn metric(agent: &Arc<Agent>, name: &str, needles: &[&str]) -> f64 {
         .next()
         .unwrap_or(0.0)
 }
+
+/// The span context a `traceparent` value carries, read as the lab reads
+/// one (the kit's W3C propagation); `None` when it is not a valid one.
+pub fn traceparent_context(value: &str) -> Option<opentelemetry::trace::SpanContext> {
+    use opentelemetry::trace::TraceContextExt as _;
+    let mut headers = http::HeaderMap::new();
+    headers.insert("traceparent", value.parse().ok()?);
+    let cx = chaoslab_kit::http::propagation::extract(&headers);
+    let sc = cx.span().span_context().clone();
+    sc.is_valid().then_some(sc)
+}

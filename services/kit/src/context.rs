@@ -17,6 +17,8 @@ pub struct ServiceCtx {
     settings: RwLock<ServiceSettings>,
     /// The requests being served, for `max_concurrent_requests`.
     pub workers: crate::workers::Workers,
+    /// Makes the server spans ([`crate::telemetry::tracer`]).
+    pub tracer: opentelemetry::global::BoxedTracer,
 }
 
 impl ServiceCtx {
@@ -30,6 +32,7 @@ impl ServiceCtx {
                 .filter(|t| !t.is_empty()),
             settings: RwLock::new(settings),
             workers: Default::default(),
+            tracer: crate::telemetry::tracer(),
         })
     }
 

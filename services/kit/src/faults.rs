@@ -22,6 +22,7 @@ pub use spec::{FaultSpec, SpecError};
 
 use crate::names;
 use opentelemetry::KeyValue;
+use opentelemetry::trace::TraceContextExt as _;
 use rand::RngExt;
 use std::{
     sync::{
@@ -31,7 +32,6 @@ use std::{
     time::{Duration, SystemTime},
 };
 use tokio::{sync::Semaphore, time::Instant};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// One active fault.
 struct Active {
@@ -279,14 +279,18 @@ impl Faults {
 
     fn injected(&self, id: &str, kind: &'static str) {
         metrics::counter!(names::CHAOS_INJECTIONS, names::label::TARGET => self.service.clone(), names::label::KIND => kind).increment(1);
-        tracing::Span::current().add_event(
-            names::span::FAULT_EVENT,
-            vec![
-                KeyValue::new(names::span::FAULT_KIND, kind),
-                KeyValue::new(names::span::FAULT_ID, id.to_string()),
-                KeyValue::new(names::span::FAULT_TARGET, self.service.clone()),
-            ],
-        );
+        // On the span now current: a request's server span, or a
+        // consumer's `tracing` span (entered, it is the current context).
+        opentelemetry::Context::map_current(|cx| {
+            cx.span().add_event(
+                names::span::FAULT_EVENT,
+                vec![
+                    KeyValue::new(names::span::FAULT_KIND, kind),
+                    KeyValue::new(names::span::FAULT_ID, id.to_string()),
+                    KeyValue::new(names::span::FAULT_TARGET, self.service.clone()),
+                ],
+            )
+        });
     }
 
     fn publish(&self) {

@@ -19,15 +19,20 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// `messaging.system` of the lab's broker.
 pub const SYSTEM_NATS: &str = "nats";
 
-/// The W3C trace context of the current span, as message headers.
+/// The W3C trace context now current (a request's server span, or an
+/// entered `tracing` span), as message headers.
 pub fn current_context_headers() -> Vec<(String, String)> {
-    context_headers(&tracing::Span::current())
+    headers_of(&opentelemetry::Context::current())
 }
 
 /// The W3C trace context of `span`, as message headers.
 pub fn context_headers(span: &tracing::Span) -> Vec<(String, String)> {
+    headers_of(&span.context())
+}
+
+fn headers_of(cx: &opentelemetry::Context) -> Vec<(String, String)> {
     let mut headers = HeaderMap::new();
-    propagation::inject(&span.context(), &mut headers);
+    propagation::inject(cx, &mut headers);
     headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))

@@ -123,6 +123,15 @@ pub mod span {
     pub const FAULT_TARGET: &str = "fault.target";
     /// On a proxy's span: the proxy's name (its callee).
     pub const PROXY_NAME: &str = "proxy.name";
+    /// HTTP spans' semantic-convention attributes.
+    pub const HTTP_METHOD: &str = "http.request.method";
+    pub const HTTP_ROUTE: &str = "http.route";
+    pub const HTTP_STATUS: &str = "http.response.status_code";
+    pub const HTTP_RESEND_COUNT: &str = "http.resend_count";
+    pub const URL_FULL: &str = "url.full";
+    pub const URL_PATH: &str = "url.path";
+    /// On a client span: the callee, by its name in the lab.
+    pub const PEER_SERVICE: &str = "peer.service";
 }
 
 /// Every metric name above, for checks that a dashboard or rule refers only

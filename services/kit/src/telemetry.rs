@@ -1,7 +1,8 @@
 //! Telemetry set-up, in one place for every process of the lab.
 //!
 //! ```text
-//!  tracing spans ──tracing-opentelemetry──> SDK tracer ──OTLP (gRPC | HTTP/protobuf)──> hub / Collector
+//!  HTTP request spans (kit::http) ──OpenTelemetry API──> SDK tracer ──OTLP (gRPC | HTTP/protobuf)──> hub / Collector
+//!  tracing spans (messaging, load) ──tracing-opentelemetry──> the same SDK tracer
 //!  tracing events ──fmt layer, events only (text | JSON, with the current trace_id/span_id)──> stderr or a file
 //!  tracing events ──opentelemetry-appender-tracing──> SDK logger ──OTLP──> hub (trace/span ids kept)
 //!  metrics! macros ──metrics-exporter-prometheus recorder──> GET /metrics (Prometheus text)
@@ -29,6 +30,22 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// The instrumentation scope of every span the lab's code makes.
+pub const SCOPE: &str = "chaoslab";
+
+/// The tracer of the lab's own spans, from the provider [`init`] set (a
+/// no-op before it). Take it once, where a service is built, not per span.
+pub fn tracer() -> opentelemetry::global::BoxedTracer {
+    opentelemetry::global::tracer(SCOPE)
+}
+
+/// `future`, to be polled with the trace context current now: what a
+/// spawned task needs to stay in the request's trace.
+pub fn in_current_trace<F: Future>(future: F) -> opentelemetry::context::WithContext<F> {
+    use opentelemetry::context::FutureExt as _;
+    future.with_current_context()
+}
 
 /// Errors while setting telemetry up.
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +175,7 @@ pub fn init(opts: &TelemetryOptions) -> Result<Telemetry, TelemetryError> {
         // Only what a reader of the lab's traces uses: every attribute is
         // paid for on the hot path, in the export and in the hub.
         tracing_opentelemetry::layer()
-            .with_tracer(p.tracer("chaoslab"))
+            .with_tracer(p.tracer(SCOPE))
             .with_location(false)
             .with_threads(false)
             .with_tracked_inactivity(false)

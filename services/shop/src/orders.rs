@@ -49,7 +49,6 @@ use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
-use tracing::Instrument;
 
 #[derive(Debug, Clone, Serialize)]
 struct Order {
@@ -481,10 +480,10 @@ async fn checkout(
                 }
             }
         };
-        tokio::spawn(
-            chaoslab_kit::http::deadline::scope(deadline, work)
-                .instrument(tracing::Span::current()),
-        )
+        // In the request's trace: the saga's calls are children of its span.
+        tokio::spawn(chaoslab_kit::telemetry::in_current_trace(
+            chaoslab_kit::http::deadline::scope(deadline, work),
+        ))
     };
     match saga.await {
         Ok(result) => answer(result?),

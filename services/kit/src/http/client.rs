@@ -12,13 +12,16 @@ use super::{deadline, propagation};
 use crate::{faults::Faults, names};
 use chaoslab_resilience::{CallErrorKind, CallOptions, Dependency, Failure};
 use http::{HeaderMap, Method, StatusCode};
+use opentelemetry::{
+    Context, KeyValue,
+    global::BoxedTracer,
+    trace::{SpanKind, Status, TraceContextExt, Tracer},
+};
 use serde_json::Value;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tracing::{Instrument, field::Empty};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// One request to a dependency.
 #[derive(Debug, Clone)]
@@ -112,6 +115,9 @@ pub struct Upstream {
     dep: Arc<Dependency>,
     faults: Arc<Faults>,
     http: reqwest::Client,
+    /// Makes the client spans, through the OpenTelemetry API as the
+    /// server's are (see [`super::server`]).
+    tracer: BoxedTracer,
 }
 
 impl Upstream {
@@ -129,6 +135,7 @@ impl Upstream {
             dep,
             faults,
             http,
+            tracer: crate::telemetry::tracer(),
         }
     }
 
@@ -170,19 +177,22 @@ impl Upstream {
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<Reply, Attempt> {
         let _permit = self.faults.pool_permit(&self.name).await;
         let url = format!("{}{}", self.base, call.path);
-        let span = tracing::info_span!(
-            "HTTP client",
-            otel.name = format!("{} {}{}", call.method, self.name, call.route),
-            otel.kind = "client",
-            otel.status_code = Empty,
-            peer.service = self.name.as_str(),
-            http.request.method = call.method.as_str(),
-            url.full = url.as_str(),
-            http.resend_count = attempt,
-            http.response.status_code = Empty,
-        );
+        let parent = Context::current();
+        let span = self
+            .tracer
+            .span_builder(format!("{} {}{}", call.method, self.name, call.route))
+            .with_kind(SpanKind::Client)
+            .with_attributes([
+                KeyValue::new(names::span::PEER_SERVICE, self.name.clone()),
+                KeyValue::new(names::span::HTTP_METHOD, call.method.as_str().to_string()),
+                KeyValue::new(names::span::URL_FULL, url.clone()),
+                KeyValue::new(names::span::HTTP_RESEND_COUNT, i64::from(attempt)),
+            ])
+            .start_with_context(&self.tracer, &parent);
+        // Ended when the attempt is, also when a timeout drops it.
+        let cx = parent.with_span(span);
         let mut headers = HeaderMap::new();
-        propagation::inject(&span.context(), &mut headers);
+        propagation::inject(&cx, &mut headers);
         if let Some(at) = deadline::current() {
             headers.insert(deadline::HEADER, deadline::remaining_ms(at).into());
         }
@@ -196,30 +206,29 @@ impl Upstream {
             req = req.json(body);
         }
         let mut record = ClientMetric::start(&self.name, call.method.as_str());
-        let span2 = span.clone();
-        async move {
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    record.finish("", &error_kind(&e));
-                    span2.record("otel.status_code", "ERROR");
-                    return Err(Attempt::Transport(e.to_string()));
-                }
-            };
-            let status = resp.status();
-            span2.record("http.response.status_code", status.as_u16());
-            let body: Value = resp.json().await.unwrap_or(Value::Null);
-            if status.is_server_error() {
-                span2.record("otel.status_code", "ERROR");
-                record.finish(status.as_str(), status.as_str());
-                Err(Attempt::Status(status, body))
-            } else {
-                record.finish(status.as_str(), "");
-                Ok(Reply { status, body })
+        let span = cx.span();
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                record.finish("", &error_kind(&e));
+                span.set_status(Status::error(""));
+                return Err(Attempt::Transport(e.to_string()));
             }
+        };
+        let status = resp.status();
+        span.set_attribute(KeyValue::new(
+            names::span::HTTP_STATUS,
+            i64::from(status.as_u16()),
+        ));
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_server_error() {
+            span.set_status(Status::error(""));
+            record.finish(status.as_str(), status.as_str());
+            Err(Attempt::Status(status, body))
+        } else {
+            record.finish(status.as_str(), "");
+            Ok(Reply { status, body })
         }
-        .instrument(span)
-        .await
     }
 }
 

@@ -1,10 +1,17 @@
-//! W3C `traceparent` in and out of `http::HeaderMap`s.
+//! W3C `traceparent` (and `tracestate`) in and out of `http::HeaderMap`s,
+//! for every process of the lab that carries a trace over HTTP.
+//!
+//! The SDK's W3C propagator is used as it is, not looked up in the global
+//! registry on each request: the lab speaks W3C trace context only (which
+//! `telemetry::init` also installs globally, for libraries), and the global
+//! lookup takes a lock that the two cores of a small machine then share.
 
 use http::HeaderMap;
 use opentelemetry::{
     Context,
-    propagation::{Extractor, Injector},
+    propagation::{Extractor, Injector, TextMapPropagator},
 };
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 
 struct Extract<'a>(&'a HeaderMap);
 impl Extractor for Extract<'_> {
@@ -30,10 +37,10 @@ impl Injector for Inject<'_> {
 
 /// The remote parent context carried by `headers`, if any.
 pub fn extract(headers: &HeaderMap) -> Context {
-    opentelemetry::global::get_text_map_propagator(|p| p.extract(&Extract(headers)))
+    TraceContextPropagator::new().extract(&Extract(headers))
 }
 
 /// Writes `cx` into `headers` as `traceparent` (and `tracestate`).
 pub fn inject(cx: &Context, headers: &mut HeaderMap) {
-    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(cx, &mut Inject(headers)));
+    TraceContextPropagator::new().inject_context(cx, &mut Inject(headers));
 }

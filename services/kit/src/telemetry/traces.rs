@@ -4,17 +4,18 @@
 //! the SDK's default 5 s, so a dashboard watching the lab sees a request's
 //! trace within a second of its end; `OTEL_BSP_SCHEDULE_DELAY` (ms) still
 //! wins when set. Shutdown flushes what is left.
+//!
+//! Ended spans queue in the SDK's batch processor, which exports from a
+//! thread of its own; see [`provider`] for why not its async-runtime one.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use super::TelemetryError;
 use opentelemetry_otlp::{SpanExporter, WithExportConfig};
 use opentelemetry_sdk::{
-    Resource, runtime,
-    trace::{
-        BatchConfigBuilder, SdkTracerProvider,
-        span_processor_with_async_runtime::BatchSpanProcessor,
-    },
+    Resource,
+    error::{OTelSdkError, OTelSdkResult},
+    trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData},
 };
 
 /// How long spans and log records wait in their batch before export,
@@ -96,11 +97,71 @@ pub(super) fn provider(
     if let Some(d) = live_delay("OTEL_BSP_SCHEDULE_DELAY") {
         config = config.with_scheduled_delay(d);
     }
-    let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio)
+    // The SDK's batch processor on a thread of its own, not the one on the
+    // async runtime: that one sends every ended span to its task over a
+    // channel and so wakes it once a span, where this one queues spans
+    // without a wake and is woken once a batch (or by its timer).
+    let processor = BatchSpanProcessor::builder(OnRuntime::new(exporter)?)
         .with_batch_config(config.build())
         .build();
     Ok(SdkTracerProvider::builder()
         .with_span_processor(processor)
         .with_resource(resource)
         .build())
+}
+
+/// An exporter whose exports run on the tokio runtime it was made in. The
+/// batch processor's thread has no runtime, and both OTLP transports (tonic,
+/// reqwest) need one for their sockets; the thread waits for the export
+/// task instead.
+#[derive(Debug)]
+struct OnRuntime<E> {
+    inner: Arc<E>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<E> OnRuntime<E> {
+    fn new(inner: E) -> Result<Self, TelemetryError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            TelemetryError::Exporter("telemetry is set up outside a tokio runtime".into())
+        })?;
+        Ok(Self {
+            inner: Arc::new(inner),
+            runtime,
+        })
+    }
+}
+
+impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> opentelemetry_sdk::trace::SpanExporter
+    for OnRuntime<E>
+{
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let inner = self.inner.clone();
+        match self
+            .runtime
+            .spawn(async move { inner.export(batch).await })
+            .await
+        {
+            Ok(result) => result,
+            // The runtime is shutting down: the process is on its way out.
+            Err(e) => Err(OTelSdkError::InternalFailure(format!(
+                "the export task did not finish: {e}"
+            ))),
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        // Called while the provider is built, before any export holds a clone.
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.set_resource(resource);
+        }
+    }
 }
