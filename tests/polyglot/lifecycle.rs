@@ -58,7 +58,7 @@ async fn the_service_exits_when_its_parent_is_gone(p: Polyglot) {
     };
     // A shell is the parent: it names itself in CHAOSLAB_PARENT_PID, starts
     // the service, says its pid, and waits; then the shell is killed.
-    let port = free_port();
+    let (_ports, [port]) = free_ports();
     let mut parent = Command::new("sh")
         .arg("-c")
         .arg(r#"export CHAOSLAB_PARENT_PID=$$; "$@" & echo $!; wait"#)

@@ -22,7 +22,7 @@ use std::{
 };
 use support::{
     eventually,
-    polyglot::{Polyglot, Service, free_port, start_rust, start_rust_with, wait_ready},
+    polyglot::{Polyglot, Service, free_ports, start_rust, start_rust_with, wait_ready},
 };
 
 /// Runs `$test(Polyglot::X)` once for each service, as `$test::recommendations`

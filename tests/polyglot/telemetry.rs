@@ -114,7 +114,7 @@ async fn a_rust_services_spans_reach_the_hub_over_either_protocol() {
 
 /// `chaoslab hub` on free ports; (process, API URL, OTLP gRPC URL, OTLP HTTP URL).
 async fn start_hub() -> (Service, String, String, String) {
-    let (api, grpc, otlp_http) = (free_port(), free_port(), free_port());
+    let (ports, [api, grpc, otlp_http]) = free_ports();
     let mut cmd = Command::new(support::exe());
     cmd.args(["hub", "--api", &format!("127.0.0.1:{api}")])
         .args(["--otlp-grpc", &format!("127.0.0.1:{grpc}")])
@@ -125,7 +125,7 @@ async fn start_hub() -> (Service, String, String, String) {
         .stderr(Stdio::null());
     let child = cmd.spawn().expect("spawn chaoslab hub");
     let api_url = format!("http://127.0.0.1:{api}");
-    let hub = Service::adopt("hub", child, &api_url);
+    let hub = Service::adopt("hub", child, &api_url, ports);
     eventually("the hub answers", Duration::from_secs(20), || async {
         hub.http
             .get(format!("{api_url}/api/health"))

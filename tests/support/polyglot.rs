@@ -4,12 +4,12 @@
 //! from `npm ci`). When an environment is missing the test says so on the
 //! terminal and stops; under CI (`CI=true`) a missing environment fails.
 
+use chaoslab::lab::ports::PortPicker;
 use std::{
     io::Write,
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// One of the services in another language.
@@ -104,10 +104,10 @@ impl Polyglot {
                 return None;
             }
         };
-        let port = free_port();
+        let (ports, [port]) = free_ports();
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..]).args(["--port", &port.to_string()]);
-        Some(Service::spawn(self.name(), cmd, port, env).await)
+        Some(Service::spawn(self.name(), cmd, (ports, port), env).await)
     }
 }
 
@@ -119,10 +119,10 @@ pub async fn start_rust(name: &'static str) -> Service {
 
 /// Starts the Rust service `name` on a free port with `env`.
 pub async fn start_rust_with(name: &'static str, env: &[(&str, &str)]) -> Service {
-    let port = free_port();
+    let (ports, [port]) = free_ports();
     let mut cmd = Command::new(super::exe());
     cmd.args(["service", name, "--listen", &format!("127.0.0.1:{port}")]);
-    Service::spawn(name, cmd, port, env).await
+    Service::spawn(name, cmd, (ports, port), env).await
 }
 
 /// Says on the terminal (past the test harness's capture) that a test did not
@@ -138,12 +138,14 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A port that was free a moment ago (bound to 0, then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// `N` free ports for a child the test starts, each held until the picker
+/// is dropped (the lab's own reservation, `PortPicker`): a port probed and
+/// let go could be handed to another test's process before the child binds
+/// it. The child binds with `SO_REUSEADDR`, as every server stack here does.
+pub fn free_ports<const N: usize>() -> (PortPicker, [u16; N]) {
+    let mut picker = PortPicker::new(true);
+    let ports = std::array::from_fn(|_| picker.pick(0).expect("a free port"));
+    (picker, ports)
 }
 
 /// A running service process; SIGTERM and a wait when dropped.
@@ -154,10 +156,17 @@ pub struct Service {
     /// A client kept for the test's requests (one connection pool).
     pub http: reqwest::Client,
     log: tempfile::NamedTempFile,
+    /// Keeps the process's ports held while it runs.
+    _ports: PortPicker,
 }
 
 impl Service {
-    async fn spawn(name: &'static str, mut cmd: Command, port: u16, env: &[(&str, &str)]) -> Self {
+    async fn spawn(
+        name: &'static str,
+        mut cmd: Command,
+        (ports, port): (PortPicker, u16),
+        env: &[(&str, &str)],
+    ) -> Self {
         let log = tempfile::NamedTempFile::new().expect("log file");
         cmd.envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -170,19 +179,22 @@ impl Service {
             url: format!("http://127.0.0.1:{port}"),
             http: client(),
             log,
+            _ports: ports,
         };
         wait_ready(&service.url, Duration::from_secs(30), || service.log()).await;
         service
     }
 
-    /// A process started elsewhere, stopped like the others when dropped.
-    pub fn adopt(name: &'static str, child: Child, url: &str) -> Self {
+    /// A process started elsewhere on `ports`, stopped like the others
+    /// when dropped.
+    pub fn adopt(name: &'static str, child: Child, url: &str, ports: PortPicker) -> Self {
         Service {
             name,
             child,
             url: url.to_string(),
             http: client(),
             log: tempfile::NamedTempFile::new().expect("log file"),
+            _ports: ports,
         }
     }
 
@@ -220,19 +232,21 @@ pub async fn wait_ready(base: &str, timeout: Duration, log: impl Fn() -> String)
         .build()
         .unwrap();
     let url = format!("{base}/health/ready");
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Ok(r) = http.get(&url).send().await
-            && r.status() == 200
-        {
-            return;
+    super::eventually(&format!("{base} ready"), timeout, || async {
+        match http.get(&url).send().await {
+            Ok(r) if r.status() == 200 => Ok(()),
+            _ => Err(Log(log())),
         }
-        assert!(
-            Instant::now() < deadline,
-            "{base} not ready after {timeout:?}:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    })
+    .await
+}
+
+/// A service's log, quoted as it is (not escaped) when readiness times out.
+struct Log(String);
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "its log:\n{}", self.0)
     }
 }
 
