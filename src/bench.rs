@@ -43,6 +43,7 @@ pub async fn run(what: &str, secs: u64) -> anyhow::Result<()> {
     } else {
         vec![what]
     };
+    let _envs = shop::share_envs()?;
     for name in names {
         match name {
             "startup" => println!("{}", shop::startup().await?),

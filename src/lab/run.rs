@@ -22,7 +22,7 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
         };
         let result = tokio::select! {
             r = chaoslab_tui::run(cfg) => r,
-            _ = stop_signal() => Ok(()),
+            _ = chaoslab_kit::serve::shutdown_signal() => Ok(()),
             _ = refresher => Ok(()),
         };
         println!("stopping the lab…");
@@ -31,7 +31,8 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
     }
     let mut last = String::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let stop = stop_signal();
+    // Ctrl-C, SIGTERM, or (under `CHAOSLAB_PARENT_PID`) the parent gone.
+    let stop = chaoslab_kit::serve::shutdown_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -108,12 +109,4 @@ fn health_line(state: &super::state::LabState) -> String {
         })
         .collect();
     parts.join(" | ")
-}
-
-async fn stop_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
-    }
 }

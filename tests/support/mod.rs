@@ -55,6 +55,8 @@ impl Lab {
                 std::fs::File::create(dir.path().join("up.err")).unwrap(),
             ));
         cmd.env("CHAOSLAB_ENVS", envs());
+        // A killed test run takes its labs with it.
+        cmd.env("CHAOSLAB_PARENT_PID", std::process::id().to_string());
         if !extra.contains(&"--rate") {
             cmd.args(["--rate", "0"]);
         }
