@@ -19,6 +19,8 @@ pub struct ServiceCtx {
     pub workers: crate::workers::Workers,
     /// Makes the server spans ([`crate::telemetry::tracer`]).
     pub tracer: opentelemetry::global::BoxedTracer,
+    /// The server layer's metric handles ([`crate::http::server`]).
+    pub metrics: crate::http::server::ServerMetrics,
 }
 
 impl ServiceCtx {
@@ -33,6 +35,7 @@ impl ServiceCtx {
             settings: RwLock::new(settings),
             workers: Default::default(),
             tracer: crate::telemetry::tracer(),
+            metrics: Default::default(),
         })
     }
 

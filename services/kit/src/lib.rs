@@ -10,6 +10,7 @@
 //! - [`serve`]: assembling and running a service.
 //! - [`messaging`]: producer and consumer spans, trace context in message headers.
 //! - [`names`]: metric and label names, written down once.
+//! - [`metric_handles`]: metric handles kept per label set.
 //! - [`process`]: programs that die with the process that started them.
 
 pub mod admin;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod messaging;
+pub mod metric_handles;
 pub mod names;
 pub mod ops;
 pub mod process;

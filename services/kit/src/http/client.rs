@@ -9,7 +9,7 @@
 //! ```
 
 use super::{deadline, propagation};
-use crate::{faults::Faults, names};
+use crate::{faults::Faults, metric_handles::Handles, names};
 use chaoslab_resilience::{CallErrorKind, CallOptions, Dependency, Failure};
 use http::{HeaderMap, Method, StatusCode};
 use opentelemetry::{
@@ -118,6 +118,8 @@ pub struct Upstream {
     /// Makes the client spans, through the OpenTelemetry API as the
     /// server's are (see [`super::server`]).
     tracer: BoxedTracer,
+    /// `http_client_request_duration_seconds` handles for this callee.
+    durations: Handles<metrics::Histogram>,
 }
 
 impl Upstream {
@@ -136,6 +138,7 @@ impl Upstream {
             faults,
             http,
             tracer: crate::telemetry::tracer(),
+            durations: Handles::default(),
         }
     }
 
@@ -205,7 +208,7 @@ impl Upstream {
         if let Some(body) = &call.body {
             req = req.json(body);
         }
-        let mut record = ClientMetric::start(&self.name, call.method.as_str());
+        let mut record = ClientMetric::start(&self.durations, &self.name, call.method.as_str());
         let span = cx.span();
         let resp = match req.send().await {
             Ok(r) => r,
@@ -244,36 +247,42 @@ fn error_kind(e: &reqwest::Error) -> String {
 
 /// Records `http_client_request_duration_seconds` once per attempt, also when
 /// the attempt is dropped by a timeout (then `error_type="timeout"`).
-struct ClientMetric {
-    callee: String,
-    method: String,
+struct ClientMetric<'a> {
+    /// The callee's handles, by method, status and error kind.
+    handles: &'a Handles<metrics::Histogram>,
+    callee: &'a str,
+    method: &'a str,
     started: Instant,
     done: bool,
 }
 
-impl ClientMetric {
-    fn start(callee: &str, method: &str) -> Self {
+impl<'a> ClientMetric<'a> {
+    fn start(handles: &'a Handles<metrics::Histogram>, callee: &'a str, method: &'a str) -> Self {
         Self {
-            callee: callee.into(),
-            method: method.into(),
+            handles,
+            callee,
+            method,
             started: Instant::now(),
             done: false,
         }
     }
     fn finish(&mut self, status: &str, error: &str) {
         self.done = true;
-        metrics::histogram!(
-            names::HTTP_CLIENT_DURATION,
-            names::label::METHOD => self.method.clone(),
-            names::label::SERVER_ADDRESS => self.callee.clone(),
-            names::label::STATUS => status.to_string(),
-            names::label::ERROR_TYPE => error.to_string(),
-        )
-        .record(self.started.elapsed().as_secs_f64());
+        self.handles
+            .get(&[self.method, status, error], || {
+                metrics::histogram!(
+                    names::HTTP_CLIENT_DURATION,
+                    names::label::METHOD => self.method.to_owned(),
+                    names::label::SERVER_ADDRESS => self.callee.to_owned(),
+                    names::label::STATUS => status.to_owned(),
+                    names::label::ERROR_TYPE => error.to_owned(),
+                )
+            })
+            .record(self.started.elapsed().as_secs_f64());
     }
 }
 
-impl Drop for ClientMetric {
+impl Drop for ClientMetric<'_> {
     fn drop(&mut self) {
         if !self.done {
             self.finish("", "timeout");

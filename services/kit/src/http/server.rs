@@ -11,7 +11,7 @@
 //! inside still find their trace.
 
 use super::{deadline, propagation};
-use crate::{context::ServiceCtx, names};
+use crate::{context::ServiceCtx, metric_handles::Handles, names};
 use axum::{
     extract::{MatchedPath, Request, State},
     middleware::Next,
@@ -23,6 +23,15 @@ use opentelemetry::{
     trace::{SpanKind, Status, TraceContextExt, Tracer},
 };
 use std::{sync::Arc, time::Instant};
+
+/// The handles of the server's metrics, by label values.
+#[derive(Debug, Default)]
+pub struct ServerMetrics {
+    /// `http_server_active_requests`, by method.
+    active: Handles<metrics::Gauge>,
+    /// `http_server_request_duration_seconds`, by method, route and status.
+    duration: Handles<metrics::Histogram>,
+}
 
 /// `axum::middleware::from_fn_with_state(ctx, observe)`, added with
 /// `Router::route_layer` so the route template is known.
@@ -48,7 +57,10 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
     let cx = parent.with_span(span);
 
     let deadline = request_deadline(&ctx, &req);
-    let active = metrics::gauge!(names::HTTP_SERVER_ACTIVE, names::label::METHOD => method.clone());
+    let active = ctx.metrics.active.get(
+        &[&method],
+        || metrics::gauge!(names::HTTP_SERVER_ACTIVE, names::label::METHOD => method.clone()),
+    );
     active.increment(1.0);
 
     let response = async {
@@ -79,19 +91,20 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
         span.set_status(Status::error(""));
     }
     span.end();
-    let error_type = if status >= 500 {
-        status.to_string()
-    } else {
-        String::new()
-    };
-    metrics::histogram!(
-        names::HTTP_SERVER_DURATION,
-        names::label::METHOD => method,
-        names::label::ROUTE => route,
-        names::label::STATUS => status.to_string(),
-        names::label::ERROR_TYPE => error_type,
-    )
-    .record(started.elapsed().as_secs_f64());
+    let code = response.status();
+    ctx.metrics
+        .duration
+        .get(&[&method, &route, code.as_str()], || {
+            let error_type = if status >= 500 { code.as_str() } else { "" };
+            metrics::histogram!(
+                names::HTTP_SERVER_DURATION,
+                names::label::METHOD => method.clone(),
+                names::label::ROUTE => route.clone(),
+                names::label::STATUS => code.as_str().to_owned(),
+                names::label::ERROR_TYPE => error_type.to_owned(),
+            )
+        })
+        .record(started.elapsed().as_secs_f64());
     response.into_response()
 }
 
