@@ -1,14 +1,17 @@
 //! CPU time, for the bench's "per core" numbers: the nanoseconds a thread
-//! (or a named group of threads) ran on a CPU, from the kernel's
-//! `/proc/.../schedstat` (its first field). Wall-clock rates on a shared
+//! (its CPU-time clock) or a named group of threads (the kernel's
+//! `/proc/.../schedstat`, its first field) ran on a CPU. Wall-clock rates on a shared
 //! machine fall when other work takes the cores; CPU time counts only the
 //! hub's own work, so spans per CPU-second is the rate one core sustains.
 
 use std::time::Duration;
 
-/// CPU time of the calling thread so far.
+/// CPU time of the calling thread so far, from its CPU-time clock: exact,
+/// where `schedstat` of a thread still running lags by up to a scheduler
+/// tick (a few ms of work could read as none).
 pub fn this_thread() -> Option<Duration> {
-    read("/proc/thread-self/schedstat")
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(Duration::new(t.tv_sec() as u64, t.tv_nsec() as u32))
 }
 
 /// Summed CPU time of this process's threads whose name starts with

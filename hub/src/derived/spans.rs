@@ -180,7 +180,8 @@ impl SpanRed {
     /// Resolves the edge candidates older than [`GRACE_MS`] against the
     /// store.
     pub fn resolve(&mut self, now_ms: u64, store: &TraceStore) {
-        let mut due: HashMap<TraceId, Vec<SpanId>> = HashMap::new();
+        let mut due: HashMap<TraceId, Vec<SpanId>, foldhash::fast::RandomState> =
+            HashMap::default();
         while let Some(&(t, tid, sid)) = self.pending.front() {
             if t + GRACE_MS > now_ms {
                 break;

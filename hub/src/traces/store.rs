@@ -122,7 +122,9 @@ pub struct StoreStats {
 
 #[derive(Debug, Default)]
 struct Inner {
-    traces: HashMap<TraceId, Trace>,
+    /// foldhash (seeded per process), not SipHash: every span's insert and
+    /// every edge look-up hashes its trace id.
+    traces: HashMap<TraceId, Trace, foldhash::fast::RandomState>,
     /// Trace ids in the order their first span arrived.
     order: VecDeque<TraceId>,
     spans: usize,
