@@ -371,27 +371,13 @@ async fn a_lab_whose_parent_dies_stops_itself_and_every_child() {
     // lab, says its pid and waits; then the shell is killed outright.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("up.out");
-    let mut parent = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(r#"export CHAOSLAB_PARENT_PID=$$; "$@" >"$OUT" 2>&1 & echo $!; wait"#)
-        .arg("sh")
-        .arg(support::exe())
-        .args(["up", "--headless", "--ephemeral-ports", "--rate", "0"])
-        .arg("--state-dir")
-        .arg(dir.path())
-        .env("OUT", &out)
-        .env("CHAOSLAB_ENVS", support::envs())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(parent.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let supervisor: u32 = line.trim().parse().expect("the lab's pid");
+    let mut argv: Vec<std::ffi::OsString> =
+        vec![support::exe().into(), "up".into(), "--headless".into()];
+    argv.extend(["--ephemeral-ports", "--rate", "0", "--state-dir"].map(Into::into));
+    argv.push(dir.path().into());
+    let envs = support::envs();
+    let (mut parent, supervisor) =
+        support::with_shell_parent(&argv, &[("CHAOSLAB_ENVS", envs.as_os_str())], &out);
     eventually("lab ready", Duration::from_secs(30), || async {
         std::fs::read_to_string(&out)
             .ok()

@@ -1,6 +1,7 @@
 //! Stopping: on SIGTERM with spans flushed, and when the parent is gone.
 
 use super::*;
+use std::path::Path;
 
 for_both!(
     spans_carry_the_sdk_language_and_are_flushed_on_sigterm,
@@ -59,25 +60,14 @@ async fn the_service_exits_when_its_parent_is_gone(p: Polyglot) {
     // A shell is the parent: it names itself in CHAOSLAB_PARENT_PID, starts
     // the service, says its pid, and waits; then the shell is killed.
     let (_ports, [port]) = free_ports();
-    let mut parent = Command::new("sh")
-        .arg("-c")
-        .arg(r#"export CHAOSLAB_PARENT_PID=$$; "$@" & echo $!; wait"#)
-        .arg("sh")
-        .args(&argv)
-        .args(["--port", &port.to_string()])
-        .env("OTEL_SDK_DISABLED", "true")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sh");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(parent.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let pid: i32 = line.trim().parse().expect("the service's pid");
+    let mut argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+    argv.extend(["--port".into(), port.to_string().into()]);
+    let (mut parent, pid) = support::with_shell_parent(
+        &argv,
+        &[("OTEL_SDK_DISABLED", "true".as_ref())],
+        Path::new("/dev/null"),
+    );
+    let pid = pid as i32;
     let _reap = KillOnDrop(pid);
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&url, Duration::from_secs(30), String::new).await;

@@ -39,6 +39,36 @@ pub fn envs() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/envs"))
 }
 
+/// `argv` started by a shell that names itself in `CHAOSLAB_PARENT_PID`, as
+/// a supervisor names itself to its children, so a test can kill that
+/// parent outright. The program's output goes to `out`; `env` is added to
+/// its environment. Returns the shell and the program's pid.
+pub fn with_shell_parent(
+    argv: &[std::ffi::OsString],
+    env: &[(&str, &std::ffi::OsStr)],
+    out: &Path,
+) -> (Child, u32) {
+    let mut parent = Command::new("sh")
+        .arg("-c")
+        .arg(r#"export CHAOSLAB_PARENT_PID=$$; "$@" >"$OUT" 2>&1 & echo $!; wait"#)
+        .arg("sh")
+        .args(argv)
+        .env("OUT", out)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn sh");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(parent.stdout.take().expect("piped")),
+        &mut line,
+    )
+    .expect("the shell says the pid");
+    let pid = line.trim().parse().expect("a pid");
+    (parent, pid)
+}
+
 impl Lab {
     /// Starts a lab with `extra` arguments and `env`, and waits until it is ready.
     pub async fn start(extra: &[&str], env: &[(&str, &str)]) -> Lab {
