@@ -20,7 +20,11 @@ fn state(pid: u32) -> Option<char> {
 
 /// Every child the lab started, by name and pid.
 fn children(lab: &Lab) -> Vec<(String, u32)> {
-    let state = lab.reload();
+    children_in(&lab.reload())
+}
+
+/// Every child named in a lab's state file, by name and pid.
+fn children_in(state: &Value) -> Vec<(String, u32)> {
     state["processes"]
         .as_object()
         .unwrap()
@@ -387,12 +391,7 @@ async fn a_lab_whose_parent_dies_stops_itself_and_every_child() {
     let lab: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json")).unwrap())
             .unwrap();
-    let mut pids: Vec<u32> = lab["processes"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter_map(|p| Some(p["pid"].as_u64()? as u32))
-        .collect();
+    let mut pids: Vec<u32> = children_in(&lab).into_iter().map(|(_, p)| p).collect();
     pids.push(supervisor);
     let _cleanup = KillLeft(pids.clone());
     assert!(pids.len() > 5, "{lab}");

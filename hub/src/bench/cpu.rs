@@ -44,7 +44,7 @@ mod tests {
     #[test]
     fn a_busy_thread_shows_cpu_time_and_an_idle_one_hardly_any() {
         let Some(t0) = this_thread() else {
-            return; // no schedstat on this kernel: the bench prints "-"
+            return; // no CPU-time clock here: the bench prints "-"
         };
         // Spinning shows as CPU time (however loaded the machine is: wait
         // for it with a deadline, never a fixed share of the wall clock).

@@ -84,18 +84,24 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
     .await;
     active.decrement(1.0);
 
-    let status = response.status().as_u16();
+    let code = response.status();
     let span = cx.span();
-    span.set_attribute(KeyValue::new(names::span::HTTP_STATUS, i64::from(status)));
-    if status >= 500 {
+    span.set_attribute(KeyValue::new(
+        names::span::HTTP_STATUS,
+        i64::from(code.as_u16()),
+    ));
+    if code.is_server_error() {
         span.set_status(Status::error(""));
     }
     span.end();
-    let code = response.status();
     ctx.metrics
         .duration
         .get(&[&method, &route, code.as_str()], || {
-            let error_type = if status >= 500 { code.as_str() } else { "" };
+            let error_type = if code.is_server_error() {
+                code.as_str()
+            } else {
+                ""
+            };
             metrics::histogram!(
                 names::HTTP_SERVER_DURATION,
                 names::label::METHOD => method.clone(),
