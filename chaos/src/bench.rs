@@ -287,7 +287,7 @@ async fn sequential(
         tasks.push(tokio::spawn(async move {
             let mut s = TcpStream::connect(&addr).await?;
             s.set_nodelay(true)?;
-            let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(std::io::Error::other)?;
+            let mut hist = load::exact_histogram();
             let mut buf = vec![0u8; 64 * 1024];
             for _ in 0..per {
                 let t = Instant::now();
@@ -297,7 +297,7 @@ async fn sequential(
             Ok::<_, std::io::Error>(hist)
         }));
     }
-    let mut all = hdrhistogram::Histogram::<u64>::new(3).map_err(std::io::Error::other)?;
+    let mut all = load::exact_histogram();
     for t in tasks {
         let h = t.await.map_err(std::io::Error::other)??;
         let _ = all.add(&h);

@@ -36,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 mod counted;
 mod headers;
+mod read_ahead;
 pub mod toxic_body;
 mod toxics;
 pub mod upstream;
@@ -275,12 +276,26 @@ async fn handle(
         &mut rng,
         Some(ctl.clone()),
     );
-    let result = ctl
+    let mut result = ctl
         .upstream
         .send(&proxy, Request::from_parts(parts, body))
-        .await;
-    if !drawn.latency[down].is_zero() {
-        crate::timer::sleep(drawn.latency[down]).await;
+        .await
+        .map(|resp| resp.map(toxic_body::boxed));
+    let delay = drawn.latency[down];
+    if !delay.is_zero() {
+        result = match result {
+            Ok(resp) => {
+                let (parts, body) = resp.into_parts();
+                Ok(Response::from_parts(
+                    parts,
+                    read_ahead::delayed(delay, body).await,
+                ))
+            }
+            Err(e) => {
+                crate::timer::sleep(delay).await;
+                Err(e)
+            }
+        };
     }
     if let Some(held) = drawn.hold[down].take() {
         span.set_status(Status::error("held by a toxic"));
@@ -298,7 +313,7 @@ async fn handle(
             let body = with_toxics(
                 &proxy,
                 Direction::Downstream,
-                toxic_body::boxed(body),
+                body,
                 &mut parts.headers,
                 &mut span,
                 &mut rng,

@@ -6,138 +6,85 @@
 //! waited in two parts:
 //!
 //! ```text
-//!  now ─────── tokio sleep (to the deadline − 2 ms) ───────┬── timer thread ──> deadline
-//!                                                          └ parks with the exact remainder
-//!                                                            (Linux hrtimers: ~50-100 µs late)
+//!  now ─────── tokio sleep (to the deadline − 2 ms) ───────┬── timerfd ──> deadline
+//!                                                          └ a one-shot Linux timerfd armed with
+//!                                                            the exact remainder, in tokio's epoll
 //! ```
 //!
-//! The timer thread keeps the waiting deadlines in a heap and wakes each
-//! task when its deadline is passed; only the last 2 ms of a delay go
-//! through it, so it holds few entries even under many delayed connections.
-//! `async-io`'s `Timer` does the same for its own reactor; a small thread of
-//! our own keeps one runtime (tokio) in the agent.
+//! The kernel's high-resolution timer behind a timerfd has no timer slack
+//! (a sleeping thread's has 50 µs), and the worker waiting in epoll is
+//! woken by it directly: one wake, where a timer thread of our own took
+//! two (the thread, then the worker it woke). Only the last 2 ms of a
+//! delay hold a descriptor, so even many delayed connections hold few.
+//! Where no descriptor can be had (the file limit, a runtime without I/O)
+//! the remainder is waited on tokio's timer: a millisecond late, never
+//! early.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{LazyLock, Mutex};
-use std::task::{Context, Poll, Waker};
-use std::thread::Thread;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::Duration;
 
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
 /// The part of a delay waited on tokio's coarse timer stops this long
 /// before the deadline.
 const COARSE_MARGIN: Duration = Duration::from_millis(2);
 
-/// Waits until `at`, within the operating system's timer slack.
+/// Waits until `at`, within the operating system's timer resolution.
 pub async fn sleep_until(at: Instant) {
     if let Some(coarse) = at.checked_sub(COARSE_MARGIN)
         && coarse > Instant::now()
     {
         tokio::time::sleep_until(coarse).await;
     }
-    Fine { at: at.into_std() }.await
+    let left = at.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return;
+    }
+    if alarm(left).await.is_err() {
+        tokio::time::sleep_until(at).await;
+    }
 }
 
-/// Waits for `d`, within the operating system's timer slack.
+/// Waits for `d`, within the operating system's timer resolution.
 pub async fn sleep(d: Duration) {
     sleep_until(Instant::now() + d).await
 }
 
-/// The last part of a delay, woken by the timer thread.
-struct Fine {
-    at: std::time::Instant,
-}
+/// A timerfd as tokio's [`AsyncFd`] wants it.
+struct Alarm(TimerFd);
 
-impl Future for Fine {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if std::time::Instant::now() >= self.at {
-            return Poll::Ready(());
-        }
-        // Registered again on every poll: a spurious poll with a new waker
-        // still gets woken (an old entry only wakes a task early, and the
-        // check above sends it back to sleep).
-        TIMER.add(self.at, cx.waker().clone());
-        Poll::Pending
+impl AsRawFd for Alarm {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_fd().as_raw_fd()
     }
 }
 
-struct Entry {
-    at: std::time::Instant,
-    waker: Waker,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.at.cmp(&other.at)
-    }
-}
-
-struct Timer {
-    heap: Mutex<BinaryHeap<Reverse<Entry>>>,
-    thread: Thread,
-}
-
-static TIMER: LazyLock<Timer> = LazyLock::new(|| {
-    let handle = std::thread::Builder::new()
-        .name("chaos-timer".into())
-        .spawn(run)
-        .expect("the timer thread starts");
-    Timer {
-        heap: Mutex::new(BinaryHeap::new()),
-        thread: handle.thread().clone(),
-    }
-});
-
-impl Timer {
-    fn add(&self, at: std::time::Instant, waker: Waker) {
-        let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
-        let earliest = heap.peek().is_none_or(|Reverse(e)| at < e.at);
-        heap.push(Reverse(Entry { at, waker }));
-        drop(heap);
-        if earliest {
-            self.thread.unpark();
-        }
-    }
-}
-
-/// The timer thread: wakes what is due, then parks until the next deadline
-/// (or until an earlier one is added).
-fn run() {
+/// Waits `left` on a one-shot timerfd (closed when done or dropped).
+async fn alarm(left: Duration) -> std::io::Result<()> {
+    let fd = TimerFd::new(
+        ClockId::CLOCK_MONOTONIC,
+        TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+    )?;
+    fd.set(
+        Expiration::OneShot(TimeSpec::from_duration(left)),
+        TimerSetTimeFlags::empty(),
+    )?;
+    // Deprecated for letting a type hand out a descriptor it does not own;
+    // `Alarm` owns its timerfd for as long as the `AsyncFd` holds it (the
+    // replacement is an `unsafe fn`, and this crate has no unsafe code).
+    #[allow(deprecated)]
+    let fd = AsyncFd::with_interest(Alarm(fd), Interest::READABLE)?;
     loop {
-        let timer = &*TIMER;
-        let mut due = Vec::new();
-        let next = {
-            let mut heap = timer.heap.lock().unwrap_or_else(|p| p.into_inner());
-            let now = std::time::Instant::now();
-            while heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-                if let Some(Reverse(e)) = heap.pop() {
-                    due.push(e.waker);
-                }
-            }
-            heap.peek().map(|Reverse(e)| e.at - now)
-        };
-        for w in due {
-            w.wake();
-        }
-        match next {
-            Some(d) => std::thread::park_timeout(d),
-            None => std::thread::park(),
+        let mut ready = fd.readable().await?;
+        // The expiry count: there once the timer has fired.
+        match nix::unistd::read(fd.get_ref().0.as_fd(), &mut [0u8; 8]) {
+            Ok(_) => return Ok(()),
+            Err(nix::errno::Errno::EAGAIN) => ready.clear_ready(),
+            Err(e) => return Err(e.into()),
         }
     }
 }

@@ -47,7 +47,7 @@ pub async fn latency_http(
 async fn sequential(addr: &str, n: usize) -> std::io::Result<Histogram<u64>> {
     let mut conn = HttpConn::open(addr, 1024).await?;
     conn.request().await?;
-    let mut hist = Histogram::<u64>::new(3).map_err(std::io::Error::other)?;
+    let mut hist = super::load::exact_histogram();
     for _ in 0..n {
         let t = Instant::now();
         conn.request().await?;

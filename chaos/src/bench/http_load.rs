@@ -3,6 +3,7 @@
 //! (hyper's own client connection, no pool) for [`super::load::drive_conns`].
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::LazyLock;
 
 use axum::{Router, extract::Path, routing::get};
@@ -33,8 +34,11 @@ pub async fn http_server(cancel: CancellationToken) -> std::io::Result<SocketAdd
 }
 
 /// One keep-alive HTTP/1.1 connection asking for `size` bytes each time.
+/// Its hyper connection is driven in the requesting task itself (not a
+/// task of its own), so an answer wakes one task, as the tcp client does.
 pub struct HttpConn {
     sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    conn: Pin<Box<hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>>>,
     path: String,
     host: String,
 }
@@ -46,9 +50,9 @@ impl HttpConn {
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(std::io::Error::other)?;
-        tokio::spawn(conn);
         Ok(Self {
             sender,
+            conn: Box::pin(conn),
             path: format!("/b/{size}"),
             host: addr.to_string(),
         })
@@ -57,24 +61,39 @@ impl HttpConn {
 
 impl Conn for HttpConn {
     async fn request(&mut self) -> std::io::Result<()> {
-        self.sender.ready().await.map_err(std::io::Error::other)?;
-        let req = hyper::Request::get(self.path.as_str())
-            .header(hyper::header::HOST, self.host.as_str())
-            .body(Empty::new())
-            .map_err(std::io::Error::other)?;
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .map_err(std::io::Error::other)?;
-        if !resp.status().is_success() {
-            return Err(std::io::Error::other(format!("answered {}", resp.status())));
+        let Self {
+            sender,
+            conn,
+            path,
+            host,
+        } = self;
+        let exchange = async {
+            sender.ready().await.map_err(std::io::Error::other)?;
+            let req = hyper::Request::get(path.as_str())
+                .header(hyper::header::HOST, host.as_str())
+                .body(Empty::new())
+                .map_err(std::io::Error::other)?;
+            let resp = sender
+                .send_request(req)
+                .await
+                .map_err(std::io::Error::other)?;
+            if !resp.status().is_success() {
+                return Err(std::io::Error::other(format!("answered {}", resp.status())));
+            }
+            let mut body = resp.into_body();
+            while let Some(frame) = body.frame().await {
+                frame.map_err(std::io::Error::other)?;
+            }
+            Ok(())
+        };
+        tokio::select! {
+            biased;
+            done = exchange => done,
+            ended = conn.as_mut() => Err(std::io::Error::other(match ended {
+                Ok(()) => "the connection closed".to_string(),
+                Err(e) => e.to_string(),
+            })),
         }
-        let mut body = resp.into_body();
-        while let Some(frame) = body.frame().await {
-            frame.map_err(std::io::Error::other)?;
-        }
-        Ok(())
     }
 }
 
