@@ -14,14 +14,12 @@ pub const HTTP_CLIENT_DURATION: &str = "http_client_request_duration_seconds";
 /// Gauge of requests being served right now.
 pub const HTTP_SERVER_ACTIVE: &str = "http_server_active_requests";
 
-/// Counter of calls through a resilience policy, by `dependency` and `outcome`.
-pub const RESILIENCE_CALLS: &str = "resilience_calls_total";
-/// Counter of retries made, by `dependency`.
-pub const RESILIENCE_RETRIES: &str = "resilience_retries_total";
-/// Gauge of a breaker's state, by `dependency`: 0 closed, 1 half-open, 2 open.
-pub const RESILIENCE_CIRCUIT_STATE: &str = "resilience_circuit_state";
-/// Gauge of calls in flight inside a bulkhead, by `dependency`.
-pub const RESILIENCE_BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
+// The resilience policies' names, written in their crate (it cannot depend
+// on this one).
+pub use chaoslab_resilience::names::{
+    BULKHEAD_IN_FLIGHT as RESILIENCE_BULKHEAD_IN_FLIGHT, CALLS as RESILIENCE_CALLS,
+    CIRCUIT_STATE as RESILIENCE_CIRCUIT_STATE, RETRIES as RESILIENCE_RETRIES,
+};
 
 /// Gauge of active faults, by `target` and `kind`.
 pub const CHAOS_FAULTS_ACTIVE: &str = "chaos_faults_active";
@@ -52,8 +50,7 @@ pub mod label {
     /// a host, because every call goes through a proxy on 127.0.0.1.
     pub const SERVER_ADDRESS: &str = "server_address";
     pub const ERROR_TYPE: &str = "error_type";
-    pub const DEPENDENCY: &str = "dependency";
-    pub const OUTCOME: &str = "outcome";
+    pub use chaoslab_resilience::names::{DEPENDENCY, OUTCOME};
     pub const TARGET: &str = "target";
     pub const KIND: &str = "kind";
     pub const JOURNEY: &str = "journey";

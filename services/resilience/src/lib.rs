@@ -100,7 +100,7 @@ pub use bench::{BenchReport, BenchRow, bench};
 pub use breaker::{BreakerState, BreakerStatus};
 pub use dependency::Dependency;
 pub use error::{CallError, CallErrorKind, Failure};
-pub use metrics::Outcome;
+pub use metrics::{Outcome, names};
 pub use options::CallOptions;
 pub use patch::{
     BreakerPatch, BulkheadPatch, FallbackPatch, PolicyPatch, RetryPatch, TimeoutPatch,

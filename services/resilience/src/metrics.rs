@@ -1,9 +1,9 @@
 //! The metrics every dependency reports, through the `metrics` facade.
 //!
-//! The names are part of the lab's contract (design.md, "Telemetry names")
-//! and are also written in `chaoslab_kit::names`; this crate cannot depend on
-//! the kit (the kit depends on it), so they are copied here and MUST stay
-//! equal to the ones there.
+//! The names are part of the lab's contract (design.md, "Telemetry names").
+//! They are written here, in [`names`], because the kit depends on this
+//! crate and not the other way round; `chaoslab_kit::names` re-exports them
+//! beside the lab's other names.
 //!
 //! Series are registered with zero values when a dependency is created, so a
 //! dashboard shows a flat line rather than "no data" before the first failure.
@@ -15,13 +15,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerState;
 
-// Must match `chaoslab_kit::names` and design.md.
-const CALLS: &str = "resilience_calls_total";
-const RETRIES: &str = "resilience_retries_total";
-const CIRCUIT_STATE: &str = "resilience_circuit_state";
-const BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
-const DEPENDENCY: &str = "dependency";
-const OUTCOME: &str = "outcome";
+/// The metric and label names of the resilience policies.
+pub mod names {
+    /// Counter of calls through a resilience policy, by `dependency` and `outcome`.
+    pub const CALLS: &str = "resilience_calls_total";
+    /// Counter of retries made, by `dependency`.
+    pub const RETRIES: &str = "resilience_retries_total";
+    /// Gauge of a breaker's state, by `dependency`: 0 closed, 1 half-open, 2 open.
+    pub const CIRCUIT_STATE: &str = "resilience_circuit_state";
+    /// Gauge of calls in flight inside a bulkhead, by `dependency`.
+    pub const BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
+    /// The label naming the dependency a policy guards.
+    pub const DEPENDENCY: &str = "dependency";
+    /// The label saying how a call ended ([`super::Outcome`]).
+    pub const OUTCOME: &str = "outcome";
+}
+
+use names::{BULKHEAD_IN_FLIGHT, CALLS, CIRCUIT_STATE, DEPENDENCY, OUTCOME, RETRIES};
 
 /// How one call through the kit ended, the `outcome` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
