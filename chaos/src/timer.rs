@@ -16,9 +16,9 @@
 //! woken by it directly: one wake, where a timer thread of our own took
 //! two (the thread, then the worker it woke). Only the last 2 ms of a
 //! delay hold a descriptor, so even many delayed connections hold few.
-//! Where no descriptor can be had (the file limit, a runtime without I/O)
-//! the remainder is waited on tokio's timer: a millisecond late, never
-//! early.
+//! Where no descriptor can be had (the file limit) the remainder is waited
+//! on tokio's timer: a millisecond late, never early. The runtime must
+//! have I/O enabled, as every runtime that serves a proxy's sockets has.
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::Duration;

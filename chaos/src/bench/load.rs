@@ -75,8 +75,8 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
-/// For the latency toxic's runs: microseconds kept exact to 100 s (five
-/// significant digits), where three would round 100 ms up to 64 µs steps.
+/// For the latency toxic's runs: exact to the microsecond up to 262 ms, five
+/// significant digits above (three would round 100 ms up to 64 µs steps).
 pub fn exact_histogram() -> Histogram<u64> {
     Histogram::new(5).expect("valid histogram precision")
 }
