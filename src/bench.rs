@@ -17,6 +17,13 @@ pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The median of `v` (nearest rank; NaN when empty).
+pub(crate) fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 0.5)
+}
+
 /// Every benchmark, by name.
 pub const NAMES: &[&str] = &[
     "startup",

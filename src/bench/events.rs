@@ -22,18 +22,13 @@ use std::{
 use chaoslab_contract::lab::Broker;
 use serde_json::{Value, json};
 
-use super::percentile;
 use super::shop::{BenchLab, rss_mib};
+use super::{median, percentile};
 
 /// Concurrent checkout clients.
 const CLIENTS: usize = 8;
 /// Longest wait for the last shipment after the checkouts stop.
 const DRAIN: Duration = Duration::from_secs(30);
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    percentile(&v, 0.5)
-}
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -204,8 +199,8 @@ fn broker_alone() -> anyhow::Result<String> {
     writeln!(
         s,
         "| nats-server | {:.1} | {:.1} |",
-        median(ready),
-        median(rss)
+        median(&ready),
+        median(&rss)
     )?;
     Ok(s)
 }
@@ -246,7 +241,7 @@ async fn lab_start() -> anyhow::Result<String> {
             .map(|x| format!("{x:.0}"))
             .collect::<Vec<_>>()
             .join(", ");
-        writeln!(s, "| {name} | {:.0} | {all} |", median(v.clone()))?;
+        writeln!(s, "| {name} | {:.0} | {all} |", median(&v))?;
     }
     Ok(s)
 }

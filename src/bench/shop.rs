@@ -1,8 +1,10 @@
 //! Shop benchmarks on real labs (each a `chaoslab up` child process):
-//! start-up time, gateway throughput with telemetry on vs off (alternating
-//! rounds, so machine noise hits both), and each service's memory idle and
-//! under load.
+//! start-up time, gateway throughput with telemetry on vs off (rounds of
+//! every mode in rotating order, each mode compared with telemetry off in
+//! its own round, medians kept, so machine noise hits both), and each
+//! service's memory idle and under load.
 
+use super::median;
 use serde_json::Value;
 use std::{
     fmt::Write as _,
@@ -248,6 +250,9 @@ async fn drive(gateway: &str, conns: usize, secs: u64) -> anyhow::Result<f64> {
 
 /// Gateway throughput instrumented vs bare, and service memory.
 pub async fn throughput(secs: u64) -> anyhow::Result<String> {
+    /// Rounds of every mode; this many because one round on a shared
+    /// 2-core machine can be half as fast as the next.
+    const ROUNDS: usize = 4;
     let secs = secs.max(2);
     let conns = 16;
     // Every span of every request exported to the hub; one in ten traces
@@ -275,11 +280,14 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     let mut cpu: Vec<std::collections::BTreeMap<String, Vec<f64>>> =
         vec![Default::default(); MODES.len()];
     let mut idle = Vec::new();
-    for round in 0..2 {
-        for (i, (_, env)) in MODES.iter().enumerate() {
-            let env: &'static [(&str, &str)] = env;
+    for round in 0..ROUNDS {
+        // Each round starts one mode later, so no mode always runs first
+        // (or right after the same neighbour).
+        for k in 0..MODES.len() {
+            let i = (round + k) % MODES.len();
+            let env: &'static [(&str, &str)] = MODES[i].1;
             let lab = tokio::task::spawn_blocking(move || BenchLab::start(0.0, env)).await??;
-            if round == 0 && i == 0 {
+            if idle.is_empty() && i == 0 {
                 idle = lab
                     .service_pids()
                     .into_iter()
@@ -300,8 +308,13 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
             drop(lab);
         }
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let off_m = mean(&results[MODES.len() - 1]);
+    // Each mode against telemetry off in the same round (minutes apart at
+    // most, so a machine that slows down moves both), then the median.
+    let off = &results[MODES.len() - 1];
+    let vs_off: Vec<Vec<f64>> = results
+        .iter()
+        .map(|r| r.iter().zip(off).map(|(m, o)| m / o.max(1e-9)).collect())
+        .collect();
 
     // Memory under an open-model load of 200 journeys/s from the lab's own generator.
     let lab = tokio::task::spawn_blocking(|| BenchLab::start(200.0, &[])).await??;
@@ -321,32 +334,35 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     drop(lab);
 
     let mut s = format!(
-        "gateway GET /api/products, {conns} connections, {secs} s a round, 2 rounds alternating\n"
+        "gateway GET /api/products, {conns} connections, {secs} s a round, {ROUNDS} rounds, modes in rotating order\n"
     );
     writeln!(
         s,
-        "| telemetry | rounds req/s | mean req/s | vs off (target >= 0.85) |"
+        "| telemetry | rounds req/s | median req/s | vs off, each round | vs off, median (target >= 0.85) |"
     )?;
-    writeln!(s, "|---|---|---|---|")?;
-    for ((name, _), r) in MODES.iter().zip(&results) {
-        let rounds = r
-            .iter()
-            .map(|v| format!("{v:.0}"))
+    writeln!(s, "|---|---|---|---|---|")?;
+    let list = |v: &[f64], digits: usize| {
+        v.iter()
+            .map(|x| format!("{x:.digits$}"))
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(", ")
+    };
+    for (((name, _), r), ratios) in MODES.iter().zip(&results).zip(&vs_off) {
         writeln!(
             s,
-            "| {name} | {rounds} | {:.0} | {:.2} |",
-            mean(r),
-            mean(r) / off_m.max(1e-9)
+            "| {name} | {} | {:.0} | {} | {:.2} |",
+            list(r, 0),
+            median(r),
+            list(ratios, 2),
+            median(ratios)
         )?;
     }
     writeln!(s)?;
     // Where the CPU goes: each process's CPU time per answered request,
-    // mean of the rounds, only the processes that did work.
+    // median of the rounds, only the processes that did work.
     let busy: Vec<&String> = cpu[0]
         .iter()
-        .filter(|(_, v)| mean(v) >= 1.0)
+        .filter(|(_, v)| median(v) >= 1.0)
         .map(|(n, _)| n)
         .collect();
     writeln!(
@@ -359,9 +375,9 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     for ((name, _), per) in MODES.iter().zip(&cpu) {
         let cells: Vec<f64> = busy
             .iter()
-            .map(|n| per.get(*n).map_or(0.0, |v| mean(v)))
+            .map(|n| per.get(*n).map_or(0.0, |v| median(v)))
             .collect();
-        let all: f64 = per.values().map(|v| mean(v)).sum();
+        let all: f64 = per.values().map(|v| median(v)).sum();
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:.0}")).collect();
         writeln!(s, "| {name} | {} | {all:.0} |", cells.join(" | "))?;
     }
