@@ -24,6 +24,14 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     percentile(&v, 0.5)
 }
 
+/// `v` as a table cell: each value with `digits` decimals, comma-separated.
+pub(crate) fn list(v: &[f64], digits: usize) -> String {
+    v.iter()
+        .map(|x| format!("{x:.digits$}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Every benchmark, by name.
 pub const NAMES: &[&str] = &[
     "startup",

@@ -23,7 +23,7 @@ use chaoslab_contract::lab::Broker;
 use serde_json::{Value, json};
 
 use super::shop::{BenchLab, rss_mib};
-use super::{median, percentile};
+use super::{list, median, percentile};
 
 /// Concurrent checkout clients.
 const CLIENTS: usize = 8;
@@ -236,12 +236,7 @@ async fn lab_start() -> anyhow::Result<String> {
         ("the shop with the broker and its consumers", with_ms),
         ("the shop without them", without_ms),
     ] {
-        let all = v
-            .iter()
-            .map(|x| format!("{x:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        writeln!(s, "| {name} | {:.0} | {all} |", median(&v))?;
+        writeln!(s, "| {name} | {:.0} | {} |", median(&v), list(&v, 0))?;
     }
     Ok(s)
 }

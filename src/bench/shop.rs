@@ -4,7 +4,7 @@
 //! its own round, medians kept, so machine noise hits both), and each
 //! service's memory idle and under load.
 
-use super::median;
+use super::{list, median};
 use serde_json::Value;
 use std::{
     fmt::Write as _,
@@ -308,8 +308,8 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
             drop(lab);
         }
     }
-    // Each mode against telemetry off in the same round (minutes apart at
-    // most, so a machine that slows down moves both), then the median.
+    // Each mode against telemetry off in the same round (seconds apart, so
+    // a machine that slows down moves both), then the median.
     let off = &results[MODES.len() - 1];
     let vs_off: Vec<Vec<f64>> = results
         .iter()
@@ -341,12 +341,6 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
         "| telemetry | rounds req/s | median req/s | vs off, each round | vs off, median (target >= 0.85) |"
     )?;
     writeln!(s, "|---|---|---|---|---|")?;
-    let list = |v: &[f64], digits: usize| {
-        v.iter()
-            .map(|x| format!("{x:.digits$}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     for (((name, _), r), ratios) in MODES.iter().zip(&results).zip(&vs_off) {
         writeln!(
             s,
@@ -359,7 +353,8 @@ pub async fn throughput(secs: u64) -> anyhow::Result<String> {
     }
     writeln!(s)?;
     // Where the CPU goes: each process's CPU time per answered request,
-    // median of the rounds, only the processes that did work.
+    // median of the rounds, only the processes that did work; "all" is the
+    // sum of those medians.
     let busy: Vec<&String> = cpu[0]
         .iter()
         .filter(|(_, v)| median(v) >= 1.0)
