@@ -156,3 +156,66 @@ async fn a_fault_the_proxy_injects_is_in_the_requests_trace() {
         "the span names the proxy: {proxy_span} in {trace}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn made_up_methods_are_counted_as_other_not_as_series_of_their_own() {
+    let (receiver, endpoint) = otlp::start().await;
+    let lab = Lab::start(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    )
+    .await;
+    let url = format!("{}/api/products", lab.gateway());
+    for m in ["PURGE1", "PURGE2", "PURGE3", "get"] {
+        let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
+        let status = lab
+            .http
+            .request(method, &url)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_client_error(), "{m}: {status}");
+    }
+    let (status, _) = lab.get_json(&url).await;
+    assert_eq!(status, 200);
+
+    let text = eventually(
+        "the made-up methods' requests counted",
+        Duration::from_secs(20),
+        || async {
+            let t = lab.metrics_text("gateway").await;
+            t.lines()
+                .any(|l| {
+                    l.starts_with("http_server_request_duration_seconds_count{")
+                        && l.contains("http_request_method=\"_OTHER\"")
+                        && l.ends_with(" 4")
+                })
+                .then_some(t)
+        },
+    )
+    .await;
+    assert!(
+        text.contains("http_request_method=\"GET\""),
+        "the known method keeps its label"
+    );
+    for m in ["PURGE", "\"get\""] {
+        assert!(!text.contains(m), "{m} became a label value");
+    }
+    // Their spans follow the conventions' name for an unknown method.
+    eventually(
+        "an HTTP-named span for the made-up methods",
+        Duration::from_secs(20),
+        || async {
+            let spans = receiver.spans.lock().unwrap();
+            spans
+                .iter()
+                .any(|s| s.service == "gateway" && s.name == "HTTP /api/products")
+                .then_some(())
+        },
+    )
+    .await;
+}

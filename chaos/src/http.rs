@@ -181,10 +181,14 @@ async fn handle(
         .with_kind(SpanKind::Server)
         .start_with_context(&proxy.tracer, &parent);
     if span.is_recording() {
-        span.set_attribute(KeyValue::new(
-            span_names::HTTP_METHOD,
-            req.method().as_str().to_string(),
-        ));
+        let method = names::http_method(req.method().as_str());
+        span.set_attribute(KeyValue::new(span_names::HTTP_METHOD, method));
+        if method == names::OTHER_METHOD {
+            span.set_attribute(KeyValue::new(
+                span_names::HTTP_METHOD_ORIGINAL,
+                req.method().as_str().to_owned(),
+            ));
+        }
         span.set_attribute(KeyValue::new(
             span_names::URL_PATH,
             req.uri().path().to_string(),

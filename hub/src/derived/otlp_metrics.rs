@@ -97,7 +97,8 @@ impl OtlpMetrics {
                         (INSTANCE, instance.clone()),
                         (
                             label::METHOD,
-                            attr(a, &["http.request.method", "http.method"]),
+                            attr(a, &["http.request.method", "http.method"])
+                                .map(|m| names::http_method(&m).to_string()),
                         ),
                         (label::ROUTE, attr(a, &["http.route"])),
                         (

@@ -118,7 +118,11 @@ impl<'a> StreamKey<'a> {
         StreamKey {
             service: &s.service,
             route: route.or(dest).unwrap_or(&s.name),
-            method: method.or(old_method).filter(|m| !m.is_empty()),
+            // Bounded like the services' own labels: a made-up method is `_OTHER`.
+            method: method
+                .or(old_method)
+                .filter(|m| !m.is_empty())
+                .map(names::http_method),
             status: status.or(old_status),
             error: s.is_error(),
         }

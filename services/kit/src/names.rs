@@ -40,6 +40,23 @@ pub const HTTP_DURATION_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// What the HTTP conventions record for a method outside the known set.
+pub const OTHER_METHOD: &str = "_OTHER";
+
+/// The method as a metric label or a span's `http.request.method`: one of
+/// the methods the HTTP conventions know (exact case), else [`OTHER_METHOD`].
+/// The method is the client's to choose, so a label taken from it verbatim
+/// would make a new series for every made-up method.
+pub fn http_method(raw: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|m| *m == raw)
+        .unwrap_or(OTHER_METHOD)
+}
+
 /// Label names shared across metrics.
 pub mod label {
     pub const SERVICE: &str = "service";
@@ -122,6 +139,8 @@ pub mod span {
     pub const PROXY_NAME: &str = "proxy.name";
     /// HTTP spans' semantic-convention attributes.
     pub const HTTP_METHOD: &str = "http.request.method";
+    /// The method as sent, when `http.request.method` says `_OTHER`.
+    pub const HTTP_METHOD_ORIGINAL: &str = "http.request.method_original";
     pub const HTTP_ROUTE: &str = "http.route";
     pub const HTTP_STATUS: &str = "http.response.status_code";
     pub const HTTP_RESEND_COUNT: &str = "http.resend_count";
@@ -155,3 +174,19 @@ pub const ALL_METRICS: &[&str] = &[
     MESSAGING_DEAD_LETTERED,
     SHOP_ORDER_TO_SHIPMENT,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_method_is_kept_and_any_other_is_other() {
+        for m in ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] {
+            assert_eq!(http_method(m), m);
+        }
+        // Methods are case-sensitive: `get` is not GET.
+        for m in ["PURGE", "PURGE1", "get", "", "GET "] {
+            assert_eq!(http_method(m), OTHER_METHOD, "{m:?}");
+        }
+    }
+}

@@ -157,6 +157,43 @@ fn server_streams_read_stable_and_old_names_and_count_every_span_of_a_request() 
 }
 
 #[test]
+fn made_up_methods_share_one_other_series_and_known_ones_keep_theirs() {
+    let with = |id: u64, method: &str| {
+        let mut x = span(id, 0, "api", SERVER, (0, 20));
+        x.attributes.push(Attribute {
+            key: Arc::from("http.request.method"),
+            value: AttrValue::Str(Arc::from(method)),
+        });
+        x
+    };
+    let spans: Vec<_> = ["PURGE1", "PURGE2", "get", "GET", "POST"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| (i as u128 + 1, with(i as u64 + 1, m)))
+        .collect();
+    let mut red = SpanRed::default();
+    red.observe(0, &spans);
+    let mut counts: Vec<(String, f64)> = red
+        .render()
+        .into_iter()
+        .filter(|x| x.name == "http_server_request_duration_seconds_count")
+        .filter_map(|x| {
+            let m = x.labels.iter().find(|(k, _)| k == label::METHOD)?;
+            Some((m.1.clone(), x.value))
+        })
+        .collect();
+    counts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        counts,
+        vec![
+            ("GET".into(), 1.0),
+            ("POST".into(), 1.0),
+            ("_OTHER".into(), 3.0)
+        ]
+    );
+}
+
+#[test]
 fn a_message_edge_keeps_its_wait_in_the_broker_and_a_call_has_none() {
     let store = TraceStore::new(1000, 1 << 30);
     let spans = vec![

@@ -187,7 +187,10 @@ impl Upstream {
             .with_kind(SpanKind::Client)
             .with_attributes([
                 KeyValue::new(names::span::PEER_SERVICE, self.name.clone()),
-                KeyValue::new(names::span::HTTP_METHOD, call.method.as_str().to_string()),
+                KeyValue::new(
+                    names::span::HTTP_METHOD,
+                    names::http_method(call.method.as_str()),
+                ),
                 KeyValue::new(names::span::URL_FULL, url.clone()),
                 KeyValue::new(names::span::HTTP_RESEND_COUNT, i64::from(attempt)),
             ])
@@ -208,7 +211,11 @@ impl Upstream {
         if let Some(body) = &call.body {
             req = req.json(body);
         }
-        let mut record = ClientMetric::start(&self.durations, &self.name, call.method.as_str());
+        let mut record = ClientMetric::start(
+            &self.durations,
+            &self.name,
+            names::http_method(call.method.as_str()),
+        );
         let span = cx.span();
         let resp = match req.send().await {
             Ok(r) => r,

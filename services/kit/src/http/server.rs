@@ -37,7 +37,7 @@ pub struct ServerMetrics {
 /// `Router::route_layer` so the route template is known.
 pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = names::http_method(req.method().as_str());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -45,21 +45,31 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
         .unwrap_or_else(|| "unmatched".into());
 
     let parent = propagation::extract(req.headers());
+    let mut attributes = vec![
+        KeyValue::new(names::span::HTTP_METHOD, method),
+        KeyValue::new(names::span::HTTP_ROUTE, route.clone()),
+    ];
+    // The conventions' name for a span of an unknown method is `HTTP {route}`.
+    let mut name_method = method;
+    if method == names::OTHER_METHOD {
+        name_method = "HTTP";
+        attributes.push(KeyValue::new(
+            names::span::HTTP_METHOD_ORIGINAL,
+            req.method().as_str().to_owned(),
+        ));
+    }
     let span = ctx
         .tracer
-        .span_builder(format!("{method} {route}"))
+        .span_builder(format!("{name_method} {route}"))
         .with_kind(SpanKind::Server)
-        .with_attributes([
-            KeyValue::new(names::span::HTTP_METHOD, method.clone()),
-            KeyValue::new(names::span::HTTP_ROUTE, route.clone()),
-        ])
+        .with_attributes(attributes)
         .start_with_context(&ctx.tracer, &parent);
     let cx = parent.with_span(span);
 
     let deadline = request_deadline(&ctx, &req);
     let active = ctx.metrics.active.get(
-        &[&method],
-        || metrics::gauge!(names::HTTP_SERVER_ACTIVE, names::label::METHOD => method.clone()),
+        &[method],
+        || metrics::gauge!(names::HTTP_SERVER_ACTIVE, names::label::METHOD => method),
     );
     active.increment(1.0);
 
@@ -96,7 +106,7 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
     span.end();
     ctx.metrics
         .duration
-        .get(&[&method, &route, code.as_str()], || {
+        .get(&[method, &route, code.as_str()], || {
             let error_type = if code.is_server_error() {
                 code.as_str()
             } else {
@@ -104,7 +114,7 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
             };
             metrics::histogram!(
                 names::HTTP_SERVER_DURATION,
-                names::label::METHOD => method.clone(),
+                names::label::METHOD => method,
                 names::label::ROUTE => route.clone(),
                 names::label::STATUS => code.as_str().to_owned(),
                 names::label::ERROR_TYPE => error_type.to_owned(),
