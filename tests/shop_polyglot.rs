@@ -38,15 +38,7 @@ async fn a_product_page_trace_crosses_three_sdks_through_the_proxies() {
     if !environments("product page trace") {
         return;
     }
-    let (receiver, endpoint) = otlp::start().await;
-    let lab = Lab::start(
-        &[],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ],
-    )
-    .await;
+    let (receiver, lab) = otlp::lab().await;
     // A small delay on the recommendations proxy: the fault is in the trace.
     let (status, fault) = lab.post_agent("/chaos/proxies/recommendations/faults",
         json!({"type": "delay", "delay": {"distribution": "fixed", "ms": 20}, "match": {"path": "/recommendations"}, "duration_ms": 30000}),

@@ -9,15 +9,7 @@ use support::{Lab, eventually, otlp};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_checkout_is_one_trace_across_five_services() {
-    let (receiver, endpoint) = otlp::start().await;
-    let lab = Lab::start(
-        &[],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ],
-    )
-    .await;
+    let (receiver, lab) = otlp::lab().await;
     let token = lab.login().await;
     let (status, body) = lab
         .checkout(
@@ -111,15 +103,7 @@ async fn every_metrics_page_parses_and_has_the_semconv_histograms() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fault_the_proxy_injects_is_in_the_requests_trace() {
-    let (receiver, endpoint) = otlp::start().await;
-    let lab = Lab::start(
-        &[],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ],
-    )
-    .await;
+    let (receiver, lab) = otlp::lab().await;
     let r = lab
         .http
         .post(format!("{}/chaos/proxies/inventory/faults", lab.agent()))
@@ -159,15 +143,7 @@ async fn a_fault_the_proxy_injects_is_in_the_requests_trace() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn made_up_methods_are_counted_as_other_not_as_series_of_their_own() {
-    let (receiver, endpoint) = otlp::start().await;
-    let lab = Lab::start(
-        &[],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ],
-    )
-    .await;
+    let (receiver, lab) = otlp::lab().await;
     let url = format!("{}/api/products", lab.gateway());
     for m in ["PURGE1", "PURGE2", "PURGE3", "get"] {
         let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use chaoslab_kit::http::propagation;
+use chaoslab_kit::http::{method_attributes, propagation};
 use chaoslab_kit::names;
 use chaoslab_kit::names::span as span_names;
 use http_body_util::{BodyExt, Full};
@@ -181,14 +181,8 @@ async fn handle(
         .with_kind(SpanKind::Server)
         .start_with_context(&proxy.tracer, &parent);
     if span.is_recording() {
-        let method = names::http_method(req.method().as_str());
-        span.set_attribute(KeyValue::new(span_names::HTTP_METHOD, method));
-        if method == names::OTHER_METHOD {
-            span.set_attribute(KeyValue::new(
-                span_names::HTTP_METHOD_ORIGINAL,
-                req.method().as_str().to_owned(),
-            ));
-        }
+        let (_, method) = method_attributes(req.method().as_str());
+        method.for_each(|kv| span.set_attribute(kv));
         span.set_attribute(KeyValue::new(
             span_names::URL_PATH,
             req.uri().path().to_string(),

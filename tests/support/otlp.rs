@@ -76,3 +76,18 @@ pub async fn start() -> (Receiver, String) {
     );
     (receiver, format!("http://{addr}"))
 }
+
+/// A lab whose processes export their spans over gRPC to a receiver of
+/// this test's own.
+pub async fn lab() -> (Receiver, super::Lab) {
+    let (receiver, endpoint) = start().await;
+    let lab = super::Lab::start(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    )
+    .await;
+    (receiver, lab)
+}

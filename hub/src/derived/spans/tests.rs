@@ -37,6 +37,27 @@ fn edges(red: &SpanRed) -> Vec<(String, String, f64)> {
         .collect()
 }
 
+/// The server request counts, each as its labels but `service`
+/// (`k=v,k=v`), sorted.
+fn server_counts(red: &SpanRed) -> Vec<(String, f64)> {
+    let mut counts: Vec<(String, f64)> = red
+        .render()
+        .into_iter()
+        .filter(|x| x.name == "http_server_request_duration_seconds_count")
+        .map(|x| {
+            let l: Vec<String> = x
+                .labels
+                .iter()
+                .filter(|(k, _)| k != "service")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            (l.join(","), x.value)
+        })
+        .collect();
+    counts.sort_by(|a, b| a.0.cmp(&b.0));
+    counts
+}
+
 #[test]
 fn a_proxy_in_the_middle_is_skipped_and_same_service_calls_are_no_edge() {
     let store = TraceStore::new(1000, 1 << 30);
@@ -124,23 +145,8 @@ fn server_streams_read_stable_and_old_names_and_count_every_span_of_a_request() 
     ];
     let mut red = SpanRed::default();
     red.observe(0, &spans);
-    let mut counts: Vec<(String, f64)> = red
-        .render()
-        .into_iter()
-        .filter(|x| x.name == "http_server_request_duration_seconds_count")
-        .map(|x| {
-            let l: Vec<String> = x
-                .labels
-                .iter()
-                .filter(|(k, _)| k != "service")
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            (l.join(","), x.value)
-        })
-        .collect();
-    counts.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        counts,
+        server_counts(&red),
         vec![
             (
                 "error_type=error,http_request_method=GET,http_response_status_code=200,http_route=/items".into(),
@@ -173,22 +179,12 @@ fn made_up_methods_share_one_other_series_and_known_ones_keep_theirs() {
         .collect();
     let mut red = SpanRed::default();
     red.observe(0, &spans);
-    let mut counts: Vec<(String, f64)> = red
-        .render()
-        .into_iter()
-        .filter(|x| x.name == "http_server_request_duration_seconds_count")
-        .filter_map(|x| {
-            let m = x.labels.iter().find(|(k, _)| k == label::METHOD)?;
-            Some((m.1.clone(), x.value))
-        })
-        .collect();
-    counts.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        counts,
+        server_counts(&red),
         vec![
-            ("GET".into(), 1.0),
-            ("POST".into(), 1.0),
-            ("_OTHER".into(), 3.0)
+            ("http_request_method=GET,http_route=/r".into(), 1.0),
+            ("http_request_method=POST,http_route=/r".into(), 1.0),
+            ("http_request_method=_OTHER,http_route=/r".into(), 3.0)
         ]
     );
 }

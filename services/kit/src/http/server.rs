@@ -37,7 +37,7 @@ pub struct ServerMetrics {
 /// `Router::route_layer` so the route template is known.
 pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = names::http_method(req.method().as_str());
+    let (method, method_attributes) = super::method_attributes(req.method().as_str());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -45,19 +45,14 @@ pub async fn observe(State(ctx): State<Arc<ServiceCtx>>, req: Request, next: Nex
         .unwrap_or_else(|| "unmatched".into());
 
     let parent = propagation::extract(req.headers());
-    let mut attributes = vec![
-        KeyValue::new(names::span::HTTP_METHOD, method),
-        KeyValue::new(names::span::HTTP_ROUTE, route.clone()),
-    ];
+    let mut attributes: Vec<KeyValue> = method_attributes.collect();
+    attributes.push(KeyValue::new(names::span::HTTP_ROUTE, route.clone()));
     // The conventions' name for a span of an unknown method is `HTTP {route}`.
-    let mut name_method = method;
-    if method == names::OTHER_METHOD {
-        name_method = "HTTP";
-        attributes.push(KeyValue::new(
-            names::span::HTTP_METHOD_ORIGINAL,
-            req.method().as_str().to_owned(),
-        ));
-    }
+    let name_method = if method == names::OTHER_METHOD {
+        "HTTP"
+    } else {
+        method
+    };
     let span = ctx
         .tracer
         .span_builder(format!("{name_method} {route}"))
